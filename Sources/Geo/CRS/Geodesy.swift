@@ -1,0 +1,58 @@
+import CPROJ
+
+/// Lengths and areas in metres on the WGS84 ellipsoid, by Karney's geodesic algorithms as shipped in
+/// PROJ (`geodesic.h`). Exact to the nanometre for any size; no projection to pick.
+public enum Geodesy {
+    private static let wgs84: geod_geodesic = {
+        var g = geod_geodesic()
+        geod_init(&g, 6378137.0, 1 / 298.257223563)
+        return g
+    }()
+
+    /// Distance in metres between two lon/lat positions.
+    public static func distance(_ a: Position, _ b: Position) -> Double {
+        var g = wgs84
+        var s12 = 0.0
+        geod_inverse(&g, a.lat, a.lon, b.lat, b.lon, &s12, nil, nil)
+        return s12
+    }
+
+    /// Length in metres of lines (and of polygon rings: their perimeter).
+    public static func length(of geometry: Geometry) -> Double {
+        func line(_ ps: [Position]) -> Double {
+            zip(ps, ps.dropFirst()).reduce(0) { $0 + distance($1.0, $1.1) }
+        }
+        switch geometry {
+        case .point, .multiPoint: return 0
+        case .lineString(let ps): return line(ps)
+        case .multiLineString(let ls): return ls.reduce(0) { $0 + line($1) }
+        case .polygon(let p): return p.rings.reduce(0) { $0 + line($1) }
+        case .multiPolygon(let ps): return ps.reduce(0) { a, p in p.rings.reduce(a) { $0 + line($1) } }
+        case .geometryCollection(let gs): return gs.reduce(0) { $0 + length(of: $1) }
+        }
+    }
+
+    /// Area in square metres of polygons (holes subtracted); zero for points and lines.
+    public static func area(of geometry: Geometry) -> Double {
+        switch geometry {
+        case .polygon(let p): return area(p)
+        case .multiPolygon(let ps): return ps.reduce(0) { $0 + area($1) }
+        case .geometryCollection(let gs): return gs.reduce(0) { $0 + area(of: $1) }
+        default: return 0
+        }
+    }
+
+    private static func area(_ p: Polygon) -> Double {
+        guard let ext = p.rings.first else { return 0 }
+        return p.rings.dropFirst().reduce(abs(ringArea(ext))) { $0 - abs(ringArea($1)) }
+    }
+
+    private static func ringArea(_ ring: [Position]) -> Double {
+        var lats = ring.dropLast().map(\.lat)
+        var lons = ring.dropLast().map(\.lon)
+        var g = wgs84
+        var area = 0.0, perimeter = 0.0
+        geod_polygonarea(&g, &lats, &lons, Int32(lats.count), &area, &perimeter)
+        return area
+    }
+}

@@ -1,0 +1,242 @@
+/// Finds which polygon of a set of non-overlapping polygons (a tiling, like a grid layer) contains a
+/// point. Built once, then read-only and `Sendable`: share one across threads.
+///
+/// How: the polygons' bounding box is cut into a table of cells. A cell that no polygon edge touches
+/// lies wholly inside one polygon (or none) and answers with one memory read; that is almost every
+/// cell. A cell that edges cross keeps its candidate polygons, and each candidate is tested exactly
+/// by crossing number over only its edges in that cell's row.
+///
+/// Boundary rule: an edge is canonicalised (lower end first) and counted with the half-open test
+/// `yLow <= y < yHigh`, `x < intercept`. Both polygons sharing an edge compute the same intercept,
+/// so a point on a shared edge or vertex belongs to exactly one of them, the same one every time,
+/// whatever order the points come in.
+public struct PointLocator: Sendable {
+    public let polygonCount: Int
+    let minX, minY, maxX, maxY: Double
+    let cols, rows: Int
+    let invW, invH: Double
+    /// Per cell: polygon index ≥ 0 (pure), -1 (outside every polygon), or -2-k (mixed: candidate
+    /// list k).
+    let cells: [Int32]
+    /// Candidate polygons of mixed cell k: `candidates[candidateStart[k]..<candidateStart[k+1]]`.
+    let candidateStart: [Int32]
+    let candidates: [Int32]
+    /// Canonical edges (xl, yl, xh, yh, slope dx/dy), five doubles each.
+    let edges: [Double]
+    /// For polygon p and row r in its row span: its edges there are
+    /// `bandEdges[bandStart[bandOffset[p] + r - firstRow[p]] ..< bandStart[… + 1]]`.
+    let firstRow: [Int32]
+    let bandOffset: [Int32]
+    let bandStart: [Int32]
+    let bandEdges: [Int32]
+
+    /// - Parameter targetCells: size of the cell table; 2^20 cells (4 MiB) keeps it in cache.
+    public init(polygons: [Polygon], targetCells: Int = 1 << 20) {
+        polygonCount = polygons.count
+        var box: BoundingBox?
+        for p in polygons { for r in p.rings { for q in r { if box == nil { box = BoundingBox(minLon: q.lon, minLat: q.lat, maxLon: q.lon, maxLat: q.lat) } else { box!.extend(q) } } } }
+        let b = box ?? BoundingBox(minLon: 0, minLat: 0, maxLon: 0, maxLat: 0)
+        minX = b.minLon; minY = b.minLat; maxX = b.maxLon; maxY = b.maxLat
+        let w = max(maxX - minX, 1e-12), h = max(maxY - minY, 1e-12)
+        // Square-ish cells.
+        let cellSize = (w * h / Double(max(targetCells, 1))).squareRoot()
+        cols = max(1, min(1 << 14, Int((w / cellSize).rounded(.up))))
+        rows = max(1, min(1 << 14, Int((h / cellSize).rounded(.up))))
+        invW = Double(cols) / w
+        invH = Double(rows) / h
+
+        var builder = Builder(cols: cols, rows: rows, minX: minX, minY: minY, invW: invW, invH: invH)
+        builder.addEdges(polygons)
+        builder.classifyCells()
+        cells = builder.cells
+        candidateStart = builder.candidateStart
+        candidates = builder.candidates
+        edges = builder.edges
+        firstRow = builder.firstRow
+        bandOffset = builder.bandOffset
+        bandStart = builder.bandStart
+        bandEdges = builder.bandEdges
+    }
+
+    @inline(__always) func col(_ x: Double) -> Int { min(cols - 1, Int((x - minX) * invW)) }
+    @inline(__always) func row(_ y: Double) -> Int { min(rows - 1, Int((y - minY) * invH)) }
+
+    /// The index of the polygon containing (x, y), or nil.
+    @inlinable public func locate(_ x: Double, _ y: Double) -> Int? {
+        let k = locateRaw(x, y)
+        return k >= 0 ? Int(k) : nil
+    }
+
+    @usableFromInline func locateRaw(_ x: Double, _ y: Double) -> Int32 {
+        cells.withUnsafeBufferPointer { c in
+            edges.withUnsafeBufferPointer { e in
+                find(x, y, c, e)
+            }
+        }
+    }
+
+    /// Locates many points: `result[i]` is the polygon index or -1. The hot loop of `wangge assign`.
+    public func locate(xs: UnsafeBufferPointer<Double>, ys: UnsafeBufferPointer<Double>,
+                       into result: UnsafeMutableBufferPointer<Int32>) {
+        precondition(xs.count == ys.count && result.count >= xs.count)
+        cells.withUnsafeBufferPointer { c in
+            edges.withUnsafeBufferPointer { e in
+                for i in 0..<xs.count { result[i] = find(xs[i], ys[i], c, e) }
+            }
+        }
+    }
+
+    @inline(__always)
+    private func find(_ x: Double, _ y: Double, _ c: UnsafeBufferPointer<Int32>, _ e: UnsafeBufferPointer<Double>) -> Int32 {
+        // Also rejects NaN: every comparison with NaN is false.
+        guard x >= minX, x <= maxX, y >= minY, y <= maxY else { return -1 }
+        let r = row(y)
+        let v = c[r * cols + col(x)]
+        if v >= -1 { return v }
+        let k = Int(-2 - v)
+        for j in Int(candidateStart[k])..<Int(candidateStart[k + 1]) {
+            let p = Int(candidates[j])
+            if contains(p, r, x, y, e) { return Int32(p) }
+        }
+        return -1
+    }
+
+    @inline(__always)
+    private func contains(_ p: Int, _ r: Int, _ x: Double, _ y: Double, _ e: UnsafeBufferPointer<Double>) -> Bool {
+        let band = Int(bandOffset[p]) + r - Int(firstRow[p])
+        var inside = false
+        for j in Int(bandStart[band])..<Int(bandStart[band + 1]) {
+            let o = Int(bandEdges[j]) * 5
+            let yl = e[o + 1], yh = e[o + 3]
+            if yl <= y && y < yh && x < e[o] + (y - yl) * e[o + 4] { inside.toggle() }
+        }
+        return inside
+    }
+
+    /// Exact test of one polygon, for building and checking.
+    func contains(polygon p: Int, _ x: Double, _ y: Double) -> Bool {
+        guard y >= minY, y <= maxY else { return false }
+        let r = row(y)
+        guard r >= Int(firstRow[p]), r < Int(firstRow[p]) + Int(bandOffset[p + 1] - bandOffset[p]) else { return false }
+        return edges.withUnsafeBufferPointer { contains(p, r, x, y, $0) }
+    }
+}
+
+/// Builds the locator's tables. Kept apart from the hot path.
+private struct Builder {
+    let cols, rows: Int
+    let minX, minY, invW, invH: Double
+    var edges: [Double] = []
+    var firstRow: [Int32] = []
+    var bandOffset: [Int32] = [0]
+    var bandStart: [Int32] = [0]
+    var bandEdges: [Int32] = []
+    var cells: [Int32] = []
+    var candidateStart: [Int32] = [0]
+    var candidates: [Int32] = []
+    /// (cell, polygon) pairs of edges touching cells, sorted later.
+    var touches: [(cell: Int32, polygon: Int32)] = []
+    /// Polygons whose row span includes each row (for classifying pure cells).
+    var polygonsByRow: [[Int32]]
+
+    init(cols: Int, rows: Int, minX: Double, minY: Double, invW: Double, invH: Double) {
+        self.cols = cols; self.rows = rows; self.minX = minX; self.minY = minY; self.invW = invW; self.invH = invH
+        polygonsByRow = Array(repeating: [], count: rows)
+    }
+
+    func col(_ x: Double) -> Int { max(0, min(cols - 1, Int((x - minX) * invW))) }
+    func row(_ y: Double) -> Int { max(0, min(rows - 1, Int((y - minY) * invH))) }
+
+    mutating func addEdges(_ polygons: [Polygon]) {
+        let rowH = 1 / invH
+        for (pi, poly) in polygons.enumerated() {
+            var lo = Int.max, hi = Int.min
+            var mine: [(edge: Int32, r0: Int, r1: Int)] = []
+            for ring in poly.rings where ring.count >= 2 {
+                for k in 0..<(ring.count - 1) {
+                    var a = ring[k], b = ring[k + 1]
+                    if a.lat > b.lat || (a.lat == b.lat && a.lon > b.lon) { swap(&a, &b) }
+                    let r0 = row(a.lat), r1 = row(b.lat)
+                    lo = min(lo, r0); hi = max(hi, r1)
+                    // Mark every cell the edge passes through, row by row, with a small margin so
+                    // that rounding in the interpolation can never leave a touched cell unmarked.
+                    for r in r0...r1 {
+                        let y0 = max(a.lat, minY + Double(r) * rowH), y1 = min(b.lat, minY + Double(r + 1) * rowH)
+                        var xa = a.lon, xb = b.lon
+                        if b.lat > a.lat {
+                            let s = (b.lon - a.lon) / (b.lat - a.lat)
+                            xa = a.lon + (y0 - a.lat) * s
+                            xb = a.lon + (y1 - a.lat) * s
+                        }
+                        let eps = 1e-9
+                        let c0 = col(min(xa, xb) - eps), c1 = col(max(xa, xb) + eps)
+                        // A vertex exactly on a row line also touches the row below.
+                        let rs = (r > 0 && y0 <= minY + Double(r) * rowH + eps) ? [r - 1, r] : [r]
+                        for rr in rs { for c in c0...c1 { touches.append((Int32(rr * cols + c), Int32(pi))) } }
+                    }
+                    if a.lat == b.lat { continue }   // horizontal edges never cross a horizontal ray
+                    let id = Int32(edges.count / 5)
+                    edges += [a.lon, a.lat, b.lon, b.lat, (b.lon - a.lon) / (b.lat - a.lat)]
+                    mine.append((id, r0, r1))
+                }
+            }
+            if lo > hi { lo = 0; hi = -1 }
+            firstRow.append(Int32(max(lo, 0)))
+            let n = max(hi - lo + 1, 0)
+            var bands = Array(repeating: [Int32](), count: n)
+            for m in mine { for r in m.r0...m.r1 { bands[r - lo].append(m.edge) } }
+            for (k, band) in bands.enumerated() {
+                bandEdges += band
+                bandStart.append(Int32(bandEdges.count))
+                polygonsByRow[lo + k].append(Int32(pi))
+            }
+            bandOffset.append(bandOffset.last! + Int32(n))
+        }
+    }
+
+    func contains(_ p: Int, _ x: Double, _ y: Double) -> Bool {
+        let r = row(y)
+        let n = Int(bandOffset[p + 1] - bandOffset[p])
+        guard r >= Int(firstRow[p]), r < Int(firstRow[p]) + n else { return false }
+        let band = Int(bandOffset[p]) + r - Int(firstRow[p])
+        var inside = false
+        for j in Int(bandStart[band])..<Int(bandStart[band + 1]) {
+            let o = Int(bandEdges[j]) * 5
+            let yl = edges[o + 1], yh = edges[o + 3]
+            if yl <= y && y < yh && x < edges[o] + (y - yl) * edges[o + 4] { inside.toggle() }
+        }
+        return inside
+    }
+
+    mutating func classifyCells() {
+        touches.sort { $0.cell != $1.cell ? $0.cell < $1.cell : $0.polygon < $1.polygon }
+        cells = Array(repeating: Int32.min, count: cols * rows)   // Int32.min: not yet classified
+        var i = 0
+        while i < touches.count {
+            let cell = touches[i].cell
+            var k = i
+            var last: Int32 = -1
+            while k < touches.count && touches[k].cell == cell {
+                if touches[k].polygon != last { candidates.append(touches[k].polygon); last = touches[k].polygon }
+                k += 1
+            }
+            cells[Int(cell)] = -2 - Int32(candidateStart.count - 1)
+            candidateStart.append(Int32(candidates.count))
+            i = k
+        }
+        // Pure cells: along a row, a run of untouched cells has one owner (no edge separates
+        // neighbours that share an untouched side), found by testing the run's first cell centre.
+        let w = 1 / invW, h = 1 / invH
+        for r in 0..<rows {
+            let yc = minY + (Double(r) + 0.5) * h
+            var c = 0
+            while c < cols {
+                if cells[r * cols + c] != Int32.min { c += 1; continue }
+                let xc = minX + (Double(c) + 0.5) * w
+                var owner: Int32 = -1
+                for p in polygonsByRow[r] where contains(Int(p), xc, yc) { owner = p; break }
+                while c < cols && cells[r * cols + c] == Int32.min { cells[r * cols + c] = owner; c += 1 }
+            }
+        }
+    }
+}

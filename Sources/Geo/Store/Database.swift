@@ -1,0 +1,185 @@
+import CSQLite
+import Foundation
+
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+/// One SQLite connection with SpatiaLite loaded, in WAL mode with a busy timeout.
+///
+/// Thread rule: a connection (and its statements) is used by one thread or task at a time; it is
+/// opened with `SQLITE_OPEN_NOMUTEX`, so SQLite does no locking of its own. Open one per task.
+public final class Database {
+    let db: OpaquePointer
+    public let path: String
+
+    /// SQLite's "transient" destructor: copy the bound value now. A macro Swift cannot import.
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    public init(path: String, readOnly: Bool = false, create: Bool = true) throws(StoreError) {
+        var handle: OpaquePointer?
+        var flags = SQLITE_OPEN_NOMUTEX
+        flags |= readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)
+        let rc = sqlite3_open_v2(path, &handle, flags, nil)
+        guard rc == SQLITE_OK, let handle else {
+            let msg = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close(handle)
+            throw StoreError("cannot open \(path): \(msg)")
+        }
+        self.db = handle
+        self.path = path
+        sqlite3_busy_timeout(db, 5000)
+        sqlite3_enable_load_extension(db, 1)
+        var err: UnsafeMutablePointer<CChar>?
+        if sqlite3_load_extension(db, "mod_spatialite", nil, &err) != SQLITE_OK {
+            let msg = err.map { String(cString: $0) } ?? "unknown error"
+            sqlite3_free(err)
+            sqlite3_close(db)
+            throw StoreError("cannot load SpatiaLite (install libsqlite3-mod-spatialite): \(msg)")
+        }
+        sqlite3_enable_load_extension(db, 0)
+        do {
+            if !readOnly { try execute("PRAGMA journal_mode=WAL") }
+            try execute("PRAGMA foreign_keys=ON")
+            // FULL: a committed transaction is on disk when COMMIT returns (an acknowledged write
+            // survives power loss, not only a process kill).
+            try execute("PRAGMA synchronous=FULL")
+        } catch {
+            sqlite3_close(db)
+            throw error
+        }
+    }
+
+    deinit { sqlite3_close_v2(db) }
+
+    public func execute(_ sql: String) throws(StoreError) {
+        var err: UnsafeMutablePointer<CChar>?
+        if sqlite3_exec(db, sql, nil, nil, &err) != SQLITE_OK {
+            let msg = err.map { String(cString: $0) } ?? lastError
+            sqlite3_free(err)
+            throw StoreError(msg)
+        }
+    }
+
+    public func prepare(_ sql: String) throws(StoreError) -> Statement { try Statement(self, sql) }
+
+    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back on any error: all or nothing.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let v = try body()
+            try execute("COMMIT")
+            return v
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// The first column of the first row, for small queries.
+    public func scalar(_ sql: String, _ args: [SQLValue] = []) throws(StoreError) -> SQLValue {
+        let st = try prepare(sql)
+        try st.bind(args)
+        return try st.step() ? st.value(0) : .null
+    }
+
+    public var lastError: String { String(cString: sqlite3_errmsg(db)) }
+    public var changes: Int { Int(sqlite3_changes(db)) }
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }
+}
+
+public enum SQLValue: Hashable, Sendable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+
+    public var int: Int64? { if case .integer(let i) = self { i } else { nil } }
+    public var double: Double? {
+        switch self {
+        case .integer(let i): Double(i)
+        case .real(let d): d
+        default: nil
+        }
+    }
+    public var text: String? { if case .text(let s) = self { s } else { nil } }
+    public var blob: [UInt8]? { if case .blob(let b) = self { b } else { nil } }
+}
+
+/// A prepared statement; finalised when released.
+public final class Statement {
+    private let database: Database
+    private let stmt: OpaquePointer
+
+    init(_ database: Database, _ sql: String) throws(StoreError) {
+        var s: OpaquePointer?
+        guard sqlite3_prepare_v2(database.db, sql, -1, &s, nil) == SQLITE_OK, let s else {
+            throw StoreError("SQL error: \(database.lastError) in \(sql)")
+        }
+        self.database = database
+        self.stmt = s
+    }
+
+    deinit { sqlite3_finalize(stmt) }
+
+    public func bind(_ values: [SQLValue]) throws(StoreError) {
+        sqlite3_reset(stmt)
+        sqlite3_clear_bindings(stmt)
+        for (k, v) in values.enumerated() {
+            let i = Int32(k + 1)
+            let rc: Int32
+            switch v {
+            case .null: rc = sqlite3_bind_null(stmt, i)
+            case .integer(let n): rc = sqlite3_bind_int64(stmt, i, n)
+            case .real(let d): rc = sqlite3_bind_double(stmt, i, d)
+            case .text(let s): rc = sqlite3_bind_text(stmt, i, s, -1, Database.transient)
+            case .blob(let b):
+                rc = b.withUnsafeBytes { sqlite3_bind_blob(stmt, i, $0.baseAddress, Int32($0.count), Database.transient) }
+            }
+            guard rc == SQLITE_OK else { throw StoreError("cannot bind parameter \(i): \(database.lastError)") }
+        }
+    }
+
+    /// Advances to the next row; false when done.
+    public func step() throws(StoreError) -> Bool {
+        switch sqlite3_step(stmt) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default: throw StoreError(database.lastError)
+        }
+    }
+
+    /// Binds, runs to completion, and resets.
+    public func run(_ values: [SQLValue] = []) throws(StoreError) {
+        try bind(values)
+        while try step() {}
+        sqlite3_reset(stmt)
+    }
+
+    public var columnCount: Int { Int(sqlite3_column_count(stmt)) }
+
+    public func value(_ col: Int) -> SQLValue {
+        let c = Int32(col)
+        switch sqlite3_column_type(stmt, c) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(stmt, c))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(stmt, c))
+        case SQLITE_TEXT: return .text(String(cString: sqlite3_column_text(stmt, c)))
+        case SQLITE_BLOB:
+            let n = Int(sqlite3_column_bytes(stmt, c))
+            guard n > 0, let p = sqlite3_column_blob(stmt, c) else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: p, count: n)))
+        default: return .null
+        }
+    }
+
+    /// All rows of a query.
+    public func rows(_ values: [SQLValue] = []) throws(StoreError) -> [[SQLValue]] {
+        try bind(values)
+        var out: [[SQLValue]] = []
+        while try step() { out.append((0..<columnCount).map(value)) }
+        return out
+    }
+}

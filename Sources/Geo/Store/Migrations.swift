@@ -1,0 +1,49 @@
+/// A numbered schema change. Each module keeps its own numbered list (`grid` 1, 2, …), recorded in
+/// `schema_migrations` so a database is brought up to date exactly once per step.
+public struct Migration: Sendable {
+    public let module: String
+    public let number: Int
+    public let sql: String
+    public init(module: String, number: Int, sql: String) {
+        self.module = module
+        self.number = number
+        self.sql = sql
+    }
+}
+
+extension Database {
+    /// Prepares a file for Wangge: SpatiaLite metadata (WGS84 SRIDs only: the full table takes 12 s
+    /// to fill), then each pending migration in its own transaction.
+    public func migrate(_ migrations: [Migration]) throws(StoreError) {
+        if try scalar("SELECT CheckSpatialMetaData()").int == 0 {
+            // Must run outside a transaction: with argument 1 it opens its own.
+            guard try scalar("SELECT InitSpatialMetaData(1, 'WGS84')").int == 1 else {
+                throw StoreError("cannot initialise SpatiaLite metadata in \(path)")
+            }
+        }
+        try execute("""
+            CREATE TABLE IF NOT EXISTS schema_migrations(
+              module TEXT NOT NULL, number INTEGER NOT NULL, applied_at TEXT NOT NULL,
+              PRIMARY KEY(module, number))
+            """)
+        let applied = try prepare("SELECT 1 FROM schema_migrations WHERE module = ? AND number = ?")
+        for m in migrations.sorted(by: { ($0.module, $0.number) < ($1.module, $1.number) }) {
+            try applied.bind([.text(m.module), .integer(Int64(m.number))])
+            if try applied.step() { continue }
+            do {
+                try transaction {
+                    try execute(m.sql)
+                    try prepare("INSERT INTO schema_migrations VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))")
+                        .run([.text(m.module), .integer(Int64(m.number))])
+                }
+            } catch {
+                throw StoreError("migration \(m.module) \(m.number) failed: \(error)")
+            }
+        }
+    }
+
+    /// Whether `migrate` has been run on this file.
+    public func isInitialised() throws(StoreError) -> Bool {
+        try scalar("SELECT count(*) FROM sqlite_master WHERE name = 'schema_migrations'").int == 1
+    }
+}
