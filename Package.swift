@@ -29,7 +29,6 @@ let package = Package(
         ]),
         .testTarget(name: "GeoTests", dependencies: ["Geo"]),
         .testTarget(name: "GridTests", dependencies: ["Grid", "Geo"]),
-        .testTarget(name: "CasesTests", dependencies: ["Cases"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server"]),
+        .testTarget(name: "wanggeTests", dependencies: ["wangge", "Grid", "Geo"]),
     ]
 )

@@ -74,6 +74,9 @@ public final class Shape {
         return BoundingBox(minLon: x0, minLat: y0, maxLon: x1, maxLat: y1)
     }
 
+    /// Planar distance in the coordinates' units (0 when they meet).
+    public func distance(to o: Shape) -> Double { var d = 0.0; GEOSDistance_r(h, raw, o.raw, &d); return d }
+
     public func intersects(_ o: Shape) -> Bool { GEOSIntersects_r(h, raw, o.raw) == 1 }
     public func contains(_ o: Shape) -> Bool { GEOSContains_r(h, raw, o.raw) == 1 }
     public func covers(_ o: Shape) -> Bool { GEOSCovers_r(h, raw, o.raw) == 1 }

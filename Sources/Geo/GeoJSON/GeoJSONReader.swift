@@ -133,10 +133,10 @@ public struct GeoJSONReader: Sendable {
             n.append(d)
         }
         guard (-180...180).contains(n[0]) else {
-            throw GeoJSONError(path: path, reason: "longitude \(n[0]) out of range [-180, 180] (coordinates must be WGS84 lon/lat, RFC 7946)")
+            throw GeoJSONError(path: path, reason: "longitude \(Self.format(n[0])) out of range [-180, 180] (coordinates must be WGS84 lon/lat, RFC 7946)")
         }
         guard (-90...90).contains(n[1]) else {
-            throw GeoJSONError(path: path, reason: "latitude \(n[1]) out of range [-90, 90] (coordinates must be WGS84 lon/lat, RFC 7946)")
+            throw GeoJSONError(path: path, reason: "latitude \(Self.format(n[1])) out of range [-90, 90] (coordinates must be WGS84 lon/lat, RFC 7946)")
         }
         return Position(n[0], n[1], alt: a.count == 3 ? n[2] : nil)
     }
@@ -168,6 +168,11 @@ public struct GeoJSONReader: Sendable {
         let name = crs.objectValue?["properties"]?.objectValue?["name"]?.stringValue ?? ""
         if let c = CRS(name), c.isWGS84LonLat { return }
         throw GeoJSONError(path: join(path, "crs"), reason: "coordinates must be WGS84 lon/lat (RFC 7946); this file declares \(name.isEmpty ? "another CRS" : name)")
+    }
+
+    /// A number as a person would write it: 181, not 181.0.
+    static func format(_ d: Double) -> String {
+        d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : d.description
     }
 
     private func join(_ path: String, _ member: String) -> String { path.isEmpty ? member : "\(path).\(member)" }

@@ -103,7 +103,10 @@ public struct PointLocator: Sendable {
 
     @inline(__always)
     private func contains(_ p: Int, _ r: Int, _ x: Double, _ y: Double, _ e: UnsafeBufferPointer<Double>) -> Bool {
-        let band = Int(bandOffset[p]) + r - Int(firstRow[p])
+        // A cell may list a polygon whose edge only grazes it from the row above or below.
+        let rel = r - Int(firstRow[p])
+        guard rel >= 0, rel < Int(bandOffset[p + 1] - bandOffset[p]) else { return false }
+        let band = Int(bandOffset[p]) + rel
         var inside = false
         for j in Int(bandStart[band])..<Int(bandStart[band + 1]) {
             let o = Int(bandEdges[j]) * 5

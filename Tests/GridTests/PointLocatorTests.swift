@@ -1,0 +1,117 @@
+import Geo
+import Testing
+@testable import Grid
+
+@Suite struct PointLocatorTests {
+    /// GEOS, point by point: the polygons that contain (interior) and that cover (interior or
+    /// boundary) a point.
+    struct BruteForce {
+        let ctx: GEOSContext
+        let prepared: [PreparedShape]
+        init(_ polygons: [Polygon]) throws {
+            let ctx = GEOSContext()
+            self.ctx = ctx
+            prepared = try polygons.map { try ctx.shape(.polygon($0)).prepared() }
+        }
+        func check(_ p: Position) throws -> (containing: [Int], covering: [Int]) {
+            let pt = try ctx.shape(.point(p))
+            var containing: [Int] = [], covering: [Int] = []
+            for (k, s) in prepared.enumerated() where s.covers(pt) {
+                covering.append(k)
+                if s.contains(pt) { containing.append(k) }
+            }
+            return (containing, covering)
+        }
+    }
+
+    @Test func agreesWithGEOSOnRandomPointsVerticesAndEdges() throws {
+        let polygons = demoGrids.map(\.polygon)
+        let locator = PointLocator(polygons: polygons)
+        let geos = try BruteForce(polygons)
+        var rng = SeededRandom(seed: 42)
+        let box = Geometry.multiPolygon(polygons).boundingBox!
+        var inside = 0, onBoundary = 0
+        // Random points: where GEOS puts a point strictly inside one grid, so must we.
+        for _ in 0..<3000 {
+            let p = Position(box.minLon + rng.unit() * (box.maxLon - box.minLon), box.minLat + rng.unit() * (box.maxLat - box.minLat))
+            let got = locator.locate(p.lon, p.lat)
+            let truth = try geos.check(p)
+            if truth.containing.count == 1 {
+                #expect(got == truth.containing[0], "\(p): got \(String(describing: got)), GEOS says \(truth.containing)")
+                inside += 1
+            } else if truth.covering.isEmpty {
+                #expect(got == nil, "\(p) is in no grid but got \(String(describing: got))")
+            }
+        }
+        // Vertices (shared by two or three grids) and points exactly on edges of grid `g`: the answer
+        // is `g`, a grid that GEOS says covers the point, or a grid whose boundary passes within
+        // 1e-9° (0.1 mm) of it, and the same every time. (The demo layer has T-junctions: a vertex
+        // of one grid lying on a neighbour's edge. There GEOS's and the kernel's floating-point
+        // answers may round to either side, and both are right.)
+        for _ in 0..<1500 {
+            let g = Int(rng.next() % UInt64(polygons.count))
+            let ring = polygons[g].exterior
+            let k = Int(rng.next() % UInt64(ring.count - 1))
+            let t = Double(rng.next() % 8) / 8
+            for p in [ring[k], Position(ring[k].lon + t * (ring[k + 1].lon - ring[k].lon), ring[k].lat + t * (ring[k + 1].lat - ring[k].lat))] {
+                let got = locator.locate(p.lon, p.lat)
+                let truth = try geos.check(p)
+                if let got {
+                    let near = try geos.ctx.shape(.polygon(polygons[got])).distance(to: try geos.ctx.shape(.point(p))) < 1e-9
+                    #expect(got == g || truth.covering.contains(got) || near, "\(p) on grid \(g): got \(got), covering \(truth.covering)")
+                } else {
+                    // Only on the county's outer edge (or a T-junction) may a boundary point be in no grid.
+                    #expect(truth.covering.count <= 1 || truth.containing.isEmpty, "\(p) on grid \(g) shared by \(truth.covering) but unassigned")
+                }
+                if truth.covering.count >= 2 { onBoundary += 1 }
+                #expect(locator.locate(p.lon, p.lat) == got)
+            }
+        }
+        #expect(inside > 1000 && onBoundary > 500, "inside \(inside), on shared boundaries \(onBoundary)")
+    }
+
+    @Test func sharedEdgesAndCornersGoToExactlyOneSquare() {
+        // A 4×4 checkerboard of unit squares: every grid point is a corner of up to four squares.
+        var squares: [Polygon] = []
+        for y in 0..<4 { for x in 0..<4 { squares.append(square(Double(x), Double(y), 1)) } }
+        // Reverse some rings: orientation must not matter.
+        for k in stride(from: 0, to: 16, by: 3) { squares[k] = Polygon([squares[k].exterior.reversed()]) }
+        let locator = PointLocator(polygons: squares, targetCells: 64)
+        for y in stride(from: 0.0, through: 4.0, by: 0.25) {
+            for x in stride(from: 0.0, through: 4.0, by: 0.25) {
+                let owner = locator.locate(x, y)
+                let interiorX = x > 0 && x < 4, interiorY = y > 0 && y < 4
+                if interiorX && interiorY {
+                    #expect(owner != nil, "(\(x), \(y)) inside the board but unassigned")
+                    if let o = owner {
+                        let sx = Double(o % 4), sy = Double(o / 4)
+                        #expect(x >= sx && x <= sx + 1 && y >= sy && y <= sy + 1, "(\(x), \(y)) → square \(o)")
+                    }
+                }
+            }
+        }
+        #expect(locator.locate(-0.5, 2) == nil)
+        #expect(locator.locate(.nan, 2) == nil)
+        #expect(locator.locate(2, .infinity) == nil)
+    }
+
+    @Test func holesAreOutside() {
+        let outer = Polygon([square(0, 0, 4).exterior, square(1, 1, 2).exterior.reversed()])
+        let island = square(1.5, 1.5, 1)
+        let locator = PointLocator(polygons: [outer, island])
+        #expect(locator.locate(0.5, 0.5) == 0)
+        #expect(locator.locate(1.2, 1.2) == nil)     // in the hole, outside the island
+        #expect(locator.locate(2, 2) == 1)           // on the island
+    }
+
+    @Test func batchAndSingleAgree() {
+        let locator = PointLocator(polygons: demoGrids.map(\.polygon))
+        var rng = SeededRandom(seed: 9)
+        let xs = (0..<10_000).map { _ in 106.6 + rng.unit() * 0.7 }
+        let ys = (0..<10_000).map { _ in 30.6 + rng.unit() * 0.7 }
+        var out = [Int32](repeating: -9, count: xs.count)
+        xs.withUnsafeBufferPointer { x in ys.withUnsafeBufferPointer { y in out.withUnsafeMutableBufferPointer {
+            locator.locate(xs: x, ys: y, into: $0) } } }
+        for k in 0..<xs.count { #expect(Int(out[k]) == (locator.locate(xs[k], ys[k]) ?? -1)) }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import Geo
+@testable import Grid
+
+final class TempDir {
+    let url: URL
+    init() {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("wangge-test-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// The repository's root, for the real data under `data/`.
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// The real Qu County boundary, in WGS84.
+func quCounty() throws -> Boundary {
+    let bytes = [UInt8](try Data(contentsOf: repoRoot.appendingPathComponent("data/boundaries/511725.geojson")))
+    return try BoundaryImporter(crs: .gcj02).boundaries(from: bytes)[0]
+}
+
+/// A demo grid layer, built once for the suites that need it (GEOS Voronoi over the real county).
+let demoGrids: [Grid] = {
+    var demo = DemoCounty(county: try! quCounty(), seed: 1)
+    demo.gridCount = 200
+    return try! demo.build().grids
+}()
+
+func square(_ x: Double, _ y: Double, _ s: Double) -> Polygon {
+    Polygon([[.init(x, y), .init(x + s, y), .init(x + s, y + s), .init(x, y + s), .init(x, y)]])
+}
+
+func gridsGeoJSON(_ grids: [Grid]) -> [UInt8] {
+    let fc = FeatureCollection(grids.map { g in
+        Feature(geometry: .polygon(g.polygon),
+                properties: JSONObject([("grid_id", .string(g.code)), ("name", .string(g.name)), ("households", .integer(Int64(g.households)))]))
+    })
+    return Array(GeoJSONWriter(precision: nil).string(.featureCollection(fc)).utf8)
+}
