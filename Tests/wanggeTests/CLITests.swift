@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+
+/// The `wangge` executable built next to this test bundle, run as a user runs it.
+let wanggePath: String = {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for dir in [beside, beside.deletingLastPathComponent(), beside.deletingLastPathComponent().deletingLastPathComponent()] {
+        let candidate = dir.appendingPathComponent("wangge").path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    return root.appendingPathComponent(".build/debug/wangge").path
+}()
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+final class TempDir {
+    let url: URL
+    init() {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("wangge-cli-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    func write(_ name: String, _ text: String) -> String {
+        FileManager.default.createFile(atPath: path(name), contents: Data(text.utf8))
+        return path(name)
+    }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+@discardableResult
+func sh(_ executable: String, _ args: [String], stdin: String = "") throws -> (status: Int32, out: String, err: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = args
+    p.currentDirectoryURL = repoRoot
+    let out = Pipe(), err = Pipe(), input = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    p.standardInput = input
+    try p.run()
+    input.fileHandleForWriting.write(Data(stdin.utf8))
+    try input.fileHandleForWriting.close()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+func wangge(_ args: String..., stdin: String = "") throws -> (status: Int32, out: String, err: String) {
+    try sh(wanggePath, args, stdin: stdin)
+}
+
+/// `ogrinfo -so` of one layer: its summary lines.
+func ogrSummary(_ db: String, _ layer: String) throws -> String {
+    let r = try sh("/usr/bin/ogrinfo", ["-ro", "-so", db, layer])
+    #expect(r.status == 0, "ogrinfo failed: \(r.err)")
+    return r.out
+}
+
+func featureCount(_ summary: String) -> Int? {
+    summary.split(separator: "\n").first { $0.hasPrefix("Feature Count: ") }.flatMap { Int($0.dropFirst(15)) }
+}
+
+func extent(_ summary: String) -> [Double] {
+    let line = summary.split(separator: "\n").first { $0.hasPrefix("Extent: ") } ?? ""
+    return line.split(whereSeparator: { "(), -:".contains($0) }).compactMap { Double($0) }
+}
+
+@Suite(.serialized) struct CLITests {
+    let grids = """
+        {"type":"FeatureCollection","features":[
+         {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[106.9,30.8],[107.0,30.8],[107.0,30.9],[106.9,30.9],[106.9,30.8]]]},"properties":{"grid_id":"511725001001001","name":"一网格","households":420}},
+         {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[107.0,30.8],[107.1,30.8],[107.1,30.9],[107.0,30.9],[107.0,30.8]]]},"properties":{"grid_id":"511725001001002","name":"二网格","households":380}}
+        ]}
+        """
+
+    @Test func initImportAssignAndOgrinfo() throws {
+        let dir = TempDir()
+        let db = dir.path("w.sqlite")
+        var r = try wangge("init", "--db", db)
+        #expect(r.status == 0, "\(r.err)")
+        r = try wangge("import", "boundary", "--db", db, "--crs", "gcj02", "data/boundaries/511725.geojson")
+        #expect(r.status == 0 && r.out.contains("imported 1 boundaries"), "\(r.err)")
+        r = try wangge("import", "grids", "--db", db, dir.write("g.geojson", grids))
+        #expect(r.status == 0 && r.out.contains("imported 2 grids"), "\(r.err)")
+
+        let g = try ogrSummary(db, "grids")
+        #expect(g.contains("Geometry: Polygon") && featureCount(g) == 2)
+        // R*Tree extents are float32: compare to 1e-4°.
+        let e = extent(g)
+        #expect(e.count == 4 && zip(e, [106.9, 30.8, 107.1, 30.9]).allSatisfy { abs($0 - $1) < 1e-4 }, "\(e)")
+        let b = try ogrSummary(db, "boundaries")
+        #expect(b.contains("Geometry: Multi Polygon") && featureCount(b) == 1)
+
+        // Assignment: input order kept, a point in no grid gets an empty grid_id, a point on the
+        // shared edge x = 107.0 goes to one grid, the same on every run.
+        let input = "id,lon,lat\nw,106.95,30.85\ne,107.05,30.85\nedge,107.0,30.85\nout,106.5,30.5\n"
+        r = try wangge("assign", "--db", db, stdin: input)
+        #expect(r.status == 0, "\(r.err)")
+        let lines = r.out.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines[0] == "id,grid_id")
+        #expect(lines[1] == "w,511725001001001" && lines[2] == "e,511725001001002" && lines[4] == "out,")
+        #expect(lines[3] == "edge,511725001001001" || lines[3] == "edge,511725001001002")
+        #expect(try wangge("assign", "--db", db, stdin: input).out == r.out)
+
+        // GCJ-02 input: the same place given in Amap coordinates lands in the same grid.
+        r = try wangge("assign", "--db", db, "--crs", "gcj02", stdin: "id,lon,lat\nw,106.9535,30.8475\n")
+        #expect(r.out == "id,grid_id\nw,511725001001001\n", "\(r.err)")
+
+        // Bad rows: reported with line numbers, left out, exit status 1.
+        r = try wangge("assign", "--db", db, stdin: "id,lon,lat\nok,106.95,30.85\nbad,xx,30\n")
+        #expect(r.status == 1)
+        #expect(r.out == "id,grid_id\nok,511725001001001\n")
+        #expect(r.err.contains("line 3: lon is not a number"))
+    }
+
+    @Test func badImportsExplainAndChangeNothing() throws {
+        let dir = TempDir()
+        let db = dir.path("w.sqlite")
+        try wangge("init", "--db", db)
+        try wangge("import", "grids", "--db", db, dir.write("g.geojson", grids))
+        let before = try Data(contentsOf: URL(fileURLWithPath: db))
+        let cases: [(String, String)] = [
+            ("", "the file is empty"),
+            ("{\"type\":\"FeatureCollection\",", "malformed JSON at line 1"),
+            (grids.replacingOccurrences(of: "[106.9,30.9],[106.9,30.8]]", with: "[106.9,30.9]]"), "features[0].geometry.coordinates[0]: ring not closed"),
+            (grids.replacingOccurrences(of: "[107.1,30.9]", with: "[106.95,30.95],[107.1,30.9]").replacingOccurrences(of: "[107.0,30.9],[107.0,30.8]]", with: "[106.9,30.7],[107.0,30.8]]"), "features[1] (grid_id 511725001001002): invalid polygon"),
+            (grids.replacingOccurrences(of: "511725001001002", with: "511725001001001"), "duplicate grid_id"),
+            (grids.replacingOccurrences(of: "[106.9,30.8]", with: "[200,30.8]"), "longitude 200 out of range"),
+        ]
+        for (text, expected) in cases {
+            let r = try wangge("import", "grids", "--db", db, "--replace", dir.write("bad.geojson", text))
+            #expect(r.status != 0, "accepted: \(expected)")
+            #expect(r.err.contains(expected), "expected \(expected), got \(r.err)")
+        }
+        // Adding the same file again overlaps the live layer.
+        let again = try wangge("import", "grids", "--db", db, dir.write("g.geojson", grids))
+        #expect(again.status != 0 && again.err.contains("grid_id already exists in the live layer"))
+        // Wrong CRS: GCJ-02 declared for coordinates outside China.
+        let paris = grids.replacingOccurrences(of: "106.9", with: "2.3").replacingOccurrences(of: "107.0", with: "2.4").replacingOccurrences(of: "107.1", with: "2.5").replacingOccurrences(of: "30.", with: "48.")
+        let r = try wangge("import", "grids", "--db", db, "--crs", "gcj02", "--replace", dir.write("p.geojson", paris))
+        #expect(r.status != 0 && r.err.contains("outside China, where GCJ-02 is not defined"), "\(r.err)")
+        // Nothing changed: still the two grids, byte for byte the same main file.
+        #expect(featureCount(try ogrSummary(db, "grids")) == 2)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
+    }
+
+    @Test func usingAFileThatIsNotAWanggeDatabaseSaysSo() throws {
+        let dir = TempDir()
+        let r = try wangge("import", "grids", "--db", dir.path("missing.sqlite"), dir.write("g.geojson", grids))
+        #expect(r.status != 0 && r.err.contains("is not a Wangge database (run `wangge init"), "\(r.err)")
+        #expect(!FileManager.default.fileExists(atPath: dir.path("missing.sqlite")))
+        let bad = try wangge("import", "grids", "--db", dir.path("x.sqlite"), "--crs", "mars", dir.write("g.geojson", grids))
+        #expect(bad.status != 0 && bad.err.contains("mars"))
+    }
+
+    @Test func demoBuildsTheRealCounty() throws {
+        let dir = TempDir()
+        let db = dir.path("demo.sqlite")
+        let r = try wangge("demo", "--db", db, "--grids", "120", "--seed", "3")
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("渠县 (511725): 120 grids"))
+        let g = try ogrSummary(db, "grids")
+        #expect(featureCount(g) == 120)
+        let b = try ogrSummary(db, "boundaries")
+        #expect(featureCount(b) == 1)
+        // Every grid's households within the band, read back through GDAL's SQL.
+        let q = try sh("/usr/bin/ogrinfo", ["-ro", db, "-sql", "SELECT min(households) AS lo, max(households) AS hi FROM grids"])
+        let lo = q.out.split(separator: "\n").first { $0.contains("lo (Integer") }.flatMap { Int($0.split(separator: "=").last!.trimmingCharacters(in: .whitespaces)) }
+        let hi = q.out.split(separator: "\n").first { $0.contains("hi (Integer") }.flatMap { Int($0.split(separator: "=").last!.trimmingCharacters(in: .whitespaces)) }
+        #expect(lo != nil && lo! >= 300 && hi != nil && hi! <= 500, "\(q.out)")
+    }
+}
