@@ -8,7 +8,7 @@ GRIDS=${GRIDS:-613}
 out=bench/out
 mkdir -p "$out"
 
-swift build -c release >/dev/null
+swift build -c release --static-swift-stdlib >/dev/null
 w=.build/release/wangge
 
 # The data: the demo county's grid layer and N random points over its extent.
@@ -38,6 +38,14 @@ for _ in 1 2 3; do
 done
 printf '%-44s %.1f M points/s (%s s, CSV in and out, load included, best of 3)\n' "wangge assign (end to end)" \
   "$(echo "$N / $best / 1000000" | bc -l)" "$(printf %.3f "$best")"
+
+# Streaming: ten times the rows through the same command; memory must not grow with the input.
+$w bench points --db "$db" --count $((N * 10)) --seed 8 > "$out/points10.csv"
+/usr/bin/time -f "%e %M" -o "$out/time10.txt" $w assign --db "$db" < "$out/points10.csv" > /dev/null
+read -r secs10 rss10 < "$out/time10.txt"
+printf '%-44s %.1f M points/s (%s rows in %s s, peak memory %d MiB)\n' "wangge assign (end to end, 10x rows)" \
+  "$(echo "$N * 10 / $secs10 / 1000000" | bc -l)" "$((N * 10))" "$secs10" "$((rss10 / 1024))"
+rm -f "$out/points10.csv"
 
 bench/.venv/bin/python bench/peers/shapely_assign.py "$out/grids.geojson" "$out/points.csv" "$out/assigned.csv"
 

@@ -21,13 +21,15 @@ struct BenchPoints: ParsableCommand {
         for g in grids { box.extend(Geometry.polygon(g.polygon).boundingBox!) }
         var rng = SeededRandom(seed: seed)
         var out = "id,lon,lat\n"
-        out.reserveCapacity(count * 32)
         for k in 0..<count {
             let lon = box.minLon + rng.unit() * (box.maxLon - box.minLon)
             let lat = box.minLat + rng.unit() * (box.maxLat - box.minLat)
             out += "p\(k),\(String(format: "%.7f", lon)),\(String(format: "%.7f", lat))\n"
+            if out.utf8.count > 1 << 20 || k == count - 1 {
+                FileHandle.standardOutput.write(Data(out.utf8))
+                out = ""
+            }
         }
-        FileHandle.standardOutput.write(Data(out.utf8))
     }
 }
 

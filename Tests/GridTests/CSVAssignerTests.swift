@@ -11,9 +11,11 @@ import Testing
 
     /// Runs the assigner over `input` fed in pieces of `piece` bytes, with a tiny chunk buffer so that
     /// rows straddle chunk boundaries.
-    func assign(_ input: String, crs: CRS = .crs84, piece: Int = 7, chunk: Int = 32) throws -> (out: String, errors: [String], summary: CSVAssigner.Summary) {
+    func assign(piece: Int = 7, chunk: Int = 32, split: Bool = true, _ input: String, crs: CRS = .crs84) throws -> (out: String, errors: [String], summary: CSVAssigner.Summary) {
         var a = CSVAssigner(layer: layer, crs: crs)
         a.chunkSize = chunk
+        // Split every chunk in two (as large inputs are, across cores) unless told otherwise.
+        a.parallelThreshold = split ? 0 : .max
         let bytes = Array(input.utf8)
         var pos = 0
         var out: [UInt8] = []
@@ -30,15 +32,17 @@ import Testing
         return (String(decoding: out, as: UTF8.self), errors, s)
     }
 
-    @Test func assignsInInputOrderAcrossChunkBoundaries() throws {
-        let r = try assign("id,lon,lat\r\nx1,106.05,30.05\r\nx2,106.15,30.05\nfar,100,20\n\"quoted,id\",106.1,30.05\nlast,106.19,30.01")
+    @Test(arguments: [(7, 32), (1, 16), (1000, 1 << 16)])
+    func assignsInInputOrderAcrossChunkBoundaries(piece: Int, chunk: Int) throws {
+        let r = try assign(piece: piece, chunk: chunk, "id,lon,lat\r\nx1,106.05,30.05\r\nx2,106.15,30.05\nfar,100,20\n\"quoted,id\",106.1,30.05\nlast,106.19,30.01")
         #expect(r.out == "x1,G1\nx2,G2\nfar,\n\"quoted,id\",G2\nlast,G2\n")
         #expect(r.errors.isEmpty)
         #expect(r.summary == CSVAssigner.Summary(rows: 5, assigned: 4, badRows: 0))
     }
 
-    @Test func badRowsAreReportedWithLineNumbersAndLeftOut() throws {
-        let r = try assign("id,lon,lat\nok,106.05,30.05\nbad1,abc,30\nbad2,106.05\nbad3,200,30\n,106,30\nbad5,1,2,3\nok2,106.15,30.05\n")
+    @Test(arguments: [true, false])
+    func badRowsAreReportedWithLineNumbersAndLeftOut(split: Bool) throws {
+        let r = try assign(split: split, "id,lon,lat\nok,106.05,30.05\nbad1,abc,30\nbad2,106.05\nbad3,200,30\n,106,30\nbad5,1,2,3\nok2,106.15,30.05\n")
         #expect(r.out == "ok,G1\nok2,G2\n")
         #expect(r.errors == [
             "line 3: lon is not a number: \"abc\"",

@@ -4,7 +4,7 @@ import Geo
 /// Streams CSV `id,lon,lat` (header line first) to CSV `id,grid_id` in input order, a chunk at a
 /// time: memory stays at a few chunks whatever the input size. A row that cannot be read is
 /// reported with its line number and left out of the output.
-public struct CSVAssigner {
+public struct CSVAssigner: Sendable {
     public let layer: GridLayer
     /// The CRS of the input coordinates: WGS84 or GCJ-02 (converted per point).
     public let crs: CRS
@@ -23,6 +23,10 @@ public struct CSVAssigner {
         public var badRows = 0
     }
 
+    /// Chunks larger than this are split at a line boundary and their halves processed on two
+    /// cores; the output and the reports still come in input order.
+    public var parallelThreshold = 1 << 16
+
     /// - Parameters:
     ///   - read: fills the buffer, returns bytes read (0 at end of input, < 0 on error).
     ///   - write: takes output bytes.
@@ -30,22 +34,14 @@ public struct CSVAssigner {
     public func run(read: (UnsafeMutableRawBufferPointer) -> Int,
                     write: (UnsafeRawBufferPointer) -> Void,
                     report: (String) -> Void) throws -> Summary {
+        guard crs.isWGS84LonLat || crs == .gcj02 else { throw CRSError("unsupported input CRS \(crs): use wgs84 or gcj02") }
         var summary = Summary()
-        // Grid codes as one byte array with offsets: no per-row array retain/release.
-        var codeBytes: [UInt8] = []
-        var codeStart: [Int] = [0]
-        for g in layer.grids { codeBytes += Array(g.code.utf8); codeStart.append(codeBytes.count) }
+        let codes = CodeTable(layer.grids)
         var buffer = [UInt8](repeating: 0, count: chunkSize)
         var filled = 0
         var lineNumber = 0
         var headerSeen = false
         var atEOF = false
-        var xs: [Double] = [], ys: [Double] = []
-        var idStart: [Int] = [], idEnd: [Int] = []
-        var found: [Int32] = []
-        var out: [UInt8] = []
-        let gcj = crs == .gcj02
-        guard crs.isWGS84LonLat || gcj else { throw CRSError("unsupported input CRS \(crs): use wgs84 or gcj02") }
 
         func bad(_ line: Int, _ reason: String) {
             summary.badRows += 1
@@ -70,87 +66,41 @@ public struct CSVAssigner {
                     continue
                 }
             }
-            xs.removeAll(keepingCapacity: true); ys.removeAll(keepingCapacity: true)
-            idStart.removeAll(keepingCapacity: true); idEnd.removeAll(keepingCapacity: true)
+            var start = 0
+            if !headerSeen {
+                headerSeen = true
+                let nl = buffer[..<end].firstIndex(of: 0x0A) ?? end
+                lineNumber += 1
+                start = min(nl + 1, end)
+                var header = String(decoding: buffer[..<nl], as: UTF8.self).replacingOccurrences(of: " ", with: "")
+                    .replacingOccurrences(of: "\r", with: "").lowercased()
+                if header.hasPrefix("\u{FEFF}") { header.removeFirst() }
+                if header != "id,lon,lat" { bad(lineNumber, "the first line must be the header id,lon,lat") }
+            }
+            // Split the chunk at a newline near its middle when it is worth a second core.
+            var cuts = [start, end]
+            if end - start > parallelThreshold {
+                let mid = buffer[((start + end) / 2)..<end].firstIndex(of: 0x0A).map { $0 + 1 } ?? end
+                if mid < end { cuts = [start, mid, end] }
+            }
+            let slices = cuts.count - 1
+            var results = [SliceResult](repeating: SliceResult(), count: slices)
             buffer.withUnsafeBufferPointer { b in
-                var i = 0
-                while i < end {
-                    let base = UnsafeRawPointer(b.baseAddress!)
-                    let j = memchr(base + i, 0x0A, end - i).map { UnsafeRawPointer($0) - base } ?? end
-                    var lineEnd = j
-                    if lineEnd > i && b[lineEnd - 1] == 0x0D { lineEnd -= 1 }
-                    lineNumber += 1
-                    defer { i = j + 1 }
-                    if !headerSeen {
-                        headerSeen = true
-                        let header = String(decoding: UnsafeBufferPointer(rebasing: b[i..<lineEnd]), as: UTF8.self)
-                            .replacingOccurrences(of: " ", with: "").lowercased()
-                        if header.hasPrefix("\u{FEFF}") ? header.dropFirst() == "id,lon,lat" : header == "id,lon,lat" {
-                            continue
-                        }
-                        bad(lineNumber, "the first line must be the header id,lon,lat")
-                        continue
-                    }
-                    if lineEnd == i { continue }   // blank line
-                    switch Self.parseRow(b, i, lineEnd) {
-                    case .failure(let e): bad(lineNumber, e.reason())
-                    case .success(let row):
-                        var lon = row.lon, lat = row.lat
-                        guard (-180...180).contains(lon), (-90...90).contains(lat) else {
-                            bad(lineNumber, "lon/lat \(lon),\(lat) out of range")
-                            continue
-                        }
-                        if gcj {
-                            guard let w = try? ChinaOffset.gcj02ToWGS84(Position(lon, lat)) else {
-                                bad(lineNumber, "\(lon),\(lat) is outside China, where GCJ-02 is not defined")
-                                continue
-                            }
-                            lon = w.lon; lat = w.lat
-                        }
-                        xs.append(lon); ys.append(lat)
-                        idStart.append(i); idEnd.append(row.idEnd)
+                results.withUnsafeMutableBufferPointer { r in
+                    let work = SliceWork(bytes: b, results: r, cuts: cuts)
+                    DispatchQueue.concurrentPerform(iterations: slices) { k in
+                        work.results[k] = process(work.bytes, work.cuts[k], work.cuts[k + 1], codes)
                     }
                 }
             }
-            found.removeAll(keepingCapacity: true)
-            found.append(contentsOf: repeatElement(-1, count: xs.count))
-            xs.withUnsafeBufferPointer { x in
-                ys.withUnsafeBufferPointer { y in
-                    found.withUnsafeMutableBufferPointer { f in layer.locator.locate(xs: x, ys: y, into: f) }
-                }
+            for r in results {
+                for e in r.errors { bad(lineNumber + e.line, e.reason) }
+                summary.badRows += r.badRows - r.errors.count
+                summary.rows += r.rows
+                summary.assigned += r.assigned
+                lineNumber += r.lines
+                r.output.withUnsafeBytes { write($0) }
             }
-            // Output: id bytes, comma, grid code, newline; sized first, then written through a pointer.
-            var size = 0
-            for k in 0..<xs.count {
-                let g = Int(found[k])
-                size += idEnd[k] - idStart[k] + 2 + (g >= 0 ? codeStart[g + 1] - codeStart[g] : 0)
-            }
-            if out.count < size { out = [UInt8](repeating: 0, count: size) }
-            buffer.withUnsafeBufferPointer { b in
-                codeBytes.withUnsafeBufferPointer { codes in
-                    out.withUnsafeMutableBufferPointer { o in
-                        var w = 0
-                        for k in 0..<xs.count {
-                            let n = idEnd[k] - idStart[k]
-                            (o.baseAddress! + w).update(from: b.baseAddress! + idStart[k], count: n)
-                            w += n
-                            o[w] = 0x2C
-                            w += 1
-                            let g = Int(found[k])
-                            if g >= 0 {
-                                let c = codeStart[g + 1] - codeStart[g]
-                                (o.baseAddress! + w).update(from: codes.baseAddress! + codeStart[g], count: c)
-                                w += c
-                                summary.assigned += 1
-                            }
-                            o[w] = 0x0A
-                            w += 1
-                        }
-                    }
-                }
-            }
-            summary.rows += xs.count
-            out.withUnsafeBytes { write(UnsafeRawBufferPointer(rebasing: $0[..<size])) }
             // Keep the incomplete tail for the next read.
             let rest = filled - end
             if rest > 0 { buffer.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[end..<filled])) } }
@@ -158,6 +108,116 @@ public struct CSVAssigner {
             if atEOF && filled == 0 { break }
         }
         return summary
+    }
+
+    /// Grid codes as one byte array with offsets: no per-row array retain/release.
+    struct CodeTable: @unchecked Sendable {
+        var bytes: [UInt8] = []
+        var start: [Int] = [0]
+        init(_ grids: [Grid]) {
+            for g in grids { bytes += Array(g.code.utf8); start.append(bytes.count) }
+        }
+    }
+
+    /// What one slice of a chunk produced.
+    struct SliceResult {
+        var output: [UInt8] = []
+        var rows = 0, assigned = 0, lines = 0, badRows = 0
+        /// Line numbers relative to the slice's start (1 = its first line); capped like reports.
+        var errors: [(line: Int, reason: String)] = []
+    }
+
+    /// The shared, read-only input of one chunk and the results array, each slice writing only its
+    /// own element; handed to the worker threads for the duration of `concurrentPerform`.
+    struct SliceWork: @unchecked Sendable {
+        let bytes: UnsafeBufferPointer<UInt8>
+        let results: UnsafeMutableBufferPointer<SliceResult>
+        let cuts: [Int]
+    }
+
+    /// Parses, locates and formats the lines in `b[start..<end]`.
+    private func process(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ codes: CodeTable) -> SliceResult {
+        var r = SliceResult()
+        var xs: [Double] = [], ys: [Double] = []
+        var idStart: [Int] = [], idEnd: [Int] = []
+        let estimate = (end - start) / 24
+        xs.reserveCapacity(estimate); ys.reserveCapacity(estimate)
+        idStart.reserveCapacity(estimate); idEnd.reserveCapacity(estimate)
+        let gcj = crs == .gcj02
+        func bad(_ reason: @autoclosure () -> String) {
+            r.badRows += 1
+            if r.errors.count <= maxReportedErrors {
+                let line = r.lines, text = reason()
+                r.errors.append((line, text))
+            }
+        }
+        let base = UnsafeRawPointer(b.baseAddress!)
+        var i = start
+        while i < end {
+            let j = memchr(base + i, 0x0A, end - i).map { UnsafeRawPointer($0) - base } ?? end
+            var lineEnd = j
+            if lineEnd > i && b[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+            r.lines += 1
+            defer { i = j + 1 }
+            if lineEnd == i { continue }   // blank line
+            switch Self.parseRow(b, i, lineEnd) {
+            case .failure(let e): bad(e.reason())
+            case .success(let row):
+                var lon = row.lon, lat = row.lat
+                guard (-180...180).contains(lon), (-90...90).contains(lat) else {
+                    bad("lon/lat \(lon),\(lat) out of range")
+                    continue
+                }
+                if gcj {
+                    guard let w = try? ChinaOffset.gcj02ToWGS84(Position(lon, lat)) else {
+                        bad("\(lon),\(lat) is outside China, where GCJ-02 is not defined")
+                        continue
+                    }
+                    lon = w.lon; lat = w.lat
+                }
+                xs.append(lon); ys.append(lat)
+                idStart.append(i); idEnd.append(row.idEnd)
+            }
+        }
+        var found = [Int32](repeating: -1, count: xs.count)
+        xs.withUnsafeBufferPointer { x in
+            ys.withUnsafeBufferPointer { y in
+                found.withUnsafeMutableBufferPointer { f in layer.locator.locate(xs: x, ys: y, into: f) }
+            }
+        }
+        // Output: id bytes, comma, grid code, newline; sized first, then written through a pointer.
+        var size = 0
+        for k in 0..<xs.count {
+            let g = Int(found[k])
+            size += idEnd[k] - idStart[k] + 2 + (g >= 0 ? codes.start[g + 1] - codes.start[g] : 0)
+        }
+        var output = [UInt8](repeating: 0, count: size)
+        var assigned = 0
+        codes.bytes.withUnsafeBufferPointer { c in
+            output.withUnsafeMutableBufferPointer { o in
+                var w = 0
+                for k in 0..<xs.count {
+                    let n = idEnd[k] - idStart[k]
+                    (o.baseAddress! + w).update(from: b.baseAddress! + idStart[k], count: n)
+                    w += n
+                    o[w] = 0x2C
+                    w += 1
+                    let g = Int(found[k])
+                    if g >= 0 {
+                        let len = codes.start[g + 1] - codes.start[g]
+                        (o.baseAddress! + w).update(from: c.baseAddress! + codes.start[g], count: len)
+                        w += len
+                        assigned += 1
+                    }
+                    o[w] = 0x0A
+                    w += 1
+                }
+            }
+        }
+        r.output = output
+        r.assigned = assigned
+        r.rows = xs.count
+        return r
     }
 
     struct Row { var idEnd: Int; var lon: Double; var lat: Double }
