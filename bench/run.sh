@@ -25,7 +25,7 @@ if [ ! -x bench/.venv/bin/python ]; then
   bench/.venv/bin/pip install -q "shapely>=2,<3" numpy
 fi
 
-echo "Point-to-grid assignment: $N points, $GRIDS grids of Qu County (release build, one core)"
+echo "Point-to-grid assignment: $N points, $GRIDS grids of Qu County (release build; the kernel on one core, wangge assign parses on two)"
 printf '%-44s %s\n' "wangge kernel (in memory)" "$($w bench kernel --db "$db" --points "$out/points.csv" | sed 's/^kernel //')"
 
 best=""
