@@ -104,7 +104,8 @@ struct Assign: ParsableCommand {
                 report: { FileHandle.standardError.write(Data("wangge assign: \($0)\n".utf8)) })
         } catch { throw fail("assign", error) }
         if summary.badRows > 0 {
-            FileHandle.standardError.write(Data("wangge assign: \(summary.badRows) bad rows left out; \(summary.rows) rows assigned\n".utf8))
+            let bad = summary.badRows == 1 ? "1 bad row" : "\(summary.badRows) bad rows"
+            FileHandle.standardError.write(Data("wangge assign: \(bad) left out; \(summary.rows) rows written, \(summary.assigned) in a grid\n".utf8))
             throw ExitCode(1)
         }
     }

@@ -161,7 +161,7 @@ public struct CSVAssigner: Sendable {
             defer { i = j + 1 }
             if lineEnd == i { continue }   // blank line
             switch Self.parseRow(b, i, lineEnd) {
-            case .failure(let e): bad(e.reason())
+            case .failure(let e): bad(e.reason(in: b))
             case .success(let row):
                 var lon = row.lon, lat = row.lat
                 guard (-180...180).contains(lon), (-90...90).contains(lat) else {
@@ -252,10 +252,10 @@ public struct CSVAssigner: Sendable {
         while e2 < end && b[e2] != 0x2C { e2 += 1 }
         guard e2 == end else { return .failure(RowError("expected 3 fields id,lon,lat, found more")) }
         guard let lon = parseNumber(b, i, c1) else {
-            return .failure(.notANumber(field: "lon", b, i, c1))
+            return .failure(.notANumber(field: "lon", start: i, end: c1))
         }
         guard let lat = parseNumber(b, c1 + 1, end) else {
-            return .failure(.notANumber(field: "lat", b, c1 + 1, end))
+            return .failure(.notANumber(field: "lat", start: c1 + 1, end: end))
         }
         return .success(Row(idEnd: idEnd, lon: lon, lat: lat))
     }
@@ -264,14 +264,15 @@ public struct CSVAssigner: Sendable {
     /// string work.
     enum RowError: Error {
         case fixed(StaticString)
-        case notANumber(field: StaticString, UnsafeBufferPointer<UInt8>, Int, Int)
+        /// The field's name and its byte range in the chunk.
+        case notANumber(field: StaticString, start: Int, end: Int)
 
         init(_ s: StaticString) { self = .fixed(s) }
 
-        func reason() -> String {
+        func reason(in b: UnsafeBufferPointer<UInt8>) -> String {
             switch self {
             case .fixed(let s): return s.description
-            case .notANumber(let field, let b, let s, let e):
+            case .notANumber(let field, let s, let e):
                 return "\(field) is not a number: \"\(String(decoding: UnsafeBufferPointer(rebasing: b[s..<e]), as: UTF8.self))\""
             }
         }

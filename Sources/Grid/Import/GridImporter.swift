@@ -58,11 +58,16 @@ public struct GridImporter {
             for (i, s) in shapes.prefix(grids.count).enumerated() {
                 guard let b = s.envelope else { continue }
                 let prepared = try s.prepared()
+                var others: [String] = []
                 for j in try tree.query(b).sorted() where j != i && (j >= grids.count || j > i) {
                     guard prepared.intersects(shapes[j]), s.overlapsInArea(shapes[j]) else { continue }
-                    let other = j < grids.count ? "grid_id \(all[j].code) (features[\(featureOf[j])])" : "live grid \(all[j].code)"
-                    problems.append(ImportProblem(feature: featureOf[i], label: "grid_id \(grids[i].code)", reason: "overlaps \(other)"))
+                    others.append(j < grids.count ? "grid_id \(all[j].code) (features[\(featureOf[j])])" : "live grid \(all[j].code)")
                 }
+                guard !others.isEmpty else { continue }
+                // One line per grid, however many it overlaps: a misplaced file overlaps dozens.
+                let shown = others.prefix(5).joined(separator: ", ")
+                let more = others.count > 5 ? " and \(others.count - 5) more" : ""
+                problems.append(ImportProblem(feature: featureOf[i], label: "grid_id \(grids[i].code)", reason: "overlaps \(shown)\(more)"))
             }
         } catch {
             problems.append(ImportProblem(feature: nil, reason: "overlap check failed: \(error)"))

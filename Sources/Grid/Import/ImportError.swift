@@ -24,5 +24,9 @@ public struct ImportError: Error, CustomStringConvertible, Sendable {
     public let problems: [ImportProblem]
     public init(_ problems: [ImportProblem]) { self.problems = problems }
     public init(_ reason: String) { self.problems = [ImportProblem(feature: nil, reason: reason)] }
-    public var description: String { problems.map(\.description).joined(separator: "\n") }
+    /// One problem on one line; several as a count and an indented list.
+    public var description: String {
+        if problems.count == 1 { return problems[0].description }
+        return "\(problems.count) problems, nothing imported:\n" + problems.map { "  \($0.description)" }.joined(separator: "\n")
+    }
 }
