@@ -8,24 +8,7 @@ struct Wangge: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wangge",
         abstract: "GIS server and tools for county social-governance centres (综治中心).",
-        subcommands: [Init.self, Import.self, Assign.self, Demo.self, Bench.self])
-}
-
-/// The input coordinate systems the CLI accepts.
-enum InputCRS: String, ExpressibleByArgument, CaseIterable {
-    case wgs84, gcj02
-    var crs: CRS { self == .wgs84 ? .crs84 : .gcj02 }
-}
-
-/// Prints a failure as `wangge <command>: <reason>` and exits non-zero.
-func fail(_ command: String, _ error: Any) -> ExitCode {
-    FileHandle.standardError.write(Data("wangge \(command): \(error)\n".utf8))
-    return ExitCode(1)
-}
-
-func readFile(_ path: String) throws -> [UInt8] {
-    guard let d = FileManager.default.contents(atPath: path) else { throw StoreError("cannot read \(path)") }
-    return [UInt8](d)
+        subcommands: [Init.self, Import.self, Assign.self, Demo.self, Grids.self, Bench.self])
 }
 
 struct Init: ParsableCommand {
@@ -44,7 +27,7 @@ struct Import: ParsableCommand {
 
 struct ImportBoundary: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "boundary",
-        abstract: "Import county, town and village boundaries (properties code/adcode, name, level).")
+        abstract: "Import county, town and village boundaries (properties code/adcode, name, level, parent_code).")
     @Option(help: "Database file.") var db: String
     @Option(help: "CRS of the file's coordinates.") var crs: InputCRS = .wgs84
     @Argument(help: "GeoJSON file.") var file: String
@@ -61,7 +44,8 @@ struct ImportBoundary: ParsableCommand {
 
 struct ImportGrids: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "grids",
-        abstract: "Import grids (properties grid_id, name, households); refuses invalid or overlapping ones.")
+        abstract: "Import grids (properties grid_id, name, households); refuses invalid or overlapping ones.",
+        discussion: "The result is published as a new version of the live layer. With a household layer in the database, grids count their households from it; `households_override` sets an explicit figure.")
     @Option(help: "Database file.") var db: String
     @Option(help: "CRS of the file's coordinates.") var crs: InputCRS = .wgs84
     @Flag(help: "Replace the whole live grid layer instead of adding to it.") var replace = false
@@ -70,10 +54,10 @@ struct ImportGrids: ParsableCommand {
     func run() throws {
         do {
             let store = try SpatiaLiteGridStore.open(path: db)
-            let existing = replace ? [] : try store.grids()
-            let grids = try GridImporter(crs: crs.crs).grids(from: readFile(file), existing: existing)
-            try store.save(grids: grids, replacing: replace)
-            print("imported \(grids.count) grids from \(file)")
+            let existing = try store.grids()
+            let grids = try GridImporter(crs: crs.crs).grids(from: readFile(file), existing: replace ? [] : existing)
+            let report = try store.publish(replace ? grids : existing + grids, note: "import \(file)", planID: nil, effectiveAt: Date())
+            print("imported \(grids.count) grids from \(file) as version \(report.version)")
         } catch { throw fail("import grids: \(file)", error) }
     }
 }
@@ -113,24 +97,30 @@ struct Assign: ParsableCommand {
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Build the demo county (Qu County, 渠县) from its real boundary: county and grid layers.")
-    @Option(help: "Database file.") var db: String
+        abstract: "Build the demo county (Qu County, 渠县) from its real boundary into a new database.",
+        discussion: "Towns, villages, about 250,000 households, about 600 grids inside the 300–500 band, cameras of every network, grid workers with duty rosters. Same seed, same county.")
+    @Option(help: "Database file (new).") var db: String
     @Option(help: "Random seed: same seed, same county.") var seed: UInt64 = 1
     @Option(help: "County boundary (GCJ-02 GeoJSON, as Amap publishes it).") var boundary = "data/boundaries/511725.geojson"
-    @Option(help: "Number of grids.") var grids = 613
+    @Option(help: "Scale of the county's households (1 = about 250,000).") var scale = 1.0
 
     func run() throws {
         do {
-            let store = try SpatiaLiteGridStore(path: db)
             let counties = try BoundaryImporter(crs: .gcj02).boundaries(from: readFile(boundary)).filter { $0.level == .county }
             guard let county = counties.first else { throw StoreError("\(boundary) has no county-level feature") }
+            let store = try SpatiaLiteGridStore(path: db)
             var demo = DemoCounty(county: county, seed: seed)
-            demo.gridCount = grids
+            demo.seatHouseholds = Int(Double(demo.seatHouseholds) * scale)
+            demo.townCentreHouseholds = Int(Double(demo.townCentreHouseholds) * scale)
+            demo.ruralHouseholds = Int(Double(demo.ruralHouseholds) * scale)
+            demo.fullTimeWorkers = Int(Double(demo.fullTimeWorkers) * scale)
+            demo.partTimeWorkers = Int(Double(demo.partTimeWorkers) * scale)
             let result = try demo.build()
-            try store.save(boundaries: [county])
-            try store.save(grids: result.grids, replacing: true)
-            let households = result.grids.reduce(0) { $0 + $1.households }
-            print("demo county \(county.name) (\(county.code)): \(result.grids.count) grids, \(households) households in \(db)")
+            let version = try GridPlanning(store: store).install(result, county: county, note: "demo county, seed \(seed)")
+            let households = result.households.reduce(0) { $0 + $1.households }
+            print("demo county \(county.name) (\(county.code)) in \(db), version \(version): \(result.towns.count) towns, "
+                  + "\(result.villages.count) villages, \(result.grids.count) grids, \(households) households, "
+                  + "\(result.cameras.count) cameras, \(result.workers.count) workers")
         } catch { throw fail("demo", error) }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Geo
 import Testing
 @testable import Grid
@@ -66,20 +67,24 @@ import Testing
         #expect(Geodesy.distance(g.polygon.exterior[0], Position(106.0, 30.0)) > 100)
     }
 
-    @Test func storeKeepsEverythingOrNothing() throws {
+    @Test func publishKeepsEverythingOrNothing() throws {
         let dir = TempDir()
         let store = try SpatiaLiteGridStore(path: dir.path("g.sqlite"))
-        try store.save(grids: try GridImporter().grids(from: fc([grid(#""A""#, a)])), replacing: false)
-        // A second grid with the same id fails at the UNIQUE constraint: the first of the batch is
-        // rolled back too.
+        let a = try GridImporter().grids(from: fc([grid(#""A""#, a)]))
+        #expect(try store.publish(a, note: "first", planID: nil, effectiveAt: Date()).version == 1)
+        // A second grid with the same id fails at the UNIQUE constraint: the whole publish is rolled
+        // back, version and history included.
         let c = Grid(code: "C", name: "c", households: 300, polygon: square(107, 31, 0.1))
-        let dup = Grid(code: "A", name: "a2", households: 300, polygon: square(108, 31, 0.1))
-        #expect(throws: (any Error).self) { try store.save(grids: [c, dup], replacing: false) }
+        let dup = Grid(code: "C", name: "c2", households: 300, polygon: square(108, 31, 0.1))
+        #expect(throws: (any Error).self) { try store.publish([c, dup], note: "bad", planID: nil, effectiveAt: Date()) }
         #expect(try store.grids().map(\.code) == ["A"])
-        // Replacing swaps the whole layer.
-        try store.save(grids: [c], replacing: true)
+        #expect(try store.currentVersion() == 1)
+        // A good publish replaces the live layer; the earlier version stays readable.
+        #expect(try store.publish([c], note: "second", planID: nil, effectiveAt: Date()).version == 2)
         #expect(try store.grids().map(\.code) == ["C"])
         #expect(try store.grids()[0].polygon == c.polygon)
+        #expect(try store.grids(version: 1).map(\.code) == ["A"])
+        #expect(try store.versions().map(\.note) == ["first", "second"])
     }
 
     @Test func boundariesAcceptAmapProperties() throws {

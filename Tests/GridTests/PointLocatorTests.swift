@@ -1,4 +1,4 @@
-import Geo
+@testable import Geo
 import Testing
 @testable import Grid
 
@@ -68,6 +68,29 @@ import Testing
             }
         }
         #expect(inside > 1000 && onBoundary > 500, "inside \(inside), on shared boundaries \(onBoundary)")
+    }
+
+    /// Points inside the cells that edges cross (the slow path, where a missed candidate once left a
+    /// point deep inside a grid unassigned), against GEOS.
+    @Test func agreesWithGEOSInsideMixedCells() throws {
+        let polygons = demoGrids.map(\.polygon)
+        let locator = PointLocator(polygons: polygons)
+        let geos = try BruteForce(polygons)
+        var rng = SeededRandom(seed: 5)
+        let mixed = locator.cells.indices.filter { locator.cells[$0] <= -2 }
+        #expect(mixed.count > 1000)
+        let w = (locator.maxX - locator.minX) / Double(locator.cols), h = (locator.maxY - locator.minY) / Double(locator.rows)
+        var checked = 0
+        for _ in 0..<4000 {
+            let cell = mixed[Int(rng.next() % UInt64(mixed.count))]
+            let p = Position(locator.minX + (Double(cell % locator.cols) + rng.unit()) * w,
+                             locator.minY + (Double(cell / locator.cols) + rng.unit()) * h)
+            let truth = try geos.check(p)
+            guard truth.containing.count == 1 else { continue }
+            #expect(locator.locate(p.lon, p.lat) == truth.containing[0], "\(p): GEOS says \(truth.containing)")
+            checked += 1
+        }
+        #expect(checked > 3000)
     }
 
     @Test func sharedEdgesAndCornersGoToExactlyOneSquare() {

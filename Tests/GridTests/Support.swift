@@ -21,12 +21,18 @@ func quCounty() throws -> Boundary {
     return try BoundaryImporter(crs: .gcj02).boundaries(from: bytes)[0]
 }
 
-/// A demo grid layer, built once for the suites that need it (GEOS Voronoi over the real county).
-let demoGrids: [Grid] = {
+/// A small demo county (a fifth of the households), built once for the suites that need it.
+let smallDemo: DemoCounty.Result = {
     var demo = DemoCounty(county: try! quCounty(), seed: 1)
-    demo.gridCount = 200
-    return try! demo.build().grids
+    demo.seatHouseholds /= 5
+    demo.townCentreHouseholds /= 5
+    demo.ruralHouseholds /= 5
+    demo.townCount = 12
+    demo.fullTimeWorkers /= 5
+    demo.partTimeWorkers /= 5
+    return try! demo.build()
 }()
+let demoGrids: [Grid] = smallDemo.grids
 
 func square(_ x: Double, _ y: Double, _ s: Double) -> Polygon {
     Polygon([[.init(x, y), .init(x + s, y), .init(x + s, y + s), .init(x, y + s), .init(x, y)]])

@@ -1,4 +1,5 @@
 import CPROJ
+import Foundation
 
 /// Lengths and areas in metres on the WGS84 ellipsoid, by Karney's geodesic algorithms as shipped in
 /// PROJ (`geodesic.h`). Exact to the nanometre for any size; no projection to pick.
@@ -39,6 +40,23 @@ public enum Geodesy {
         case .multiPolygon(let ps): return ps.reduce(0) { $0 + area($1) }
         case .geometryCollection(let gs): return gs.reduce(0) { $0 + area(of: $1) }
         default: return 0
+        }
+    }
+
+    /// Area in m² of polygons whose edges are straight lines in lon/lat, as GEOS, SpatiaLite and
+    /// GeoJSON draw them: the planar area scaled by the local size of a degree. For deciding whether
+    /// an overlap or gap is real or numerical noise. (A geodesic edge sags away from the straight
+    /// lon/lat line by centimetres over kilometres, so the geodesic area of a sliver a few
+    /// millimetres wide measures the sag, not the sliver.)
+    public static func localArea(of geometry: Geometry) -> Double {
+        let metresPerDegree = 6_371_008.8 * .pi / 180
+        func ring(_ r: [Position]) -> Double {
+            guard r.count > 3 else { return 0 }
+            let lat = r.reduce(0) { $0 + $1.lat } / Double(r.count)
+            return abs(RingMath.signedArea2(r)) / 2 * metresPerDegree * metresPerDegree * cos(lat * .pi / 180)
+        }
+        return geometry.allPolygons.reduce(0) { total, p in
+            p.rings.dropFirst().reduce(total + ring(p.exterior)) { $0 - ring($1) }
         }
     }
 

@@ -62,6 +62,12 @@ public final class GEOSContext {
         }
     }
 
+    /// Polygons formed by a set of noded lines (GEOS polygonize).
+    public func polygonize(_ lines: [Shape]) throws(GEOSError) -> Shape {
+        var raw: [OpaquePointer?] = lines.map { $0.raw }
+        return try wrap(GEOSPolygonize_r(handle, &raw, UInt32(raw.count)), "polygonize")
+    }
+
     public func rectangle(_ b: BoundingBox) throws(GEOSError) -> Shape {
         try wrap(GEOSGeom_createRectangle_r(handle, b.minLon, b.minLat, b.maxLon, b.maxLat), "createRectangle")
     }

@@ -56,6 +56,21 @@ public final class Shape {
         try context.wrap(GEOSDifference_r(h, raw, o.raw), "difference")
     }
     public func unaryUnion() throws(GEOSError) -> Shape { try context.wrap(GEOSUnaryUnion_r(h, raw), "unaryUnion") }
+    public func symmetricDifference(_ o: Shape) throws(GEOSError) -> Shape {
+        try context.wrap(GEOSSymDifference_r(h, raw, o.raw), "symDifference")
+    }
+    public func buffer(_ distance: Double, segments: Int32 = 8) throws(GEOSError) -> Shape {
+        try context.wrap(GEOSBuffer_r(h, raw, distance, segments), "buffer")
+    }
+    /// The geometry snap-rounded to a grid of `gridSize` (GEOS's fixed precision model): vertices
+    /// shared by two pieces become identical and zero-width spikes left by rounding collapse.
+    public func snapped(to gridSize: Double = Precision.gridSize) throws(GEOSError) -> Shape {
+        try context.wrap(GEOSGeom_setPrecision_r(h, raw, gridSize, 0), "setPrecision")
+    }
+
+    /// A point guaranteed to lie inside (for labels and for "which grid is this in").
+    public func pointOnSurface() throws(GEOSError) -> Shape { try context.wrap(GEOSPointOnSurface_r(h, raw), "pointOnSurface") }
+    public func boundary() throws(GEOSError) -> Shape { try context.wrap(GEOSBoundary_r(h, raw), "boundary") }
 
     /// Voronoi cells of this geometry's vertices, clipped to at least `envelope`.
     public func voronoiCells(envelope: Shape?) throws(GEOSError) -> Shape {
@@ -80,11 +95,19 @@ public final class Shape {
     public func intersects(_ o: Shape) -> Bool { GEOSIntersects_r(h, raw, o.raw) == 1 }
     public func contains(_ o: Shape) -> Bool { GEOSContains_r(h, raw, o.raw) == 1 }
     public func covers(_ o: Shape) -> Bool { GEOSCovers_r(h, raw, o.raw) == 1 }
+    /// True when the boundaries meet along a line (DE-9IM `****1****`): two grids that are neighbours,
+    /// not merely touching at a corner.
+    public func sharesEdge(with o: Shape) -> Bool { GEOSRelatePattern_r(h, raw, o.raw, "****1****") == 1 }
     /// True when the interiors share an area (DE-9IM `2********`): two grids that overlap rather than
     /// merely touch along an edge.
     public func overlapsInArea(_ o: Shape) -> Bool { GEOSRelatePattern_r(h, raw, o.raw, "2********") == 1 }
 
     public func prepared() throws(GEOSError) -> PreparedShape { try PreparedShape(self) }
+}
+
+/// The precision Wangge keeps coordinates at when it makes geometry: 1e-9° (about 0.1 mm).
+public enum Precision {
+    public static let gridSize = 1e-9
 }
 
 /// A GEOS prepared geometry: fast repeated predicates against one geometry. Keeps its base alive

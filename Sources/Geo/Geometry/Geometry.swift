@@ -82,6 +82,12 @@ public enum Geometry: Hashable, Sendable {
         }
     }
 
+    /// Every polygon, also inside geometry collections (as GEOS returns from polygonize or Voronoi).
+    public var allPolygons: [Polygon] {
+        if case .geometryCollection(let gs) = self { return gs.flatMap(\.allPolygons) }
+        return polygons
+    }
+
     public var boundingBox: BoundingBox? {
         var box: BoundingBox?
         forEachPosition { p in

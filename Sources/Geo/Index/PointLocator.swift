@@ -174,9 +174,11 @@ private struct Builder {
                         }
                         let eps = 1e-9
                         let c0 = col(min(xa, xb) - eps), c1 = col(max(xa, xb) + eps)
-                        // A vertex exactly on a row line also touches the row below.
-                        let rs = (r > 0 && y0 <= minY + Double(r) * rowH + eps) ? [r - 1, r] : [r]
-                        for rr in rs { for c in c0...c1 { touches.append((Int32(rr * cols + c), Int32(pi))) } }
+                        for c in c0...c1 { touches.append((Int32(r * cols + c), Int32(pi))) }
+                        // Where the edge crosses the row's bottom line it also touches the row below.
+                        if r > 0 && y0 <= minY + Double(r) * rowH + eps {
+                            for c in col(xa - eps)...col(xa + eps) { touches.append((Int32((r - 1) * cols + c), Int32(pi))) }
+                        }
                     }
                     if a.lat == b.lat { continue }   // horizontal edges never cross a horizontal ray
                     let id = Int32(edges.count / 5)
@@ -215,22 +217,30 @@ private struct Builder {
     mutating func classifyCells() {
         touches.sort { $0.cell != $1.cell ? $0.cell < $1.cell : $0.polygon < $1.polygon }
         cells = Array(repeating: Int32.min, count: cols * rows)   // Int32.min: not yet classified
+        let w = 1 / invW, h = 1 / invH
         var i = 0
         while i < touches.count {
             let cell = touches[i].cell
             var k = i
-            var last: Int32 = -1
+            var mine: [Int32] = []
             while k < touches.count && touches[k].cell == cell {
-                if touches[k].polygon != last { candidates.append(touches[k].polygon); last = touches[k].polygon }
+                if mine.last != touches[k].polygon { mine.append(touches[k].polygon) }
                 k += 1
             }
+            // An edge that only passes within the margin marks a cell that may lie wholly inside
+            // another polygon, whose edges never touch it: that polygon contains the cell's centre.
+            let r = Int(cell) / cols, c = Int(cell) % cols
+            let xc = minX + (Double(c) + 0.5) * w, yc = minY + (Double(r) + 0.5) * h
+            if let owner = polygonsByRow[r].first(where: { !mine.contains($0) && contains(Int($0), xc, yc) }) {
+                mine.append(owner)
+            }
+            candidates += mine
             cells[Int(cell)] = -2 - Int32(candidateStart.count - 1)
             candidateStart.append(Int32(candidates.count))
             i = k
         }
         // Pure cells: along a row, a run of untouched cells has one owner (no edge separates
         // neighbours that share an untouched side), found by testing the run's first cell centre.
-        let w = 1 / invW, h = 1 / invH
         for r in 0..<rows {
             let yc = minY + (Double(r) + 0.5) * h
             var c = 0

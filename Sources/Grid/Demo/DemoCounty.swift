@@ -1,108 +1,232 @@
 import Foundation
 import Geo
 
-/// Builds the demo county's grid layer from a real county boundary: seeds placed densely in the
-/// county seat and town centres and sparsely in the hills, their Voronoi cells clipped to the county,
-/// each cell a grid of 300–500 households. Same seed, same county.
+/// Builds the demo county from a real county boundary: towns and villages cut by where people
+/// live, about 250,000 households (dense in the county seat and town centres, sparse in the hills),
+/// grids made by the same partitioner planners use, cameras of every network, grid workers with
+/// duty rosters. Same seed, same county.
 public struct DemoCounty {
     public let county: Boundary
-    public var gridCount = 613
-    public var townCount = 37
     public var seed: UInt64
+    public var townCount = 37
+    /// Household targets: county seat, each town centre, and the countryside.
+    public var seatHouseholds = 70_000
+    public var townCentreHouseholds = 2_200
+    public var ruralHouseholds = 100_000
+    /// Households per village when villages are cut.
+    public var villageHouseholds = 1_100
+    public var fullTimeWorkers = 356
+    public var partTimeWorkers = 263
+    public static let cameraCounts: [(Camera.Kind, Int)] = [
+        (.tianwang, 2_360), (.xueliang, 5_120), (.faceRecognition, 212), (.hospital, 318), (.school, 340),
+        (.forestFire, 8), (.shipping, 4), (.floodLevel, 8), (.social, 397),
+    ]
 
     public init(county: Boundary, seed: UInt64 = 1) {
         self.county = county
         self.seed = seed
     }
 
-    public struct Result {
+    public struct Result: Sendable {
+        public var towns: [Boundary]
+        public var villages: [Boundary]
         public var grids: [Grid]
-        public var townCentres: [Position]
+        public var households: [Household]
+        public var cameras: [Camera]
+        public var workers: [Worker]
+        public var posts: [GridPost]
+        public var shifts: [DutyShift]
     }
 
     public func build() throws -> Result {
         var rng = SeededRandom(seed: seed)
-        let area = county.area
-        let inside = PointLocator(polygons: area)
-        let box = Geometry.multiPolygon(area).boundingBox!
+        var names = DemoNames(rng: SeededRandom(seed: seed &+ 0x5EED))
+        let ctx = GEOSContext()
+        let inCounty = PointLocator(polygons: county.area)
+        let box = Geometry.multiPolygon(county.area).boundingBox!
+        func inside(_ p: Position) -> Bool { inCounty.locate(p.lon, p.lat) != nil }
         func randomInside() -> Position {
             while true {
                 let p = Position(box.minLon + rng.unit() * (box.maxLon - box.minLon), box.minLat + rng.unit() * (box.maxLat - box.minLat))
-                if inside.locate(p.lon, p.lat) != nil { return p }
+                if inside(p) { return p }
             }
         }
         func near(_ c: Position, _ sigma: Double) -> Position {
-            for _ in 0..<50 {
+            for _ in 0..<100 {
                 let p = Position(c.lon + rng.normal() * sigma, c.lat + rng.normal() * sigma)
-                if inside.locate(p.lon, p.lat) != nil { return p }
+                if inside(p) { return p }
             }
-            return randomInside()
+            return c
         }
-        // Town 1 is the county seat, near the centre of the county's area.
-        var towns = [near(Position((box.minLon + box.maxLon) / 2, (box.minLat + box.maxLat) / 2), 0.02)]
-        while towns.count < townCount { towns.append(randomInside()) }
-        var seeds: [Position] = []
-        for k in 0..<gridCount {
-            switch k % 10 {
-            case 0, 1, 2: seeds.append(near(towns[0], 0.025))                          // county seat
-            case 3, 4, 5, 6: seeds.append(near(towns[Int(rng.next() % UInt64(townCount))], 0.02))
-            default: seeds.append(randomInside())                                       // hills
-            }
-        }
-        let polygons = try cells(seeds: seeds)
-        // Codes: county adcode + town (nearest centre) + village (000 until villages exist) + grid.
-        var perTown = [Int](repeating: 0, count: townCount)
-        var grids: [Grid] = []
-        for (k, poly) in polygons.enumerated() {
-            let s = seeds[k]
-            let t = towns.indices.min { hypot(towns[$0].lon - s.lon, towns[$0].lat - s.lat) < hypot(towns[$1].lon - s.lon, towns[$1].lat - s.lat) }!
-            perTown[t] += 1
-            let code = county.code + String(format: "%03d000%03d", t + 1, perTown[t])
-            grids.append(Grid(code: code, name: String(format: "第%02d镇 第%03d网格", t + 1, perTown[t]),
-                              households: Grid.householdBand.lowerBound + Int(rng.next() % 201), polygon: poly))
-        }
-        return Result(grids: grids.sorted { $0.code < $1.code }, townCentres: towns)
-    }
 
-    /// Voronoi cells of the seeds clipped to the county, one polygon each. A clipped cell can fall
-    /// in pieces along a concave border; its smaller pieces join the neighbour they share most edge
-    /// with, so the layer still covers the county without gaps.
-    private func cells(seeds: [Position]) throws -> [Polygon] {
-        let ctx = GEOSContext()
-        let countyShape = try ctx.shape(.multiPolygon(county.area))
-        let diagram = try ctx.shape(.multiPoint(seeds)).voronoiCells(envelope: countyShape)
-        guard case .geometryCollection(let raw) = diagram.geometry else { throw GEOSError(reason: "unexpected Voronoi output") }
-        let prepared = try countyShape.prepared()
-        // GEOS does not keep input order: match each cell to the seed inside it.
-        var cellOf = [Polygon?](repeating: nil, count: seeds.count)
-        let seedIndex = PointLocator(polygons: raw.flatMap(\.polygons))
-        for (k, s) in seeds.enumerated() {
-            if let c = seedIndex.locate(s.lon, s.lat) { cellOf[k] = raw.flatMap(\.polygons)[c] }
+        // Town centres, at least ~3 km apart; the first is the county seat near the middle.
+        var centres = [near(Position((box.minLon + box.maxLon) / 2, (box.minLat + box.maxLat) / 2), 0.01)]
+        while centres.count < townCount {
+            let p = randomInside()
+            if centres.allSatisfy({ hypot($0.lon - p.lon, $0.lat - p.lat) > 0.03 }) { centres.append(p) }
         }
-        var main: [Shape?] = Array(repeating: nil, count: seeds.count)
-        var orphans: [Shape] = []
-        for (k, cell) in cellOf.enumerated() {
-            guard let cell else { continue }
-            let cellShape = try ctx.shape(.polygon(cell))
-            let clipped = prepared.contains(cellShape) ? cellShape : try cellShape.intersection(countyShape)
-            let parts = clipped.geometry.polygons.sorted { Geodesy.area(of: .polygon($0)) > Geodesy.area(of: .polygon($1)) }
-            guard let first = parts.first else { continue }
-            main[k] = try ctx.shape(.polygon(first))
-            for p in parts.dropFirst() { orphans.append(try ctx.shape(.polygon(p))) }
-        }
-        for o in orphans {
-            // The neighbour with the longest shared boundary takes the piece.
-            var best: (Int, Double)?
-            for (k, m) in main.enumerated() {
-                guard let m, m.intersects(o) else { continue }
-                let shared = try m.intersection(o).planarLength
-                if shared > (best?.1 ?? 0) { best = (k, shared) }
-            }
-            if let (k, _) = best {
-                let merged = try main[k]!.union(o)
-                if merged.geometry.polygons.count == 1 { main[k] = merged }
+
+        // Households: apartment blocks in the seat, smaller buildings in town centres, farmhouses.
+        var addresses: [(Position, Int, Bool)] = []   // position, households, urban
+        func scatter(_ total: Int, _ centre: Position?, _ sigma: Double, _ sizes: ClosedRange<Int>, urban: Bool) {
+            var left = total
+            while left > 0 {
+                let n = min(left, sizes.lowerBound + Int(rng.next() % UInt64(sizes.count)))
+                addresses.append((centre.map { near($0, sigma) } ?? randomInside(), n, urban))
+                left -= n
             }
         }
-        return main.compactMap { $0?.geometry.polygons.first }
+        scatter(seatHouseholds, centres[0], 0.018, 10...60, urban: true)
+        for c in centres.dropFirst() { scatter(townCentreHouseholds, c, 0.005, 3...30, urban: true) }
+        scatter(ruralHouseholds, nil, 0, 1...4, urban: false)
+
+        // Towns: Voronoi of the centres within the county.
+        let townAreas = try Tessellation.voronoi(seeds: centres, within: county.area, context: ctx)
+        var towns: [Boundary] = []
+        for (k, area) in townAreas.enumerated() {
+            guard let area else { continue }
+            let code = county.code + String(format: "%03d", towns.count + 1)
+            towns.append(Boundary(code: code, name: k == 0 ? "渠江街道" : names.place(rng.next() % 4 == 0 ? "乡" : "镇"),
+                                  level: .town, parentCode: county.code, area: [area]))
+        }
+        let townOf = PointLocator(polygons: towns.map { $0.area[0] })
+        var townAddresses = [[Int]](repeating: [], count: towns.count)
+        for (i, a) in addresses.enumerated() { if let t = townOf.locate(a.0.lon, a.0.lat) { townAddresses[t].append(i) } }
+
+        // Villages: seeds drawn where households are, so each village has roughly the same number.
+        let partitioner = Partitioner()
+        var villages: [Boundary] = []
+        var grids: [Grid] = []
+        for (t, town) in towns.enumerated() {
+            let members = townAddresses[t]
+            let total = members.reduce(0) { $0 + addresses[$1].1 }
+            let n = max(1, Int((Double(total) / Double(villageHouseholds)).rounded()))
+            var seeds: [Position] = []
+            for _ in 0..<n {
+                var r = Int(rng.next() % UInt64(max(total, 1)))
+                for i in members { r -= addresses[i].1; if r < 0 { seeds.append(addresses[i].0); break } }
+            }
+            seeds = Array(Set(seeds)).sorted { ($0.lon, $0.lat) < ($1.lon, $1.lat) }
+            var areas = try Tessellation.voronoi(seeds: seeds, within: town.area, context: ctx).compactMap { $0 }
+            // A village whose households leave little room in the band (602 households: two grids of
+            // 300–302) joins its neighbour with the longest shared edge.
+            while areas.count > 1 {
+                let loc = PointLocator(polygons: areas)
+                var counts = [Int](repeating: 0, count: areas.count)
+                for i in members { if let v = loc.locate(addresses[i].0.lon, addresses[i].0.lat) { counts[v] += addresses[i].1 } }
+                let room = counts.map { partitioner.slack(for: $0) ?? -1 }
+                guard let weak = room.indices.min(by: { room[$0] < room[$1] }), room[weak] < 40 else { break }
+                let w = try ctx.shape(.polygon(areas[weak]))
+                var best: (Int, Double)?
+                for j in areas.indices where j != weak {
+                    let s = try ctx.shape(.polygon(areas[j]))
+                    guard s.intersects(w) else { continue }
+                    let shared = try s.intersection(w).planarLength
+                    if shared > (best?.1 ?? 0) { best = (j, shared) }
+                }
+                guard let (j, _) = best,
+                      case .polygon(let merged) = try ctx.shape(.polygon(areas[j])).union(w).snapped().geometry else { break }
+                areas[j] = merged
+                areas.remove(at: weak)
+            }
+            let loc = PointLocator(polygons: areas)
+            var villagePoints = [[(position: Position, households: Int)]](repeating: [], count: areas.count)
+            var urbanShare = [Int](repeating: 0, count: areas.count), totals = [Int](repeating: 0, count: areas.count)
+            for i in members {
+                guard let v = loc.locate(addresses[i].0.lon, addresses[i].0.lat) else { continue }
+                villagePoints[v].append((addresses[i].0, addresses[i].1))
+                totals[v] += addresses[i].1
+                if addresses[i].2 { urbanShare[v] += addresses[i].1 }
+            }
+            for (v, area) in areas.enumerated() {
+                let urban = urbanShare[v] * 2 > totals[v]
+                let code = town.code + String(format: "%03d", v + 1)
+                let village = Boundary(code: code, name: names.place(urban ? "社区" : "村"), level: .village, parentCode: town.code, area: [area])
+                villages.append(village)
+                let pieces: [Partitioner.Piece]
+                do { pieces = try partitioner.partition(area, points: villagePoints[v], context: ctx) } catch {
+                    throw PlanError("village \(code) (\(totals[v]) households): \(error)")
+                }
+                for (n, p) in pieces.enumerated() {
+                    let kind: Grid.Kind = urban ? (rng.next() % 25 == 0 ? .dedicated : .urban) : .rural
+                    grids.append(Grid(code: code + String(format: "%03d", n + 1), name: "\(village.name)第\(n + 1)网格",
+                                      households: p.households, polygon: p.polygon, kind: kind))
+                }
+            }
+        }
+
+        // Households with their grids and population.
+        let layer = GridLayer(grids: grids)
+        var households: [Household] = []
+        var population = [Int](repeating: 0, count: grids.count)
+        for (i, a) in addresses.enumerated() {
+            let people = Int((Double(a.1) * (2.2 + rng.unit() * 1.2)).rounded())
+            let g = layer.locator.locate(a.0.lon, a.0.lat)
+            if let g { population[g] += people }
+            households.append(Household(id: Int64(i + 1), address: "渠县 \(i + 1) 号", households: a.1, population: people,
+                                        position: a.0, gridCode: g.map { grids[$0].code }))
+        }
+        for k in grids.indices { grids[k].population = population[k] }
+
+        // Cameras: city networks where people live, 雪亮 in the villages, the rest where they watch.
+        let urbanAddresses = addresses.indices.filter { addresses[$0].2 }
+        let ruralAddresses = addresses.indices.filter { !addresses[$0].2 }
+        var cameras: [Camera] = []
+        for (kind, count) in Self.cameraCounts {
+            for _ in 0..<count {
+                let p: Position
+                switch kind {
+                case .xueliang: p = near(addresses[ruralAddresses[Int(rng.next() % UInt64(ruralAddresses.count))]].0, 0.001)
+                case .forestFire: p = randomInside()
+                case .shipping, .floodLevel: p = near(centres[0], 0.02)
+                default: p = near(addresses[urbanAddresses[Int(rng.next() % UInt64(urbanAddresses.count))]].0, 0.0005)
+                }
+                let id = String(format: "%@-CAM-%05d", county.code, cameras.count + 1)
+                cameras.append(Camera(id: id, kind: kind, name: "\(kind.rawValue) \(cameras.count + 1)", position: p,
+                                      gridCode: layer.grid(at: p)?.code))
+            }
+        }
+
+        // Staff: a leader per village (leads all its grids), a police officer per town (four in the
+        // seat), full-time workers for the largest grids, part-time for the rest.
+        var workers: [Worker] = []
+        var posts: [GridPost] = []
+        var shifts: [DutyShift] = []
+        func hire(_ role: Worker.Role) -> Int64 {
+            let id = Int64(workers.count + 1)
+            workers.append(Worker(id: id, name: names.person(), role: role, phone: names.phone()))
+            return id
+        }
+        for v in villages {
+            let leader = hire(.leader)
+            for g in grids where g.code.hasPrefix(v.code) { posts.append(GridPost(gridCode: g.code, workerID: leader, role: .leader)) }
+        }
+        for (t, town) in towns.enumerated() {
+            let officers = (0..<(t == 0 ? 4 : 1)).map { _ in hire(.police) }
+            for (n, g) in grids.filter({ $0.code.hasPrefix(town.code) }).enumerated() {
+                posts.append(GridPost(gridCode: g.code, workerID: officers[n % officers.count], role: .police))
+            }
+        }
+        let bySize = grids.indices.sorted { (grids[$0].kind == .rural ? 1 : 0, -grids[$0].households) < (grids[$1].kind == .rural ? 1 : 0, -grids[$1].households) }
+        for (n, k) in bySize.enumerated() {
+            let code = grids[k].code
+            if n < fullTimeWorkers {
+                let w = hire(.fullTime)
+                posts.append(GridPost(gridCode: code, workerID: w, role: .fullTime))
+                for day in 1...5 { shifts.append(DutyShift(gridCode: code, workerID: w, weekday: day, start: 8 * 60 + 30, end: 17 * 60 + 30)) }
+                shifts.append(DutyShift(gridCode: code, workerID: w, weekday: 6, start: 9 * 60, end: 12 * 60))
+            }
+        }
+        // Part-time workers: the grids without a full-time one first, then evening cover elsewhere.
+        let partTimeGrids = Array(bySize.dropFirst(fullTimeWorkers)) + Array(bySize.prefix(fullTimeWorkers))
+        for k in partTimeGrids.prefix(partTimeWorkers) {
+            let code = grids[k].code
+            let w = hire(.partTime)
+            posts.append(GridPost(gridCode: code, workerID: w, role: .partTime))
+            for day in 1...5 { shifts.append(DutyShift(gridCode: code, workerID: w, weekday: day, start: 18 * 60, end: 21 * 60)) }
+            shifts.append(DutyShift(gridCode: code, workerID: w, weekday: 7, start: 9 * 60, end: 17 * 60))
+        }
+        return Result(towns: towns, villages: villages, grids: grids, households: households, cameras: cameras,
+                      workers: workers, posts: posts, shifts: shifts)
     }
 }

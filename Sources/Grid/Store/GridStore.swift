@@ -1,11 +1,44 @@
+import Foundation
 import Geo
 
-/// Where grids and boundaries are kept. SpatiaLite today; PostGIS is another implementation.
+/// Where the grid layer, its versions, plans, households, cameras and staff are kept.
+/// SpatiaLite today (`SpatiaLiteGridStore`); PostGIS would be another implementation.
 public protocol GridStore {
     func boundaries() throws -> [Boundary]
     /// Adds or replaces boundaries by code, all or nothing.
     func save(boundaries: [Boundary]) throws
+
+    /// The live layer.
     func grids() throws -> [Grid]
-    /// Adds grids to the live layer, or replaces the layer when `replacing`; all or nothing.
-    func save(grids: [Grid], replacing: Bool) throws
+    /// A published version's layer, as it was.
+    func grids(version: Int) throws -> [Grid]
+    func currentVersion() throws -> Int
+    func versions() throws -> [LayerVersion]
+    /// Makes `grids` the live layer as a new version, in one transaction: households and cameras
+    /// move to their new grids, grids recount their households, every move is recorded, and the
+    /// plan (if any) is marked published.
+    func publish(_ grids: [Grid], note: String, planID: Int64?, effectiveAt: Date) throws -> PublishReport
+    func moves(version: Int) throws -> [Move]
+
+    func households() throws -> [Household]
+    func save(households: [Household]) throws
+    func cameras() throws -> [Camera]
+    func camera(id: String) throws -> Camera?
+    func save(cameras: [Camera]) throws
+
+    func save(workers: [Worker], posts: [GridPost], shifts: [DutyShift]) throws
+    func roster(gridCode: String) throws -> DutyRoster
+
+    func createPlan(name: String, fromVersion: Int?) throws -> Plan
+    func plan(id: Int64) throws -> Plan
+    func plans() throws -> [Plan]
+    func planGrids(id: Int64) throws -> [Grid]
+    /// Replaces a draft plan's layer, all or nothing.
+    func savePlanGrids(id: Int64, _ grids: [Grid]) throws
+}
+
+public struct PublishReport: Sendable {
+    public var version: Int
+    public var moves: [Move]
+    public var grids: [Grid]
 }

@@ -1,7 +1,9 @@
+import Foundation
 import Geo
 
-/// Grids and boundaries in a SpatiaLite file: real geometry columns with R*Tree indexes, so QGIS and
-/// `ogrinfo` see the `boundaries` and `grids` layers with their types and extents.
+/// The grid layer and everything located in it, in a SpatiaLite file. Every table with a place is a
+/// real geometry layer with an R*Tree index, so QGIS and `ogrinfo` show `boundaries`, `grids`,
+/// `grid_history`, `plan_grids`, `households` and `cameras`.
 public final class SpatiaLiteGridStore: GridStore {
     public let database: Database
 
@@ -23,6 +25,92 @@ public final class SpatiaLiteGridStore: GridStore {
             SELECT AddGeometryColumn('grids', 'geom', 4326, 'POLYGON', 'XY', 1);
             SELECT CreateSpatialIndex('grids', 'geom');
             """),
+        Migration(module: "grid", number: 2, sql: """
+            ALTER TABLE grids ADD COLUMN kind TEXT NOT NULL DEFAULT 'rural' CHECK(kind IN ('urban','rural','dedicated'));
+            ALTER TABLE grids ADD COLUMN households_override INTEGER CHECK(households_override >= 0);
+            ALTER TABLE grids ADD COLUMN population INTEGER NOT NULL DEFAULT 0;
+
+            CREATE TABLE grid_versions(
+              version INTEGER PRIMARY KEY,
+              effective_at TEXT NOT NULL,
+              published_at TEXT NOT NULL,
+              plan_id INTEGER,
+              note TEXT NOT NULL DEFAULT '');
+            CREATE TABLE grid_history(
+              id INTEGER PRIMARY KEY,
+              version INTEGER NOT NULL REFERENCES grid_versions(version),
+              grid_id TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,
+              households INTEGER NOT NULL, households_override INTEGER, population INTEGER NOT NULL,
+              UNIQUE(version, grid_id));
+            SELECT AddGeometryColumn('grid_history', 'geom', 4326, 'POLYGON', 'XY', 1);
+            SELECT CreateSpatialIndex('grid_history', 'geom');
+            CREATE TABLE grid_moves(
+              id INTEGER PRIMARY KEY,
+              version INTEGER NOT NULL REFERENCES grid_versions(version),
+              item TEXT NOT NULL CHECK(item IN ('household','camera','case')),
+              item_id TEXT NOT NULL, from_grid TEXT, to_grid TEXT);
+            CREATE INDEX grid_moves_version ON grid_moves(version);
+
+            CREATE TABLE plans(
+              id INTEGER PRIMARY KEY,
+              name TEXT NOT NULL,
+              base_version INTEGER NOT NULL,
+              status TEXT NOT NULL DEFAULT 'draft' CHECK(status IN ('draft','published','discarded')),
+              created_at TEXT NOT NULL,
+              published_version INTEGER);
+            CREATE TABLE plan_grids(
+              id INTEGER PRIMARY KEY,
+              plan_id INTEGER NOT NULL REFERENCES plans(id),
+              grid_id TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,
+              households INTEGER NOT NULL, households_override INTEGER, population INTEGER NOT NULL,
+              UNIQUE(plan_id, grid_id));
+            SELECT AddGeometryColumn('plan_grids', 'geom', 4326, 'POLYGON', 'XY', 1);
+            SELECT CreateSpatialIndex('plan_grids', 'geom');
+
+            CREATE TABLE households(
+              id INTEGER PRIMARY KEY,
+              address TEXT NOT NULL,
+              households INTEGER NOT NULL CHECK(households > 0),
+              population INTEGER NOT NULL DEFAULT 0,
+              grid_id TEXT);
+            SELECT AddGeometryColumn('households', 'geom', 4326, 'POINT', 'XY', 1);
+            SELECT CreateSpatialIndex('households', 'geom');
+            CREATE INDEX households_grid ON households(grid_id);
+
+            CREATE TABLE cameras(
+              id TEXT PRIMARY KEY,
+              kind TEXT NOT NULL CHECK(kind IN ('tianwang','xueliang','face_recognition','hospital','school',
+                                                'forest_fire','shipping','flood_level','social')),
+              name TEXT NOT NULL,
+              grid_id TEXT);
+            SELECT AddGeometryColumn('cameras', 'geom', 4326, 'POINT', 'XY', 1);
+            SELECT CreateSpatialIndex('cameras', 'geom');
+
+            CREATE TABLE workers(
+              id INTEGER PRIMARY KEY,
+              name TEXT NOT NULL,
+              role TEXT NOT NULL CHECK(role IN ('leader','full_time','part_time','police')),
+              phone TEXT NOT NULL);
+            CREATE TABLE grid_posts(
+              grid_id TEXT NOT NULL,
+              worker_id INTEGER NOT NULL REFERENCES workers(id),
+              role TEXT NOT NULL CHECK(role IN ('leader','full_time','part_time','police')),
+              PRIMARY KEY(grid_id, worker_id, role));
+            CREATE TABLE duty_shifts(
+              id INTEGER PRIMARY KEY,
+              grid_id TEXT NOT NULL,
+              worker_id INTEGER NOT NULL REFERENCES workers(id),
+              weekday INTEGER NOT NULL CHECK(weekday BETWEEN 1 AND 7),
+              start_minute INTEGER NOT NULL CHECK(start_minute >= 0),
+              end_minute INTEGER NOT NULL CHECK(end_minute <= 1440),
+              CHECK(start_minute < end_minute));
+            CREATE INDEX duty_shifts_grid ON duty_shifts(grid_id, weekday);
+            -- One answer to "who is on duty in this grid now": shifts in a grid never overlap.
+            CREATE TRIGGER duty_shifts_no_overlap BEFORE INSERT ON duty_shifts
+            WHEN EXISTS (SELECT 1 FROM duty_shifts s WHERE s.grid_id = NEW.grid_id AND s.weekday = NEW.weekday
+                         AND s.start_minute < NEW.end_minute AND NEW.start_minute < s.end_minute)
+            BEGIN SELECT RAISE(ABORT, 'duty shift overlaps another shift in the same grid'); END;
+            """),
     ]
 
     /// Opens (creating when asked) and migrates the file.
@@ -42,6 +130,14 @@ public final class SpatiaLiteGridStore: GridStore {
         }
         return try SpatiaLiteGridStore(path: path, create: false)
     }
+
+    static func now(_ date: Date = Date()) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: date)
+    }
+
+    // MARK: boundaries
 
     public func boundaries() throws -> [Boundary] {
         try database.prepare("SELECT code, name, level, parent_code, AsBinary(geom) FROM boundaries ORDER BY code")
@@ -65,30 +161,263 @@ public final class SpatiaLiteGridStore: GridStore {
         }
     }
 
+    // MARK: grid layers (live, history, plans share one row shape)
+
+    private static let gridColumns = "grid_id, name, kind, households, households_override, population, AsBinary(geom)"
+
+    private func gridRows(_ sql: String, _ args: [SQLValue] = []) throws -> [Grid] {
+        try database.prepare(sql).rows(args).map { r in
+            guard case .polygon(let p) = try WKB.decode(r[6].blob ?? []) else {
+                throw StoreError("grid \(r[0].text ?? "?") has no polygon")
+            }
+            return Grid(code: r[0].text ?? "", name: r[1].text ?? "", households: Int(r[3].int ?? 0), polygon: p,
+                        kind: Grid.Kind(rawValue: r[2].text ?? "") ?? .rural, population: Int(r[5].int ?? 0),
+                        householdsOverride: r[4].int.map { Int($0) })
+        }
+    }
+
+    private func gridValues(_ g: Grid) -> [SQLValue] {
+        [.text(g.code), .text(g.name), .text(g.kind.rawValue), .integer(Int64(g.households)),
+         g.householdsOverride.map { .integer(Int64($0)) } ?? .null, .integer(Int64(g.population)),
+         .blob(WKB.encode(.polygon(g.polygon)))]
+    }
+
+    private static let gridInsertColumns = "grid_id, name, kind, households, households_override, population, geom"
+    private static let gridPlaceholders = "?, ?, ?, ?, ?, ?, GeomFromWKB(?, 4326)"
+
     public func grids() throws -> [Grid] {
-        try database.prepare("SELECT grid_id, name, households, AsBinary(geom) FROM grids ORDER BY grid_id")
-            .rows().map { r in
-                guard case .polygon(let p) = try WKB.decode(r[3].blob ?? []) else {
-                    throw StoreError("grid \(r[0].text ?? "?") has no polygon")
-                }
-                return Grid(code: r[0].text ?? "", name: r[1].text ?? "", households: Int(r[2].int ?? 0), polygon: p)
+        try gridRows("SELECT \(Self.gridColumns) FROM grids ORDER BY grid_id")
+    }
+
+    public func grids(version: Int) throws -> [Grid] {
+        guard try database.scalar("SELECT count(*) FROM grid_versions WHERE version = ?", [.integer(Int64(version))]).int == 1 else {
+            throw StoreError("no grid layer version \(version) (see `wangge grids history`)")
+        }
+        return try gridRows("SELECT \(Self.gridColumns) FROM grid_history WHERE version = ? ORDER BY grid_id", [.integer(Int64(version))])
+    }
+
+    public func currentVersion() throws -> Int {
+        Int(try database.scalar("SELECT coalesce(max(version), 0) FROM grid_versions").int ?? 0)
+    }
+
+    public func versions() throws -> [LayerVersion] {
+        try database.prepare("""
+            SELECT v.version, v.effective_at, v.published_at, v.plan_id, v.note,
+                   (SELECT count(*) FROM grid_history h WHERE h.version = v.version)
+            FROM grid_versions v ORDER BY v.version
+            """).rows().map { r in
+            LayerVersion(version: Int(r[0].int ?? 0), effectiveAt: r[1].text ?? "", publishedAt: r[2].text ?? "",
+                         planID: r[3].int, note: r[4].text ?? "", gridCount: Int(r[5].int ?? 0))
+        }
+    }
+
+    public func publish(_ grids: [Grid], note: String, planID: Int64?, effectiveAt: Date) throws -> PublishReport {
+        let layer = GridLayer(grids: grids)
+        let households = try self.households()
+        let cameras = try self.cameras()
+        // Recount from the household layer when there is one; otherwise keep the given figures.
+        var counted = grids
+        if !households.isEmpty {
+            var hh = [Int](repeating: 0, count: grids.count), pop = [Int](repeating: 0, count: grids.count)
+            for h in households {
+                if let k = layer.locator.locate(h.position.lon, h.position.lat) { hh[k] += h.households; pop[k] += h.population }
+            }
+            for k in counted.indices { counted[k].households = hh[k]; counted[k].population = pop[k] }
+        }
+        var moves: [Move] = []
+        return try database.transaction {
+            let version = try currentVersion() + 1
+            try database.prepare("INSERT INTO grid_versions(version, effective_at, published_at, plan_id, note) VALUES (?, ?, ?, ?, ?)")
+                .run([.integer(Int64(version)), .text(Self.now(effectiveAt)), .text(Self.now()), planID.map { .integer($0) } ?? .null, .text(note)])
+            try database.execute("DELETE FROM grids")
+            let live = try database.prepare("INSERT INTO grids(\(Self.gridInsertColumns)) VALUES (\(Self.gridPlaceholders))")
+            let history = try database.prepare("INSERT INTO grid_history(version, \(Self.gridInsertColumns)) VALUES (?, \(Self.gridPlaceholders))")
+            for g in counted {
+                do {
+                    try live.run(gridValues(g))
+                    try history.run([.integer(Int64(version))] + gridValues(g))
+                } catch { throw StoreError("grid \(g.code): \(error)") }
+            }
+            let move = try database.prepare("INSERT INTO grid_moves(version, item, item_id, from_grid, to_grid) VALUES (?, ?, ?, ?, ?)")
+            func record(_ m: Move) throws {
+                moves.append(m)
+                try move.run([.integer(Int64(version)), .text(m.item.rawValue), .text(m.itemID),
+                              m.from.map { .text($0) } ?? .null, m.to.map { .text($0) } ?? .null])
+            }
+            let setHousehold = try database.prepare("UPDATE households SET grid_id = ? WHERE id = ?")
+            for h in households {
+                let to = layer.grid(at: h.position)?.code
+                guard to != h.gridCode else { continue }
+                try setHousehold.run([to.map { .text($0) } ?? .null, .integer(h.id)])
+                try record(Move(item: .household, itemID: String(h.id), from: h.gridCode, to: to))
+            }
+            let setCamera = try database.prepare("UPDATE cameras SET grid_id = ? WHERE id = ?")
+            for c in cameras {
+                let to = layer.grid(at: c.position)?.code
+                guard to != c.gridCode else { continue }
+                try setCamera.run([to.map { .text($0) } ?? .null, .text(c.id)])
+                try record(Move(item: .camera, itemID: c.id, from: c.gridCode, to: to))
+            }
+            if let planID {
+                try database.prepare("UPDATE plans SET status = 'published', published_version = ? WHERE id = ?")
+                    .run([.integer(Int64(version)), .integer(planID)])
+            }
+            return PublishReport(version: version, moves: moves, grids: counted)
+        }
+    }
+
+    public func moves(version: Int) throws -> [Move] {
+        try database.prepare("SELECT item, item_id, from_grid, to_grid FROM grid_moves WHERE version = ? ORDER BY id")
+            .rows([.integer(Int64(version))]).map { r in
+                Move(item: Move.Item(rawValue: r[0].text ?? "") ?? .household, itemID: r[1].text ?? "", from: r[2].text, to: r[3].text)
             }
     }
 
-    public func save(grids: [Grid], replacing: Bool) throws {
+    // MARK: households and cameras
+
+    public func households() throws -> [Household] {
+        try database.prepare("SELECT id, address, households, population, grid_id, X(geom), Y(geom) FROM households ORDER BY id")
+            .rows().map { r in
+                Household(id: r[0].int ?? 0, address: r[1].text ?? "", households: Int(r[2].int ?? 0), population: Int(r[3].int ?? 0),
+                          position: Position(r[5].double ?? 0, r[6].double ?? 0), gridCode: r[4].text)
+            }
+    }
+
+    public func save(households: [Household]) throws {
         try database.transaction {
-            if replacing { try database.execute("DELETE FROM grids") }
             let ins = try database.prepare("""
-                INSERT INTO grids(grid_id, name, households, geom) VALUES (?, ?, ?, GeomFromWKB(?, 4326))
+                INSERT OR REPLACE INTO households(id, address, households, population, grid_id, geom)
+                VALUES (?, ?, ?, ?, ?, MakePoint(?, ?, 4326))
                 """)
-            for g in grids {
+            for h in households {
+                try ins.run([.integer(h.id), .text(h.address), .integer(Int64(h.households)), .integer(Int64(h.population)),
+                             h.gridCode.map { .text($0) } ?? .null, .real(h.position.lon), .real(h.position.lat)])
+            }
+        }
+    }
+
+    private func cameraRows(_ sql: String, _ args: [SQLValue] = []) throws -> [Camera] {
+        try database.prepare(sql).rows(args).map { r in
+            Camera(id: r[0].text ?? "", kind: Camera.Kind(rawValue: r[1].text ?? "") ?? .social, name: r[2].text ?? "",
+                   position: Position(r[4].double ?? 0, r[5].double ?? 0), gridCode: r[3].text)
+        }
+    }
+
+    public func cameras() throws -> [Camera] {
+        try cameraRows("SELECT id, kind, name, grid_id, X(geom), Y(geom) FROM cameras ORDER BY id")
+    }
+
+    public func camera(id: String) throws -> Camera? {
+        try cameraRows("SELECT id, kind, name, grid_id, X(geom), Y(geom) FROM cameras WHERE id = ?", [.text(id)]).first
+    }
+
+    public func save(cameras: [Camera]) throws {
+        try database.transaction {
+            let ins = try database.prepare("""
+                INSERT OR REPLACE INTO cameras(id, kind, name, grid_id, geom) VALUES (?, ?, ?, ?, MakePoint(?, ?, 4326))
+                """)
+            for c in cameras {
+                try ins.run([.text(c.id), .text(c.kind.rawValue), .text(c.name), c.gridCode.map { .text($0) } ?? .null,
+                             .real(c.position.lon), .real(c.position.lat)])
+            }
+        }
+    }
+
+    // MARK: staff and duty
+
+    public func save(workers: [Worker], posts: [GridPost], shifts: [DutyShift]) throws {
+        try database.transaction {
+            let w = try database.prepare("INSERT OR REPLACE INTO workers(id, name, role, phone) VALUES (?, ?, ?, ?)")
+            for x in workers { try w.run([.integer(x.id), .text(x.name), .text(x.role.rawValue), .text(x.phone)]) }
+            let p = try database.prepare("INSERT OR REPLACE INTO grid_posts(grid_id, worker_id, role) VALUES (?, ?, ?)")
+            for x in posts { try p.run([.text(x.gridCode), .integer(x.workerID), .text(x.role.rawValue)]) }
+            let s = try database.prepare("INSERT INTO duty_shifts(grid_id, worker_id, weekday, start_minute, end_minute) VALUES (?, ?, ?, ?, ?)")
+            for x in shifts {
                 do {
-                    try ins.run([.text(g.code), .text(g.name), .integer(Int64(g.households)),
-                                 .blob(WKB.encode(.polygon(g.polygon)))])
+                    try s.run([.text(x.gridCode), .integer(x.workerID), .integer(Int64(x.weekday)), .integer(Int64(x.start)), .integer(Int64(x.end))])
                 } catch {
-                    throw StoreError("grid \(g.code): \(error)")
+                    throw StoreError("grid \(x.gridCode), worker \(x.workerID), weekday \(x.weekday): \(error)")
                 }
             }
+        }
+    }
+
+    public func roster(gridCode: String) throws -> DutyRoster {
+        let people = try database.prepare("""
+            SELECT w.id, w.name, w.role, w.phone, p.role FROM grid_posts p JOIN workers w ON w.id = p.worker_id
+            WHERE p.grid_id = ? ORDER BY w.id
+            """).rows([.text(gridCode)])
+        var workers: [Int64: Worker] = [:]
+        var leader: Worker?
+        for r in people {
+            let w = Worker(id: r[0].int ?? 0, name: r[1].text ?? "", role: Worker.Role(rawValue: r[2].text ?? "") ?? .partTime, phone: r[3].text ?? "")
+            workers[w.id] = w
+            if r[4].text == Worker.Role.leader.rawValue { leader = w }
+        }
+        let shifts = try database.prepare("""
+            SELECT s.worker_id, s.weekday, s.start_minute, s.end_minute, w.name, w.role, w.phone
+            FROM duty_shifts s JOIN workers w ON w.id = s.worker_id WHERE s.grid_id = ? ORDER BY s.weekday, s.start_minute
+            """).rows([.text(gridCode)]).map { r -> DutyShift in
+            let id = r[0].int ?? 0
+            if workers[id] == nil {
+                workers[id] = Worker(id: id, name: r[4].text ?? "", role: Worker.Role(rawValue: r[5].text ?? "") ?? .partTime, phone: r[6].text ?? "")
+            }
+            return DutyShift(gridCode: gridCode, workerID: id, weekday: Int(r[1].int ?? 0), start: Int(r[2].int ?? 0), end: Int(r[3].int ?? 0))
+        }
+        return DutyRoster(gridCode: gridCode, shifts: shifts, leader: leader, workers: workers)
+    }
+
+    // MARK: plans
+
+    private func planRow(_ r: [SQLValue]) -> Plan {
+        Plan(id: r[0].int ?? 0, name: r[1].text ?? "", baseVersion: Int(r[2].int ?? 0),
+             status: Plan.Status(rawValue: r[3].text ?? "") ?? .draft, createdAt: r[4].text ?? "",
+             publishedVersion: r[5].int.map { Int($0) })
+    }
+
+    public func createPlan(name: String, fromVersion: Int?) throws -> Plan {
+        let current = try currentVersion()
+        guard current > 0 else { throw StoreError("there is no live grid layer to plan from (import or build one first)") }
+        let source = fromVersion ?? current
+        let grids = try self.grids(version: source)
+        let id: Int64 = try database.transaction {
+            try database.prepare("INSERT INTO plans(name, base_version, created_at) VALUES (?, ?, ?)")
+                .run([.text(name), .integer(Int64(current)), .text(Self.now())])
+            let id = database.lastInsertRowID
+            try insertPlanGrids(id, grids)
+            return id
+        }
+        return try plan(id: id)
+    }
+
+    public func plan(id: Int64) throws -> Plan {
+        guard let r = try database.prepare("SELECT id, name, base_version, status, created_at, published_version FROM plans WHERE id = ?")
+            .rows([.integer(id)]).first else { throw StoreError("no plan \(id) (see `wangge grids plan --list`)") }
+        return planRow(r)
+    }
+
+    public func plans() throws -> [Plan] {
+        try database.prepare("SELECT id, name, base_version, status, created_at, published_version FROM plans ORDER BY id").rows().map(planRow)
+    }
+
+    public func planGrids(id: Int64) throws -> [Grid] {
+        _ = try plan(id: id)
+        return try gridRows("SELECT \(Self.gridColumns) FROM plan_grids WHERE plan_id = ? ORDER BY grid_id", [.integer(id)])
+    }
+
+    public func savePlanGrids(id: Int64, _ grids: [Grid]) throws {
+        let p = try plan(id: id)
+        guard p.status == .draft else { throw StoreError("plan \(id) is \(p.status.rawValue); only a draft can change") }
+        try database.transaction {
+            try database.prepare("DELETE FROM plan_grids WHERE plan_id = ?").run([.integer(id)])
+            try insertPlanGrids(id, grids)
+        }
+    }
+
+    private func insertPlanGrids(_ id: Int64, _ grids: [Grid]) throws {
+        let ins = try database.prepare("INSERT INTO plan_grids(plan_id, \(Self.gridInsertColumns)) VALUES (?, \(Self.gridPlaceholders))")
+        for g in grids {
+            do { try ins.run([.integer(id)] + gridValues(g)) } catch { throw StoreError("grid \(g.code): \(error)") }
         }
     }
 }

@@ -1,0 +1,86 @@
+import Foundation
+import Geo
+
+/// The planners' workflow over a store: make a plan from the live layer, edit it, validate it,
+/// preview what publishing moves, publish it (refused with problems or on a stale base), roll back.
+/// The CLI and the server call this; it holds no state of its own.
+public struct GridPlanning {
+    public let store: GridStore
+
+    public init(store: GridStore) { self.store = store }
+
+    public func newPlan(name: String, fromVersion: Int? = nil) throws -> Plan {
+        try store.createPlan(name: name, fromVersion: fromVersion)
+    }
+
+    /// Runs one operation on a draft plan and saves the result; nothing is saved if it throws.
+    @discardableResult
+    public func edit(plan id: Int64, _ operation: (inout PlanEditor) throws -> [String]) throws -> [String] {
+        let plan = try store.plan(id: id)
+        guard plan.status == .draft else { throw PlanError("plan \(id) is \(plan.status.rawValue); only a draft can change") }
+        var editor = PlanEditor(grids: try store.planGrids(id: id), boundaries: try store.boundaries(), households: try store.households())
+        let touched = try operation(&editor)
+        try store.savePlanGrids(id: id, editor.grids)
+        return touched
+    }
+
+    /// Problems of a plan, or of the live layer when `plan` is nil.
+    public func validate(plan id: Int64?) throws -> [LayerProblem] {
+        let grids = try id.map { try store.planGrids(id: $0) } ?? store.grids()
+        return try LayerValidator().validate(grids, boundaries: try store.boundaries())
+    }
+
+    /// What publishing the plan would change.
+    public func preview(plan id: Int64) throws -> LayerDiff {
+        try LayerDiff(from: try store.grids(), to: try store.planGrids(id: id), households: try store.households(), cameras: try store.cameras())
+    }
+
+    public struct Published: Sendable {
+        public var version: Int
+        public var diff: LayerDiff
+        public var moves: Int
+    }
+
+    /// Publishes a draft: refused while it has validation problems or when the live layer has
+    /// moved on since the plan was made. One transaction; nothing changes when refused.
+    public func publish(plan id: Int64, effectiveAt: Date = Date()) throws -> Published {
+        let plan = try store.plan(id: id)
+        guard plan.status == .draft else { throw PlanError("plan \(id) is already \(plan.status.rawValue)") }
+        let current = try store.currentVersion()
+        guard plan.baseVersion == current else {
+            throw PlanError("plan \(id) was made on version \(plan.baseVersion) but the live layer is now version \(current); make a new plan")
+        }
+        let problems = try validate(plan: id)
+        guard problems.isEmpty else {
+            throw PlanError("plan \(id) has \(problems.count) validation problems; fix them first:\n"
+                            + problems.prefix(20).map { "  \($0)" }.joined(separator: "\n")
+                            + (problems.count > 20 ? "\n  … and \(problems.count - 20) more" : ""))
+        }
+        let before = try store.grids()
+        let grids = try store.planGrids(id: id)
+        let households = try store.households(), cameras = try store.cameras()
+        let report = try store.publish(grids, note: "plan \(id): \(plan.name)", planID: id, effectiveAt: effectiveAt)
+        let diff = try LayerDiff(from: before, to: report.grids, households: households, cameras: cameras)
+        return Published(version: report.version, diff: diff, moves: report.moves.count)
+    }
+
+    /// Roll back: publish an earlier version again, as a new version (history is never rewritten).
+    public func rollback(to version: Int, effectiveAt: Date = Date()) throws -> Published {
+        let plan = try store.createPlan(name: "roll back to version \(version)", fromVersion: version)
+        return try publish(plan: plan.id, effectiveAt: effectiveAt)
+    }
+
+    /// Installs a demo county into an empty store: boundaries, households, cameras, staff, and the
+    /// grid layer as version 1.
+    public func install(_ demo: DemoCounty.Result, county: Boundary, note: String) throws -> Int {
+        guard try store.currentVersion() == 0, try store.boundaries().isEmpty else {
+            throw StoreError("the database already holds a county; build the demo into a new --db file")
+        }
+        try store.save(boundaries: [county] + demo.towns + demo.villages)
+        try store.save(households: demo.households)
+        try store.save(cameras: demo.cameras)
+        let report = try store.publish(demo.grids, note: note, planID: nil, effectiveAt: Date())
+        try store.save(workers: demo.workers, posts: demo.posts, shifts: demo.shifts)
+        return report.version
+    }
+}

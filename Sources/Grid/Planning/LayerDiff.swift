@@ -1,0 +1,61 @@
+import Geo
+
+/// What changes between two grid layers: grids added, removed and changed, and which households
+/// and cameras would move where. Used to preview a plan and to report a publish.
+public struct LayerDiff: Sendable {
+    public struct Change: Sendable, Hashable {
+        public var code: String
+        public var geometryChanged: Bool
+        public var householdsBefore: Int
+        public var householdsAfter: Int
+    }
+    /// Items moving from one grid to another (nil: in no grid), counted.
+    public struct Flow: Sendable, Hashable {
+        public var item: Move.Item
+        public var from: String?
+        public var to: String?
+        public var count: Int
+        /// For households: the households living at the moved addresses.
+        public var households: Int
+    }
+
+    public var added: [String]
+    public var removed: [String]
+    public var changed: [Change]
+    public var flows: [Flow]
+
+    public init(from old: [Grid], to new: [Grid], households: [Household], cameras: [Camera]) throws {
+        let before = Dictionary(old.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
+        let after = Dictionary(new.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
+        added = new.map(\.code).filter { before[$0] == nil }.sorted()
+        removed = old.map(\.code).filter { after[$0] == nil }.sorted()
+        let ctx = GEOSContext()
+        var changed: [Change] = []
+        for g in new {
+            guard let o = before[g.code] else { continue }
+            var moved = false
+            if o.polygon != g.polygon {
+                let d = try ctx.shape(.polygon(o.polygon)).symmetricDifference(try ctx.shape(.polygon(g.polygon)))
+                moved = Geodesy.localArea(of: d.geometry) > 1
+            }
+            if moved || o.effectiveHouseholds != g.effectiveHouseholds || o.name != g.name || o.kind != g.kind {
+                changed.append(Change(code: g.code, geometryChanged: moved, householdsBefore: o.effectiveHouseholds, householdsAfter: g.effectiveHouseholds))
+            }
+        }
+        self.changed = changed.sorted { $0.code < $1.code }
+        let oldLayer = GridLayer(grids: old), newLayer = GridLayer(grids: new)
+        var counts: [String: Flow] = [:]
+        func add(_ item: Move.Item, _ p: Position, _ weight: Int) {
+            let from = oldLayer.grid(at: p)?.code, to = newLayer.grid(at: p)?.code
+            guard from != to else { return }
+            let key = "\(item.rawValue)|\(from ?? "")|\(to ?? "")"
+            counts[key, default: Flow(item: item, from: from, to: to, count: 0, households: 0)].count += 1
+            counts[key]!.households += weight
+        }
+        for h in households { add(.household, h.position, h.households) }
+        for c in cameras { add(.camera, c.position, 0) }
+        flows = counts.values.sorted { ($0.item.rawValue, $0.from ?? "", $0.to ?? "") < ($1.item.rawValue, $1.from ?? "", $1.to ?? "") }
+    }
+
+    public var isEmpty: Bool { added.isEmpty && removed.isEmpty && changed.isEmpty && flows.isEmpty }
+}

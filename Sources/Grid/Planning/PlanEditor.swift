@@ -1,0 +1,214 @@
+import Foundation
+import Geo
+
+/// Why a plan operation was refused. Nothing changes when one is thrown.
+public struct PlanError: Error, CustomStringConvertible, Sendable {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+/// The planner's operations on a draft layer: split, merge, reshape and re-partition. Each takes a
+/// layer and returns the new one, or refuses with the reason; grids recount their households from
+/// the household layer when there is one.
+public struct PlanEditor {
+    public var grids: [Grid]
+    public let boundaries: [Boundary]
+    public let households: [Household]
+    public var band: ClosedRange<Int> = Grid.householdBand
+    let ctx = GEOSContext()
+
+    public init(grids: [Grid], boundaries: [Boundary], households: [Household]) {
+        self.grids = grids
+        self.boundaries = boundaries
+        self.households = households
+    }
+
+    private func index(_ code: String) throws -> Int {
+        guard let k = grids.firstIndex(where: { $0.code == code }) else { throw PlanError("no grid \(code) in this plan") }
+        return k
+    }
+
+    private func single(_ s: Shape, _ what: String) throws -> Polygon {
+        let parts = s.geometry.polygons.filter { Geodesy.localArea(of: .polygon($0)) > 0.01 }
+        guard parts.count == 1 else { throw PlanError("\(what) would be in \(parts.count) pieces") }
+        return parts[0]
+    }
+
+    /// A fresh grid code in the same village: its highest grid number in the layer, plus one.
+    private func newCode(like code: String, taken: Set<String>) -> String {
+        guard code.count == 15, let village = Optional(String(code.prefix(12))) else {
+            var k = 2
+            while taken.contains("\(code)-\(k)") { k += 1 }
+            return "\(code)-\(k)"
+        }
+        let used = taken.filter { $0.hasPrefix(village) && $0.count == 15 }.compactMap { Int($0.suffix(3)) }
+        return village + String(format: "%03d", (used.max() ?? 0) + 1)
+    }
+
+    /// Households and population inside each polygon (the same rule as `assign`).
+    private func recount(_ gs: inout [Grid]) {
+        guard !households.isEmpty else { return }
+        let locator = PointLocator(polygons: gs.map(\.polygon))
+        var hh = [Int](repeating: 0, count: gs.count), pop = [Int](repeating: 0, count: gs.count)
+        for h in households {
+            if let k = locator.locate(h.position.lon, h.position.lat) { hh[k] += h.households; pop[k] += h.population }
+        }
+        for k in gs.indices { gs[k].households = hh[k]; gs[k].population = pop[k] }
+    }
+
+    // MARK: split
+
+    /// Splits a grid along a line that crosses it from edge to edge. The piece with the larger area
+    /// keeps the code; the others get new codes in the same village.
+    public mutating func split(_ code: String, along line: [Position]) throws -> [String] {
+        let k = try index(code)
+        guard line.count >= 2 else { throw PlanError("a split line needs at least 2 positions") }
+        let grid = try ctx.shape(.polygon(grids[k].polygon))
+        let cut = try ctx.shape(.lineString(line))
+        guard grid.intersects(cut) else { throw PlanError("the split line does not cross grid \(code)") }
+        // Node the grid's boundary with the line, rebuild faces, keep those inside the grid.
+        let noded = try grid.boundary().union(cut)
+        let faces = try ctx.polygonize([noded]).geometry
+        let prepared = try grid.prepared()
+        var pieces: [Polygon] = []
+        for f in faces.allPolygons {
+            let inside = try ctx.shape(.polygon(f)).pointOnSurface()
+            if prepared.contains(inside) { pieces.append(f) }
+        }
+        pieces = Array(Set(pieces))
+        guard pieces.count >= 2 else {
+            throw PlanError("the split line does not cut grid \(code) in two (it must enter and leave the grid)")
+        }
+        pieces.sort { Geodesy.localArea(of: .polygon($0)) > Geodesy.localArea(of: .polygon($1)) }
+        var taken = Set(grids.map(\.code))
+        var made: [String] = [code]
+        grids[k].polygon = pieces[0]
+        grids[k].householdsOverride = nil
+        for p in pieces.dropFirst() {
+            let c = newCode(like: code, taken: taken)
+            taken.insert(c)
+            made.append(c)
+            grids.append(Grid(code: c, name: "\(grids[k].name) (\(made.count))", households: 0, polygon: p, kind: grids[k].kind))
+        }
+        recount(&grids)
+        return made
+    }
+
+    // MARK: merge
+
+    /// Merges grid `b` into grid `a`: they must share an edge and belong to the same village.
+    public mutating func merge(_ a: String, _ b: String) throws {
+        guard a != b else { throw PlanError("cannot merge grid \(a) with itself") }
+        let i = try index(a), j = try index(b)
+        if let va = grids[i].villageCode, let vb = grids[j].villageCode, va != vb {
+            throw PlanError("grids \(a) and \(b) are in different villages (\(va), \(vb)); a grid never crosses its village")
+        }
+        let sa = try ctx.shape(.polygon(grids[i].polygon)), sb = try ctx.shape(.polygon(grids[j].polygon))
+        guard sa.sharesEdge(with: sb) else { throw PlanError("grids \(a) and \(b) do not touch (they share no edge)") }
+        grids[i].polygon = try single(try sa.union(sb), "the merged grid")
+        grids[i].householdsOverride = nil
+        grids.remove(at: j)
+        recount(&grids)
+    }
+
+    // MARK: reshape
+
+    /// Gives a grid a new boundary. Neighbours give up what the new boundary takes, and take what it
+    /// gives up (each given-up piece goes to the neighbour sharing most edge with it), so coverage
+    /// stays seamless. Refused when a piece would be left to no grid (a hole), a neighbour would
+    /// vanish or fall in pieces, or the grid would leave its village.
+    public mutating func reshape(_ code: String, to polygon: Polygon) throws -> [String] {
+        let k = try index(code)
+        let new = try ctx.shape(.polygon(polygon))
+        if case .invalid(let reason, let at) = new.validity {
+            throw PlanError("the new boundary is not a valid polygon: \(reason)\(at.map { " at \($0.lon) \($0.lat)" } ?? "")")
+        }
+        if let parent = parentShape(of: grids[k]) {
+            let outside = try new.difference(parent)
+            if Geodesy.localArea(of: outside.geometry) > 1 {
+                throw PlanError("the new boundary reaches outside the grid's village or town")
+            }
+        }
+        let old = try ctx.shape(.polygon(grids[k].polygon))
+        var shapes = try grids.map { try ctx.shape(.polygon($0.polygon)) }
+        var touched = Set<Int>()
+        // Neighbours give up what the new boundary takes.
+        for n in grids.indices where n != k && shapes[n].intersects(new) && shapes[n].overlapsInArea(new) {
+            let rest = try shapes[n].difference(new)
+            let parts = rest.geometry.polygons.filter { Geodesy.localArea(of: .polygon($0)) > 1 }
+            if parts.isEmpty { throw PlanError("the new boundary swallows grid \(grids[n].code) whole (merge it instead)") }
+            if parts.count > 1 { throw PlanError("the new boundary cuts grid \(grids[n].code) in \(parts.count) pieces") }
+            shapes[n] = try ctx.shape(.polygon(parts[0]))
+            touched.insert(n)
+        }
+        // Pieces the grid gives up go to a neighbour.
+        for lost in try old.difference(new).geometry.polygons where Geodesy.localArea(of: .polygon(lost)) > 1 {
+            let piece = try ctx.shape(.polygon(lost))
+            var best: (Int, Double)?
+            for n in grids.indices where n != k && shapes[n].intersects(piece) {
+                let shared = try shapes[n].intersection(piece).planarLength
+                if shared > (best?.1 ?? 0) { best = (n, shared) }
+            }
+            guard let (n, _) = best else {
+                throw PlanError(String(format: "the reshape leaves a hole: %.0f m² near %.6f, %.6f would be in no grid",
+                                       Geodesy.localArea(of: .polygon(lost)), lost.exterior[0].lon, lost.exterior[0].lat))
+            }
+            shapes[n] = try ctx.shape(.polygon(try single(try shapes[n].union(piece), "grid \(grids[n].code)")))
+            touched.insert(n)
+        }
+        grids[k].polygon = try single(new, "grid \(code)")
+        grids[k].householdsOverride = nil
+        for n in touched { grids[n].polygon = try single(shapes[n], "grid \(grids[n].code)"); grids[n].householdsOverride = nil }
+        recount(&grids)
+        return [code] + touched.sorted().map { grids[$0].code }
+    }
+
+    private func parentShape(of g: Grid) -> Shape? {
+        for code in [g.villageCode, g.townCode].compactMap({ $0 }) {
+            if let b = boundaries.first(where: { $0.code == code }) { return try? ctx.shape(.multiPolygon(b.area)) }
+        }
+        return nil
+    }
+
+    // MARK: partition
+
+    /// Re-partitions a village, or every village of a town, into grids inside the household band,
+    /// never crossing a village boundary. The parent's old grids are replaced.
+    public mutating func partition(_ parentCode: String) throws -> [String] {
+        guard let parent = boundaries.first(where: { $0.code == parentCode && $0.level != .county }) else {
+            throw PlanError("no village or town \(parentCode) in the boundaries (partition works on one village or one town)")
+        }
+        let villages = parent.level == .village ? [parent]
+            : boundaries.filter { $0.level == .village && $0.parentCode == parent.code }
+        guard !villages.isEmpty else { throw PlanError("town \(parentCode) has no villages to partition") }
+        let partitioner = Partitioner(band: band)
+        let villageLocator = PointLocator(polygons: villages.flatMap(\.area))
+        var partOf: [Int] = []
+        for (k, v) in villages.enumerated() { partOf += Array(repeating: k, count: v.area.count) }
+        var points = [[(position: Position, households: Int)]](repeating: [], count: villages.count)
+        for h in households {
+            if let p = villageLocator.locate(h.position.lon, h.position.lat) { points[partOf[p]].append((h.position, h.households)) }
+        }
+        var made: [Grid] = []
+        for (k, v) in villages.enumerated() {
+            guard v.area.count == 1 else { throw PlanError("village \(v.code) is in \(v.area.count) pieces; partition needs one") }
+            let old = grids.filter { $0.code.hasPrefix(v.code) }
+            let kind = Dictionary(grouping: old, by: \.kind).max { $0.value.count < $1.value.count }?.key ?? .rural
+            let pieces: [Partitioner.Piece]
+            do { pieces = try partitioner.partition(v.area[0], points: points[k], context: ctx) } catch {
+                throw PlanError("village \(v.code) \(v.name): \(error)")
+            }
+            for (n, p) in pieces.enumerated() {
+                made.append(Grid(code: v.code + String(format: "%03d", n + 1), name: "\(v.name)第\(n + 1)网格",
+                                 households: p.households, polygon: p.polygon, kind: kind))
+            }
+        }
+        let prefixes = villages.map(\.code)
+        grids.removeAll { g in prefixes.contains { g.code.hasPrefix($0) } }
+        grids += made
+        grids.sort { $0.code < $1.code }
+        recount(&grids)
+        return made.map(\.code)
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import Geo
+import Grid
+
+/// The input coordinate systems the CLI accepts.
+enum InputCRS: String, ExpressibleByArgument, CaseIterable {
+    case wgs84, gcj02
+    var crs: CRS { self == .wgs84 ? .crs84 : .gcj02 }
+}
+
+/// Prints a failure as `wangge <command>: <reason>` and exits non-zero.
+func fail(_ command: String, _ error: Any) -> ExitCode {
+    FileHandle.standardError.write(Data("wangge \(command): \(error)\n".utf8))
+    return ExitCode(1)
+}
+
+func readFile(_ path: String) throws -> [UInt8] {
+    guard let d = FileManager.default.contents(atPath: path) else { throw StoreError("cannot read \(path)") }
+    return [UInt8](d)
+}
+
+func printOut(_ s: String) {
+    FileHandle.standardOutput.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
+}
+
+/// A geometry given on the command line: inline GeoJSON (starting with `{`) or a file holding a
+/// geometry, a Feature, or a FeatureCollection with exactly one feature; converted to WGS84.
+func geometryArgument(_ text: String, crs: InputCRS, what: String) throws -> Geometry {
+    let bytes = text.hasPrefix("{") ? Array(text.utf8) : try readFile(text)
+    let doc: GeoJSONDocument
+    do { doc = try GeoJSONReader().read(bytes) } catch { throw ValidationError("\(what): \(error)") }
+    let fs = doc.features
+    guard fs.count == 1, let g = fs[0].geometry else { throw ValidationError("\(what): give exactly one geometry") }
+    guard crs == .gcj02 else { return g }
+    do { return try CoordinateConverter(from: .gcj02, to: .crs84).convert(g) } catch { throw ValidationError("\(what): \(error)") }
+}
+
+/// The grid layer as an RFC 7946 FeatureCollection, `grid_id` = the grid code.
+func gridsGeoJSON(_ grids: [Grid], crs: InputCRS = .wgs84) throws -> String {
+    let converter = crs == .gcj02 ? try CoordinateConverter(from: .crs84, to: .gcj02) : nil
+    let features = try grids.map { g -> Feature in
+        var props: [(key: String, value: JSONValue)] = [
+            ("grid_id", .string(g.code)), ("name", .string(g.name)), ("kind", .string(g.kind.rawValue)),
+            ("households", .integer(Int64(g.effectiveHouseholds))),
+            ("households_source", .string(g.householdsOverride != nil ? "override" : "counted")),
+            ("population", .integer(Int64(g.population))),
+        ]
+        if let v = g.villageCode { props.append(("village_code", .string(v))) }
+        if let t = g.townCode { props.append(("town_code", .string(t))) }
+        let geometry = try converter.map { try $0.convert(Geometry.polygon(g.polygon)) } ?? .polygon(g.polygon)
+        return Feature(id: .string(g.code), geometry: geometry, properties: JSONObject(props))
+    }
+    return GeoJSONWriter().string(.featureCollection(FeatureCollection(features)))
+}
+
+func json(_ v: JSONValue) -> String {
+    var w = JSONWriter()
+    w.value(v)
+    return w.text
+}
+
+extension Optional where Wrapped == String {
+    var json: JSONValue { map { .string($0) } ?? .null }
+}

@@ -1,0 +1,276 @@
+import ArgumentParser
+import Foundation
+import Geo
+import Grid
+
+/// `wangge grids …`: the planners' tools. Each command opens the database, calls `GridPlanning`
+/// or the store, and prints the result.
+struct Grids: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Plan, check, publish and export the grid layer.",
+        subcommands: [GridsValidate.self, GridsPlan.self, GridsSplit.self, GridsMerge.self, GridsReshape.self,
+                      GridsPartition.self, GridsPublish.self, GridsDiff.self, GridsHistory.self, GridsExport.self,
+                      GridsRollback.self, GridsDuty.self])
+}
+
+struct DatabaseOption: ParsableArguments {
+    @Option(help: "Database file.") var db: String
+    func planning() throws -> GridPlanning { GridPlanning(store: try SpatiaLiteGridStore.open(path: db)) }
+}
+
+struct PlanOption: ParsableArguments {
+    @Option(help: "Plan id (from `wangge grids plan`).") var plan: Int64
+}
+
+/// Runs a command body, turning any error into `wangge grids <name>: reason` and exit status 1.
+func grids(_ name: String, _ body: () throws -> Void) throws {
+    do { try body() } catch let e as ExitCode { throw e } catch { throw fail("grids \(name)", error) }
+}
+
+struct GridsValidate: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "validate",
+        abstract: "Check the live layer (or a plan): overlaps, gaps, invalid grids, crossings, band, empty grids.",
+        discussion: "Prints one problem a line, or with --geojson a FeatureCollection of the problems located. Exit status 1 when there are problems.")
+    @OptionGroup var database: DatabaseOption
+    @Option(help: "Plan id; the live layer when omitted.") var plan: Int64?
+    @Flag(help: "Print the problems as GeoJSON features.") var geojson = false
+
+    func run() throws {
+        var problems: [LayerProblem] = []
+        try grids("validate") { problems = try database.planning().validate(plan: plan) }
+        if geojson {
+            let fs = problems.map { p in
+                Feature(geometry: p.location, properties: JSONObject([
+                    ("problem", .string(p.kind.rawValue)), ("grid_ids", .array(p.gridCodes.map { .string($0) })), ("detail", .string(p.detail))]))
+            }
+            printOut(GeoJSONWriter().string(.featureCollection(FeatureCollection(fs))))
+        } else {
+            for p in problems { printOut(p.description) }
+            printOut(problems.isEmpty ? "no problems" : "\(problems.count) problems")
+        }
+        if !problems.isEmpty { throw ExitCode(1) }
+    }
+}
+
+struct GridsPlan: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "plan",
+        abstract: "Start a plan (a draft copy of the live layer, or of an earlier version), or list plans.")
+    @OptionGroup var database: DatabaseOption
+    @Option(help: "A name for the plan.") var name = "plan"
+    @Option(help: "Copy this published version instead of the live one.") var fromVersion: Int?
+    @Flag(help: "List the plans.") var list = false
+
+    func run() throws {
+        try grids("plan") {
+            let planning = try database.planning()
+            if list {
+                for p in try planning.store.plans() {
+                    printOut("\(p.id)\t\(p.status.rawValue)\tbase version \(p.baseVersion)\t\(p.publishedVersion.map { "published as version \($0)" } ?? "")\t\(p.name)")
+                }
+                return
+            }
+            let p = try planning.newPlan(name: name, fromVersion: fromVersion)
+            printOut("plan \(p.id) \"\(p.name)\" made from version \(fromVersion ?? p.baseVersion)")
+        }
+    }
+}
+
+struct GridsSplit: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "split", abstract: "Split a grid of a plan along a line.")
+    @OptionGroup var database: DatabaseOption
+    @OptionGroup var plan: PlanOption
+    @Option(help: "The line: a GeoJSON LineString, inline or a file.") var line: String
+    @Option(help: "CRS of the line's coordinates.") var crs: InputCRS = .wgs84
+    @Argument(help: "The grid's code.") var grid: String
+
+    func run() throws {
+        try grids("split") {
+            guard case .lineString(let l) = try geometryArgument(line, crs: crs, what: "--line") else {
+                throw ValidationError("--line must be a LineString")
+            }
+            let made = try database.planning().edit(plan: plan.plan) { try $0.split(grid, along: l) }
+            printOut("split \(grid) into \(made.joined(separator: ", "))")
+        }
+    }
+}
+
+struct GridsMerge: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "merge", abstract: "Merge grid B into grid A (they must share an edge).")
+    @OptionGroup var database: DatabaseOption
+    @OptionGroup var plan: PlanOption
+    @Argument(help: "The grid that stays.") var a: String
+    @Argument(help: "The grid merged into it.") var b: String
+
+    func run() throws {
+        try grids("merge") {
+            try database.planning().edit(plan: plan.plan) { try $0.merge(a, b); return [a] }
+            printOut("merged \(b) into \(a)")
+        }
+    }
+}
+
+struct GridsReshape: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "reshape",
+        abstract: "Give a grid a new boundary; neighbours give or take the difference.")
+    @OptionGroup var database: DatabaseOption
+    @OptionGroup var plan: PlanOption
+    @Option(help: "The new boundary: a GeoJSON Polygon, inline or a file.") var polygon: String
+    @Option(help: "CRS of the polygon's coordinates.") var crs: InputCRS = .wgs84
+    @Argument(help: "The grid's code.") var grid: String
+
+    func run() throws {
+        try grids("reshape") {
+            guard case .polygon(let p) = try geometryArgument(polygon, crs: crs, what: "--polygon") else {
+                throw ValidationError("--polygon must be a Polygon")
+            }
+            let touched = try database.planning().edit(plan: plan.plan) { try $0.reshape(grid, to: p) }
+            printOut("reshaped \(grid); changed \(touched.joined(separator: ", "))")
+        }
+    }
+}
+
+struct GridsPartition: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "partition",
+        abstract: "Re-partition a village or a town into grids inside the household band.")
+    @OptionGroup var database: DatabaseOption
+    @OptionGroup var plan: PlanOption
+    @Argument(help: "Village (12 digits) or town (9 digits) code.") var parent: String
+
+    func run() throws {
+        try grids("partition") {
+            let made = try database.planning().edit(plan: plan.plan) { try $0.partition(parent) }
+            printOut("partitioned \(parent) into \(made.count) grids")
+        }
+    }
+}
+
+/// The diff as JSON: what is added, removed, changed, and what moves where.
+func diffJSON(_ d: LayerDiff) -> JSONValue {
+    .object(JSONObject([
+        ("added", .array(d.added.map { .string($0) })),
+        ("removed", .array(d.removed.map { .string($0) })),
+        ("changed", .array(d.changed.map { c in
+            .object(JSONObject([("grid_id", .string(c.code)), ("geometry_changed", .bool(c.geometryChanged)),
+                                ("households_before", .integer(Int64(c.householdsBefore))), ("households_after", .integer(Int64(c.householdsAfter)))]))
+        })),
+        ("moves", .array(d.flows.map { f in
+            .object(JSONObject([("item", .string(f.item.rawValue)), ("from", f.from.json), ("to", f.to.json),
+                                ("count", .integer(Int64(f.count))), ("households", .integer(Int64(f.households)))]))
+        })),
+    ]))
+}
+
+struct GridsPublish: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "publish",
+        abstract: "Publish a plan as the new live version (refused with validation problems or on a stale base).")
+    @OptionGroup var database: DatabaseOption
+    @OptionGroup var plan: PlanOption
+    @Option(help: "When the new layer takes effect (ISO 8601); now when omitted.") var effective: String?
+
+    func run() throws {
+        try grids("publish") {
+            var at = Date()
+            if let effective {
+                guard let d = ISO8601DateFormatter().date(from: effective) else {
+                    throw ValidationError("--effective \(effective) is not an ISO 8601 time like 2026-12-01T00:00:00+08:00")
+                }
+                at = d
+            }
+            let p = try database.planning().publish(plan: plan.plan, effectiveAt: at)
+            printOut("published plan \(plan.plan) as version \(p.version): \(p.diff.added.count) added, \(p.diff.removed.count) removed, "
+                     + "\(p.diff.changed.count) changed, \(p.moves) households and cameras moved")
+        }
+    }
+}
+
+struct GridsDiff: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "diff",
+        abstract: "What a plan would change on publish, or what changed between two versions (JSON).")
+    @OptionGroup var database: DatabaseOption
+    @Option(help: "Plan id: compare it with the live layer.") var plan: Int64?
+    @Option(help: "Older version.") var from: Int?
+    @Option(help: "Newer version.") var to: Int?
+
+    func run() throws {
+        try grids("diff") {
+            let planning = try database.planning()
+            let d: LayerDiff
+            if let plan {
+                d = try planning.preview(plan: plan)
+            } else if let from, let to {
+                d = try LayerDiff(from: try planning.store.grids(version: from), to: try planning.store.grids(version: to),
+                                  households: try planning.store.households(), cameras: try planning.store.cameras())
+            } else {
+                throw ValidationError("give --plan ID, or --from V --to V")
+            }
+            printOut(json(diffJSON(d)))
+        }
+    }
+}
+
+struct GridsHistory: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "history", abstract: "The published versions of the grid layer.")
+    @OptionGroup var database: DatabaseOption
+
+    func run() throws {
+        try grids("history") {
+            for v in try database.planning().store.versions() {
+                printOut("version \(v.version)\teffective \(v.effectiveAt)\t\(v.gridCount) grids\t\(v.note)")
+            }
+        }
+    }
+}
+
+struct GridsExport: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "export",
+        abstract: "Write the live layer (or a version, or a plan) as GeoJSON to stdout; grid_id = the grid code.")
+    @OptionGroup var database: DatabaseOption
+    @Option(help: "A published version instead of the live layer.") var version: Int?
+    @Option(help: "A plan instead of the live layer.") var plan: Int64?
+    @Option(help: "Output coordinates: wgs84 (RFC 7946) or gcj02 (for Amap/Tencent basemaps).") var crs: InputCRS = .wgs84
+
+    func run() throws {
+        try grids("export") {
+            let store = try database.planning().store
+            let layer = try plan.map { try store.planGrids(id: $0) } ?? version.map { try store.grids(version: $0) } ?? store.grids()
+            printOut(try gridsGeoJSON(layer, crs: crs))
+        }
+    }
+}
+
+struct GridsRollback: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rollback",
+        abstract: "Publish an earlier version again, as a new version.")
+    @OptionGroup var database: DatabaseOption
+    @Option(help: "The version to return to.") var to: Int
+
+    func run() throws {
+        try grids("rollback") {
+            let p = try database.planning().rollback(to: to)
+            printOut("rolled back to version \(to) as version \(p.version): \(p.moves) households and cameras moved")
+        }
+    }
+}
+
+struct GridsDuty: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "duty", abstract: "Who is on duty in a grid now (or at a time).")
+    @OptionGroup var database: DatabaseOption
+    @Option(help: "ISO 8601 time; now when omitted.") var at: String?
+    @Argument(help: "The grid's code.") var grid: String
+
+    func run() throws {
+        try grids("duty") {
+            var when = Date()
+            if let at {
+                guard let d = ISO8601DateFormatter().date(from: at) else { throw ValidationError("--at \(at) is not an ISO 8601 time") }
+                when = d
+            }
+            let store = try database.planning().store
+            guard try store.grids().contains(where: { $0.code == grid }) else { throw ValidationError("no grid \(grid) in the live layer") }
+            let roster = try store.roster(gridCode: grid)
+            guard let w = roster.onDuty(at: when) else { printOut("no one is on duty in \(grid) and it has no leader"); return }
+            printOut(json(.object(JSONObject([("grid_id", .string(grid)), ("worker_id", .integer(w.id)), ("name", .string(w.name)),
+                                              ("role", .string(w.role.rawValue)), ("phone", .string(w.phone))]))))
+        }
+    }
+}
