@@ -131,10 +131,10 @@ struct GridsReshape: ParsableCommand {
 
 struct GridsPartition: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "partition",
-        abstract: "Re-partition a village or a town into grids inside the household band.")
+        abstract: "Re-partition a village, a town or the whole county into grids inside the household band.")
     @OptionGroup var database: DatabaseOption
     @OptionGroup var plan: PlanOption
-    @Argument(help: "Village (12 digits) or town (9 digits) code.") var parent: String
+    @Argument(help: "Village (12 digits), town (9 digits) or county (6 digits) code.") var parent: String
 
     func run() throws {
         try grids("partition") {

@@ -109,14 +109,17 @@ struct Demo: ParsableCommand {
             let counties = try BoundaryImporter(crs: .gcj02).boundaries(from: readFile(boundary)).filter { $0.level == .county }
             guard let county = counties.first else { throw StoreError("\(boundary) has no county-level feature") }
             let store = try SpatiaLiteGridStore(path: db)
+            let planning = GridPlanning(store: store)
+            try planning.requireEmpty()
             var demo = DemoCounty(county: county, seed: seed)
+            demo.townCount = max(3, Int((Double(demo.townCount) * scale).rounded()))
             demo.seatHouseholds = Int(Double(demo.seatHouseholds) * scale)
             demo.townCentreHouseholds = Int(Double(demo.townCentreHouseholds) * scale)
             demo.ruralHouseholds = Int(Double(demo.ruralHouseholds) * scale)
             demo.fullTimeWorkers = Int(Double(demo.fullTimeWorkers) * scale)
             demo.partTimeWorkers = Int(Double(demo.partTimeWorkers) * scale)
             let result = try demo.build()
-            let version = try GridPlanning(store: store).install(result, county: county, note: "demo county, seed \(seed)")
+            let version = try planning.install(result, county: county, note: "demo county, seed \(seed)")
             let households = result.households.reduce(0) { $0 + $1.households }
             print("demo county \(county.name) (\(county.code)) in \(db), version \(version): \(result.towns.count) towns, "
                   + "\(result.villages.count) villages, \(result.grids.count) grids, \(households) households, "

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Geo
 
@@ -103,6 +104,19 @@ import Testing
     @Test func unknownCRSNamesDoNotParse() {
         #expect(CRS("EPSG:abc") == nil)
         #expect(CRS("mars") == nil)
+    }
+
+    @Test func localAreaIsExactForStraightLonLatEdges() {
+        // A 1° × 1° cell at the equator: R² · Δλ · (sin 1° − sin 0°).
+        let r = 6_371_008.8, rad = Double.pi / 180
+        let cell = Geometry.polygon(Polygon([[.init(0, 0), .init(1, 0), .init(1, 1), .init(0, 1), .init(0, 0)]]))
+        #expect(abs(Geodesy.localArea(of: cell) - r * r * rad * sin(rad)) < 1e-3)
+        // Extra vertices along the edges change nothing; nor does the direction.
+        let dense = Geometry.polygon(Polygon([[.init(0, 0), .init(0.5, 0), .init(1, 0), .init(1, 0.3), .init(1, 1), .init(0.2, 1), .init(0, 1), .init(0, 0.7), .init(0, 0)]]))
+        #expect(abs(Geodesy.localArea(of: dense) - Geodesy.localArea(of: cell)) < 1e-3)
+        // A hole is subtracted; a sliver 1e-9° wide and 3 km long is about 0.3 m², not the sag of a geodesic.
+        let sliver = Geometry.polygon(Polygon([[.init(106.9, 31.0), .init(106.93, 31.0), .init(106.93, 31.000000001), .init(106.9, 31.0)]]))
+        #expect(Geodesy.localArea(of: sliver) < 0.2)
     }
 
     @Test func geodesicMeasuresAreInMetres() throws {

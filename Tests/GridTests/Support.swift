@@ -45,3 +45,12 @@ func gridsGeoJSON(_ grids: [Grid]) -> [UInt8] {
     })
     return Array(GeoJSONWriter(precision: nil).string(.featureCollection(fc)).utf8)
 }
+
+/// A fresh database holding the small demo county (version 1), for tests that change it.
+func demoStore() throws -> (TempDir, SpatiaLiteGridStore, GridPlanning) {
+    let dir = TempDir()
+    let store = try SpatiaLiteGridStore(path: dir.path("demo.sqlite"))
+    let planning = GridPlanning(store: store)
+    _ = try planning.install(smallDemo, county: try quCounty(), note: "small demo")
+    return (dir, store, planning)
+}

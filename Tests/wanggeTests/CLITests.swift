@@ -1,4 +1,5 @@
 import Foundation
+import Geo
 import Testing
 
 /// The `wangge` executable built next to this test bundle, run as a user runs it.
@@ -154,20 +155,60 @@ func extent(_ summary: String) -> [Double] {
         #expect(bad.status != 0 && bad.err.contains("mars"))
     }
 
-    @Test func demoBuildsTheRealCounty() throws {
+    @Test func demoAndThePlannersCommands() throws {
         let dir = TempDir()
         let db = dir.path("demo.sqlite")
-        let r = try wangge("demo", "--db", db, "--grids", "120", "--seed", "3")
+        var r = try wangge("demo", "--db", db, "--scale", "0.2", "--seed", "3")
         #expect(r.status == 0, "\(r.err)")
-        #expect(r.out.contains("渠县 (511725): 120 grids"))
-        let g = try ogrSummary(db, "grids")
-        #expect(featureCount(g) == 120)
+        #expect(r.out.contains("渠县 (511725)") && r.out.contains("8767 cameras"), "\(r.out)")
+        // Every layer visible to GDAL.
+        let layers = try sh("/usr/bin/ogrinfo", ["-ro", "-q", db])
+        for name in ["boundaries", "grids", "grid_history", "plan_grids", "households", "cameras"] {
+            #expect(layers.out.contains(name), "ogrinfo lacks \(name): \(layers.out)")
+        }
         let b = try ogrSummary(db, "boundaries")
-        #expect(featureCount(b) == 1)
-        // Every grid's households within the band, read back through GDAL's SQL.
-        let q = try sh("/usr/bin/ogrinfo", ["-ro", db, "-sql", "SELECT min(households) AS lo, max(households) AS hi FROM grids"])
-        let lo = q.out.split(separator: "\n").first { $0.contains("lo (Integer") }.flatMap { Int($0.split(separator: "=").last!.trimmingCharacters(in: .whitespaces)) }
-        let hi = q.out.split(separator: "\n").first { $0.contains("hi (Integer") }.flatMap { Int($0.split(separator: "=").last!.trimmingCharacters(in: .whitespaces)) }
-        #expect(lo != nil && lo! >= 300 && hi != nil && hi! <= 500, "\(q.out)")
+        #expect((featureCount(b) ?? 0) > 8)   // the county, 7 towns at this scale, their villages
+        // A second demo into the same file is refused, and the file keeps its county.
+        r = try wangge("demo", "--db", db, "--scale", "0.2")
+        #expect(r.status != 0 && r.err.contains("already holds a county"))
+
+        r = try wangge("grids", "validate", "--db", db)
+        #expect(r.status == 0 && r.out.contains("no problems"), "\(r.out)")
+        // Export: RFC 7946 GeoJSON with grid_id = the grid code, readable by GDAL.
+        r = try wangge("grids", "export", "--db", db)
+        #expect(r.status == 0)
+        let exported = dir.write("live.geojson", r.out)
+        let info = try sh("/usr/bin/ogrinfo", ["-ro", "-so", "-al", exported])
+        #expect(info.out.contains("grid_id: String") && info.out.contains("households: Integer"), "\(info.out)")
+        guard case .featureCollection(let fc)? = try? GeoJSONReader().read(r.out) else { Issue.record("export is not GeoJSON"); return }
+        let first = fc.features[0]
+        let code = first[property: "grid_id"]?.stringValue ?? ""
+        #expect(code.count == 15 && first.id == .string(code))
+
+        // Plan, split, validation problems, refused publish, history.
+        r = try wangge("grids", "plan", "--db", db, "--name", "test")
+        #expect(r.status == 0 && r.out.hasPrefix("plan 1 "), "\(r.out)")
+        guard case .polygon(let p)? = first.geometry else { Issue.record("no polygon"); return }
+        let box = Geometry.polygon(p).boundingBox!
+        let y = (box.minLat + box.maxLat) / 2
+        let line = "{\"type\":\"LineString\",\"coordinates\":[[\(box.minLon - 0.01),\(y)],[\(box.maxLon + 0.01),\(y)]]}"
+        r = try wangge("grids", "split", "--db", db, "--plan", "1", "--line", line, code)
+        #expect(r.status == 0 && r.out.hasPrefix("split \(code) into"), "\(r.err)")
+        r = try wangge("grids", "split", "--db", db, "--plan", "1", "--line", "{\"type\":\"LineString\",\"coordinates\":[[100,20],[100.1,20.1]]}", code)
+        #expect(r.status == 1 && r.err.contains("does not cross grid \(code)"), "\(r.err)")
+        r = try wangge("grids", "validate", "--db", db, "--plan", "1", "--geojson")
+        #expect(r.status == 1)
+        guard case .featureCollection(let problems)? = try? GeoJSONReader().read(r.out) else { Issue.record("problems are not GeoJSON"); return }
+        #expect(problems.features.contains { $0[property: "problem"] == "outside_band" && $0.geometry != nil })
+        r = try wangge("grids", "diff", "--db", db, "--plan", "1")
+        #expect(r.status == 0 && r.out.contains("\"geometry_changed\":true"), "\(r.out)")
+        r = try wangge("grids", "publish", "--db", db, "--plan", "1")
+        #expect(r.status == 1 && r.err.contains("validation problems"), "\(r.err)")
+        r = try wangge("grids", "history", "--db", db)
+        #expect(r.out.split(separator: "\n").count == 1 && r.out.hasPrefix("version 1"))
+        r = try wangge("grids", "duty", "--db", db, "--at", "2026-11-23T23:30:00+08:00", code)
+        #expect(r.status == 0 && r.out.contains("\"role\":\"leader\""), "\(r.out) \(r.err)")
+        r = try wangge("grids", "duty", "--db", db, "511725999999999")
+        #expect(r.status != 0 && r.err.contains("no grid 511725999999999"))
     }
 }

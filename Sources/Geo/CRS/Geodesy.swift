@@ -44,16 +44,27 @@ public enum Geodesy {
     }
 
     /// Area in m² of polygons whose edges are straight lines in lon/lat, as GEOS, SpatiaLite and
-    /// GeoJSON draw them: the planar area scaled by the local size of a degree. For deciding whether
-    /// an overlap or gap is real or numerical noise. (A geodesic edge sags away from the straight
-    /// lon/lat line by centimetres over kilometres, so the geodesic area of a sliver a few
-    /// millimetres wide measures the sag, not the sliver.)
+    /// GeoJSON draw them, on the sphere of the Earth's mean radius. For deciding whether an overlap
+    /// or gap is real or numerical noise. (A geodesic edge sags away from the straight lon/lat line
+    /// by centimetres over kilometres, so the geodesic area of a sliver a few millimetres wide
+    /// measures the sag, not the sliver.)
+    ///
+    /// Exact for such edges: by Green's theorem the area ∬ R² cos φ dλ dφ is R² ∮ −sin φ dλ, and
+    /// along a straight edge that integral is −Δλ · sin φ̄ · sinc(Δφ/2) (φ̄ the edge's mid-latitude).
+    /// Extra vertices along an edge change nothing.
     public static func localArea(of geometry: Geometry) -> Double {
-        let metresPerDegree = 6_371_008.8 * .pi / 180
-        func ring(_ r: [Position]) -> Double {
-            guard r.count > 3 else { return 0 }
-            let lat = r.reduce(0) { $0 + $1.lat } / Double(r.count)
-            return abs(RingMath.signedArea2(r)) / 2 * metresPerDegree * metresPerDegree * cos(lat * .pi / 180)
+        let r = 6_371_008.8, rad = Double.pi / 180
+        func ring(_ ps: [Position]) -> Double {
+            guard ps.count > 3 else { return 0 }
+            let ref = sin(ps[0].lat * rad)   // ∮ c dλ = 0: subtracting it keeps the terms small
+            var sum = 0.0
+            for k in 0..<(ps.count - 1) {
+                let a = ps[k], b = ps[k + 1]
+                let dLambda = (b.lon - a.lon) * rad, half = (b.lat - a.lat) * rad / 2
+                let sinc = abs(half) < 1e-8 ? 1 - half * half / 6 : sin(half) / half
+                sum -= dLambda * (sin((a.lat + b.lat) / 2 * rad) * sinc - ref)
+            }
+            return abs(sum) * r * r
         }
         return geometry.allPolygons.reduce(0) { total, p in
             p.rings.dropFirst().reduce(total + ring(p.exterior)) { $0 - ring($1) }

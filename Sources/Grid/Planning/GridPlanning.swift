@@ -72,10 +72,15 @@ public struct GridPlanning {
 
     /// Installs a demo county into an empty store: boundaries, households, cameras, staff, and the
     /// grid layer as version 1.
-    public func install(_ demo: DemoCounty.Result, county: Boundary, note: String) throws -> Int {
+    /// Refuses a store that already holds a county (a demo goes into a new file).
+    public func requireEmpty() throws {
         guard try store.currentVersion() == 0, try store.boundaries().isEmpty else {
             throw StoreError("the database already holds a county; build the demo into a new --db file")
         }
+    }
+
+    public func install(_ demo: DemoCounty.Result, county: Boundary, note: String) throws -> Int {
+        try requireEmpty()
         try store.save(boundaries: [county] + demo.towns + demo.villages)
         try store.save(households: demo.households)
         try store.save(cameras: demo.cameras)

@@ -39,10 +39,13 @@ public struct LayerValidator {
     public func validate(_ grids: [Grid], boundaries: [Boundary]) throws -> [LayerProblem] {
         let ctx = GEOSContext()
         var problems: [LayerProblem] = []
-        let shapes = try grids.map { try ctx.shape(.polygon($0.polygon)) }
-        for (g, s) in zip(grids, shapes) {
+        let allShapes = try grids.map { try ctx.shape(.polygon($0.polygon)) }
+        var valid: [Int] = []
+        for (k, (g, s)) in zip(grids, allShapes).enumerated() {
             if case .invalid(let reason, let at) = s.validity {
                 problems.append(LayerProblem(kind: .invalid, gridCodes: [g.code], detail: reason, location: at.map { .point($0) } ?? .polygon(g.polygon)))
+            } else {
+                valid.append(k)
             }
             if g.polygon.rings.isEmpty || s.isEmpty {
                 problems.append(LayerProblem(kind: .multiPart, gridCodes: [g.code], detail: "grid has no area", location: nil))
@@ -56,8 +59,10 @@ public struct LayerValidator {
                                              detail: "\(n) households\(source), band \(band.lowerBound)–\(band.upperBound)", location: .polygon(g.polygon)))
             }
         }
-        problems += try overlaps(grids, shapes, ctx)
-        problems += try parentProblems(grids, shapes, boundaries, ctx)
+        // Overlay needs valid input: an invalid grid is reported above and left out of the rest.
+        let checked = valid.map { grids[$0] }, shapes = valid.map { allShapes[$0] }
+        problems += try overlaps(checked, shapes, ctx)
+        problems += try parentProblems(checked, shapes, boundaries, ctx)
         return problems
     }
 

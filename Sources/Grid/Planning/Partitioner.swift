@@ -66,7 +66,8 @@ public struct Partitioner {
         var lastError: Error?
         for k in counts.prefix(3) {
             var pieces: [Piece] = []
-            do { try split(shape, points, k, ctx, &pieces) } catch { lastError = error; continue }
+            var budget = 400   // cut attempts: retries on concave shapes must not multiply without end
+            do { try split(shape, points, k, ctx, &pieces, &budget) } catch { lastError = error; continue }
             if let off = pieces.first(where: { !band.contains($0.households) }) {
                 lastError = Failure(reason: "the households are too lumpy to cut evenly: a grid would have \(off.households)")
                 continue
@@ -77,7 +78,7 @@ public struct Partitioner {
     }
 
     private func split(_ shape: Shape, _ pts: [(position: Position, households: Int)], _ k: Int,
-                       _ ctx: GEOSContext, _ out: inout [Piece]) throws {
+                       _ ctx: GEOSContext, _ out: inout [Piece], _ budget: inout Int) throws {
         let total = pts.reduce(0) { $0 + $1.households }
         guard k > 1 else {
             guard case .polygon(let p) = shape.geometry else { throw Failure(reason: "a cut produced a multi-part grid") }
@@ -89,47 +90,49 @@ public struct Partitioner {
         let target = Double(total) * Double(k1) / Double(k)
         let lonScale = cos((box.minLat + box.maxLat) / 2 * .pi / 180)
         let alongLon = (box.maxLon - box.minLon) * lonScale >= (box.maxLat - box.minLat)
-        var lastError: Error = Failure(reason: "no cut divides the households")
+        var lastError: Error = Failure(reason: "no cut divides the households within the band")
         for axisIsLon in [alongLon, !alongLon] {
             let sorted = pts.sorted { axisIsLon ? $0.position.lon < $1.position.lon : $0.position.lat < $1.position.lat }
             func coord(_ i: Int) -> Double { axisIsLon ? sorted[i].position.lon : sorted[i].position.lat }
-            // The gap between distinct coordinates where the running count comes nearest the target,
-            // among the cuts that leave both sides able to make their grids inside the band.
-            var best: (index: Int, miss: Double, feasible: Bool)?
+            // Gaps between distinct coordinates, nearest the target first, among the cuts that leave
+            // both sides able to make their grids inside the band. The nearest one that leaves both
+            // sides in one piece wins (a concave village may need a cut a little off the target).
+            var candidates: [(index: Int, miss: Double)] = []
             var running = 0
             let k2 = k - k1
             for i in 0..<(sorted.count - 1) {
                 running += sorted[i].households
                 guard coord(i) < coord(i + 1) else { continue }
                 let rest = total - running
-                let feasible = (k1 * band.lowerBound...k1 * band.upperBound).contains(running)
-                    && (k2 * band.lowerBound...k2 * band.upperBound).contains(rest)
-                let miss = abs(Double(running) - target)
-                if best == nil || (feasible && !best!.feasible) || (feasible == best!.feasible && miss < best!.miss) {
-                    best = (i, miss, feasible)
-                }
+                guard (k1 * band.lowerBound...k1 * band.upperBound).contains(running),
+                      (k2 * band.lowerBound...k2 * band.upperBound).contains(rest) else { continue }
+                candidates.append((i, abs(Double(running) - target)))
             }
-            guard let cutAt = best?.index else { continue }
-            let c = (coord(cutAt) + coord(cutAt + 1)) / 2
-            let pad = 1.0
-            let half = axisIsLon
-                ? BoundingBox(minLon: box.minLon - pad, minLat: box.minLat - pad, maxLon: c, maxLat: box.maxLat + pad)
-                : BoundingBox(minLon: box.minLon - pad, minLat: box.minLat - pad, maxLon: box.maxLon + pad, maxLat: c)
-            let mark = out.count
-            do {
-                // Snap-rounded, so the rounded cut point leaves no zero-width spike behind.
-                let a = try shape.intersection(try ctx.rectangle(half)).snapped()
-                let b = try shape.difference(a).snapped()
-                guard a.partCount == 1, b.partCount == 1, !a.isEmpty, !b.isEmpty else {
-                    lastError = Failure(reason: "a straight cut leaves a grid in pieces here")
-                    continue
+            candidates.sort { $0.miss < $1.miss }
+            for cutAt in candidates.prefix(16).map(\.index) {
+                let c = (coord(cutAt) + coord(cutAt + 1)) / 2
+                let pad = 1.0
+                let half = axisIsLon
+                    ? BoundingBox(minLon: box.minLon - pad, minLat: box.minLat - pad, maxLon: c, maxLat: box.maxLat + pad)
+                    : BoundingBox(minLon: box.minLon - pad, minLat: box.minLat - pad, maxLon: box.maxLon + pad, maxLat: c)
+                budget -= 1
+                guard budget >= 0 else { throw Failure(reason: "no partition found within the attempt budget (the area is too contorted)") }
+                let mark = out.count
+                do {
+                    // Snap-rounded, so the rounded cut point leaves no zero-width spike behind.
+                    let a = try shape.intersection(try ctx.rectangle(half)).snapped()
+                    let b = try shape.difference(a).snapped()
+                    guard a.partCount == 1, b.partCount == 1, !a.isEmpty, !b.isEmpty else {
+                        lastError = Failure(reason: "no straight cut leaves every grid in one piece here")
+                        continue
+                    }
+                    try split(a, Array(sorted[...cutAt]), k1, ctx, &out, &budget)
+                    try split(b, Array(sorted[(cutAt + 1)...]), k - k1, ctx, &out, &budget)
+                    return
+                } catch {
+                    out.removeSubrange(mark...)   // a branch failed: drop what it made, try the next cut
+                    lastError = error
                 }
-                try split(a, Array(sorted[...cutAt]), k1, ctx, &out)
-                try split(b, Array(sorted[(cutAt + 1)...]), k - k1, ctx, &out)
-                return
-            } catch {
-                out.removeSubrange(mark...)   // a branch failed: drop what it made, try the other axis
-                lastError = error
             }
         }
         throw lastError

@@ -142,11 +142,12 @@ public struct PlanEditor {
             shapes[n] = try ctx.shape(.polygon(parts[0]))
             touched.insert(n)
         }
-        // Pieces the grid gives up go to a neighbour.
+        // Pieces the grid gives up go to a neighbour in the same village (a grid never crosses it).
+        let village = grids[k].villageCode
         for lost in try old.difference(new).geometry.polygons where Geodesy.localArea(of: .polygon(lost)) > 1 {
             let piece = try ctx.shape(.polygon(lost))
             var best: (Int, Double)?
-            for n in grids.indices where n != k && shapes[n].intersects(piece) {
+            for n in grids.indices where n != k && grids[n].villageCode == village && shapes[n].intersects(piece) {
                 let shared = try shapes[n].intersection(piece).planarLength
                 if shared > (best?.1 ?? 0) { best = (n, shared) }
             }
@@ -173,15 +174,19 @@ public struct PlanEditor {
 
     // MARK: partition
 
-    /// Re-partitions a village, or every village of a town, into grids inside the household band,
-    /// never crossing a village boundary. The parent's old grids are replaced.
+    /// Re-partitions a village, every village of a town, or every village of the county into grids
+    /// inside the household band, never crossing a village boundary. The old grids there are replaced.
     public mutating func partition(_ parentCode: String) throws -> [String] {
-        guard let parent = boundaries.first(where: { $0.code == parentCode && $0.level != .county }) else {
-            throw PlanError("no village or town \(parentCode) in the boundaries (partition works on one village or one town)")
+        guard let parent = boundaries.first(where: { $0.code == parentCode }) else {
+            throw PlanError("no village, town or county \(parentCode) in the boundaries")
         }
-        let villages = parent.level == .village ? [parent]
-            : boundaries.filter { $0.level == .village && $0.parentCode == parent.code }
-        guard !villages.isEmpty else { throw PlanError("town \(parentCode) has no villages to partition") }
+        let villages: [Boundary]
+        switch parent.level {
+        case .village: villages = [parent]
+        case .town: villages = boundaries.filter { $0.level == .village && $0.parentCode == parent.code }
+        case .county: villages = boundaries.filter { $0.level == .village }
+        }
+        guard !villages.isEmpty else { throw PlanError("\(parent.level.rawValue) \(parentCode) has no villages to partition") }
         let partitioner = Partitioner(band: band)
         let villageLocator = PointLocator(polygons: villages.flatMap(\.area))
         var partOf: [Int] = []
