@@ -17,8 +17,10 @@ release: setup
 
 run: release
 	@mkdir -p var
+	@rm -f $(DB) $(DB)-wal $(DB)-shm
 	.build/release/wangge demo --db $(DB) --seed $(SEED)
-	@ogrinfo -ro -so $(DB) grids | grep -E "Layer name|Geometry:|Feature Count|Extent"
+	@ogrinfo -ro -q $(DB)
+	.build/release/wangge grids validate --db $(DB)
 	@printf 'id,lon,lat\nseat,106.97,30.84\nhills,107.15,31.10\nchongqing,106.55,29.56\n' | .build/release/wangge assign --db $(DB)
 
 test: build

@@ -4,7 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-1000000}
-GRIDS=${GRIDS:-613}
 out=bench/out
 mkdir -p "$out"
 
@@ -14,7 +13,8 @@ w=.build/release/wangge
 # The data: the demo county's grid layer and N random points over its extent.
 db=$out/bench.sqlite
 rm -f "$db" "$db"-wal "$db"-shm
-$w demo --db "$db" --grids "$GRIDS" --seed 1 >/dev/null
+$w demo --db "$db" --seed 1 >/dev/null
+GRIDS=$(sqlite3 "$db" "SELECT count(*) FROM grids")
 $w bench points --db "$db" --count "$N" > "$out/points.csv"
 rm -f "$out/grids.geojson"
 ogr2ogr -f GeoJSON "$out/grids.geojson" "$db" grids
@@ -71,3 +71,30 @@ SELECT count(*) FROM grids g JOIN pts p ON p.ROWID IN (
 SQL
 )
 printf '%-44s %.2f M points/s (%s s, query only)\n' "SpatiaLite SQL (R*Tree, grid drives the join)" "$(echo "$N / $secs / 1000000" | bc -l)" "$secs"
+
+# Grid layer: validate, re-partition the county, publish (issue: grids and planning).
+echo
+echo "Grid layer: validate, re-partition the whole county, publish (release build)"
+gdb=$out/grids.sqlite
+rm -f "$gdb" "$gdb"-wal "$gdb"-shm
+$w demo --db "$gdb" --seed 1 >/dev/null
+$w bench grids --db "$gdb"
+# Peers validate the same hand-drawn layer (version 2) against the same villages.
+$w grids export --db "$gdb" --version 2 --precision 17 > "$out/drawn.geojson"
+rm -f "$out/villages.geojson"
+ogr2ogr -f GeoJSON -lco COORDINATE_PRECISION=17 "$out/villages.geojson" "$gdb" -sql "SELECT code, geom FROM boundaries WHERE level = 'village'"
+bench/.venv/bin/python bench/peers/shapely_validate.py "$out/drawn.geojson" "$out/villages.geojson"
+secs=$(sqlite3 "$gdb" <<SQL | grep -o 'real [0-9.]*' | awk '{s += $2} END {print s}'
+.load mod_spatialite
+.timer on
+SELECT count(*) FROM grid_history a JOIN grid_history b ON b.ROWID IN (
+  SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'grid_history' AND search_frame = a.geom)
+  WHERE a.version = 2 AND b.version = 2 AND a.grid_id < b.grid_id AND ST_Overlaps(a.geom, b.geom);
+SELECT count(*) FROM (SELECT v.code, ST_Area(ST_Difference(v.geom, ST_Union(g.geom))) AS gap
+  FROM boundaries v JOIN grid_history g ON g.version = 2 AND substr(g.grid_id, 1, 12) = v.code
+  WHERE v.level = 'village' GROUP BY v.code) WHERE gap > 1e-10;
+SELECT count(*) FROM grid_history g JOIN boundaries v ON v.code = substr(g.grid_id, 1, 12)
+  WHERE g.version = 2 AND ST_Area(ST_Difference(g.geom, v.geom)) > 1e-10;
+SQL
+)
+printf '%-44s %.3f s (overlaps, gaps, crossings; three queries)\n' "SpatiaLite SQL validate" "$secs"

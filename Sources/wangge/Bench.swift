@@ -96,7 +96,9 @@ struct BenchGrids: ParsableCommand {
         _ = try planning.store.publish(drawn, note: "bench: hand-drawn layer", planID: nil, effectiveAt: Date())
         let live = try planning.store.grids()
         let (problems, tValidate) = try time { try planning.validate(plan: nil) }
-        print(String(format: "%-44@ %.3f s (%d grids, %d problems)", "validate a hand-drawn layer" as NSString, tValidate, live.count, problems.count))
+        let geometric = problems.filter { [.invalid, .overlap, .gap, .crossesParent, .multiPart].contains($0.kind) }.count
+        print(String(format: "%-44@ %.3f s (%d grids, %d problems, %d of them geometric)", "validate a hand-drawn layer" as NSString,
+                     tValidate, live.count, problems.count, geometric))
         let plan = try planning.newPlan(name: "bench: re-partition the county")
         let households = try planning.store.households().reduce(0) { $0 + $1.households }
         let (made, tPartition) = try time { try planning.edit(plan: plan.id) { try $0.partition(county.code) } }

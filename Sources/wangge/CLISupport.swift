@@ -37,7 +37,7 @@ func geometryArgument(_ text: String, crs: InputCRS, what: String) throws -> Geo
 }
 
 /// The grid layer as an RFC 7946 FeatureCollection, `grid_id` = the grid code.
-func gridsGeoJSON(_ grids: [Grid], crs: InputCRS = .wgs84) throws -> String {
+func gridsGeoJSON(_ grids: [Grid], crs: InputCRS = .wgs84, precision: Int? = 7) throws -> String {
     let converter = crs == .gcj02 ? try CoordinateConverter(from: .crs84, to: .gcj02) : nil
     let features = try grids.map { g -> Feature in
         var props: [(key: String, value: JSONValue)] = [
@@ -51,7 +51,7 @@ func gridsGeoJSON(_ grids: [Grid], crs: InputCRS = .wgs84) throws -> String {
         let geometry = try converter.map { try $0.convert(Geometry.polygon(g.polygon)) } ?? .polygon(g.polygon)
         return Feature(id: .string(g.code), geometry: geometry, properties: JSONObject(props))
     }
-    return GeoJSONWriter().string(.featureCollection(FeatureCollection(features)))
+    return GeoJSONWriter(precision: precision).string(.featureCollection(FeatureCollection(features)))
 }
 
 func json(_ v: JSONValue) -> String {

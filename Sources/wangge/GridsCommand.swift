@@ -228,12 +228,14 @@ struct GridsExport: ParsableCommand {
     @Option(help: "A published version instead of the live layer.") var version: Int?
     @Option(help: "A plan instead of the live layer.") var plan: Int64?
     @Option(help: "Output coordinates: wgs84 (RFC 7946) or gcj02 (for Amap/Tencent basemaps).") var crs: InputCRS = .wgs84
+    @Option(help: "Decimals kept (7 ≈ 1 cm); 17 keeps every coordinate exactly.") var precision = 7
 
     func run() throws {
         try grids("export") {
+            guard (0...17).contains(precision) else { throw ValidationError("--precision must be 0 to 17") }
             let store = try database.planning().store
             let layer = try plan.map { try store.planGrids(id: $0) } ?? version.map { try store.grids(version: $0) } ?? store.grids()
-            printOut(try gridsGeoJSON(layer, crs: crs))
+            printOut(try gridsGeoJSON(layer, crs: crs, precision: precision == 17 ? nil : precision))
         }
     }
 }

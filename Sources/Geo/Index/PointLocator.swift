@@ -231,7 +231,9 @@ private struct Builder {
             // another polygon, whose edges never touch it: that polygon contains the cell's centre.
             let r = Int(cell) / cols, c = Int(cell) % cols
             let xc = minX + (Double(c) + 0.5) * w, yc = minY + (Double(r) + 0.5) * h
-            if let owner = polygonsByRow[r].first(where: { !mine.contains($0) && contains(Int($0), xc, yc) }) {
+            // (Polygons do not overlap: if a candidate holds the centre, no other polygon can.)
+            if !mine.contains(where: { contains(Int($0), xc, yc) }),
+               let owner = polygonsByRow[r].first(where: { !mine.contains($0) && contains(Int($0), xc, yc) }) {
                 mine.append(owner)
             }
             candidates += mine

@@ -35,8 +35,15 @@ public struct LayerDiff: Sendable {
             guard let o = before[g.code] else { continue }
             var moved = false
             if o.polygon != g.polygon {
-                let d = try ctx.shape(.polygon(o.polygon)).symmetricDifference(try ctx.shape(.polygon(g.polygon)))
-                moved = Geodesy.localArea(of: d.geometry) > 1
+                // Different extents: changed for sure. Same extent: measure, ignoring vertex noise.
+                let a = Geometry.polygon(o.polygon).boundingBox!, b = Geometry.polygon(g.polygon).boundingBox!
+                let near = abs(a.minLon - b.minLon) + abs(a.minLat - b.minLat) + abs(a.maxLon - b.maxLon) + abs(a.maxLat - b.maxLat) < 1e-6
+                if near {
+                    let d = try ctx.shape(.polygon(o.polygon)).symmetricDifference(try ctx.shape(.polygon(g.polygon)))
+                    moved = Geodesy.localArea(of: d.geometry) > 1
+                } else {
+                    moved = true
+                }
             }
             if moved || o.effectiveHouseholds != g.effectiveHouseholds || o.name != g.name || o.kind != g.kind {
                 changed.append(Change(code: g.code, geometryChanged: moved, householdsBefore: o.effectiveHouseholds, householdsAfter: g.effectiveHouseholds))
