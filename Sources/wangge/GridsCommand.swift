@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Geo
+import Cases
 import Grid
 
 /// `wangge grids …`: the planners' tools. Each command opens the database, calls `GridPlanning`
@@ -16,6 +17,12 @@ struct Grids: ParsableCommand {
 struct DatabaseOption: ParsableArguments {
     @Option(help: "Database file.") var db: String
     func planning() throws -> GridPlanning { GridPlanning(store: try SpatiaLiteGridStore.open(path: db)) }
+}
+
+/// Open cases move with the grid layer when it is published.
+func movers(_ planning: GridPlanning) throws -> [LocatedItems] {
+    guard let store = planning.store as? SpatiaLiteGridStore else { return [] }
+    return [try SpatiaLiteCaseStore(database: store.database)]
 }
 
 struct PlanOption: ParsableArguments {
@@ -176,9 +183,10 @@ struct GridsPublish: ParsableCommand {
                 }
                 at = d
             }
-            let p = try database.planning().publish(plan: plan.plan, effectiveAt: at)
+            let planning = try database.planning()
+            let p = try planning.publish(plan: plan.plan, effectiveAt: at, also: try movers(planning))
             printOut("published plan \(plan.plan) as version \(p.version): \(p.diff.added.count) added, \(p.diff.removed.count) removed, "
-                     + "\(p.diff.changed.count) changed, \(p.moves) households and cameras moved")
+                     + "\(p.diff.changed.count) changed, \(p.moves) households, cameras and open cases moved")
         }
     }
 }
@@ -248,7 +256,8 @@ struct GridsRollback: ParsableCommand {
 
     func run() throws {
         try grids("rollback") {
-            let p = try database.planning().rollback(to: to)
+            let planning = try database.planning()
+            let p = try planning.rollback(to: to, also: try movers(planning))
             printOut("rolled back to version \(to) as version \(p.version): \(p.moves) households and cameras moved")
         }
     }

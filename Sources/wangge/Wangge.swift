@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Geo
+import Cases
 import Grid
 
 @main
@@ -8,7 +9,7 @@ struct Wangge: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wangge",
         abstract: "GIS server and tools for county social-governance centres (综治中心).",
-        subcommands: [Init.self, Import.self, Assign.self, Demo.self, Grids.self, Bench.self])
+        subcommands: [Init.self, Import.self, Assign.self, Demo.self, Grids.self, CasesCommand.self, AlertsCommand.self, Bench.self])
 }
 
 struct Init: ParsableCommand {
@@ -120,10 +121,14 @@ struct Demo: ParsableCommand {
             demo.partTimeWorkers = Int(Double(demo.partTimeWorkers) * scale)
             let result = try demo.build()
             let version = try planning.install(result, county: county, note: "demo county, seed \(seed)")
+            var year = DemoCases()
+            year.seed = seed
+            year.count = Int(Double(year.count) * scale)
+            let disputes = try year.install(try Dispatcher(gridStore: store), households: result.households, cameras: result.cameras)
             let households = result.households.reduce(0) { $0 + $1.households }
             print("demo county \(county.name) (\(county.code)) in \(db), version \(version): \(result.towns.count) towns, "
                   + "\(result.villages.count) villages, \(result.grids.count) grids, \(households) households, "
-                  + "\(result.cameras.count) cameras, \(result.workers.count) workers")
+                  + "\(result.cameras.count) cameras, \(result.workers.count) workers, \(disputes) disputes over the past year")
         } catch { throw fail("demo", error) }
     }
 }

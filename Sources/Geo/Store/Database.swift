@@ -52,7 +52,15 @@ public final class Database {
         }
     }
 
-    deinit { sqlite3_close_v2(db) }
+    /// Prepared statements by SQL text: parsing SQL was most of the cost of small, frequent writes.
+    /// A statement is reset when handed out again, so callers must finish with one (step it to the
+    /// end, or stop using it) before asking for the same SQL again.
+    private var statements: [String: Statement] = [:]
+
+    deinit {
+        statements.removeAll()   // finalised before the connection closes
+        sqlite3_close_v2(db)
+    }
 
     public func execute(_ sql: String) throws(StoreError) {
         var err: UnsafeMutablePointer<CChar>?
@@ -63,17 +71,28 @@ public final class Database {
         }
     }
 
-    public func prepare(_ sql: String) throws(StoreError) -> Statement { try Statement(self, sql) }
+    public func prepare(_ sql: String) throws(StoreError) -> Statement {
+        if let s = statements[sql] {
+            s.reset()
+            return s
+        }
+        let s = try Statement(self, sql)
+        statements[sql] = s
+        return s
+    }
 
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back on any error: all or nothing.
+    /// Inside another transaction it becomes a savepoint, so a batch of operations (each a
+    /// transaction of its own) can run as one.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
+        let nested = sqlite3_get_autocommit(db) == 0
+        try execute(nested ? "SAVEPOINT nested" : "BEGIN IMMEDIATE")
         do {
             let v = try body()
-            try execute("COMMIT")
+            try execute(nested ? "RELEASE nested" : "COMMIT")
             return v
         } catch {
-            try? execute("ROLLBACK")
+            if nested { try? execute("ROLLBACK TO nested"); try? execute("RELEASE nested") } else { try? execute("ROLLBACK") }
             throw error
         }
     }
@@ -82,6 +101,7 @@ public final class Database {
     public func scalar(_ sql: String, _ args: [SQLValue] = []) throws(StoreError) -> SQLValue {
         let st = try prepare(sql)
         try st.bind(args)
+        defer { st.reset() }   // a half-read statement would pin a WAL snapshot
         return try st.step() ? st.value(0) : .null
     }
 
@@ -109,9 +129,9 @@ public enum SQLValue: Hashable, Sendable {
     public var blob: [UInt8]? { if case .blob(let b) = self { b } else { nil } }
 }
 
-/// A prepared statement; finalised when released.
+/// A prepared statement, owned by its connection's cache; finalised when the connection closes.
 public final class Statement {
-    private let database: Database
+    private unowned let database: Database
     private let stmt: OpaquePointer
 
     init(_ database: Database, _ sql: String) throws(StoreError) {
@@ -124,6 +144,8 @@ public final class Statement {
     }
 
     deinit { sqlite3_finalize(stmt) }
+
+    func reset() { sqlite3_reset(stmt) }
 
     public func bind(_ values: [SQLValue]) throws(StoreError) {
         sqlite3_reset(stmt)

@@ -29,7 +29,9 @@ extension Database {
         let applied = try prepare("SELECT 1 FROM schema_migrations WHERE module = ? AND number = ?")
         for m in migrations.sorted(by: { ($0.module, $0.number) < ($1.module, $1.number) }) {
             try applied.bind([.text(m.module), .integer(Int64(m.number))])
-            if try applied.step() { continue }
+            let done = try applied.step()
+            applied.reset()
+            if done { continue }
             do {
                 try transaction {
                     try execute(m.sql)

@@ -43,7 +43,8 @@ public struct GridPlanning {
 
     /// Publishes a draft: refused while it has validation problems or when the live layer has
     /// moved on since the plan was made. One transaction; nothing changes when refused.
-    public func publish(plan id: Int64, effectiveAt: Date = Date()) throws -> Published {
+    /// - Parameter also: other things located in grids that move with the layer (open cases).
+    public func publish(plan id: Int64, effectiveAt: Date = Date(), also: [LocatedItems] = []) throws -> Published {
         let plan = try store.plan(id: id)
         guard plan.status == .draft else { throw PlanError("plan \(id) is already \(plan.status.rawValue)") }
         let current = try store.currentVersion()
@@ -59,15 +60,15 @@ public struct GridPlanning {
         let before = try store.grids()
         let grids = try store.planGrids(id: id)
         let households = try store.households(), cameras = try store.cameras()
-        let report = try store.publish(grids, note: "plan \(id): \(plan.name)", planID: id, effectiveAt: effectiveAt)
+        let report = try store.publish(grids, note: "plan \(id): \(plan.name)", planID: id, effectiveAt: effectiveAt, also: also)
         let diff = try LayerDiff(from: before, to: report.grids, households: households, cameras: cameras)
         return Published(version: report.version, diff: diff, moves: report.moves.count)
     }
 
     /// Roll back: publish an earlier version again, as a new version (history is never rewritten).
-    public func rollback(to version: Int, effectiveAt: Date = Date()) throws -> Published {
+    public func rollback(to version: Int, effectiveAt: Date = Date(), also: [LocatedItems] = []) throws -> Published {
         let plan = try store.createPlan(name: "roll back to version \(version)", fromVersion: version)
-        return try publish(plan: plan.id, effectiveAt: effectiveAt)
+        return try publish(plan: plan.id, effectiveAt: effectiveAt, also: also)
     }
 
     /// Installs a demo county into an empty store: boundaries, households, cameras, staff, and the

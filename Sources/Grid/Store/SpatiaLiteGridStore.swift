@@ -224,7 +224,7 @@ public final class SpatiaLiteGridStore: GridStore {
         }
     }
 
-    public func publish(_ grids: [Grid], note: String, planID: Int64?, effectiveAt: Date) throws -> PublishReport {
+    public func publish(_ grids: [Grid], note: String, planID: Int64?, effectiveAt: Date, also: [LocatedItems]) throws -> PublishReport {
         let layer = GridLayer(grids: grids)
         let households = try self.households()
         let cameras = try self.cameras()
@@ -270,6 +270,14 @@ public final class SpatiaLiteGridStore: GridStore {
                 guard to != c.gridCode else { continue }
                 try setCamera.run([to.map { .text($0) } ?? .null, .text(c.id)])
                 try record(Move(item: .camera, itemID: c.id, from: c.gridCode, to: to))
+            }
+            for items in also {
+                for x in try items.located() {
+                    let to = layer.grid(at: x.position)?.code
+                    guard to != x.gridCode else { continue }
+                    try items.move(id: x.id, to: to)
+                    try record(Move(item: items.item, itemID: x.id, from: x.gridCode, to: to))
+                }
             }
             if let planID {
                 try database.prepare("UPDATE plans SET status = 'published', published_version = ? WHERE id = ?")
@@ -353,6 +361,29 @@ public final class SpatiaLiteGridStore: GridStore {
                 }
             }
         }
+    }
+
+    public func rosters() throws -> [String: DutyRoster] {
+        var workers: [Int64: Worker] = [:]
+        for r in try database.prepare("SELECT id, name, role, phone FROM workers").rows() {
+            let w = Worker(id: r[0].int ?? 0, name: r[1].text ?? "", role: Worker.Role(rawValue: r[2].text ?? "") ?? .partTime, phone: r[3].text ?? "")
+            workers[w.id] = w
+        }
+        var leaders: [String: Worker] = [:]
+        for r in try database.prepare("SELECT grid_id, worker_id FROM grid_posts WHERE role = 'leader'").rows() {
+            if let w = workers[r[1].int ?? 0] { leaders[r[0].text ?? ""] = w }
+        }
+        var shifts: [String: [DutyShift]] = [:]
+        for r in try database.prepare("SELECT grid_id, worker_id, weekday, start_minute, end_minute FROM duty_shifts").rows() {
+            let g = r[0].text ?? ""
+            shifts[g, default: []].append(DutyShift(gridCode: g, workerID: r[1].int ?? 0, weekday: Int(r[2].int ?? 0),
+                                                    start: Int(r[3].int ?? 0), end: Int(r[4].int ?? 0)))
+        }
+        var out: [String: DutyRoster] = [:]
+        for g in Set(leaders.keys).union(shifts.keys) {
+            out[g] = DutyRoster(gridCode: g, shifts: shifts[g] ?? [], leader: leaders[g], workers: workers)
+        }
+        return out
     }
 
     public func roster(gridCode: String) throws -> DutyRoster {

@@ -1,0 +1,352 @@
+import Foundation
+import Geo
+import Grid
+
+/// A new dispute as reported: where, what, who.
+public struct IntakeRequest: Sendable {
+    public enum Location: Sendable {
+        /// lon/lat in WGS84 (`.crs84`/`.epsg(4326)`) or GCJ-02.
+        case point(Position, CRS)
+        case household(Int64)
+        case camera(String)
+    }
+    public var category: Case.Category
+    public var channel: Case.Channel
+    public var priority: Case.Priority
+    public var description: String
+    public var location: Location
+    public var parties: [Party]
+
+    public init(category: Case.Category, channel: Case.Channel, priority: Case.Priority = .normal, description: String,
+                location: Location, parties: [Party] = []) {
+        self.category = category
+        self.channel = channel
+        self.priority = priority
+        self.description = description
+        self.location = location
+        self.parties = parties
+    }
+}
+
+/// A camera's alert.
+public struct AlertRequest: Sendable {
+    public static let types = ["crowd_gathering", "fight", "fire_smoke", "flood_level", "intrusion", "traffic_accident", "other"]
+    public var cameraID: String
+    public var type: String
+    public var at: Date
+    public var snapshotURL: String?
+    public init(cameraID: String, type: String, at: Date, snapshotURL: String? = nil) {
+        self.cameraID = cameraID
+        self.type = type
+        self.at = at
+        self.snapshotURL = snapshotURL
+    }
+}
+
+/// A requested change of state. `target` says where to for escalation (`village`, `town`, `county`,
+/// `arbitration`, `court`) and for (re)assignment (`worker:ID`, or a level to hand back down to).
+public struct TransitionRequest: Sendable {
+    public var to: Case.Status
+    public var note: String?
+    public var target: String?
+    public var rating: Int?
+    public init(to: Case.Status, note: String? = nil, target: String? = nil, rating: Int? = nil) {
+        self.to = to
+        self.note = note
+        self.target = target
+        self.rating = rating
+    }
+}
+
+/// Who is acting, and from where (for the append-only history).
+public struct Actor: Sendable {
+    public var name: String
+    public var source: String
+    public init(_ name: String, source: String) {
+        self.name = name
+        self.source = source
+    }
+}
+
+/// Puts every case on someone who will handle it, by where it happened, and moves it through its
+/// lifecycle. Not thread-safe (it owns a database connection and GEOS-free caches): one per task.
+public final class Dispatcher {
+    public let cases: SpatiaLiteCaseStore
+    let gridStore: SpatiaLiteGridStore
+    public private(set) var layer: GridLayer
+    private var rosters: [String: DutyRoster]
+    private let countyCode: String
+    private let boundaryNames: [String: String]
+
+    public init(gridStore: SpatiaLiteGridStore) throws {
+        self.gridStore = gridStore
+        cases = try SpatiaLiteCaseStore(database: gridStore.database)
+        layer = GridLayer(grids: try gridStore.grids())
+        rosters = try gridStore.rosters()
+        let boundaries = try gridStore.boundaries()
+        countyCode = boundaries.first { $0.level == .county }?.code ?? layer.grids.first.map { String($0.code.prefix(6)) } ?? "county"
+        boundaryNames = Dictionary(boundaries.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// A unit as people call it: `grid:511725001001004` → "渠江街道 … 网格 511725001001004".
+    public func unitName(_ unit: String) -> String {
+        let parts = unit.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return unit == "court" ? "人民法院 (court)" : unit == "arbitration" ? "仲裁委员会 (arbitration)" : unit }
+        let code = parts[1]
+        switch parts[0] {
+        case "grid": return "\(boundaryNames[String(code.prefix(9))] ?? "") 网格 \(code)".trimmingCharacters(in: .whitespaces)
+        case "village": return "\(boundaryNames[code] ?? code) (村/社区)"
+        case "town": return "\(boundaryNames[code] ?? code) 综治中心"
+        case "county": return "\(boundaryNames[code] ?? code) 县综治中心"
+        default: return unit
+        }
+    }
+
+    /// Picks up a newly published layer or changed rosters.
+    public func reload() throws {
+        layer = GridLayer(grids: try gridStore.grids())
+        rosters = try gridStore.rosters()
+    }
+
+    // MARK: intake
+
+    public func intake(_ r: IntakeRequest, actor: Actor, now: Date = Date()) throws -> Case {
+        let description = r.description.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !description.isEmpty else { throw CaseError(.invalid, "description is empty") }
+        guard description.count <= 10_000 else { throw CaseError(.invalid, "description is longer than 10,000 characters") }
+        for (k, p) in r.parties.enumerated() where p.name.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw CaseError(.invalid, "parties[\(k)].name is empty")
+        }
+        var householdID: Int64?, cameraID: String?
+        let position: Position
+        switch r.location {
+        case .point(let p, let crs):
+            position = try Self.wgs84(p, crs)
+        case .household(let id):
+            guard let h = try gridStore.database.prepare("SELECT X(geom), Y(geom) FROM households WHERE id = ?").rows([.integer(id)]).first else {
+                throw CaseError(.notFound, "unknown household \(id)")
+            }
+            position = Position(h[0].double ?? 0, h[1].double ?? 0)
+            householdID = id
+        case .camera(let id):
+            guard let c = try gridStore.camera(id: id) else { throw CaseError(.notFound, "unknown camera \(id)") }
+            position = c.position
+            cameraID = id
+        }
+        let rule = try cases.deadline(r.category, r.priority)
+        var c = Case(id: 0, code: TrackingCode.make(), category: r.category, channel: r.channel, priority: r.priority,
+                     description: description, position: position, householdID: householdID, cameraID: cameraID,
+                     alertType: nil, alertCount: 0, snapshotURL: nil, gridCode: nil, level: .grid, unit: "", workerID: nil,
+                     status: .reported, unlocated: false, overdue: false, groupDispute: false, relatedTo: nil,
+                     reportedAt: now, acceptBy: now + rule.accept, arriveBy: rule.arrive.map { now + $0 }, dueAt: now + rule.resolve,
+                     acceptedAt: nil, resolvedAt: nil, closedAt: nil, rating: nil)
+        var events = [CaseEvent(at: now, actor: actor.name, source: actor.source, action: "reported", from: nil, to: .reported,
+                                unit: nil, note: r.channel.rawValue)]
+        try place(&c, now: now)
+        // Related disputes: same category, open, near in place and time.
+        let related = try relatedCases(to: c, now: now)
+        if let root = related.first {
+            c.relatedTo = root.relatedTo ?? root.id
+            let parties = try cases.partyCount(caseIDs: related.map(\.id)) + r.parties.count
+            if parties >= Int(try cases.setting("group_party_threshold")) && !c.unlocated {
+                c.groupDispute = true
+                if let up = c.level.up { try route(&c, to: up) }
+            }
+        }
+        if c.unlocated {
+            events.append(CaseEvent(at: now, actor: "system", source: "dispatch", action: "queued", from: .reported, to: .reported,
+                                    unit: c.unit, note: "location in no grid: county centre queue"))
+        } else {
+            events.append(CaseEvent(at: now, actor: "system", source: "dispatch", action: "assigned", from: .reported, to: .assigned,
+                                    unit: c.unit, note: c.groupDispute ? "group dispute (群体性): one level up" : nil))
+            c.status = .assigned
+        }
+        for attempt in 0..<3 {
+            do { return try cases.insert(c, parties: r.parties, events: events) } catch let e as StoreError where e.reason.contains("UNIQUE") && attempt < 2 {
+                c.code = TrackingCode.make()   // a 60-bit code collided: draw again
+            }
+        }
+        throw CaseError(.conflict, "could not store the case")
+    }
+
+    static func wgs84(_ p: Position, _ crs: CRS) throws -> Position {
+        guard p.lon.isFinite, p.lat.isFinite, (-180...180).contains(p.lon), (-90...90).contains(p.lat) else {
+            throw CaseError(.invalid, "location \(p.lon), \(p.lat) is not a longitude/latitude")
+        }
+        let w: Position
+        switch crs {
+        case .gcj02:
+            guard let x = try? ChinaOffset.gcj02ToWGS84(p) else { throw CaseError(.invalid, "location \(p.lon), \(p.lat) is outside China, where GCJ-02 is not defined") }
+            w = x
+        case let c where c.isWGS84LonLat: w = p
+        default: throw CaseError(.invalid, "unsupported crs \(crs): use EPSG:4326 (WGS84) or GCJ-02")
+        }
+        guard ChinaOffset.isInsideChina(w) else { throw CaseError(.invalid, "location \(p.lon), \(p.lat) is outside China") }
+        return w
+    }
+
+    /// Grid and assignee by location: the grid worker on duty, else the grid leader, else the town
+    /// centre; in no grid, the county centre's queue.
+    private func place(_ c: inout Case, now: Date) throws {
+        guard let grid = layer.grid(at: c.position) else {
+            c.gridCode = nil
+            c.unlocated = true
+            c.level = .county
+            c.unit = "county:\(countyCode)"
+            c.workerID = nil
+            return
+        }
+        c.gridCode = grid.code
+        c.unlocated = false
+        if let w = rosters[grid.code]?.onDuty(at: now) {
+            c.level = .grid
+            c.unit = "grid:\(grid.code)"
+            c.workerID = w.id
+        } else {
+            try route(&c, to: .town)
+        }
+    }
+
+    /// Sends a case to a level's unit (no worker: the unit's centre takes it).
+    private func route(_ c: inout Case, to level: Case.Level) throws {
+        c.level = level
+        c.workerID = nil
+        switch level {
+        case .grid:
+            guard let g = c.gridCode else { throw CaseError(.conflict, "the case is in no grid") }
+            c.unit = "grid:\(g)"
+            c.workerID = rosters[g]?.onDuty(at: Date())?.id
+        case .village:
+            guard let g = c.gridCode, g.count == 15 else { throw CaseError(.conflict, "the case is in no village") }
+            c.unit = "village:\(g.prefix(12))"
+        case .town:
+            guard let g = c.gridCode, g.count >= 9 else { c.unit = "county:\(countyCode)"; c.level = .county; return }
+            c.unit = "town:\(g.prefix(9))"
+        case .county: c.unit = "county:\(countyCode)"
+        case .arbitration: c.unit = "arbitration"
+        case .court: c.unit = "court"
+        }
+    }
+
+    private func relatedCases(to c: Case, now: Date) throws -> [Case] {
+        let distance = try cases.setting("related_distance_m")
+        let window = try cases.setting("related_window_hours") * 3600
+        let degrees = distance / 100_000 * 1.5   // a generous box; the exact test follows
+        return try cases.openNear(c.position, category: c.category, since: now - window, degrees: degrees)
+            .filter { Geodesy.distance($0.position, c.position) <= distance }
+    }
+
+    // MARK: camera alerts
+
+    /// Opens a case at the camera, or joins the open case of the same camera and type within the
+    /// dedupe window. Returns the case and whether it was merged.
+    public func alert(_ a: AlertRequest, actor: Actor) throws -> (Case, merged: Bool) {
+        guard AlertRequest.types.contains(a.type) else {
+            throw CaseError(.invalid, "unknown alert type \(a.type); known: \(AlertRequest.types.joined(separator: ", "))")
+        }
+        guard let camera = try gridStore.camera(id: a.cameraID) else { throw CaseError(.notFound, "unknown camera \(a.cameraID)") }
+        let window = try cases.setting("alert_dedupe_minutes") * 60
+        if var open = try cases.openAlert(cameraID: camera.id, type: a.type, since: a.at - window) {
+            open.alertCount += 1
+            if let url = a.snapshotURL { open.snapshotURL = url }
+            try cases.update(open, events: [CaseEvent(at: a.at, actor: actor.name, source: actor.source, action: "alert merged",
+                                                      from: open.status, to: open.status, unit: open.unit, note: a.type)])
+            return (open, true)
+        }
+        let urgent = ["fight", "fire_smoke", "flood_level", "crowd_gathering"].contains(a.type)
+        let category: Case.Category = a.type == "traffic_accident" ? .traffic : a.type == "fight" ? .neighbour : .other
+        var c = try intake(IntakeRequest(category: category, channel: .camera, priority: urgent ? .urgent : .normal,
+                                         description: "camera alert: \(a.type) at \(camera.name)", location: .camera(camera.id)),
+                           actor: actor, now: a.at)
+        c.alertType = a.type
+        c.alertCount = 1
+        c.snapshotURL = a.snapshotURL
+        try cases.update(c, events: [])
+        return (c, false)
+    }
+
+    // MARK: lifecycle
+
+    public func transition(caseID: Int64, _ t: TransitionRequest, actor: Actor, now: Date = Date()) throws -> Case {
+        guard var c = try cases.find(id: caseID) else { throw CaseError(.notFound, "unknown case \(caseID)") }
+        let from = c.status
+        guard from.next.contains(t.to) else {
+            let allowed = from.next.map(\.rawValue).joined(separator: ", ")
+            throw CaseError(.conflict, "case \(caseID) is \(from.rawValue) and cannot become \(t.to.rawValue); allowed: \(allowed.isEmpty ? "none (the case is finished)" : allowed)")
+        }
+        var note = t.note
+        switch t.to {
+        case .assigned:
+            if let target = t.target, target.hasPrefix("worker:") {
+                guard let id = Int64(target.dropFirst(7)),
+                      let w = try gridStore.database.prepare("SELECT id FROM workers WHERE id = ?").rows([.integer(id)]).first else {
+                    throw CaseError(.notFound, "unknown worker \(target.dropFirst(7))")
+                }
+                c.workerID = w[0].int
+                c.level = .grid
+                c.unit = c.gridCode.map { "grid:\($0)" } ?? c.unit
+            } else if let target = t.target {
+                guard let level = Case.Level(rawValue: target) else { throw CaseError(.invalid, "unknown target \(target)") }
+                try route(&c, to: level)
+            } else {
+                guard c.gridCode != nil else { throw CaseError(.invalid, "the case is in no grid: give a target (worker:ID, town, county)") }
+                try route(&c, to: .grid)   // handed back down to the grid
+                if c.workerID == nil { try route(&c, to: .town) }
+            }
+            c.unlocated = false
+        case .escalated:
+            let level: Case.Level
+            if let target = t.target {
+                guard let l = Case.Level(rawValue: target), l != .grid else {
+                    throw CaseError(.invalid, "escalate to village, town, county, arbitration or court, not \(target)")
+                }
+                level = l
+            } else {
+                guard let up = c.level.up else {
+                    throw CaseError(.conflict, "case \(caseID) is already with the \(c.level.rawValue); escalate across to arbitration or court")
+                }
+                level = up
+            }
+            try route(&c, to: level)
+        case .accepted: c.acceptedAt = now
+        case .mediating: break
+        case .resolved: c.resolvedAt = now
+        case .closed: c.closedAt = now
+        case .rated:
+            guard let r = t.rating, (1...5).contains(r) else { throw CaseError(.invalid, "a rating from 1 to 5 is required") }
+            c.rating = r
+            note = note ?? "rating \(r)"
+        case .reported: break
+        }
+        c.status = t.to
+        try cases.update(c, events: [CaseEvent(at: now, actor: actor.name, source: actor.source, action: "transition",
+                                               from: from, to: t.to, unit: c.unit, note: note)])
+        return c
+    }
+
+    /// Flags open cases past a deadline; those whose rule says so escalate a level by themselves.
+    public func checkOverdue(now: Date = Date()) throws -> [Case] {
+        var out: [Case] = []
+        for var c in try cases.newlyOverdue(now: now) {
+            c.overdue = true
+            var events = [CaseEvent(at: now, actor: "system", source: "deadlines", action: "overdue", from: c.status, to: c.status,
+                                    unit: c.unit, note: nil)]
+            if try cases.deadline(c.category, c.priority).autoEscalate, c.status != .escalated, let up = c.level.up {
+                let from = c.status
+                try route(&c, to: up)
+                c.status = .escalated
+                events.append(CaseEvent(at: now, actor: "system", source: "deadlines", action: "transition", from: from, to: .escalated,
+                                        unit: c.unit, note: "overdue: escalated automatically"))
+            }
+            try cases.update(c, events: events)
+            out.append(c)
+        }
+        return out
+    }
+
+    /// The public view by tracking code: status, timeline and handling unit; never names, phones or IDs.
+    public func track(code: String) throws -> (Case, [CaseEvent]) {
+        guard let c = try cases.find(code: TrackingCode.normalise(code)) else { throw CaseError(.notFound, "no case with code \(code)") }
+        return (c, try cases.events(caseID: c.id))
+    }
+}

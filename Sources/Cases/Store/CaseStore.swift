@@ -1,0 +1,287 @@
+import Foundation
+import Geo
+import Grid
+
+/// Cases, their parties and events in the same SpatiaLite file as the grids (one connection, so a
+/// grid publish moves open cases in the same transaction). `cases` is a point layer without personal
+/// data; parties live in `case_parties`; `case_events` is append-only (the database refuses updates
+/// and deletes).
+public final class SpatiaLiteCaseStore {
+    public let database: Database
+
+    public static let migrations: [Migration] = [
+        Migration(module: "cases", number: 1, sql: """
+            CREATE TABLE cases(
+              id INTEGER PRIMARY KEY,
+              code TEXT NOT NULL UNIQUE,
+              category TEXT NOT NULL CHECK(category IN ('labour','land','neighbour','family','property','consumer','traffic','debt','other')),
+              channel TEXT NOT NULL CHECK(channel IN ('window','qr','patrol','hotline','camera','referral')),
+              priority TEXT NOT NULL DEFAULT 'normal' CHECK(priority IN ('normal','urgent')),
+              description TEXT NOT NULL,
+              household_id INTEGER, camera_id TEXT, alert_type TEXT, alert_count INTEGER NOT NULL DEFAULT 0, snapshot_url TEXT,
+              grid_id TEXT,
+              level TEXT NOT NULL CHECK(level IN ('grid','village','town','county','arbitration','court')),
+              unit TEXT NOT NULL, worker_id INTEGER,
+              status TEXT NOT NULL CHECK(status IN ('reported','assigned','accepted','mediating','resolved','escalated','closed','rated')),
+              unlocated INTEGER NOT NULL DEFAULT 0, overdue INTEGER NOT NULL DEFAULT 0, group_dispute INTEGER NOT NULL DEFAULT 0,
+              related_to INTEGER REFERENCES cases(id),
+              reported_at TEXT NOT NULL, accept_by TEXT, arrive_by TEXT, due_at TEXT,
+              accepted_at TEXT, resolved_at TEXT, closed_at TEXT,
+              rating INTEGER CHECK(rating BETWEEN 1 AND 5));
+            SELECT AddGeometryColumn('cases', 'geom', 4326, 'POINT', 'XY', 1);
+            SELECT CreateSpatialIndex('cases', 'geom');
+            CREATE INDEX cases_status ON cases(status);
+            CREATE INDEX cases_grid ON cases(grid_id);
+            CREATE INDEX cases_reported ON cases(reported_at);
+            CREATE INDEX cases_camera ON cases(camera_id, alert_type, status);
+            CREATE TABLE case_parties(
+              case_id INTEGER NOT NULL REFERENCES cases(id),
+              name TEXT NOT NULL, phone TEXT, id_number TEXT);
+            CREATE INDEX case_parties_case ON case_parties(case_id);
+            CREATE TABLE case_events(
+              id INTEGER PRIMARY KEY,
+              case_id INTEGER NOT NULL REFERENCES cases(id),
+              at TEXT NOT NULL, actor TEXT NOT NULL, source TEXT NOT NULL, action TEXT NOT NULL,
+              from_status TEXT, to_status TEXT, unit TEXT, note TEXT);
+            CREATE INDEX case_events_case ON case_events(case_id);
+            CREATE TRIGGER case_events_append_only_u BEFORE UPDATE ON case_events
+            BEGIN SELECT RAISE(ABORT, 'case events are append-only'); END;
+            CREATE TRIGGER case_events_append_only_d BEFORE DELETE ON case_events
+            BEGIN SELECT RAISE(ABORT, 'case events are append-only'); END;
+            -- Time to accept, to arrive ("must arrive" for urgent events) and to resolve, per category
+            -- and priority; auto_escalate: overdue cases go a level up by themselves.
+            CREATE TABLE deadline_rules(
+              category TEXT NOT NULL, priority TEXT NOT NULL,
+              accept_minutes INTEGER NOT NULL, arrive_minutes INTEGER, resolve_minutes INTEGER NOT NULL,
+              auto_escalate INTEGER NOT NULL DEFAULT 0,
+              PRIMARY KEY(category, priority));
+            INSERT INTO deadline_rules
+              SELECT c.value, 'normal', 240, NULL, 15 * 1440, 0 FROM (
+                SELECT 'labour' AS value UNION ALL SELECT 'land' UNION ALL SELECT 'neighbour' UNION ALL SELECT 'family'
+                UNION ALL SELECT 'property' UNION ALL SELECT 'consumer' UNION ALL SELECT 'traffic' UNION ALL SELECT 'debt'
+                UNION ALL SELECT 'other') c;
+            INSERT INTO deadline_rules
+              SELECT category, 'urgent', 30, 60, 3 * 1440, 1 FROM deadline_rules WHERE priority = 'normal';
+            CREATE TABLE case_settings(key TEXT PRIMARY KEY, value REAL NOT NULL);
+            INSERT INTO case_settings VALUES
+              ('related_distance_m', 300), ('related_window_hours', 72),
+              ('group_party_threshold', 5), ('alert_dedupe_minutes', 30);
+            """),
+    ]
+
+    /// Opens the cases part of a Wangge database on the grid store's connection.
+    public init(database: Database) throws {
+        self.database = database
+        try database.migrate(SpatiaLiteGridStore.migrations + Self.migrations)
+    }
+
+    // MARK: time
+
+    /// ISO 8601 in China Standard Time: sorts as text, reads as the centres read the clock.
+    /// (`+08:00` with the colon: SQLite's date functions read only that form.)
+    static let style = Date.ISO8601FormatStyle(dateSeparator: .dash, dateTimeSeparator: .standard, timeSeparator: .colon,
+                                               timeZoneSeparator: .colon, includingFractionalSeconds: false,
+                                               timeZone: DutyRoster.chinaStandardTime)
+    public static func text(_ d: Date) -> String { ChinaTime.format(d) }
+    /// Reads the stored form fast, and any other ISO 8601 time a person gives.
+    public static func date(_ text: String) -> Date? { ChinaTime.parse(text) ?? (try? style.parse(text)) }
+    static func date(_ v: SQLValue) -> Date? { v.text.flatMap(date) }
+    static func value(_ d: Date?) -> SQLValue { d.map { .text(text($0)) } ?? .null }
+
+    // MARK: settings and rules
+
+    public struct Deadline: Sendable {
+        public var accept: TimeInterval
+        public var arrive: TimeInterval?
+        public var resolve: TimeInterval
+        public var autoEscalate: Bool
+    }
+
+    public func deadline(_ category: Case.Category, _ priority: Case.Priority) throws -> Deadline {
+        guard let r = try database.prepare("""
+            SELECT accept_minutes, arrive_minutes, resolve_minutes, auto_escalate FROM deadline_rules WHERE category = ? AND priority = ?
+            """).rows([.text(category.rawValue), .text(priority.rawValue)]).first else {
+            throw CaseError(.invalid, "no deadline rule for \(category.rawValue)/\(priority.rawValue)")
+        }
+        return Deadline(accept: Double(r[0].int ?? 0) * 60, arrive: r[1].int.map { Double($0) * 60 },
+                        resolve: Double(r[2].int ?? 0) * 60, autoEscalate: r[3].int == 1)
+    }
+
+    public func setting(_ key: String) throws -> Double {
+        guard let v = try database.scalar("SELECT value FROM case_settings WHERE key = ?", [.text(key)]).double else {
+            throw CaseError(.invalid, "no setting \(key)")
+        }
+        return v
+    }
+
+    // MARK: rows
+
+    static let columns = """
+        id, code, category, channel, priority, description, household_id, camera_id, alert_type, alert_count, snapshot_url,
+        grid_id, level, unit, worker_id, status, unlocated, overdue, group_dispute, related_to,
+        reported_at, accept_by, arrive_by, due_at, accepted_at, resolved_at, closed_at, rating, X(geom), Y(geom)
+        """
+
+    static func row(_ r: [SQLValue]) -> Case {
+        Case(id: r[0].int ?? 0, code: r[1].text ?? "", category: Case.Category(rawValue: r[2].text ?? "") ?? .other,
+             channel: Case.Channel(rawValue: r[3].text ?? "") ?? .window, priority: Case.Priority(rawValue: r[4].text ?? "") ?? .normal,
+             description: r[5].text ?? "", position: Position(r[28].double ?? 0, r[29].double ?? 0),
+             householdID: r[6].int, cameraID: r[7].text, alertType: r[8].text, alertCount: Int(r[9].int ?? 0), snapshotURL: r[10].text,
+             gridCode: r[11].text, level: Case.Level(rawValue: r[12].text ?? "") ?? .grid, unit: r[13].text ?? "", workerID: r[14].int,
+             status: Case.Status(rawValue: r[15].text ?? "") ?? .reported, unlocated: r[16].int == 1, overdue: r[17].int == 1,
+             groupDispute: r[18].int == 1, relatedTo: r[19].int, reportedAt: date(r[20]) ?? Date(timeIntervalSince1970: 0),
+             acceptBy: date(r[21]), arriveBy: date(r[22]), dueAt: date(r[23]), acceptedAt: date(r[24]), resolvedAt: date(r[25]),
+             closedAt: date(r[26]), rating: r[27].int.map { Int($0) })
+    }
+
+    static func values(_ c: Case) -> [SQLValue] {
+        [.text(c.code), .text(c.category.rawValue), .text(c.channel.rawValue), .text(c.priority.rawValue), .text(c.description),
+         c.householdID.map { .integer($0) } ?? .null, c.cameraID.map { .text($0) } ?? .null, c.alertType.map { .text($0) } ?? .null,
+         .integer(Int64(c.alertCount)), c.snapshotURL.map { .text($0) } ?? .null, c.gridCode.map { .text($0) } ?? .null,
+         .text(c.level.rawValue), .text(c.unit), c.workerID.map { .integer($0) } ?? .null, .text(c.status.rawValue),
+         .integer(c.unlocated ? 1 : 0), .integer(c.overdue ? 1 : 0), .integer(c.groupDispute ? 1 : 0),
+         c.relatedTo.map { .integer($0) } ?? .null, value(c.reportedAt), value(c.acceptBy), value(c.arriveBy), value(c.dueAt),
+         value(c.acceptedAt), value(c.resolvedAt), value(c.closedAt), c.rating.map { .integer(Int64($0)) } ?? .null,
+         .real(c.position.lon), .real(c.position.lat)]
+    }
+
+    static let insertSQL = """
+        INSERT INTO cases(code, category, channel, priority, description, household_id, camera_id, alert_type, alert_count, snapshot_url,
+          grid_id, level, unit, worker_id, status, unlocated, overdue, group_dispute, related_to,
+          reported_at, accept_by, arrive_by, due_at, accepted_at, resolved_at, closed_at, rating, geom)
+        VALUES (\(Array(repeating: "?", count: 27).joined(separator: ", ")), MakePoint(?, ?, 4326))
+        """
+    static let updateSQL = """
+        UPDATE cases SET code = ?, category = ?, channel = ?, priority = ?, description = ?, household_id = ?, camera_id = ?,
+          alert_type = ?, alert_count = ?, snapshot_url = ?, grid_id = ?, level = ?, unit = ?, worker_id = ?, status = ?,
+          unlocated = ?, overdue = ?, group_dispute = ?, related_to = ?, reported_at = ?, accept_by = ?, arrive_by = ?, due_at = ?,
+          accepted_at = ?, resolved_at = ?, closed_at = ?, rating = ?, geom = MakePoint(?, ?, 4326)
+        WHERE id = ?
+        """
+    static let eventSQL = """
+        INSERT INTO case_events(case_id, at, actor, source, action, from_status, to_status, unit, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    private func insertEvent(_ id: Int64, _ e: CaseEvent) throws {
+        try database.prepare(Self.eventSQL).run([
+            .integer(id), Self.value(e.at), .text(e.actor), .text(e.source), .text(e.action),
+            e.from.map { .text($0.rawValue) } ?? .null, e.to.map { .text($0.rawValue) } ?? .null,
+            e.unit.map { .text($0) } ?? .null, e.note.map { .text($0) } ?? .null])
+    }
+
+    // MARK: writes (each one transaction: durable when it returns)
+
+    /// Stores a new case with its parties and first events; returns it with its id.
+    public func insert(_ c: Case, parties: [Party], events: [CaseEvent]) throws -> Case {
+        try database.transaction {
+            try database.prepare(Self.insertSQL).run(Self.values(c))
+            var stored = c
+            stored.id = database.lastInsertRowID
+            let p = try database.prepare("INSERT INTO case_parties(case_id, name, phone, id_number) VALUES (?, ?, ?, ?)")
+            for x in parties {
+                try p.run([.integer(stored.id), .text(x.name), x.phone.map { .text($0) } ?? .null, x.idNumber.map { .text($0) } ?? .null])
+            }
+            for e in events { try insertEvent(stored.id, e) }
+            return stored
+        }
+    }
+
+    /// Saves a changed case with the events that record the change.
+    public func update(_ c: Case, events: [CaseEvent]) throws {
+        try database.transaction {
+            try database.prepare(Self.updateSQL).run(Self.values(c) + [.integer(c.id)])
+            for e in events { try insertEvent(c.id, e) }
+        }
+    }
+
+    // MARK: reads
+
+    public func find(id: Int64) throws -> Case? {
+        try database.prepare("SELECT \(Self.columns) FROM cases WHERE id = ?").rows([.integer(id)]).first.map(Self.row)
+    }
+
+    public func find(code: String) throws -> Case? {
+        try database.prepare("SELECT \(Self.columns) FROM cases WHERE code = ?").rows([.text(code)]).first.map(Self.row)
+    }
+
+    public func parties(caseID: Int64) throws -> [Party] {
+        try database.prepare("SELECT name, phone, id_number FROM case_parties WHERE case_id = ? ORDER BY rowid")
+            .rows([.integer(caseID)]).map { Party(name: $0[0].text ?? "", phone: $0[1].text, idNumber: $0[2].text) }
+    }
+
+    public func partyCount(caseIDs: [Int64]) throws -> Int {
+        guard !caseIDs.isEmpty else { return 0 }
+        return Int(try database.scalar("SELECT count(*) FROM case_parties WHERE case_id IN (\(caseIDs.map(String.init).joined(separator: ",")))").int ?? 0)
+    }
+
+    public func events(caseID: Int64) throws -> [CaseEvent] {
+        try database.prepare("SELECT at, actor, source, action, from_status, to_status, unit, note FROM case_events WHERE case_id = ? ORDER BY id")
+            .rows([.integer(caseID)]).map { r in
+                CaseEvent(at: Self.date(r[0]) ?? Date(timeIntervalSince1970: 0), actor: r[1].text ?? "", source: r[2].text ?? "",
+                          action: r[3].text ?? "", from: r[4].text.flatMap(Case.Status.init), to: r[5].text.flatMap(Case.Status.init),
+                          unit: r[6].text, note: r[7].text)
+            }
+    }
+
+    public func list(status: Case.Status? = nil, gridCode: String? = nil, limit: Int = 100, offset: Int = 0) throws -> [Case] {
+        var sql = "SELECT \(Self.columns) FROM cases WHERE 1 = 1"
+        var args: [SQLValue] = []
+        if let status { sql += " AND status = ?"; args.append(.text(status.rawValue)) }
+        if let gridCode { sql += " AND grid_id = ?"; args.append(.text(gridCode)) }
+        sql += " ORDER BY id DESC LIMIT ? OFFSET ?"
+        args += [.integer(Int64(limit)), .integer(Int64(offset))]
+        return try database.prepare(sql).rows(args).map(Self.row)
+    }
+
+    /// Open cases of a category reported since `since` within a box around a place (the caller
+    /// checks the exact distance).
+    public func openNear(_ p: Position, category: Case.Category, since: Date, degrees: Double) throws -> [Case] {
+        try database.prepare("""
+            SELECT \(Self.columns) FROM cases WHERE category = ? AND reported_at >= ?
+              AND status NOT IN ('resolved','closed','rated')
+              AND ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'cases'
+                            AND search_frame = BuildMbr(?, ?, ?, ?, 4326))
+            ORDER BY id
+            """).rows([.text(category.rawValue), Self.value(since), .real(p.lon - degrees), .real(p.lat - degrees),
+                       .real(p.lon + degrees), .real(p.lat + degrees)]).map(Self.row)
+    }
+
+    public func openAlert(cameraID: String, type: String, since: Date) throws -> Case? {
+        try database.prepare("""
+            SELECT \(Self.columns) FROM cases WHERE camera_id = ? AND alert_type = ? AND reported_at >= ?
+              AND status NOT IN ('resolved','closed','rated') ORDER BY id DESC LIMIT 1
+            """).rows([.text(cameraID), .text(type), Self.value(since)]).first.map(Self.row)
+    }
+
+    /// Open cases past a deadline and not yet flagged.
+    public func newlyOverdue(now: Date) throws -> [Case] {
+        let t = Self.value(now)
+        return try database.prepare("""
+            SELECT \(Self.columns) FROM cases WHERE overdue = 0 AND status NOT IN ('resolved','closed','rated')
+              AND ((due_at IS NOT NULL AND due_at < ?) OR (status IN ('reported','assigned') AND accept_by IS NOT NULL AND accept_by < ?))
+            ORDER BY id
+            """).rows([t, t]).map(Self.row)
+    }
+
+    /// Every case reported in [from, to), for statistics.
+    public func reported(from: Date, to: Date) throws -> [Case] {
+        try database.prepare("SELECT \(Self.columns) FROM cases WHERE reported_at >= ? AND reported_at < ?")
+            .rows([Self.value(from), Self.value(to)]).map(Self.row)
+    }
+
+    public func count() throws -> Int { Int(try database.scalar("SELECT count(*) FROM cases").int ?? 0) }
+}
+
+/// Open cases move with the grid layer on publish.
+extension SpatiaLiteCaseStore: LocatedItems {
+    public var item: Move.Item { .case }
+
+    public func located() throws -> [(id: String, position: Position, gridCode: String?)] {
+        try database.prepare("SELECT id, X(geom), Y(geom), grid_id FROM cases WHERE status NOT IN ('resolved','closed','rated')")
+            .rows().map { (String($0[0].int ?? 0), Position($0[1].double ?? 0, $0[2].double ?? 0), $0[3].text) }
+    }
+
+    public func move(id: String, to gridCode: String?) throws {
+        try database.prepare("UPDATE cases SET grid_id = ? WHERE id = ?").run([gridCode.map { .text($0) } ?? .null, .integer(Int64(id) ?? 0)])
+    }
+}

@@ -1,0 +1,252 @@
+import ArgumentParser
+import Cases
+import Foundation
+import Geo
+import Grid
+
+/// `wangge cases …` and `wangge alerts …`: intake, lifecycle, lists, figures and public tracking,
+/// all with JSON output.
+struct CasesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cases",
+        abstract: "Disputes: intake by location, lifecycle, lists, statistics, public tracking.",
+        subcommands: [CasesAdd.self, CasesShow.self, CasesTransition.self, CasesList.self, CasesStats.self, CasesTrack.self, CasesOverdue.self])
+}
+
+struct AlertsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "alerts", abstract: "Camera alerts.", subcommands: [AlertsAdd.self])
+}
+
+extension DatabaseOption {
+    func dispatcher() throws -> Dispatcher { try Dispatcher(gridStore: try SpatiaLiteGridStore.open(path: db)) }
+}
+
+func cases(_ name: String, _ body: () throws -> Void) throws {
+    do { try body() } catch let e as ExitCode { throw e } catch let e as ValidationError { throw e } catch { throw fail(name, error) }
+}
+
+func date(_ text: String?, _ option: String) throws -> Date? {
+    guard let text else { return nil }
+    guard let d = SpatiaLiteCaseStore.date(text) ?? ISO8601DateFormatter().date(from: text) else {
+        throw ValidationError("\(option) \(text) is not an ISO 8601 time like 2026-11-23T10:00:00+08:00")
+    }
+    return d
+}
+
+/// A case as JSON for those who handle it; `parties` only when asked (personal data).
+func caseJSON(_ c: Case, _ d: Dispatcher, parties: [Party]? = nil, events: [CaseEvent]? = nil) -> JSONValue {
+    var m: [(key: String, value: JSONValue)] = [
+        ("id", .integer(c.id)), ("code", .string(c.code)), ("category", .string(c.category.rawValue)),
+        ("channel", .string(c.channel.rawValue)), ("priority", .string(c.priority.rawValue)), ("status", .string(c.status.rawValue)),
+        ("grid_id", c.gridCode.json), ("level", .string(c.level.rawValue)),
+        ("assignee", .object(JSONObject([("unit", .string(c.unit)), ("unit_name", .string(d.unitName(c.unit))),
+                                         ("worker_id", c.workerID.map { .integer($0) } ?? .null)]))),
+        ("location", .array([.number(c.position.lon), .number(c.position.lat)])),
+        ("reported_at", .string(SpatiaLiteCaseStore.text(c.reportedAt))),
+        ("due_at", c.dueAt.map { .string(SpatiaLiteCaseStore.text($0)) } ?? .null),
+        ("flags", .array(([c.unlocated ? "unlocated" : nil, c.overdue ? "overdue" : nil, c.groupDispute ? "group_dispute" : nil] as [String?]).compactMap { $0 }.map { .string($0) })),
+        ("related_to", c.relatedTo.map { .integer($0) } ?? .null),
+    ]
+    if let a = c.alertType { m += [("alert_type", .string(a)), ("alert_count", .integer(Int64(c.alertCount)))] }
+    if let cam = c.cameraID { m.append(("camera_id", .string(cam))) }
+    if let r = c.rating { m.append(("rating", .integer(Int64(r)))) }
+    m.append(("description", .string(c.description)))
+    if let parties {
+        m.append(("parties", .array(parties.map { p in
+            .object(JSONObject([("name", .string(p.name)), ("phone", p.phone.json), ("id_number", p.idNumber.json)]))
+        })))
+    }
+    if let events {
+        m.append(("events", .array(events.map { e in
+            .object(JSONObject([("at", .string(SpatiaLiteCaseStore.text(e.at))), ("actor", .string(e.actor)), ("source", .string(e.source)),
+                                ("action", .string(e.action)), ("from", e.from.map { .string($0.rawValue) } ?? .null),
+                                ("to", e.to.map { .string($0.rawValue) } ?? .null), ("unit", e.unit.json), ("note", e.note.json)]))
+        })))
+    }
+    return .object(JSONObject(m))
+}
+
+struct CasesAdd: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add",
+        abstract: "Report a dispute; it is assigned by location and gets a tracking code.")
+    @OptionGroup var database: DatabaseOption
+    @Option(help: "labour, land, neighbour, family, property, consumer, traffic, debt, other") var category: String
+    @Option(help: "window, qr, patrol, hotline, camera, referral") var channel: String
+    @Option(help: "normal or urgent") var priority = "normal"
+    @Option(help: "What happened.") var description: String
+    @Option var lon: Double?
+    @Option var lat: Double?
+    @Option(help: "CRS of --lon/--lat: wgs84 or gcj02.") var crs: InputCRS = .wgs84
+    @Option(help: "A household (address) id instead of lon/lat.") var household: Int64?
+    @Option(help: "A camera id instead of lon/lat.") var camera: String?
+    @Option(help: "A party as name,phone,id_number (repeatable; personal data).") var party: [String] = []
+    @Option(help: "Who reports it (for the history).") var actor = "cli"
+
+    func run() throws {
+        try cases("cases add") {
+            guard let cat = Case.Category(rawValue: category) else { throw ValidationError("unknown category \(category)") }
+            guard let ch = Case.Channel(rawValue: channel) else { throw ValidationError("unknown channel \(channel)") }
+            guard let pr = Case.Priority(rawValue: priority) else { throw ValidationError("unknown priority \(priority)") }
+            let location: IntakeRequest.Location
+            switch (lon, lat, household, camera) {
+            case let (x?, y?, nil, nil): location = .point(Position(x, y), crs.crs)
+            case (nil, nil, let h?, nil): location = .household(h)
+            case (nil, nil, nil, let c?): location = .camera(c)
+            default: throw ValidationError("give the location once: --lon and --lat, or --household, or --camera")
+            }
+            let parties = party.map { p -> Party in
+                let f = p.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                return Party(name: f[0], phone: f.count > 1 && !f[1].isEmpty ? f[1] : nil, idNumber: f.count > 2 && !f[2].isEmpty ? f[2] : nil)
+            }
+            let d = try database.dispatcher()
+            let c = try d.intake(IntakeRequest(category: cat, channel: ch, priority: pr, description: description, location: location, parties: parties),
+                                 actor: Actor(actor, source: "cli"))
+            printOut(json(caseJSON(c, d)))
+        }
+    }
+}
+
+struct CasesShow: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "A case with its parties and full history.")
+    @OptionGroup var database: DatabaseOption
+    @Argument(help: "Case id or tracking code.") var idOrCode: String
+
+    func run() throws {
+        try cases("cases show") {
+            let d = try database.dispatcher()
+            let found = try Int64(idOrCode).flatMap { try d.cases.find(id: $0) } ?? d.cases.find(code: TrackingCode.normalise(idOrCode))
+            guard let c = found else { throw CaseError(.notFound, "unknown case \(idOrCode)") }
+            printOut(json(caseJSON(c, d, parties: try d.cases.parties(caseID: c.id), events: try d.cases.events(caseID: c.id))))
+        }
+    }
+}
+
+struct CasesTransition: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "transition",
+        abstract: "Move a case on: assigned, accepted, mediating, resolved, escalated, closed, rated.")
+    @OptionGroup var database: DatabaseOption
+    @Argument(help: "Case id.") var id: Int64
+    @Option(help: "The new state.") var to: String
+    @Option var note: String?
+    @Option(help: "Escalation: village, town, county, arbitration, court. Assignment: worker:ID or a level.") var target: String?
+    @Option(help: "1–5, with --to rated.") var rating: Int?
+    @Option(help: "Who acts (for the history).") var actor = "cli"
+
+    func run() throws {
+        try cases("cases transition") {
+            guard let state = Case.Status(rawValue: to) else {
+                throw ValidationError("unknown state \(to); states: \(Case.Status.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let d = try database.dispatcher()
+            let c = try d.transition(caseID: id, TransitionRequest(to: state, note: note, target: target, rating: rating), actor: Actor(actor, source: "cli"))
+            printOut(json(caseJSON(c, d)))
+        }
+    }
+}
+
+struct CasesList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "Cases, newest first (no personal data).")
+    @OptionGroup var database: DatabaseOption
+    @Option var status: String?
+    @Option var gridId: String?
+    @Option var limit = 100
+
+    func run() throws {
+        try cases("cases list") {
+            let st = try status.map { s -> Case.Status in
+                guard let x = Case.Status(rawValue: s) else { throw ValidationError("unknown status \(s)") }
+                return x
+            }
+            let d = try database.dispatcher()
+            printOut(json(.array(try d.cases.list(status: st, gridCode: gridId, limit: limit).map { caseJSON($0, d) })))
+        }
+    }
+}
+
+/// The figures as JSON.
+func figuresJSON(_ f: CaseFigures) -> JSONValue {
+    func rate(_ x: Double?) -> JSONValue { x.map { .number(($0 * 1000).rounded() / 1000) } ?? .null }
+    return .object(JSONObject([
+        ("key", .string(f.key)), ("received", .integer(Int64(f.received))), ("resolved", .integer(Int64(f.resolved))),
+        ("closed", .integer(Int64(f.closed))), ("open", .integer(Int64(f.open))),
+        ("success_rate", rate(f.successRate)), ("closure_rate", rate(f.closureRate)), ("on_time_rate", rate(f.onTimeRate)),
+        ("median_hours_to_close", f.medianHoursToClose.map { .number(($0 * 10).rounded() / 10) } ?? .null),
+        ("open_load_per_worker", rate(f.openLoadPerWorker)), ("satisfaction", rate(f.satisfaction)),
+    ]))
+}
+
+struct CasesStats: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stats",
+        abstract: "Received, resolved, closed, success, closure and on-time rates, median time to close, load, satisfaction.")
+    @OptionGroup var database: DatabaseOption
+    @Option(help: "Period start (ISO 8601); a year ago when omitted.") var from: String?
+    @Option(help: "Period end (ISO 8601, exclusive); now when omitted.") var to: String?
+    @Option(help: "county, town, village, grid, category, channel") var by = "county"
+
+    func run() throws {
+        try cases("cases stats") {
+            guard let grouping = SpatiaLiteCaseStore.Grouping(rawValue: by) else { throw ValidationError("unknown grouping \(by)") }
+            let end = try date(to, "--to") ?? Date()
+            let start = try date(from, "--from") ?? end - 365 * 86400
+            let store = try SpatiaLiteCaseStore(database: try SpatiaLiteGridStore.open(path: database.db).database)
+            printOut(json(.array(try store.figures(from: start, to: end, by: grouping).map(figuresJSON))))
+        }
+    }
+}
+
+/// The public view: no names, phones, IDs, actors or notes.
+func trackJSON(_ c: Case, _ events: [CaseEvent], _ d: Dispatcher) -> JSONValue {
+    .object(JSONObject([
+        ("code", .string(c.code)), ("status", .string(c.status.rawValue)), ("category", .string(c.category.rawValue)),
+        ("reported_at", .string(SpatiaLiteCaseStore.text(c.reportedAt))), ("handling_unit", .string(d.unitName(c.unit))),
+        ("timeline", .array(events.map { e in
+            .object(JSONObject([("at", .string(SpatiaLiteCaseStore.text(e.at))), ("action", .string(e.action)),
+                                ("status", e.to.map { .string($0.rawValue) } ?? .null), ("unit", .string(e.unit.map(d.unitName) ?? ""))]))
+        })),
+    ]))
+}
+
+struct CasesTrack: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "track", abstract: "The public view of a case by its tracking code.")
+    @OptionGroup var database: DatabaseOption
+    @Argument(help: "Tracking code.") var code: String
+
+    func run() throws {
+        try cases("cases track") {
+            let d = try database.dispatcher()
+            let (c, events) = try d.track(code: code)
+            printOut(json(trackJSON(c, events, d)))
+        }
+    }
+}
+
+struct CasesOverdue: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "overdue",
+        abstract: "Flag cases past their deadlines; escalate those whose rule says so.")
+    @OptionGroup var database: DatabaseOption
+
+    func run() throws {
+        try cases("cases overdue") {
+            let d = try database.dispatcher()
+            printOut(json(.array(try d.checkOverdue().map { caseJSON($0, d) })))
+        }
+    }
+}
+
+struct AlertsAdd: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add",
+        abstract: "A camera alert: opens a case at the camera, or joins the open one of the same camera and type.")
+    @OptionGroup var database: DatabaseOption
+    @Option var camera: String
+    @Option(help: "crowd_gathering, fight, fire_smoke, flood_level, intrusion, traffic_accident, other") var type: String
+    @Option(help: "When (ISO 8601); now when omitted.") var at: String?
+    @Option var snapshot: String?
+
+    func run() throws {
+        try cases("alerts add") {
+            let d = try database.dispatcher()
+            let (c, merged) = try d.alert(AlertRequest(cameraID: camera, type: type, at: try date(at, "--at") ?? Date(), snapshotURL: snapshot),
+                                          actor: Actor("camera \(camera)", source: "camera"))
+            printOut(json(.object(JSONObject([("merged", .bool(merged)), ("case", caseJSON(c, d))]))))
+        }
+    }
+}
