@@ -29,6 +29,7 @@ let package = Package(
         ]),
         .testTarget(name: "GeoTests", dependencies: ["Geo"]),
         .testTarget(name: "GridTests", dependencies: ["Grid", "Geo"]),
+        .testTarget(name: "CasesTests", dependencies: ["Cases", "Grid", "Geo"]),
         .testTarget(name: "wanggeTests", dependencies: ["wangge", "Grid", "Geo"]),
     ]
 )

@@ -98,3 +98,8 @@ SELECT count(*) FROM grid_history g JOIN boundaries v ON v.code = substr(g.grid_
 SQL
 )
 printf '%-44s %.3f s (overlaps, gaps, crossings; three queries)\n' "SpatiaLite SQL validate" "$secs"
+
+# Cases: durable intake and statistics (issue: cases and camera alerts).
+echo
+echo "Cases: durable intake with spatial assignment, statistics over the demo year (release build)"
+$w bench cases --db "$gdb" --count 20000 --callers 32

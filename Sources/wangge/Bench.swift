@@ -1,11 +1,12 @@
 import ArgumentParser
 import Foundation
 import Geo
+import Cases
 import Grid
 
 /// Benchmark helpers, used by `make bench`; figures go to stdout, never into pass/fail tests.
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmark helpers.", subcommands: [BenchPoints.self, BenchKernel.self, BenchGrids.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmark helpers.", subcommands: [BenchPoints.self, BenchKernel.self, BenchGrids.self, BenchCases.self])
 }
 
 struct BenchPoints: ParsableCommand {
@@ -116,4 +117,79 @@ struct BenchGrids: ParsableCommand {
         print(String(format: "%-44@ %.3f s (version %d, validation included; %d households and cameras moved)",
                      "publish with all reassignments" as NSString, tPublish, published.version, published.moves))
     }
+}
+
+struct BenchCases: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cases",
+        abstract: "Time durable intake (each case committed before the next) and the year's statistics.")
+    @Option(help: "Database file (a demo county).") var db: String
+    @Option var count = 20_000
+    @Option(help: "Concurrent callers for the group-commit run.") var callers = 64
+
+    func run() throws {
+        let d = try Dispatcher(gridStore: try SpatiaLiteGridStore.open(path: db))
+        let households = try SpatiaLiteGridStore.open(path: db).households()
+        var rng = SeededRandom(seed: 11)
+        var latencies: [Double] = []
+        latencies.reserveCapacity(count)
+        let categories = Case.Category.allCases
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for k in 0..<count {
+            let h = households[Int(rng.next() % UInt64(households.count))]
+            let p = Position(h.position.lon + (rng.unit() - 0.5) * 0.001, h.position.lat + (rng.unit() - 0.5) * 0.001)
+            let s = DispatchTime.now().uptimeNanoseconds
+            _ = try d.intake(IntakeRequest(category: categories[k % categories.count], channel: .window, description: "bench \(k)",
+                                           location: .point(p, .crs84), parties: [Party(name: "甲"), Party(name: "乙")]),
+                             actor: Actor("bench", source: "bench"))
+            latencies.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e6)
+        }
+        let total = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        latencies.sort()
+        print(String(format: "%-44@ %.0f cases/s (%d cases, p50 %.2f ms, p99 %.2f ms; one commit each)",
+                     "durable intake, one caller" as NSString, Double(count) / total, count,
+                     latencies[count / 2], latencies[count * 99 / 100]))
+        // Many callers at once, as the server sees them: group commit.
+        let desk = CaseDesk(dispatcher: try Dispatcher(gridStore: try SpatiaLiteGridStore.open(path: db)))
+        let each = count / callers
+        let points = (0..<(callers * each)).map { _ -> Position in
+            let h = households[Int(rng.next() % UInt64(households.count))]
+            return Position(h.position.lon + (rng.unit() - 0.5) * 0.001, h.position.lat + (rng.unit() - 0.5) * 0.001)
+        }
+        let box = LatencyBox()
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        let group = DispatchGroup()
+        for c in 0..<callers {
+            group.enter()
+            Task {
+                for k in 0..<each {
+                    let s = DispatchTime.now().uptimeNanoseconds
+                    _ = try await desk.intake(IntakeRequest(category: categories[k % categories.count], channel: .qr, description: "bench",
+                                                            location: .point(points[c * each + k], .crs84), parties: [Party(name: "甲")]),
+                                              actor: Actor("bench", source: "bench"))
+                    box.add(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e6)
+                }
+                group.leave()
+            }
+        }
+        group.wait()
+        let total2 = Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e9
+        let l = box.sorted()
+        print(String(format: "%-44@ %.0f cases/s (%d cases, p50 %.2f ms, p99 %.2f ms; group commit)",
+                     "durable intake, \(callers) concurrent callers" as NSString, Double(l.count) / total2, l.count, l[l.count / 2], l[l.count * 99 / 100]))
+        let end = Date(), start = end - 366 * 86400
+        for grouping in [SpatiaLiteCaseStore.Grouping.county, .town, .grid, .category] {
+            let s = DispatchTime.now().uptimeNanoseconds
+            let rows = try d.cases.figures(from: start, to: end, by: grouping)
+            print(String(format: "%-44@ %.1f ms (%d groups, %d cases)", "statistics for the year by \(grouping.rawValue)" as NSString,
+                         Double(DispatchTime.now().uptimeNanoseconds - s) / 1e6, rows.count, rows.reduce(0) { $0 + $1.received }))
+        }
+    }
+}
+
+/// Latencies gathered from concurrent tasks.
+final class LatencyBox: @unchecked Sendable {
+    private var values: [Double] = []
+    private let lock = NSLock()
+    func add(_ v: Double) { lock.lock(); values.append(v); lock.unlock() }
+    func sorted() -> [Double] { lock.lock(); defer { lock.unlock() }; return values.sorted() }
 }

@@ -211,4 +211,55 @@ func extent(_ summary: String) -> [Double] {
         r = try wangge("grids", "duty", "--db", db, "511725999999999")
         #expect(r.status != 0 && r.err.contains("no grid 511725999999999"))
     }
+
+    @Test func acknowledgedCasesSurviveKill9AndTrackingShowsNoPersonalData() throws {
+        let dir = TempDir()
+        let db = dir.path("c.sqlite")
+        var r = try wangge("demo", "--db", db, "--scale", "0.1", "--seed", "4")
+        #expect(r.status == 0, "\(r.err)")
+        // Intakes killed at random moments: every case a process acknowledged (printed after commit)
+        // is in the database, and nothing is half-written.
+        var acknowledged: [String] = []
+        var rng = SystemRandomNumberGenerator()
+        for k in 0..<16 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: wanggePath)
+            p.arguments = ["cases", "add", "--db", db, "--category", "neighbour", "--channel", "window", "--description", "kill \(k)",
+                           "--lon", "106.95", "--lat", "30.95", "--party", "王五,13912345678,511725199001011234"]
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            usleep(UInt32.random(in: 0...120_000, using: &rng))
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            if let json = try? JSONParser.parse(text), let code = json.objectValue?["code"]?.stringValue { acknowledged.append(code) }
+        }
+        #expect(!acknowledged.isEmpty, "no intake finished before its kill: the test proves nothing")
+        for code in acknowledged {
+            r = try wangge("cases", "show", "--db", db, code)
+            #expect(r.status == 0 && r.out.contains(code), "acknowledged \(code) lost: \(r.err)")
+        }
+        let check = try sh("/usr/bin/sqlite3", [db, "PRAGMA integrity_check; SELECT count(*) FROM cases c WHERE (SELECT count(*) FROM case_events e WHERE e.case_id = c.id) < 2;"])
+        #expect(check.out == "ok\n0\n", "\(check.out)")
+
+        // The public view by code: status, timeline, unit; never the party's name, phone or ID.
+        r = try wangge("cases", "add", "--db", db, "--category", "debt", "--channel", "qr", "--description", "unpaid wages",
+                       "--lon", "106.95", "--lat", "30.95", "--party", "王五,13912345678,511725199001011234")
+        let code = (try? JSONParser.parse(r.out))?.objectValue?["code"]?.stringValue ?? ""
+        #expect(code.count == 14, "\(r.out) \(r.err)")
+        r = try wangge("cases", "track", "--db", db, code.lowercased())
+        #expect(r.status == 0 && r.out.contains("\"status\":\"assigned\"") && r.out.contains("\"timeline\""), "\(r.out)")
+        for secret in ["王五", "13912345678", "511725199001011234", "unpaid wages"] { #expect(!r.out.contains(secret), "track leaks \(secret)") }
+        // Those who handle the case see the parties.
+        r = try wangge("cases", "show", "--db", db, code)
+        #expect(r.out.contains("王五") && r.out.contains("13912345678"))
+        r = try wangge("cases", "track", "--db", db, "AAAA-BBBB-CCCC")
+        #expect(r.status != 0 && r.err.contains("no case with code"))
+        r = try wangge("cases", "stats", "--db", db, "--by", "town")
+        #expect(r.status == 0 && r.out.contains("success_rate"))
+        r = try wangge("alerts", "add", "--db", db, "--camera", "no-such-camera", "--type", "fight")
+        #expect(r.status != 0 && r.err.contains("unknown camera no-such-camera"))
+    }
 }

@@ -77,6 +77,9 @@ public final class Dispatcher {
     private var rosters: [String: DutyRoster]
     private let countyCode: String
     private let boundaryNames: [String: String]
+    /// Rules and settings, read once (they change by migration or by hand, then `reload()`).
+    private var deadlines: [String: SpatiaLiteCaseStore.Deadline] = [:]
+    private var settings: [String: Double] = [:]
 
     public init(gridStore: SpatiaLiteGridStore) throws {
         self.gridStore = gridStore
@@ -106,6 +109,23 @@ public final class Dispatcher {
     public func reload() throws {
         layer = GridLayer(grids: try gridStore.grids())
         rosters = try gridStore.rosters()
+        deadlines = [:]
+        settings = [:]
+    }
+
+    private func deadline(_ c: Case.Category, _ p: Case.Priority) throws -> SpatiaLiteCaseStore.Deadline {
+        let key = "\(c.rawValue)/\(p.rawValue)"
+        if let d = deadlines[key] { return d }
+        let d = try cases.deadline(c, p)
+        deadlines[key] = d
+        return d
+    }
+
+    private func setting(_ key: String) throws -> Double {
+        if let v = settings[key] { return v }
+        let v = try cases.setting(key)
+        settings[key] = v
+        return v
     }
 
     // MARK: intake
@@ -133,7 +153,7 @@ public final class Dispatcher {
             position = c.position
             cameraID = id
         }
-        let rule = try cases.deadline(r.category, r.priority)
+        let rule = try deadline(r.category, r.priority)
         var c = Case(id: 0, code: TrackingCode.make(), category: r.category, channel: r.channel, priority: r.priority,
                      description: description, position: position, householdID: householdID, cameraID: cameraID,
                      alertType: nil, alertCount: 0, snapshotURL: nil, gridCode: nil, level: .grid, unit: "", workerID: nil,
@@ -148,7 +168,7 @@ public final class Dispatcher {
         if let root = related.first {
             c.relatedTo = root.relatedTo ?? root.id
             let parties = try cases.partyCount(caseIDs: related.map(\.id)) + r.parties.count
-            if parties >= Int(try cases.setting("group_party_threshold")) && !c.unlocated {
+            if parties >= Int(try setting("group_party_threshold")) && !c.unlocated {
                 c.groupDispute = true
                 if let up = c.level.up { try route(&c, to: up) }
             }
@@ -229,8 +249,8 @@ public final class Dispatcher {
     }
 
     private func relatedCases(to c: Case, now: Date) throws -> [Case] {
-        let distance = try cases.setting("related_distance_m")
-        let window = try cases.setting("related_window_hours") * 3600
+        let distance = try setting("related_distance_m")
+        let window = try setting("related_window_hours") * 3600
         let degrees = distance / 100_000 * 1.5   // a generous box; the exact test follows
         return try cases.openNear(c.position, category: c.category, since: now - window, degrees: degrees)
             .filter { Geodesy.distance($0.position, c.position) <= distance }
@@ -245,7 +265,7 @@ public final class Dispatcher {
             throw CaseError(.invalid, "unknown alert type \(a.type); known: \(AlertRequest.types.joined(separator: ", "))")
         }
         guard let camera = try gridStore.camera(id: a.cameraID) else { throw CaseError(.notFound, "unknown camera \(a.cameraID)") }
-        let window = try cases.setting("alert_dedupe_minutes") * 60
+        let window = try setting("alert_dedupe_minutes") * 60
         if var open = try cases.openAlert(cameraID: camera.id, type: a.type, since: a.at - window) {
             open.alertCount += 1
             if let url = a.snapshotURL { open.snapshotURL = url }
@@ -331,7 +351,7 @@ public final class Dispatcher {
             c.overdue = true
             var events = [CaseEvent(at: now, actor: "system", source: "deadlines", action: "overdue", from: c.status, to: c.status,
                                     unit: c.unit, note: nil)]
-            if try cases.deadline(c.category, c.priority).autoEscalate, c.status != .escalated, let up = c.level.up {
+            if try deadline(c.category, c.priority).autoEscalate, c.status != .escalated, let up = c.level.up {
                 let from = c.status
                 try route(&c, to: up)
                 c.status = .escalated

@@ -138,6 +138,20 @@ public struct DemoCounty {
                 totals[v] += addresses[i].1
                 if addresses[i].2 { urbanShare[v] += addresses[i].1 }
             }
+            // A village still too small or awkward for the band (a small town may be one village of
+            // 532 households) gets a few more farmhouses: the demo's households are invented anyway.
+            for (v, area) in areas.enumerated() where (partitioner.slack(for: totals[v]) ?? -1) < 40 {
+                let inVillage = PointLocator(polygons: [area])
+                let vb = Geometry.polygon(area).boundingBox!
+                while (partitioner.slack(for: totals[v]) ?? -1) < 40 {
+                    let p = Position(vb.minLon + rng.unit() * (vb.maxLon - vb.minLon), vb.minLat + rng.unit() * (vb.maxLat - vb.minLat))
+                    guard inVillage.locate(p.lon, p.lat) != nil else { continue }
+                    let n = 1 + Int(rng.next() % 4)
+                    addresses.append((p, n, false))
+                    villagePoints[v].append((p, n))
+                    totals[v] += n
+                }
+            }
             for (v, area) in areas.enumerated() {
                 let urban = urbanShare[v] * 2 > totals[v]
                 let code = town.code + String(format: "%03d", v + 1)
