@@ -248,7 +248,7 @@ public final class Dispatcher {
         }
     }
 
-    private func relatedCases(to c: Case, now: Date) throws -> [Case] {
+    private func relatedCases(to c: Case, now: Date) throws -> [(id: Int64, relatedTo: Int64?, position: Position)] {
         let distance = try setting("related_distance_m")
         let window = try setting("related_window_hours") * 3600
         let degrees = distance / 100_000 * 1.5   // a generous box; the exact test follows

@@ -233,17 +233,19 @@ public final class SpatiaLiteCaseStore {
         return try database.prepare(sql).rows(args).map(Self.row)
     }
 
-    /// Open cases of a category reported since `since` within a box around a place (the caller
-    /// checks the exact distance). Reads the R*Tree table directly: SpatiaLite's `SpatialIndex`
-    /// virtual table costs more than the whole rest of an intake.
-    public func openNear(_ p: Position, category: Case.Category, since: Date, degrees: Double) throws -> [Case] {
+    /// Open cases of a category reported since `since` within a box around a place: id, the case it
+    /// is linked to, and where (the caller checks the exact distance). Only what linking needs: in a
+    /// dense town a box holds hundreds of open cases, and reading whole rows was most of an intake.
+    public func openNear(_ p: Position, category: Case.Category, since: Date, degrees: Double) throws
+        -> [(id: Int64, relatedTo: Int64?, position: Position)] {
         try database.prepare("""
-            SELECT \(Self.columns) FROM cases WHERE category = ? AND reported_at >= ?
+            SELECT id, related_to, X(geom), Y(geom) FROM cases WHERE category = ? AND reported_at >= ?
               AND status NOT IN ('resolved','closed','rated')
               AND id IN (SELECT pkid FROM idx_cases_geom WHERE xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ?)
             ORDER BY id
             """).rows([.text(category.rawValue), Self.value(since), .real(p.lon - degrees), .real(p.lon + degrees),
-                       .real(p.lat - degrees), .real(p.lat + degrees)]).map(Self.row)
+                       .real(p.lat - degrees), .real(p.lat + degrees)])
+            .map { ($0[0].int ?? 0, $0[1].int, Position($0[2].double ?? 0, $0[3].double ?? 0)) }
     }
 
     public func openAlert(cameraID: String, type: String, since: Date) throws -> Case? {

@@ -86,15 +86,20 @@ public final class Database {
     /// transaction of its own) can run as one.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         let nested = sqlite3_get_autocommit(db) == 0
-        try execute(nested ? "SAVEPOINT nested" : "BEGIN IMMEDIATE")
+        try control(nested ? "SAVEPOINT nested" : "BEGIN IMMEDIATE")
         do {
             let v = try body()
-            try execute(nested ? "RELEASE nested" : "COMMIT")
+            try control(nested ? "RELEASE nested" : "COMMIT")
             return v
         } catch {
-            if nested { try? execute("ROLLBACK TO nested"); try? execute("RELEASE nested") } else { try? execute("ROLLBACK") }
+            if nested { try? control("ROLLBACK TO nested"); try? control("RELEASE nested") } else { try? control("ROLLBACK") }
             throw error
         }
+    }
+
+    /// Transaction control through cached statements (`sqlite3_exec` would parse them every time).
+    private func control(_ sql: String) throws(StoreError) {
+        try prepare(sql).run()
     }
 
     /// The first column of the first row, for small queries.
