@@ -220,7 +220,8 @@ func extent(_ summary: String) -> [Double] {
         // Intakes killed at random moments: every case a process acknowledged (printed after commit)
         // is in the database, and nothing is half-written.
         var acknowledged: [String] = []
-        var rng = SystemRandomNumberGenerator()
+        // Kill times spread from 0 to 750 ms: some processes die before or while writing, some after
+        // acknowledging.
         for k in 0..<16 {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: wanggePath)
@@ -230,7 +231,7 @@ func extent(_ summary: String) -> [Double] {
             p.standardOutput = out
             p.standardError = FileHandle.nullDevice
             try p.run()
-            usleep(UInt32.random(in: 0...120_000, using: &rng))
+            usleep(UInt32(k) * 50_000)
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
             let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
