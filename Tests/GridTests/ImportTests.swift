@@ -21,6 +21,17 @@ import Testing
         }
     }
 
+    @Test func overridesAreKeptAndShownAsSuch() throws {
+        let withOverride = #"{"type":"Feature","geometry":{"type":"Polygon","coordinates":[\#(a)]},"properties":{"grid_id":"O","name":"o","households":120,"households_override":450}}"#
+        let g = try GridImporter().grids(from: fc([withOverride]))[0]
+        #expect(g.households == 120 && g.householdsOverride == 450 && g.effectiveHouseholds == 450)
+        // The validator judges the band by the override, and says so.
+        let found = try LayerValidator(band: 300...400).validate([g], boundaries: [])
+        #expect(found.map(\.description) == ["outside_band [O]: 450 households (override), band 300–400"])
+        let bad = withOverride.replacingOccurrences(of: "450", with: "-1")
+        #expect(problems(fc([bad])) == ["features[0] (grid_id O): households_override must be a non-negative integer or null"])
+    }
+
     @Test func importsValidGridsWithNumericIds() throws {
         let grids = try GridImporter().grids(from: fc([grid(#""511725001001001""#, a), grid("511725001001002", b)]))
         #expect(grids.map(\.code) == ["511725001001001", "511725001001002"])

@@ -20,6 +20,11 @@ public struct GridImporter {
             let label = code.map { "grid_id \($0)" }
             var bad: [String] = []
             if code == nil { bad.append("property grid_id is missing or empty (a string or integer grid code)") }
+            // An explicit figure a planner sets, shown as such; it wins over the household count.
+            var override: Int?
+            if let o = f[property: "households_override"], o != .null {
+                if let n = o.integerValue, n >= 0 { override = Int(n) } else { bad.append("households_override must be a non-negative integer or null") }
+            }
             let name = FeatureSource.text(f[property: "name"])
             if name == nil { bad.append("property name is missing or empty") }
             let households = f[property: "households"]?.integerValue
@@ -37,7 +42,7 @@ public struct GridImporter {
                 if polys.count > 1 {
                     problems.append(ImportProblem(feature: k, label: label, reason: "a grid must be one polygon, this one has \(polys.count) parts"))
                 } else if bad.isEmpty, let code, let name, let households {
-                    grids.append(Grid(code: code, name: name, households: Int(households), polygon: polys[0]))
+                    grids.append(Grid(code: code, name: name, households: Int(households), polygon: polys[0], householdsOverride: override))
                     featureOf.append(k)
                 }
             }
