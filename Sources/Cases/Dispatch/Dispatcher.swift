@@ -167,7 +167,7 @@ public final class Dispatcher {
         let related = try relatedCases(to: c, now: now)
         if let root = related.first {
             c.relatedTo = root.relatedTo ?? root.id
-            let parties = try cases.partyCount(caseIDs: related.map(\.id)) + r.parties.count
+            let parties = try cases.groupPartyCount(root: c.relatedTo!) + r.parties.count
             if parties >= Int(try setting("group_party_threshold")) && !c.unlocated {
                 c.groupDispute = true
                 if let up = c.level.up { try route(&c, to: up) }

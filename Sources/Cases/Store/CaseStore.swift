@@ -34,6 +34,7 @@ public final class SpatiaLiteCaseStore {
             CREATE INDEX cases_grid ON cases(grid_id);
             CREATE INDEX cases_reported ON cases(reported_at);
             CREATE INDEX cases_camera ON cases(camera_id, alert_type, status);
+            CREATE INDEX cases_related ON cases(related_to);
             CREATE TABLE case_parties(
               case_id INTEGER NOT NULL REFERENCES cases(id),
               name TEXT NOT NULL, phone TEXT, id_number TEXT);
@@ -209,9 +210,11 @@ public final class SpatiaLiteCaseStore {
             .rows([.integer(caseID)]).map { Party(name: $0[0].text ?? "", phone: $0[1].text, idNumber: $0[2].text) }
     }
 
-    public func partyCount(caseIDs: [Int64]) throws -> Int {
-        guard !caseIDs.isEmpty else { return 0 }
-        return Int(try database.scalar("SELECT count(*) FROM case_parties WHERE case_id IN (\(caseIDs.map(String.init).joined(separator: ",")))").int ?? 0)
+    /// Parties of a group of linked cases: the root and every case linked to it.
+    public func groupPartyCount(root: Int64) throws -> Int {
+        Int(try database.scalar("""
+            SELECT count(*) FROM case_parties WHERE case_id = ?1 OR case_id IN (SELECT id FROM cases WHERE related_to = ?1)
+            """, [.integer(root)]).int ?? 0)
     }
 
     public func events(caseID: Int64) throws -> [CaseEvent] {
@@ -242,7 +245,7 @@ public final class SpatiaLiteCaseStore {
             SELECT id, related_to, X(geom), Y(geom) FROM cases WHERE category = ? AND reported_at >= ?
               AND status NOT IN ('resolved','closed','rated')
               AND id IN (SELECT pkid FROM idx_cases_geom WHERE xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ?)
-            ORDER BY id
+            ORDER BY id LIMIT 100
             """).rows([.text(category.rawValue), Self.value(since), .real(p.lon - degrees), .real(p.lon + degrees),
                        .real(p.lat - degrees), .real(p.lat + degrees)])
             .map { ($0[0].int ?? 0, $0[1].int, Position($0[2].double ?? 0, $0[3].double ?? 0)) }
