@@ -15,6 +15,17 @@ extension Database {
     /// Prepares a file for Wangge: SpatiaLite metadata (WGS84 SRIDs only: the full table takes 12 s
     /// to fill), then each pending migration in its own transaction.
     public func migrate(_ migrations: [Migration]) throws(StoreError) {
+        // Up to date already (every open of a working database): one query, nothing else.
+        if try isInitialised() {
+            var applied = 0
+            let has = try prepare("SELECT count(*) FROM schema_migrations WHERE module = ? AND number = ?")
+            for m in migrations {
+                try has.bind([.text(m.module), .integer(Int64(m.number))])
+                if try has.step(), has.value(0).int == 1 { applied += 1 }
+                has.reset()
+            }
+            if applied == migrations.count { return }
+        }
         if try scalar("SELECT CheckSpatialMetaData()").int == 0 {
             // Must run outside a transaction: with argument 1 it opens its own.
             guard try scalar("SELECT InitSpatialMetaData(1, 'WGS84')").int == 1 else {
