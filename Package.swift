@@ -27,9 +27,11 @@ let package = Package(
             "Geo", "Grid", "Cases", "Server",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "GeoTests", dependencies: ["Geo"]),
-        .testTarget(name: "GridTests", dependencies: ["Grid", "Geo"]),
-        .testTarget(name: "CasesTests", dependencies: ["Cases", "Grid", "Geo"]),
-        .testTarget(name: "wanggeTests", dependencies: ["wangge", "Grid", "Geo"]),
+        // Helpers shared by the test targets (temporary directories, running programs).
+        .target(name: "TestSupport", path: "Tests/Support"),
+        .testTarget(name: "GeoTests", dependencies: ["Geo", "TestSupport"]),
+        .testTarget(name: "GridTests", dependencies: ["Grid", "Geo", "TestSupport"]),
+        .testTarget(name: "CasesTests", dependencies: ["Cases", "Grid", "Geo", "TestSupport"]),
+        .testTarget(name: "wanggeTests", dependencies: ["wangge", "Grid", "Geo", "TestSupport"]),
     ]
 )

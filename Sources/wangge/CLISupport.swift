@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Cases
 import Geo
 import Grid
 
@@ -18,6 +19,15 @@ func fail(_ command: String, _ error: Any) -> ExitCode {
 func readFile(_ path: String) throws -> [UInt8] {
     guard let d = FileManager.default.contents(atPath: path) else { throw StoreError("cannot read \(path)") }
     return [UInt8](d)
+}
+
+/// A time given on the command line (ISO 8601, e.g. 2026-11-23T10:00:00+08:00); nil when not given.
+func time(_ text: String?, option: String) throws -> Date? {
+    guard let text else { return nil }
+    guard let d = SpatiaLiteCaseStore.date(text) ?? ISO8601DateFormatter().date(from: text) else {
+        throw ValidationError("\(option) \(text) is not an ISO 8601 time like 2026-11-23T10:00:00+08:00")
+    }
+    return d
 }
 
 func printOut(_ s: String) {

@@ -24,14 +24,6 @@ func cases(_ name: String, _ body: () throws -> Void) throws {
     do { try body() } catch let e as ExitCode { throw e } catch let e as ValidationError { throw e } catch { throw fail(name, error) }
 }
 
-func date(_ text: String?, _ option: String) throws -> Date? {
-    guard let text else { return nil }
-    guard let d = SpatiaLiteCaseStore.date(text) ?? ISO8601DateFormatter().date(from: text) else {
-        throw ValidationError("\(option) \(text) is not an ISO 8601 time like 2026-11-23T10:00:00+08:00")
-    }
-    return d
-}
-
 /// A case as JSON for those who handle it; `parties` only when asked (personal data).
 func caseJSON(_ c: Case, _ d: Dispatcher, parties: [Party]? = nil, events: [CaseEvent]? = nil) -> JSONValue {
     var m: [(key: String, value: JSONValue)] = [
@@ -185,8 +177,8 @@ struct CasesStats: ParsableCommand {
     func run() throws {
         try cases("cases stats") {
             guard let grouping = SpatiaLiteCaseStore.Grouping(rawValue: by) else { throw ValidationError("unknown grouping \(by)") }
-            let end = try date(to, "--to") ?? Date()
-            let start = try date(from, "--from") ?? end - 365 * 86400
+            let end = try time(to, option: "--to") ?? Date()
+            let start = try time(from, option: "--from") ?? end - 365 * 86400
             let store = try SpatiaLiteCaseStore(database: try SpatiaLiteGridStore.open(path: database.db).database)
             printOut(json(.array(try store.figures(from: start, to: end, by: grouping).map(figuresJSON))))
         }
@@ -244,7 +236,7 @@ struct AlertsAdd: ParsableCommand {
     func run() throws {
         try cases("alerts add") {
             let d = try database.dispatcher()
-            let (c, merged) = try d.alert(AlertRequest(cameraID: camera, type: type, at: try date(at, "--at") ?? Date(), snapshotURL: snapshot),
+            let (c, merged) = try d.alert(AlertRequest(cameraID: camera, type: type, at: try time(at, option: "--at") ?? Date(), snapshotURL: snapshot),
                                           actor: Actor("camera \(camera)", source: "camera"))
             printOut(json(.object(JSONObject([("merged", .bool(merged)), ("case", caseJSON(c, d))]))))
         }

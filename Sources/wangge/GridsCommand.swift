@@ -176,13 +176,7 @@ struct GridsPublish: ParsableCommand {
 
     func run() throws {
         try grids("publish") {
-            var at = Date()
-            if let effective {
-                guard let d = ISO8601DateFormatter().date(from: effective) else {
-                    throw ValidationError("--effective \(effective) is not an ISO 8601 time like 2026-12-01T00:00:00+08:00")
-                }
-                at = d
-            }
+            let at = try time(effective, option: "--effective") ?? Date()
             let planning = try database.planning()
             let p = try planning.publish(plan: plan.plan, effectiveAt: at, also: try movers(planning))
             printOut("published plan \(plan.plan) as version \(p.version): \(p.diff.added.count) added, \(p.diff.removed.count) removed, "
@@ -271,11 +265,7 @@ struct GridsDuty: ParsableCommand {
 
     func run() throws {
         try grids("duty") {
-            var when = Date()
-            if let at {
-                guard let d = ISO8601DateFormatter().date(from: at) else { throw ValidationError("--at \(at) is not an ISO 8601 time") }
-                when = d
-            }
+            let when = try time(at, option: "--at") ?? Date()
             let store = try database.planning().store
             guard try store.grids().contains(where: { $0.code == grid }) else { throw ValidationError("no grid \(grid) in the live layer") }
             let roster = try store.roster(gridCode: grid)

@@ -1,24 +1,12 @@
 import Foundation
+@_exported import TestSupport
 import Geo
 @testable import Cases
 @testable import Grid
 
-final class TempDir {
-    let url: URL
-    init() {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("wangge-cases-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
-
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
 /// A small demo county (a tenth of the households, 8 towns), built once.
 let tinyDemo: (county: Boundary, result: DemoCounty.Result) = {
-    let bytes = [UInt8](try! Data(contentsOf: repoRoot.appendingPathComponent("data/boundaries/511725.geojson")))
-    let county = try! BoundaryImporter(crs: .gcj02).boundaries(from: bytes)[0]
+    let county = try! BoundaryImporter(crs: .gcj02).boundaries(from: try! quCountyBytes())[0]
     var demo = DemoCounty(county: county, seed: 2)
     demo.seatHouseholds /= 10; demo.townCentreHouseholds /= 10; demo.ruralHouseholds /= 10
     demo.townCount = 8; demo.fullTimeWorkers /= 10; demo.partTimeWorkers /= 10

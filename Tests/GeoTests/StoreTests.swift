@@ -1,35 +1,7 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Geo
-
-/// A temporary directory removed when the test is done.
-final class TempDir {
-    let url: URL
-    init() {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("wangge-test-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
-
-/// Runs a program and returns its exit status, stdout and stderr.
-func run(_ executable: String, _ args: [String], stdin: String? = nil) throws -> (status: Int32, out: String, err: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = args
-    let out = Pipe(), err = Pipe(), input = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = input
-    try p.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try input.fileHandleForWriting.close()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-}
 
 @Suite struct StoreTests {
     static let layer = Migration(module: "test", number: 1, sql: """
@@ -52,7 +24,7 @@ func run(_ executable: String, _ args: [String], stdin: String? = nil) throws ->
         // The R*Tree index is real and used by SpatiaLite.
         #expect(try db.scalar("SELECT count(*) FROM idx_places_geom WHERE xmin > 107").int == 1)
 
-        let r = try run("/usr/bin/ogrinfo", ["-ro", "-so", "-al", path])
+        let r = try sh("/usr/bin/ogrinfo", ["-ro", "-so", "-al", path])
         #expect(r.status == 0, "ogrinfo: \(r.err)")
         #expect(r.out.contains("Layer name: places"))
         #expect(r.out.contains("Geometry: Point"))

@@ -1,24 +1,11 @@
 import Foundation
+@_exported import TestSupport
 import Geo
 @testable import Grid
 
-final class TempDir {
-    let url: URL
-    init() {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("wangge-test-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
-
-/// The repository's root, for the real data under `data/`.
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
 /// The real Qu County boundary, in WGS84.
 func quCounty() throws -> Boundary {
-    let bytes = [UInt8](try Data(contentsOf: repoRoot.appendingPathComponent("data/boundaries/511725.geojson")))
-    return try BoundaryImporter(crs: .gcj02).boundaries(from: bytes)[0]
+    try BoundaryImporter(crs: .gcj02).boundaries(from: try quCountyBytes())[0]
 }
 
 /// A small demo county (a fifth of the households), built once for the suites that need it.

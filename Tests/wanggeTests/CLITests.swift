@@ -1,6 +1,7 @@
 import Foundation
 import Geo
 import Testing
+import TestSupport
 
 /// The `wangge` executable built next to this test bundle, run as a user runs it.
 let wanggePath: String = {
@@ -9,43 +10,8 @@ let wanggePath: String = {
         let candidate = dir.appendingPathComponent("wangge").path
         if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
     }
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    return root.appendingPathComponent(".build/debug/wangge").path
+    return repoRoot.appendingPathComponent(".build/debug/wangge").path
 }()
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-final class TempDir {
-    let url: URL
-    init() {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("wangge-cli-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-    func write(_ name: String, _ text: String) -> String {
-        FileManager.default.createFile(atPath: path(name), contents: Data(text.utf8))
-        return path(name)
-    }
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
-
-@discardableResult
-func sh(_ executable: String, _ args: [String], stdin: String = "") throws -> (status: Int32, out: String, err: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = args
-    p.currentDirectoryURL = repoRoot
-    let out = Pipe(), err = Pipe(), input = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = input
-    try p.run()
-    input.fileHandleForWriting.write(Data(stdin.utf8))
-    try input.fileHandleForWriting.close()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-}
 
 func wangge(_ args: String..., stdin: String = "") throws -> (status: Int32, out: String, err: String) {
     try sh(wanggePath, args, stdin: stdin)
