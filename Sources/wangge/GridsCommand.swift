@@ -9,7 +9,7 @@ import Grid
 struct Grids: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Plan, check, publish and export the grid layer.",
-        subcommands: [GridsValidate.self, GridsPlan.self, GridsSplit.self, GridsMerge.self, GridsReshape.self,
+        subcommands: [GridsValidate.self, GridsPlan.self, GridsSplit.self, GridsMerge.self, GridsReshape.self, GridsOverride.self,
                       GridsPartition.self, GridsPublish.self, GridsDiff.self, GridsHistory.self, GridsExport.self,
                       GridsRollback.self, GridsDuty.self])
 }
@@ -132,6 +132,27 @@ struct GridsReshape: ParsableCommand {
             }
             let touched = try database.planning().edit(plan: plan.plan) { try $0.reshape(grid, to: p) }
             printOut("reshaped \(grid); changed \(touched.joined(separator: ", "))")
+        }
+    }
+}
+
+struct GridsOverride: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "override",
+        abstract: "Set a grid's household figure by hand (shown as an override), or clear it with `none`.")
+    @OptionGroup var database: DatabaseOption
+    @OptionGroup var plan: PlanOption
+    @Argument(help: "The grid's code.") var grid: String
+    @Argument(help: "Households, or none.") var households: String
+
+    func run() throws {
+        try grids("override") {
+            let value: Int?
+            if households == "none" { value = nil } else {
+                guard let n = Int(households) else { throw ValidationError("households must be a whole number or none, not \(households)") }
+                value = n
+            }
+            try database.planning().edit(plan: plan.plan) { try $0.setOverride(grid, households: value); return [grid] }
+            printOut(value.map { "\(grid): households set to \($0) (override)" } ?? "\(grid): override cleared, households counted")
         }
     }
 }

@@ -175,6 +175,18 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == bytes)
     }
 
+    @Test func overridesInAPlanAreValidatedAsSuch() throws {
+        let (_, store, planning) = try demoStore()
+        let g = try store.grids()[0]
+        let plan = try planning.newPlan(name: "override")
+        try planning.edit(plan: plan.id) { try $0.setOverride(g.code, households: 620); return [] }
+        #expect(try planning.validate(plan: plan.id).map(\.description) == ["outside_band [\(g.code)]: 620 households (override), band 300–500"])
+        #expect(throws: PlanError.self) { try planning.edit(plan: plan.id) { try $0.setOverride(g.code, households: -1); return [] } }
+        try planning.edit(plan: plan.id) { try $0.setOverride(g.code, households: nil); return [] }
+        #expect(try planning.validate(plan: plan.id).isEmpty)
+        #expect(try store.planGrids(id: plan.id).first { $0.code == g.code }?.householdsOverride == nil)
+    }
+
     @Test func partitionRefusesAnImpossibleBand() throws {
         let village = Boundary(code: "511725001001", name: "v", level: .village, parentCode: "511725001",
                                area: [square(106, 30, 0.01)])

@@ -57,6 +57,16 @@ public struct PlanEditor {
         for k in gs.indices { gs[k].households = hh[k]; gs[k].population = pop[k] }
     }
 
+    // MARK: household override
+
+    /// Sets (or with nil clears) a grid's explicit household figure; it is shown as an override and
+    /// wins over the count in validation.
+    public mutating func setOverride(_ code: String, households: Int?) throws {
+        let k = try index(code)
+        if let h = households, h < 0 { throw PlanError("a household figure cannot be negative (\(h))") }
+        grids[k].householdsOverride = households
+    }
+
     // MARK: split
 
     /// Splits a grid along a line that crosses it from edge to edge. The piece with the larger area
