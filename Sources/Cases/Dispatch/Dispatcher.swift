@@ -170,7 +170,7 @@ public final class Dispatcher {
             let parties = try cases.groupPartyCount(root: c.relatedTo!) + r.parties.count
             if parties >= Int(try setting("group_party_threshold")) && !c.unlocated {
                 c.groupDispute = true
-                if let up = c.level.up { try route(&c, to: up) }
+                if let up = c.level.up { try route(&c, to: up, now: now) }
             }
         }
         if c.unlocated {
@@ -223,19 +223,19 @@ public final class Dispatcher {
             c.unit = "grid:\(grid.code)"
             c.workerID = w.id
         } else {
-            try route(&c, to: .town)
+            try route(&c, to: .town, now: now)
         }
     }
 
     /// Sends a case to a level's unit (no worker: the unit's centre takes it).
-    private func route(_ c: inout Case, to level: Case.Level) throws {
+    private func route(_ c: inout Case, to level: Case.Level, now: Date) throws {
         c.level = level
         c.workerID = nil
         switch level {
         case .grid:
             guard let g = c.gridCode else { throw CaseError(.conflict, "the case is in no grid") }
             c.unit = "grid:\(g)"
-            c.workerID = rosters[g]?.onDuty(at: Date())?.id
+            c.workerID = rosters[g]?.onDuty(at: now)?.id
         case .village:
             guard let g = c.gridCode, g.count == 15 else { throw CaseError(.conflict, "the case is in no village") }
             c.unit = "village:\(g.prefix(12))"
@@ -307,11 +307,11 @@ public final class Dispatcher {
                 c.unit = c.gridCode.map { "grid:\($0)" } ?? c.unit
             } else if let target = t.target {
                 guard let level = Case.Level(rawValue: target) else { throw CaseError(.invalid, "unknown target \(target)") }
-                try route(&c, to: level)
+                try route(&c, to: level, now: now)
             } else {
                 guard c.gridCode != nil else { throw CaseError(.invalid, "the case is in no grid: give a target (worker:ID, town, county)") }
-                try route(&c, to: .grid)   // handed back down to the grid
-                if c.workerID == nil { try route(&c, to: .town) }
+                try route(&c, to: .grid, now: now)   // handed back down to the grid
+                if c.workerID == nil { try route(&c, to: .town, now: now) }
             }
             c.unlocated = false
         case .escalated:
@@ -327,7 +327,7 @@ public final class Dispatcher {
                 }
                 level = up
             }
-            try route(&c, to: level)
+            try route(&c, to: level, now: now)
         case .accepted: c.acceptedAt = now
         case .mediating: break
         case .resolved: c.resolvedAt = now
@@ -353,7 +353,7 @@ public final class Dispatcher {
                                     unit: c.unit, note: nil)]
             if try deadline(c.category, c.priority).autoEscalate, c.status != .escalated, let up = c.level.up {
                 let from = c.status
-                try route(&c, to: up)
+                try route(&c, to: up, now: now)
                 c.status = .escalated
                 events.append(CaseEvent(at: now, actor: "system", source: "deadlines", action: "transition", from: from, to: .escalated,
                                         unit: c.unit, note: "overdue: escalated automatically"))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The coordinate reference systems Wangge speaks. Storage is always WGS84 lon/lat.
 public enum CRS: Hashable, Sendable, CustomStringConvertible {
     /// OGC CRS84: WGS84 with lon/lat axis order (RFC 7946, OGC API – Features default).
