@@ -131,6 +131,11 @@ public final class Dispatcher {
     // MARK: intake
 
     public func intake(_ r: IntakeRequest, actor: Actor, now: Date = Date()) throws -> Case {
+        try intake(r, actor: actor, now: now, alert: nil)
+    }
+
+    /// `alert`: the camera alert that opens this case, stored with it in the same transaction.
+    private func intake(_ r: IntakeRequest, actor: Actor, now: Date, alert: AlertRequest?) throws -> Case {
         let description = r.description.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !description.isEmpty else { throw CaseError(.invalid, "description is empty") }
         guard description.count <= 10_000 else { throw CaseError(.invalid, "description is longer than 10,000 characters") }
@@ -160,6 +165,11 @@ public final class Dispatcher {
                      status: .reported, unlocated: false, overdue: false, groupDispute: false, relatedTo: nil,
                      reportedAt: now, acceptBy: now + rule.accept, arriveBy: rule.arrive.map { now + $0 }, dueAt: now + rule.resolve,
                      acceptedAt: nil, resolvedAt: nil, closedAt: nil, rating: nil)
+        if let alert {
+            c.alertType = alert.type
+            c.alertCount = 1
+            c.snapshotURL = alert.snapshotURL
+        }
         var events = [CaseEvent(at: now, actor: actor.name, source: actor.source, action: "reported", from: nil, to: .reported,
                                 unit: nil, note: r.channel.rawValue)]
         try place(&c, now: now)
@@ -275,13 +285,9 @@ public final class Dispatcher {
         }
         let urgent = ["fight", "fire_smoke", "flood_level", "crowd_gathering"].contains(a.type)
         let category: Case.Category = a.type == "traffic_accident" ? .traffic : a.type == "fight" ? .neighbour : .other
-        var c = try intake(IntakeRequest(category: category, channel: .camera, priority: urgent ? .urgent : .normal,
+        let c = try intake(IntakeRequest(category: category, channel: .camera, priority: urgent ? .urgent : .normal,
                                          description: "camera alert: \(a.type) at \(camera.name)", location: .camera(camera.id)),
-                           actor: actor, now: a.at)
-        c.alertType = a.type
-        c.alertCount = 1
-        c.snapshotURL = a.snapshotURL
-        try cases.update(c, events: [])
+                           actor: actor, now: a.at, alert: a)
         return (c, false)
     }
 
