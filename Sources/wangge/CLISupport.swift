@@ -10,6 +10,12 @@ enum InputCRS: String, ExpressibleByArgument, CaseIterable {
     var crs: CRS { self == .wgs84 ? .crs84 : .gcj02 }
 }
 
+/// Runs a command's body; any failure is printed as `wangge <command>: <reason>` with exit status 1
+/// (argument errors keep ArgumentParser's own message and usage).
+func reporting(_ command: String, _ body: () throws -> Void) throws {
+    do { try body() } catch let e as ExitCode { throw e } catch let e as ValidationError { throw e } catch { throw fail(command, error) }
+}
+
 /// Prints a failure as `wangge <command>: <reason>` and exits non-zero.
 func fail(_ command: String, _ error: Any) -> ExitCode {
     FileHandle.standardError.write(Data("wangge \(command): \(error)\n".utf8))

@@ -20,10 +20,6 @@ extension DatabaseOption {
     func dispatcher() throws -> Dispatcher { try Dispatcher(gridStore: try SpatiaLiteGridStore.open(path: db)) }
 }
 
-func cases(_ name: String, _ body: () throws -> Void) throws {
-    do { try body() } catch let e as ExitCode { throw e } catch let e as ValidationError { throw e } catch { throw fail(name, error) }
-}
-
 /// A case as JSON for those who handle it; `parties` only when asked (personal data).
 func caseJSON(_ c: Case, _ d: Dispatcher, parties: [Party]? = nil, events: [CaseEvent]? = nil) -> JSONValue {
     var m: [(key: String, value: JSONValue)] = [
@@ -74,7 +70,7 @@ struct CasesAdd: ParsableCommand {
     @Option(help: "Who reports it (for the history).") var actor = "cli"
 
     func run() throws {
-        try cases("cases add") {
+        try reporting("cases add") {
             guard let cat = Case.Category(rawValue: category) else { throw ValidationError("unknown category \(category)") }
             guard let ch = Case.Channel(rawValue: channel) else { throw ValidationError("unknown channel \(channel)") }
             guard let pr = Case.Priority(rawValue: priority) else { throw ValidationError("unknown priority \(priority)") }
@@ -103,7 +99,7 @@ struct CasesShow: ParsableCommand {
     @Argument(help: "Case id or tracking code.") var idOrCode: String
 
     func run() throws {
-        try cases("cases show") {
+        try reporting("cases show") {
             let d = try database.dispatcher()
             let found = try Int64(idOrCode).flatMap { try d.cases.find(id: $0) } ?? d.cases.find(code: TrackingCode.normalise(idOrCode))
             guard let c = found else { throw CaseError(.notFound, "unknown case \(idOrCode)") }
@@ -124,7 +120,7 @@ struct CasesTransition: ParsableCommand {
     @Option(help: "Who acts (for the history).") var actor = "cli"
 
     func run() throws {
-        try cases("cases transition") {
+        try reporting("cases transition") {
             guard let state = Case.Status(rawValue: to) else {
                 throw ValidationError("unknown state \(to); states: \(Case.Status.allCases.map(\.rawValue).joined(separator: ", "))")
             }
@@ -143,7 +139,7 @@ struct CasesList: ParsableCommand {
     @Option var limit = 100
 
     func run() throws {
-        try cases("cases list") {
+        try reporting("cases list") {
             let st = try status.map { s -> Case.Status in
                 guard let x = Case.Status(rawValue: s) else { throw ValidationError("unknown status \(s)") }
                 return x
@@ -175,7 +171,7 @@ struct CasesStats: ParsableCommand {
     @Option(help: "county, town, village, grid, category, channel") var by = "county"
 
     func run() throws {
-        try cases("cases stats") {
+        try reporting("cases stats") {
             guard let grouping = SpatiaLiteCaseStore.Grouping(rawValue: by) else { throw ValidationError("unknown grouping \(by)") }
             let end = try time(to, option: "--to") ?? Date()
             let start = try time(from, option: "--from") ?? end - 365 * 86400
@@ -203,7 +199,7 @@ struct CasesTrack: ParsableCommand {
     @Argument(help: "Tracking code.") var code: String
 
     func run() throws {
-        try cases("cases track") {
+        try reporting("cases track") {
             let d = try database.dispatcher()
             let (c, events) = try d.track(code: code)
             printOut(json(trackJSON(c, events, d)))
@@ -217,7 +213,7 @@ struct CasesOverdue: ParsableCommand {
     @OptionGroup var database: DatabaseOption
 
     func run() throws {
-        try cases("cases overdue") {
+        try reporting("cases overdue") {
             let d = try database.dispatcher()
             printOut(json(.array(try d.checkOverdue().map { caseJSON($0, d) })))
         }
@@ -234,7 +230,7 @@ struct AlertsAdd: ParsableCommand {
     @Option var snapshot: String?
 
     func run() throws {
-        try cases("alerts add") {
+        try reporting("alerts add") {
             let d = try database.dispatcher()
             let (c, merged) = try d.alert(AlertRequest(cameraID: camera, type: type, at: try time(at, option: "--at") ?? Date(), snapshotURL: snapshot),
                                           actor: Actor("camera \(camera)", source: "camera"))

@@ -29,11 +29,6 @@ struct PlanOption: ParsableArguments {
     @Option(help: "Plan id (from `wangge grids plan`).") var plan: Int64
 }
 
-/// Runs a command body, turning any error into `wangge grids <name>: reason` and exit status 1.
-func grids(_ name: String, _ body: () throws -> Void) throws {
-    do { try body() } catch let e as ExitCode { throw e } catch { throw fail("grids \(name)", error) }
-}
-
 struct GridsValidate: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "validate",
         abstract: "Check the live layer (or a plan): overlaps, gaps, invalid grids, crossings, band, empty grids.",
@@ -44,7 +39,7 @@ struct GridsValidate: ParsableCommand {
 
     func run() throws {
         var problems: [LayerProblem] = []
-        try grids("validate") { problems = try database.planning().validate(plan: plan) }
+        try reporting("grids validate") { problems = try database.planning().validate(plan: plan) }
         if geojson {
             let fs = problems.map { p in
                 Feature(geometry: p.location, properties: JSONObject([
@@ -68,7 +63,7 @@ struct GridsPlan: ParsableCommand {
     @Flag(help: "List the plans.") var list = false
 
     func run() throws {
-        try grids("plan") {
+        try reporting("grids plan") {
             let planning = try database.planning()
             if list {
                 for p in try planning.store.plans() {
@@ -91,7 +86,7 @@ struct GridsSplit: ParsableCommand {
     @Argument(help: "The grid's code.") var grid: String
 
     func run() throws {
-        try grids("split") {
+        try reporting("grids split") {
             guard case .lineString(let l) = try geometryArgument(line, crs: crs, what: "--line") else {
                 throw ValidationError("--line must be a LineString")
             }
@@ -109,7 +104,7 @@ struct GridsMerge: ParsableCommand {
     @Argument(help: "The grid merged into it.") var b: String
 
     func run() throws {
-        try grids("merge") {
+        try reporting("grids merge") {
             try database.planning().edit(plan: plan.plan) { try $0.merge(a, b); return [a] }
             printOut("merged \(b) into \(a)")
         }
@@ -126,7 +121,7 @@ struct GridsReshape: ParsableCommand {
     @Argument(help: "The grid's code.") var grid: String
 
     func run() throws {
-        try grids("reshape") {
+        try reporting("grids reshape") {
             guard case .polygon(let p) = try geometryArgument(polygon, crs: crs, what: "--polygon") else {
                 throw ValidationError("--polygon must be a Polygon")
             }
@@ -145,7 +140,7 @@ struct GridsOverride: ParsableCommand {
     @Argument(help: "Households, or none.") var households: String
 
     func run() throws {
-        try grids("override") {
+        try reporting("grids override") {
             let value: Int?
             if households == "none" { value = nil } else {
                 guard let n = Int(households) else { throw ValidationError("households must be a whole number or none, not \(households)") }
@@ -165,7 +160,7 @@ struct GridsPartition: ParsableCommand {
     @Argument(help: "Village (12 digits), town (9 digits) or county (6 digits) code.") var parent: String
 
     func run() throws {
-        try grids("partition") {
+        try reporting("grids partition") {
             let made = try database.planning().edit(plan: plan.plan) { try $0.partition(parent) }
             printOut("partitioned \(parent) into \(made.count) grids")
         }
@@ -196,7 +191,7 @@ struct GridsPublish: ParsableCommand {
     @Option(help: "When the new layer takes effect (ISO 8601); now when omitted.") var effective: String?
 
     func run() throws {
-        try grids("publish") {
+        try reporting("grids publish") {
             let at = try time(effective, option: "--effective") ?? Date()
             let planning = try database.planning()
             let p = try planning.publish(plan: plan.plan, effectiveAt: at, also: try movers(planning))
@@ -215,7 +210,7 @@ struct GridsDiff: ParsableCommand {
     @Option(help: "Newer version.") var to: Int?
 
     func run() throws {
-        try grids("diff") {
+        try reporting("grids diff") {
             let planning = try database.planning()
             let d: LayerDiff
             if let plan {
@@ -236,7 +231,7 @@ struct GridsHistory: ParsableCommand {
     @OptionGroup var database: DatabaseOption
 
     func run() throws {
-        try grids("history") {
+        try reporting("grids history") {
             for v in try database.planning().store.versions() {
                 printOut("version \(v.version)\teffective \(v.effectiveAt)\t\(v.gridCount) grids\t\(v.note)")
             }
@@ -254,7 +249,7 @@ struct GridsExport: ParsableCommand {
     @Option(help: "Decimals kept (7 ≈ 1 cm); 17 keeps every coordinate exactly.") var precision = 7
 
     func run() throws {
-        try grids("export") {
+        try reporting("grids export") {
             guard (0...17).contains(precision) else { throw ValidationError("--precision must be 0 to 17") }
             let store = try database.planning().store
             let layer = try plan.map { try store.planGrids(id: $0) } ?? version.map { try store.grids(version: $0) } ?? store.grids()
@@ -270,7 +265,7 @@ struct GridsRollback: ParsableCommand {
     @Option(help: "The version to return to.") var to: Int
 
     func run() throws {
-        try grids("rollback") {
+        try reporting("grids rollback") {
             let planning = try database.planning()
             let p = try planning.rollback(to: to, also: try movers(planning))
             printOut("rolled back to version \(to) as version \(p.version): \(p.moves) households and cameras moved")
@@ -285,7 +280,7 @@ struct GridsDuty: ParsableCommand {
     @Argument(help: "The grid's code.") var grid: String
 
     func run() throws {
-        try grids("duty") {
+        try reporting("grids duty") {
             let when = try time(at, option: "--at") ?? Date()
             let store = try database.planning().store
             guard try store.grids().contains(where: { $0.code == grid }) else { throw ValidationError("no grid \(grid) in the live layer") }
