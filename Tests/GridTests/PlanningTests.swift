@@ -124,6 +124,27 @@ import Testing
         #expect(try LayerValidator().validate(editor.grids, boundaries: [village]).allSatisfy { $0.kind == .empty })
     }
 
+    @Test func givenUpLandIsSharedByTheNeighboursItTouches() throws {
+        // A 2 × 2 block of grids; A shrinks to its lower-left quarter. The L-shaped rest touches B
+        // along x = 1 and C along y = 1: each takes the part nearest its edge, coverage stays whole.
+        let village = Boundary(code: "511725001001", name: "v", level: .village, parentCode: "511725001",
+                               area: [square(0, 0, 2)])
+        let a = Grid(code: "511725001001001", name: "a", households: 400, polygon: square(0, 0, 1))
+        let b = Grid(code: "511725001001002", name: "b", households: 400, polygon: square(1, 0, 1))
+        let c = Grid(code: "511725001001003", name: "c", households: 400, polygon: square(0, 1, 1))
+        let d = Grid(code: "511725001001004", name: "d", households: 400, polygon: square(1, 1, 1))
+        var editor = PlanEditor(grids: [a, b, c, d], boundaries: [village], households: [])
+        let changed = try editor.reshape(a.code, to: square(0, 0, 0.5))
+        #expect(Set(changed) == [a.code, b.code, c.code])
+        let area = { (code: String) in Geodesy.localArea(of: .polygon(editor.grids.first { $0.code == code }!.polygon)) }
+        let quarter = Geodesy.localArea(of: .polygon(square(0, 0, 1))) / 4
+        // B and C each gain about half of the three quarters A gave up; D gains nothing.
+        #expect(abs(area(b.code) - Geodesy.localArea(of: .polygon(b.polygon)) - 1.5 * quarter) < 0.3 * quarter)
+        #expect(abs(area(c.code) - Geodesy.localArea(of: .polygon(c.polygon)) - 1.5 * quarter) < 0.3 * quarter)
+        #expect(editor.grids.first { $0.code == d.code }!.polygon == d.polygon)
+        #expect(try LayerValidator().validate(editor.grids, boundaries: [village]).allSatisfy { $0.kind == .empty })
+    }
+
     @Test func partitionPublishHistoryAndRollback() throws {
         let (_, store, planning) = try demoStore()
         let village = smallDemo.villages[0]

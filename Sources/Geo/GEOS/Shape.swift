@@ -71,6 +71,8 @@ public final class Shape {
     /// A point guaranteed to lie inside (for labels and for "which grid is this in").
     public func pointOnSurface() throws(GEOSError) -> Shape { try context.wrap(GEOSPointOnSurface_r(h, raw), "pointOnSurface") }
     public func boundary() throws(GEOSError) -> Shape { try context.wrap(GEOSBoundary_r(h, raw), "boundary") }
+    /// Extra vertices so that no segment is longer than `step` (in the coordinates' units).
+    public func densified(_ step: Double) throws(GEOSError) -> Shape { try context.wrap(GEOSDensify_r(h, raw, step), "densify") }
 
     /// Voronoi cells of this geometry's vertices, clipped to at least `envelope`.
     public func voronoiCells(envelope: Shape?) throws(GEOSError) -> Shape {

@@ -156,23 +156,74 @@ public struct PlanEditor {
         let village = grids[k].villageCode
         for lost in try old.difference(new).geometry.polygons where Geodesy.localArea(of: .polygon(lost)) > 1 {
             let piece = try ctx.shape(.polygon(lost))
-            var best: (Int, Double)?
+            var sharing: [(n: Int, edge: Shape)] = []
             for n in grids.indices where n != k && grids[n].villageCode == village && shapes[n].intersects(piece) {
-                let shared = try shapes[n].intersection(piece).planarLength
-                if shared > (best?.1 ?? 0) { best = (n, shared) }
+                let edge = try shapes[n].intersection(piece)
+                if edge.planarLength > 0 { sharing.append((n, edge)) }
             }
-            guard let (n, _) = best else {
+            guard let longest = sharing.max(by: { $0.edge.planarLength < $1.edge.planarLength }) else {
                 throw PlanError(String(format: "the reshape leaves a hole: %.0f m² near %.6f, %.6f would be in no grid",
                                        Geodesy.localArea(of: .polygon(lost)), lost.exterior[0].lon, lost.exterior[0].lat))
             }
-            shapes[n] = try ctx.shape(.polygon(try single(try shapes[n].union(piece), "grid \(grids[n].code)")))
-            touched.insert(n)
+            // Each neighbour takes the part nearest its own edge; if a share would come out in
+            // pieces, the neighbour with the longest shared edge takes the whole piece instead.
+            if sharing.count > 1, let shares = try? shareOut(lost, among: sharing) {
+                for (n, part) in shares {
+                    shapes[n] = try ctx.shape(.polygon(try single(try shapes[n].union(part).snapped(), "grid \(grids[n].code)")))
+                    touched.insert(n)
+                }
+            } else {
+                let n = longest.n
+                shapes[n] = try ctx.shape(.polygon(try single(try shapes[n].union(piece), "grid \(grids[n].code)")))
+                touched.insert(n)
+            }
         }
         grids[k].polygon = try single(new, "grid \(code)")
         grids[k].householdsOverride = nil
         for n in touched { grids[n].polygon = try single(shapes[n], "grid \(grids[n].code)"); grids[n].householdsOverride = nil }
         recount(&grids)
         return [code] + touched.sorted().map { grids[$0].code }
+    }
+
+    /// Cuts a given-up piece among the neighbours along its edge, each taking what lies nearest its
+    /// shared edge (Voronoi cells of points along the edges). Nil when a share is not one piece or
+    /// would not join its neighbour in one piece.
+    private func shareOut(_ lost: Polygon, among sharing: [(n: Int, edge: Shape)]) throws -> [(Int, Shape)]? {
+        let box = Geometry.polygon(lost).boundingBox!
+        let step = max(box.maxLon - box.minLon, box.maxLat - box.minLat) / 64
+        var seeds: [Position] = [], owner: [Int] = [], seen = Set<Position>()
+        for (n, edge) in sharing {
+            try edge.densified(step).geometry.forEachPosition { p in
+                if seen.insert(p).inserted { seeds.append(p); owner.append(n) }
+            }
+        }
+        guard Set(owner).count > 1 else { return nil }
+        let cells = try Tessellation.voronoi(seeds: seeds, within: [lost], context: ctx)
+        var out: [(Int, Shape)] = []
+        for n in Set(owner).sorted() {
+            let mine = cells.indices.filter { owner[$0] == n }.compactMap { cells[$0] }
+            guard !mine.isEmpty else { continue }
+            out.append((n, try ctx.shape(.multiPolygon(mine)).unaryUnion().snapped()))
+        }
+        // A share in several parts keeps the one along its neighbour's own edge; the other parts,
+        // and whatever the cells missed, join the share they border most, so the shares add up to
+        // the whole piece.
+        let edges = Dictionary(sharing.map { ($0.n, $0.edge) }, uniquingKeysWith: { a, _ in a })
+        for k in out.indices where out[k].1.geometry.allPolygons.count > 1 {
+            let parts = try out[k].1.geometry.allPolygons.map { try ctx.shape(.polygon($0)) }
+            let keep = try parts.max { try $0.intersection(edges[out[k].0]!).planarLength < $1.intersection(edges[out[k].0]!).planarLength }!
+            out[k].1 = keep
+        }
+        let piece = try ctx.shape(.polygon(lost))
+        let covered = try ctx.shape(.multiPolygon(out.flatMap { $0.1.geometry.allPolygons })).unaryUnion()
+        for rest in try piece.difference(covered).geometry.allPolygons where Geodesy.localArea(of: .polygon(rest)) > 0.01 {
+            let r = try ctx.shape(.polygon(rest))
+            guard let k = try out.indices.max(by: { try out[$0].1.intersection(r).planarLength < out[$1].1.intersection(r).planarLength }),
+                  try out[k].1.intersection(r).planarLength > 0 else { return nil }
+            out[k].1 = try out[k].1.union(r).snapped()
+        }
+        guard out.allSatisfy({ $0.1.geometry.allPolygons.count == 1 }) else { return nil }
+        return out
     }
 
     private func parentShape(of g: Grid) -> Shape? {
