@@ -138,10 +138,13 @@ private struct Builder {
     var cells: [Int32] = []
     var candidateStart: [Int32] = [0]
     var candidates: [Int32] = []
-    /// (cell, polygon) pairs of edges touching cells, sorted later.
-    var touches: [(cell: Int32, polygon: Int32)] = []
+    /// (cell, polygon) pairs of edges touching cells, packed as cell << 32 | polygon so that sorting
+    /// them is an integer sort.
+    var touches: [UInt64] = []
     /// Polygons whose row span includes each row (for classifying pure cells).
     var polygonsByRow: [[Int32]]
+    /// Each polygon's bounding box: a cheap test before the exact one when searching a row.
+    var boxes: [BoundingBox] = []
 
     init(cols: Int, rows: Int, minX: Double, minY: Double, invW: Double, invH: Double) {
         self.cols = cols; self.rows = rows; self.minX = minX; self.minY = minY; self.invW = invW; self.invH = invH
@@ -154,6 +157,7 @@ private struct Builder {
     mutating func addEdges(_ polygons: [Polygon]) {
         let rowH = 1 / invH
         for (pi, poly) in polygons.enumerated() {
+            boxes.append(Geometry.polygon(poly).boundingBox ?? BoundingBox(minLon: 0, minLat: 0, maxLon: -1, maxLat: -1))
             var lo = Int.max, hi = Int.min
             var mine: [(edge: Int32, r0: Int, r1: Int)] = []
             for ring in poly.rings where ring.count >= 2 {
@@ -174,10 +178,10 @@ private struct Builder {
                         }
                         let eps = 1e-9
                         let c0 = col(min(xa, xb) - eps), c1 = col(max(xa, xb) + eps)
-                        for c in c0...c1 { touches.append((Int32(r * cols + c), Int32(pi))) }
+                        for c in c0...c1 { touches.append(UInt64(r * cols + c) << 32 | UInt64(pi)) }
                         // Where the edge crosses the row's bottom line it also touches the row below.
                         if r > 0 && y0 <= minY + Double(r) * rowH + eps {
-                            for c in col(xa - eps)...col(xa + eps) { touches.append((Int32((r - 1) * cols + c), Int32(pi))) }
+                            for c in col(xa - eps)...col(xa + eps) { touches.append(UInt64((r - 1) * cols + c) << 32 | UInt64(pi)) }
                         }
                     }
                     if a.lat == b.lat { continue }   // horizontal edges never cross a horizontal ray
@@ -215,16 +219,17 @@ private struct Builder {
     }
 
     mutating func classifyCells() {
-        touches.sort { $0.cell != $1.cell ? $0.cell < $1.cell : $0.polygon < $1.polygon }
+        touches.sort()
         cells = Array(repeating: Int32.min, count: cols * rows)   // Int32.min: not yet classified
         let w = 1 / invW, h = 1 / invH
         var i = 0
         while i < touches.count {
-            let cell = touches[i].cell
+            let cell = Int32(touches[i] >> 32)
             var k = i
             var mine: [Int32] = []
-            while k < touches.count && touches[k].cell == cell {
-                if mine.last != touches[k].polygon { mine.append(touches[k].polygon) }
+            while k < touches.count && Int32(touches[k] >> 32) == cell {
+                let polygon = Int32(truncatingIfNeeded: touches[k] & 0xFFFF_FFFF)
+                if mine.last != polygon { mine.append(polygon) }
                 k += 1
             }
             // An edge that only passes within the margin marks a cell that may lie wholly inside
@@ -233,7 +238,9 @@ private struct Builder {
             let xc = minX + (Double(c) + 0.5) * w, yc = minY + (Double(r) + 0.5) * h
             // (Polygons do not overlap: if a candidate holds the centre, no other polygon can.)
             if !mine.contains(where: { contains(Int($0), xc, yc) }),
-               let owner = polygonsByRow[r].first(where: { !mine.contains($0) && contains(Int($0), xc, yc) }) {
+               let owner = polygonsByRow[r].first(where: { p in
+                   !mine.contains(p) && boxes[Int(p)].contains(Position(xc, yc)) && contains(Int(p), xc, yc)
+               }) {
                 mine.append(owner)
             }
             candidates += mine
@@ -250,7 +257,7 @@ private struct Builder {
                 if cells[r * cols + c] != Int32.min { c += 1; continue }
                 let xc = minX + (Double(c) + 0.5) * w
                 var owner: Int32 = -1
-                for p in polygonsByRow[r] where contains(Int(p), xc, yc) { owner = p; break }
+                for p in polygonsByRow[r] where boxes[Int(p)].contains(Position(xc, yc)) && contains(Int(p), xc, yc) { owner = p; break }
                 while c < cols && cells[r * cols + c] == Int32.min { cells[r * cols + c] = owner; c += 1 }
             }
         }

@@ -125,8 +125,13 @@ public final class SpatiaLiteGridStore: GridStore {
     ]
 
     /// Opens (creating when asked) and migrates the file.
-    public init(path: String, create: Bool = true) throws {
-        database = try Database(path: path, create: create)
+    public convenience init(path: String, create: Bool = true) throws {
+        try self.init(database: try Database(path: path, create: create))
+    }
+
+    /// Works on an open connection, bringing its schema up to date.
+    public init(database: Database) throws {
+        self.database = database
         try database.migrate(Self.migrations)
     }
 
@@ -139,7 +144,7 @@ public final class SpatiaLiteGridStore: GridStore {
         guard try db.isInitialised() else {
             throw StoreError("\(path) is not a Wangge database (run `wangge init --db \(path)` first)")
         }
-        return try SpatiaLiteGridStore(path: path, create: false)
+        return try SpatiaLiteGridStore(database: db)   // the same connection: SpatiaLite loads once
     }
 
     /// Times as the centres read them: ISO 8601 in China Standard Time (+08:00).
