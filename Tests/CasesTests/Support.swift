@@ -7,9 +7,8 @@ import Geo
 /// A small demo county (a tenth of the households, 8 towns), built once.
 let tinyDemo: (county: Boundary, result: DemoCounty.Result) = {
     let county = try! BoundaryImporter(crs: .gcj02).boundaries(from: try! quCountyBytes())[0]
-    var demo = DemoCounty(county: county, seed: 2)
-    demo.seatHouseholds /= 10; demo.townCentreHouseholds /= 10; demo.ruralHouseholds /= 10
-    demo.townCount = 8; demo.fullTimeWorkers /= 10; demo.partTimeWorkers /= 10
+    var demo = DemoCounty(county: county, seed: 2).scaled(by: 0.1)
+    demo.townCount = 8
     return (county, try! demo.build())
 }()
 

@@ -7,9 +7,8 @@ import Testing
     let demo = smallDemo
 
     @Test func sameSeedSameCounty() throws {
-        var again = DemoCounty(county: try quCounty(), seed: 1)
-        again.seatHouseholds /= 5; again.townCentreHouseholds /= 5; again.ruralHouseholds /= 5
-        again.townCount = 12; again.fullTimeWorkers /= 5; again.partTimeWorkers /= 5
+        var again = DemoCounty(county: try quCounty(), seed: 1).scaled(by: 0.2)
+        again.townCount = 12
         let b = try again.build()
         #expect(b.grids == demo.grids)
         #expect(b.households == demo.households)
@@ -53,8 +52,8 @@ import Testing
     }
 
     @Test func everyGridHasALeaderAPoliceOfficerAndOneAnswerForDuty() throws {
-        #expect(demo.workers.filter { $0.role == .fullTime }.count == 356 / 5)
-        #expect(demo.workers.filter { $0.role == .partTime }.count == 263 / 5)
+        #expect(demo.workers.filter { $0.role == .fullTime }.count == 71)    // 356 / 5
+        #expect(demo.workers.filter { $0.role == .partTime }.count == 53)    // 263 / 5
         for g in demo.grids {
             let posts = demo.posts.filter { $0.gridCode == g.code }
             #expect(posts.filter { $0.role == .leader }.count == 1)

@@ -10,13 +10,8 @@ func quCounty() throws -> Boundary {
 
 /// A small demo county (a fifth of the households), built once for the suites that need it.
 let smallDemo: DemoCounty.Result = {
-    var demo = DemoCounty(county: try! quCounty(), seed: 1)
-    demo.seatHouseholds /= 5
-    demo.townCentreHouseholds /= 5
-    demo.ruralHouseholds /= 5
+    var demo = DemoCounty(county: try! quCounty(), seed: 1).scaled(by: 0.2)
     demo.townCount = 12
-    demo.fullTimeWorkers /= 5
-    demo.partTimeWorkers /= 5
     return try! demo.build()
 }()
 let demoGrids: [Grid] = smallDemo.grids

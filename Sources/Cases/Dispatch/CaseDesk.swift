@@ -23,9 +23,6 @@ public actor CaseDesk {
         }
     }
 
-    /// Anything else on the dispatcher (transitions, alerts, reads), serialised with the intakes.
-    public func run<T: Sendable>(_ body: (Dispatcher) throws -> T) throws -> T { try body(dispatcher) }
-
     private func flush() {
         while !pending.isEmpty {
             let batch = pending

@@ -31,7 +31,6 @@ public struct Case: Hashable, Sendable {
             }
         }
 
-        public var isOpen: Bool { ![.resolved, .closed, .rated].contains(self) }
     }
 
     /// Who handles it: a grid (its worker), a village, a town or the county centre, or — "mediation

@@ -268,12 +268,6 @@ public final class SpatiaLiteCaseStore {
             """).rows([t, t]).map(Self.row)
     }
 
-    /// Every case reported in [from, to), for statistics.
-    public func reported(from: Date, to: Date) throws -> [Case] {
-        try database.prepare("SELECT \(Self.columns) FROM cases WHERE reported_at >= ? AND reported_at < ?")
-            .rows([Self.value(from), Self.value(to)]).map(Self.row)
-    }
-
     public func count() throws -> Int { Int(try database.scalar("SELECT count(*) FROM cases").int ?? 0) }
 }
 

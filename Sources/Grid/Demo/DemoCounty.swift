@@ -27,6 +27,20 @@ public struct DemoCounty {
         self.seed = seed
     }
 
+    /// A smaller (or larger) county: households, towns and workers scaled by `factor` (at least
+    /// three towns); cameras keep their numbers.
+    public func scaled(by factor: Double) -> DemoCounty {
+        var d = self
+        func scale(_ n: Int) -> Int { Int((Double(n) * factor).rounded()) }
+        d.seatHouseholds = scale(seatHouseholds)
+        d.townCentreHouseholds = scale(townCentreHouseholds)
+        d.ruralHouseholds = scale(ruralHouseholds)
+        d.townCount = max(3, scale(townCount))
+        d.fullTimeWorkers = scale(fullTimeWorkers)
+        d.partTimeWorkers = scale(partTimeWorkers)
+        return d
+    }
+
     public struct Result: Sendable {
         public var towns: [Boundary]
         public var villages: [Boundary]

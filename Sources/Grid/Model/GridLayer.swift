@@ -16,4 +16,19 @@ public struct GridLayer: Sendable {
     public func grid(at p: Position) -> Grid? {
         locator.locate(p.lon, p.lat).map { grids[$0] }
     }
+
+    /// The grids with their households and population counted from the household layer, by the
+    /// same rule as `grid(at:)`; unchanged when there is no household layer.
+    public func counted(from households: [Household]) -> [Grid] {
+        guard !households.isEmpty else { return grids }
+        var out = grids
+        for k in out.indices { out[k].households = 0; out[k].population = 0 }
+        for h in households {
+            if let k = locator.locate(h.position.lon, h.position.lat) {
+                out[k].households += h.households
+                out[k].population += h.population
+            }
+        }
+        return out
+    }
 }

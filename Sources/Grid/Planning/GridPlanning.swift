@@ -26,8 +26,7 @@ public struct GridPlanning {
 
     /// Problems of a plan, or of the live layer when `plan` is nil.
     public func validate(plan id: Int64?) throws -> [LayerProblem] {
-        let grids = try id.map { try store.planGrids(id: $0) } ?? store.grids()
-        return try LayerValidator().validate(grids, boundaries: try store.boundaries())
+        try LayerValidator().validate(try id.map { try store.planGrids(id: $0) } ?? store.grids(), boundaries: try store.boundaries())
     }
 
     /// What publishing the plan would change.
@@ -51,17 +50,16 @@ public struct GridPlanning {
         guard plan.baseVersion == current else {
             throw PlanError("plan \(id) was made on version \(plan.baseVersion) but the live layer is now version \(current); make a new plan")
         }
-        let problems = try validate(plan: id)
+        let grids = try store.planGrids(id: id)
+        let problems = try LayerValidator().validate(grids, boundaries: try store.boundaries())
         guard problems.isEmpty else {
             throw PlanError("plan \(id) has \(problems.count) validation problems; fix them first:\n"
                             + problems.prefix(20).map { "  \($0)" }.joined(separator: "\n")
                             + (problems.count > 20 ? "\n  … and \(problems.count - 20) more" : ""))
         }
         let before = try store.grids()
-        let grids = try store.planGrids(id: id)
-        let households = try store.households(), cameras = try store.cameras()
         let report = try store.publish(grids, note: "plan \(id): \(plan.name)", planID: id, effectiveAt: effectiveAt, also: also)
-        let diff = try LayerDiff(from: before, to: report.grids, households: households, cameras: cameras)
+        let diff = try LayerDiff(from: before, to: report.grids, moves: report.moves, households: try store.households())
         return Published(version: report.version, diff: diff, moves: report.moves.count)
     }
 

@@ -24,7 +24,8 @@ public struct LayerDiff: Sendable {
     public var changed: [Change]
     public var flows: [Flow]
 
-    public init(from old: [Grid], to new: [Grid], households: [Household], cameras: [Camera]) throws {
+    /// Grids added, removed and changed (the flows are filled in by the public initialisers).
+    private init(grids old: [Grid], _ new: [Grid]) throws {
         let before = Dictionary(old.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
         let after = Dictionary(new.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
         added = new.map(\.code).filter { before[$0] == nil }.sorted()
@@ -50,18 +51,39 @@ public struct LayerDiff: Sendable {
             }
         }
         self.changed = changed.sorted { $0.code < $1.code }
+        flows = []
+    }
+
+    /// What publishing `new` over `old` would move: every household and camera located in both.
+    public init(from old: [Grid], to new: [Grid], households: [Household], cameras: [Camera]) throws {
+        try self.init(grids: old, new)
         let oldLayer = GridLayer(grids: old), newLayer = GridLayer(grids: new)
-        var counts: [String: Flow] = [:]
-        func add(_ item: Move.Item, _ p: Position, _ weight: Int) {
+        var moves: [(Move, Int)] = []
+        func add(_ item: Move.Item, _ id: String, _ p: Position, _ weight: Int) {
             let from = oldLayer.grid(at: p)?.code, to = newLayer.grid(at: p)?.code
-            guard from != to else { return }
-            let key = "\(item.rawValue)|\(from ?? "")|\(to ?? "")"
-            counts[key, default: Flow(item: item, from: from, to: to, count: 0, households: 0)].count += 1
-            counts[key]!.households += weight
+            if from != to { moves.append((Move(item: item, itemID: id, from: from, to: to), weight)) }
         }
-        for h in households { add(.household, h.position, h.households) }
-        for c in cameras { add(.camera, c.position, 0) }
-        flows = counts.values.sorted { ($0.item.rawValue, $0.from ?? "", $0.to ?? "") < ($1.item.rawValue, $1.from ?? "", $1.to ?? "") }
+        for h in households { add(.household, String(h.id), h.position, h.households) }
+        for c in cameras { add(.camera, c.id, c.position, 0) }
+        flows = Self.flows(moves)
+    }
+
+    /// What a publish did move, from the moves it recorded (no second locating of every point);
+    /// `households` gives the weight of each moved address.
+    public init(from old: [Grid], to new: [Grid], moves: [Move], households: [Household]) throws {
+        try self.init(grids: old, new)
+        let weight = Dictionary(households.map { (String($0.id), $0.households) }, uniquingKeysWith: { a, _ in a })
+        flows = Self.flows(moves.map { ($0, $0.item == .household ? weight[$0.itemID] ?? 0 : 0) })
+    }
+
+    private static func flows(_ moves: [(Move, Int)]) -> [Flow] {
+        var counts: [String: Flow] = [:]
+        for (m, w) in moves {
+            let key = "\(m.item.rawValue)|\(m.from ?? "")|\(m.to ?? "")"
+            counts[key, default: Flow(item: m.item, from: m.from, to: m.to, count: 0, households: 0)].count += 1
+            counts[key]!.households += w
+        }
+        return counts.values.sorted { ($0.item.rawValue, $0.from ?? "", $0.to ?? "") < ($1.item.rawValue, $1.from ?? "", $1.to ?? "") }
     }
 
     public var isEmpty: Bool { added.isEmpty && removed.isEmpty && changed.isEmpty && flows.isEmpty }

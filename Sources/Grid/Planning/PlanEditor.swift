@@ -48,13 +48,7 @@ public struct PlanEditor {
 
     /// Households and population inside each polygon (the same rule as `assign`).
     private func recount(_ gs: inout [Grid]) {
-        guard !households.isEmpty else { return }
-        let locator = PointLocator(polygons: gs.map(\.polygon))
-        var hh = [Int](repeating: 0, count: gs.count), pop = [Int](repeating: 0, count: gs.count)
-        for h in households {
-            if let k = locator.locate(h.position.lon, h.position.lat) { hh[k] += h.households; pop[k] += h.population }
-        }
-        for k in gs.indices { gs[k].households = hh[k]; gs[k].population = pop[k] }
+        gs = GridLayer(grids: gs).counted(from: households)
     }
 
     // MARK: household override

@@ -234,14 +234,7 @@ public final class SpatiaLiteGridStore: GridStore {
         let households = try self.households()
         let cameras = try self.cameras()
         // Recount from the household layer when there is one; otherwise keep the given figures.
-        var counted = grids
-        if !households.isEmpty {
-            var hh = [Int](repeating: 0, count: grids.count), pop = [Int](repeating: 0, count: grids.count)
-            for h in households {
-                if let k = layer.locator.locate(h.position.lon, h.position.lat) { hh[k] += h.households; pop[k] += h.population }
-            }
-            for k in counted.indices { counted[k].households = hh[k]; counted[k].population = pop[k] }
-        }
+        let counted = layer.counted(from: households)
         var moves: [Move] = []
         return try database.transaction {
             let version = try currentVersion() + 1
