@@ -25,13 +25,7 @@ public enum Tessellation {
             orphans += parts.dropFirst()
         }
         for o in orphans {
-            var best: (Int, Double)?
-            for (k, m) in main.enumerated() {
-                guard let m, m.intersects(o) else { continue }
-                let shared = try m.intersection(o).planarLength
-                if shared > (best?.1 ?? 0) { best = (k, shared) }
-            }
-            if let (k, _) = best {
+            if let k = try o.neighbourSharingMostEdge(among: main) {
                 let merged = try main[k]!.union(o).snapped()
                 if merged.geometry.polygons.count == 1 { main[k] = merged }
             }

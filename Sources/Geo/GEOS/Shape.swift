@@ -105,6 +105,19 @@ public final class Shape {
     public func overlapsInArea(_ o: Shape) -> Bool { GEOSRelatePattern_r(h, raw, o.raw, "2********") == 1 }
 
     public func prepared() throws(GEOSError) -> PreparedShape { try PreparedShape(self) }
+
+    /// Of `candidates` (nil entries skipped), the index of the one sharing the longest stretch of
+    /// boundary with this shape; nil when none shares more than a point. Where a sliver or a small
+    /// area should go when it is merged away.
+    public func neighbourSharingMostEdge(among candidates: [Shape?]) throws(GEOSError) -> Int? {
+        var best: (Int, Double)?
+        for (k, c) in candidates.enumerated() {
+            guard let c, c.intersects(self) else { continue }
+            let shared = try c.intersection(self).planarLength
+            if shared > (best?.1 ?? 0) { best = (k, shared) }
+        }
+        return best?.0
+    }
 }
 
 /// The precision Wangge keeps coordinates at when it makes geometry: 1e-9° (about 0.1 mm).

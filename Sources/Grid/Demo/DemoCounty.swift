@@ -131,14 +131,8 @@ public struct DemoCounty {
                 let room = counts.map { partitioner.slack(for: $0) ?? -1 }
                 guard let weak = room.indices.min(by: { room[$0] < room[$1] }), room[weak] < 40 else { break }
                 let w = try ctx.shape(.polygon(areas[weak]))
-                var best: (Int, Double)?
-                for j in areas.indices where j != weak {
-                    let s = try ctx.shape(.polygon(areas[j]))
-                    guard s.intersects(w) else { continue }
-                    let shared = try s.intersection(w).planarLength
-                    if shared > (best?.1 ?? 0) { best = (j, shared) }
-                }
-                guard let (j, _) = best,
+                let others = try areas.indices.map { j -> Shape? in j == weak ? nil : try ctx.shape(.polygon(areas[j])) }
+                guard let j = try w.neighbourSharingMostEdge(among: others),
                       case .polygon(let merged) = try ctx.shape(.polygon(areas[j])).union(w).snapped().geometry else { break }
                 areas[j] = merged
                 areas.remove(at: weak)
