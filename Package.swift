@@ -11,6 +11,17 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The HTTP server; optional traits (swift-configuration, full Foundation) are not used.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.9.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
+        // SHA-256 for stored tokens.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        // gzip for cached responses (zlib from Debian).
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(name: "CGEOS", path: "Sources/CGEOS", pkgConfig: "geos",
@@ -22,10 +33,22 @@ let package = Package(
         .target(name: "Geo", dependencies: ["CGEOS", "CPROJ", "CSQLite"]),
         .target(name: "Grid", dependencies: ["Geo"]),
         .target(name: "Cases", dependencies: ["Grid"]),
-        .target(name: "Server", dependencies: ["Cases"]),
+        .target(name: "Server", dependencies: [
+            "Cases", "Grid", "Geo",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "CompressNIO", package: "compress-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .executableTarget(name: "wangge", dependencies: [
             "Geo", "Grid", "Cases", "Server",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Helpers shared by the test targets (temporary directories, running programs).
         .target(name: "TestSupport", path: "Tests/Support"),
@@ -33,5 +56,6 @@ let package = Package(
         .testTarget(name: "GridTests", dependencies: ["Grid", "Geo", "TestSupport"]),
         .testTarget(name: "CasesTests", dependencies: ["Cases", "Grid", "Geo", "TestSupport"]),
         .testTarget(name: "wanggeTests", dependencies: ["wangge", "Grid", "Geo", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Cases", "Grid", "Geo", "TestSupport"]),
     ]
 )

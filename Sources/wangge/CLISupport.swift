@@ -76,6 +76,3 @@ func json(_ v: JSONValue) -> String {
     return w.text
 }
 
-extension Optional where Wrapped == String {
-    var json: JSONValue { map { .string($0) } ?? .null }
-}

@@ -167,22 +167,6 @@ struct GridsPartition: ParsableCommand {
     }
 }
 
-/// The diff as JSON: what is added, removed, changed, and what moves where.
-func diffJSON(_ d: LayerDiff) -> JSONValue {
-    .object(JSONObject([
-        ("added", .array(d.added.map { .string($0) })),
-        ("removed", .array(d.removed.map { .string($0) })),
-        ("changed", .array(d.changed.map { c in
-            .object(JSONObject([("grid_id", .string(c.code)), ("geometry_changed", .bool(c.geometryChanged)),
-                                ("households_before", .integer(Int64(c.householdsBefore))), ("households_after", .integer(Int64(c.householdsAfter)))]))
-        })),
-        ("moves", .array(d.flows.map { f in
-            .object(JSONObject([("item", .string(f.item.rawValue)), ("from", f.from.json), ("to", f.to.json),
-                                ("count", .integer(Int64(f.count))), ("households", .integer(Int64(f.households)))]))
-        })),
-    ]))
-}
-
 struct GridsPublish: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "publish",
         abstract: "Publish a plan as the new live version (refused with validation problems or on a stale base).")
@@ -221,7 +205,7 @@ struct GridsDiff: ParsableCommand {
             } else {
                 throw ValidationError("give --plan ID, or --from V --to V")
             }
-            printOut(json(diffJSON(d)))
+            printOut(json(d.json))
         }
     }
 }

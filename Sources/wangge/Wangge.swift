@@ -5,11 +5,12 @@ import Cases
 import Grid
 
 @main
-struct Wangge: ParsableCommand {
+struct Wangge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wangge",
         abstract: "GIS server and tools for county social-governance centres (综治中心).",
-        subcommands: [Init.self, Import.self, Assign.self, Demo.self, Grids.self, CasesCommand.self, AlertsCommand.self, Bench.self])
+        subcommands: [Init.self, Import.self, Assign.self, Demo.self, Grids.self, CasesCommand.self, AlertsCommand.self, Serve.self,
+                      TokenCommand.self, Bench.self])
 }
 
 struct Init: ParsableCommand {

@@ -72,9 +72,9 @@ public struct Actor: Sendable {
 /// lifecycle. Not thread-safe (it owns a database connection and GEOS-free caches): one per task.
 public final class Dispatcher {
     public let cases: SpatiaLiteCaseStore
-    let gridStore: SpatiaLiteGridStore
+    public let gridStore: SpatiaLiteGridStore
     public private(set) var layer: GridLayer
-    private var rosters: [String: DutyRoster]
+    private(set) var rosters: [String: DutyRoster]
     private let countyCode: String
     private let boundaryNames: [String: String]
     /// Rules and settings, read once (they change by migration or by hand, then `reload()`).
@@ -199,7 +199,7 @@ public final class Dispatcher {
         throw CaseError(.conflict, "could not store the case")
     }
 
-    static func wgs84(_ p: Position, _ crs: CRS) throws -> Position {
+    public static func wgs84(_ p: Position, _ crs: CRS) throws -> Position {
         guard p.lon.isFinite, p.lat.isFinite, (-180...180).contains(p.lon), (-90...90).contains(p.lat) else {
             throw CaseError(.invalid, "location \(p.lon), \(p.lat) is not a longitude/latitude")
         }
@@ -217,7 +217,7 @@ public final class Dispatcher {
 
     /// Grid and assignee by location: the grid worker on duty, else the grid leader, else the town
     /// centre; in no grid, the county centre's queue.
-    private func place(_ c: inout Case, now: Date) throws {
+    func place(_ c: inout Case, now: Date) throws {
         guard let grid = layer.grid(at: c.position) else {
             c.gridCode = nil
             c.unlocated = true
@@ -374,5 +374,30 @@ public final class Dispatcher {
     public func track(code: String) throws -> (Case, [CaseEvent]) {
         guard let c = try cases.find(code: TrackingCode.normalise(code)) else { throw CaseError(.notFound, "no case with code \(code)") }
         return (c, try cases.events(caseID: c.id))
+    }
+}
+
+/// Where a place falls and who would take a case there now.
+public struct Placement: Sendable {
+    public var grid: Grid?
+    /// The worker whose shift covers the time, else the grid leader.
+    public var onDuty: Worker?
+    public var leader: Worker?
+    /// The unit a case there goes to: the grid, else the town centre, else the county's queue.
+    public var unit: String
+}
+
+extension Dispatcher {
+    /// The grid at a WGS84 place, its worker on duty and leader, and the unit a case there goes to.
+    public func placement(of p: Position, at now: Date = Date()) throws -> Placement {
+        var c = Case(id: 0, code: "", category: .other, channel: .window, priority: .normal, description: "", position: p,
+                     householdID: nil, cameraID: nil, alertType: nil, alertCount: 0, snapshotURL: nil, gridCode: nil, level: .grid,
+                     unit: "", workerID: nil, status: .reported, unlocated: false, overdue: false, groupDispute: false,
+                     relatedTo: nil, reportedAt: now, acceptBy: nil, arriveBy: nil, dueAt: nil, acceptedAt: nil, resolvedAt: nil,
+                     closedAt: nil, rating: nil)
+        try place(&c, now: now)
+        let grid = c.gridCode.flatMap { code in layer.grids.first { $0.code == code } }
+        let roster = c.gridCode.flatMap { rosters[$0] }
+        return Placement(grid: grid, onDuty: roster?.onDuty(at: now), leader: roster?.leader, unit: c.unit)
     }
 }

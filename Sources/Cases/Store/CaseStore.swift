@@ -219,22 +219,61 @@ public final class SpatiaLiteCaseStore {
 
     public func events(caseID: Int64) throws -> [CaseEvent] {
         try database.prepare("SELECT at, actor, source, action, from_status, to_status, unit, note FROM case_events WHERE case_id = ? ORDER BY id")
-            .rows([.integer(caseID)]).map { r in
-                CaseEvent(at: Self.date(r[0]) ?? Date(timeIntervalSince1970: 0), actor: r[1].text ?? "", source: r[2].text ?? "",
-                          action: r[3].text ?? "", from: r[4].text.flatMap(Case.Status.init), to: r[5].text.flatMap(Case.Status.init),
-                          unit: r[6].text, note: r[7].text)
-            }
+            .rows([.integer(caseID)]).map { Self.event($0, at: 0) }
+    }
+
+    /// An event from `at, actor, source, action, from_status, to_status, unit, note` starting at column `k`.
+    static func event(_ r: [SQLValue], at k: Int) -> CaseEvent {
+        CaseEvent(at: date(r[k]) ?? Date(timeIntervalSince1970: 0), actor: r[k + 1].text ?? "", source: r[k + 2].text ?? "",
+                  action: r[k + 3].text ?? "", from: r[k + 4].text.flatMap(Case.Status.init), to: r[k + 5].text.flatMap(Case.Status.init),
+                  unit: r[k + 6].text, note: r[k + 7].text)
     }
 
     public func list(status: Case.Status? = nil, gridCode: String? = nil, limit: Int = 100, offset: Int = 0) throws -> [Case] {
-        var sql = "SELECT \(Self.columns) FROM cases WHERE 1 = 1"
-        var args: [SQLValue] = []
-        if let status { sql += " AND status = ?"; args.append(.text(status.rawValue)) }
-        if let gridCode { sql += " AND grid_id = ?"; args.append(.text(gridCode)) }
-        sql += " ORDER BY id DESC LIMIT ? OFFSET ?"
-        args += [.integer(Int64(limit)), .integer(Int64(offset))]
-        return try database.prepare(sql).rows(args).map(Self.row)
+        var q = CaseQuery(limit: limit, offset: offset)
+        q.statuses = status.map { [$0] } ?? []
+        q.gridCodes = gridCode.map { [$0] }
+        return try page(q, count: false).cases
     }
+
+    /// One page of cases matching a query, newest first, with how many match in all (when asked).
+    public func page(_ q: CaseQuery, count: Bool = true) throws -> (cases: [Case], matched: Int) {
+        var sql = " FROM cases WHERE 1 = 1"
+        var args: [SQLValue] = []
+        if !q.statuses.isEmpty {
+            sql += " AND status IN (\(q.statuses.map { _ in "?" }.joined(separator: ",")))"
+            args += q.statuses.map { .text($0.rawValue) }
+        }
+        if let grids = q.gridCodes {
+            sql += " AND grid_id IN (\(grids.map { _ in "?" }.joined(separator: ",")))"
+            args += grids.map { .text($0) }
+        }
+        if let c = q.category { sql += " AND category = ?"; args.append(.text(c.rawValue)) }
+        if let c = q.channel { sql += " AND channel = ?"; args.append(.text(c.rawValue)) }
+        if let w = q.workerID { sql += " AND worker_id = ?"; args.append(.integer(w)) }
+        if let o = q.overdue { sql += " AND overdue = ?"; args.append(.integer(o ? 1 : 0)) }
+        if let f = q.reportedFrom { sql += " AND reported_at >= ?"; args.append(Self.value(f)) }
+        if let t = q.reportedTo { sql += " AND reported_at <= ?"; args.append(Self.value(t)) }
+        if let b = q.bbox {
+            sql += " AND id IN (SELECT pkid FROM idx_cases_geom WHERE xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ?)"
+            args += [.real(b.minLon), .real(b.maxLon), .real(b.minLat), .real(b.maxLat)]
+        }
+        let matched = count ? Int(try database.scalar("SELECT count(*)" + sql, args).int ?? 0) : 0
+        let rows = try database.prepare("SELECT \(Self.columns)" + sql + " ORDER BY id \(q.newestFirst ? "DESC" : "ASC") LIMIT ? OFFSET ?")
+            .rows(args + [.integer(Int64(q.limit)), .integer(Int64(q.offset))]).map(Self.row)
+        return (rows, matched)
+    }
+
+    /// Case events after `id` (the server's live feed replays these by `Last-Event-ID`), oldest first.
+    public func events(after id: Int64, limit: Int) throws -> [(id: Int64, caseID: Int64, event: CaseEvent)] {
+        try database.prepare("""
+            SELECT id, case_id, at, actor, source, action, from_status, to_status, unit, note FROM case_events
+            WHERE id > ? ORDER BY id LIMIT ?
+            """).rows([.integer(id), .integer(Int64(limit))]).map { ($0[0].int ?? 0, $0[1].int ?? 0, Self.event($0, at: 2)) }
+    }
+
+    /// The newest event's id (0 when there is none).
+    public func lastEventID() throws -> Int64 { try database.scalar("SELECT coalesce(max(id), 0) FROM case_events").int ?? 0 }
 
     /// Open cases of a category reported since `since` within a box around a place: id, the case it
     /// is linked to, and where (the caller checks the exact distance). Only what linking needs: in a
@@ -269,6 +308,24 @@ public final class SpatiaLiteCaseStore {
     }
 
     public func count() throws -> Int { Int(try database.scalar("SELECT count(*) FROM cases").int ?? 0) }
+}
+
+/// What to list: every field optional; `gridCodes` nil means any grid (empty means none).
+public struct CaseQuery: Sendable {
+    public var statuses: [Case.Status] = []
+    public var gridCodes: [String]?
+    public var category: Case.Category?
+    public var channel: Case.Channel?
+    public var workerID: Int64?
+    public var overdue: Bool?
+    public var reportedFrom: Date?
+    public var reportedTo: Date?
+    public var bbox: BoundingBox?
+    /// Newest first (lists for people); oldest first pages stably while cases arrive (map clients).
+    public var newestFirst = true
+    public var limit: Int
+    public var offset: Int
+    public init(limit: Int = 100, offset: Int = 0) { self.limit = limit; self.offset = offset }
 }
 
 /// Open cases move with the grid layer on publish.

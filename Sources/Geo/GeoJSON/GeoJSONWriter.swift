@@ -36,7 +36,8 @@ public struct GeoJSONWriter: Sendable {
         w.raw("]}")
     }
 
-    public func write(_ f: Feature, into w: inout JSONWriter) {
+    /// `foreign`: members written after `properties` (for example an OGC API feature's `links`).
+    public func write(_ f: Feature, foreign: JSONObject = JSONObject(), into w: inout JSONWriter) {
         w.raw("{\"type\":\"Feature\"")
         switch f.id {
         case .string(let s)?: w.raw(",\"id\":"); w.string(s)
@@ -48,6 +49,12 @@ public struct GeoJSONWriter: Sendable {
         if let g = f.geometry { write(g, into: &w) } else { w.raw("null") }
         w.raw(",\"properties\":")
         if let p = f.properties { w.value(.object(p)) } else { w.raw("null") }
+        for m in foreign.members {
+            w.raw(",")
+            w.string(m.key)
+            w.raw(":")
+            w.value(m.value)
+        }
         w.raw("}")
     }
 

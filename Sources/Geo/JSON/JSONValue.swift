@@ -84,3 +84,8 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
         self = .object(JSONObject(elements.map { (key: $0.0, value: $0.1) }))
     }
 }
+
+extension Optional where Wrapped == String {
+    /// The text as a JSON string, or null.
+    public var json: JSONValue { map { .string($0) } ?? .null }
+}

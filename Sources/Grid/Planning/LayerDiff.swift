@@ -88,3 +88,21 @@ public struct LayerDiff: Sendable {
 
     public var isEmpty: Bool { added.isEmpty && removed.isEmpty && changed.isEmpty && flows.isEmpty }
 }
+
+extension LayerDiff {
+    /// The diff as JSON: what is added, removed, changed, and what moves where.
+    public var json: JSONValue {
+        .object(JSONObject([
+            ("added", .array(added.map { .string($0) })),
+            ("removed", .array(removed.map { .string($0) })),
+            ("changed", .array(changed.map { c in
+                .object(JSONObject([("grid_id", .string(c.code)), ("geometry_changed", .bool(c.geometryChanged)),
+                                    ("households_before", .integer(Int64(c.householdsBefore))), ("households_after", .integer(Int64(c.householdsAfter)))]))
+            })),
+            ("moves", .array(flows.map { f in
+                .object(JSONObject([("item", .string(f.item.rawValue)), ("from", f.from.json), ("to", f.to.json),
+                                    ("count", .integer(Int64(f.count))), ("households", .integer(Int64(f.households)))]))
+            })),
+        ]))
+    }
+}

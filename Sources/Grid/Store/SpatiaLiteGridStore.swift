@@ -384,6 +384,11 @@ public final class SpatiaLiteGridStore: GridStore {
         return out
     }
 
+    /// The grids a worker is posted to (any role).
+    public func grids(ofWorker id: Int64) throws -> [String] {
+        try database.prepare("SELECT DISTINCT grid_id FROM grid_posts WHERE worker_id = ? ORDER BY grid_id").rows([.integer(id)]).compactMap { $0[0].text }
+    }
+
     public func roster(gridCode: String) throws -> DutyRoster {
         let people = try database.prepare("""
             SELECT w.id, w.name, w.role, w.phone, p.role FROM grid_posts p JOIN workers w ON w.id = p.worker_id

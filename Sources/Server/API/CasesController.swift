@@ -1,0 +1,235 @@
+import Cases
+import Foundation
+import Geo
+import Grid
+import HTTPTypes
+import Hummingbird
+
+/// The dispatch API: intake, camera alerts, the lifecycle, lists, figures, public tracking, "who
+/// takes a case here", and the live feed.
+struct CasesController {
+    let state: ServerState
+
+    func register(on router: Router<WanggeContext>) {
+        router.post("/api/cases") { request, context in try await intake(request, context) }
+        router.get("/api/cases") { request, context in try await list(request, context) }
+        router.get("/api/cases/{id}") { request, context in try await show(request, context) }
+        router.post("/api/cases/{id}/transitions") { request, context in try await transition(request, context) }
+        router.post("/api/alerts") { request, context in try await alert(request, context) }
+        router.get("/api/track/{code}") { request, context in try await track(request, context) }
+        router.get("/api/stats") { request, context in try await stats(request, context) }
+        router.get("/api/assign") { request, context in try await assign(request, context) }
+        router.get("/api/events") { request, context in try await events(request, context) }
+    }
+
+    private func actor(_ who: Identity, _ request: Request) -> Actor {
+        Actor("\(who.role.rawValue):\(who.name)", source: "api")
+    }
+
+    private func caseID(_ context: WanggeContext) throws -> Int64 {
+        let text = try context.parameters.require("id")
+        guard let id = Int64(text), id > 0 else { throw Problem.notFound("no case \(text) (case ids are whole numbers)") }
+        return id
+    }
+
+    /// The grids a worker may see; nil for everyone else.
+    private func grids(of who: Identity) async throws -> Set<String>? {
+        guard who.role == .worker, let w = who.workerID else { return nil }
+        return Set(try await state.readers.read { try $0.grids.grids(ofWorker: w) })
+    }
+
+    private func intake(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let who = try context.require(.dispatcher, .worker)
+        let f = try Fields(try await request.jsonBody(context: context),
+                           allowed: ["category", "description", "channel", "priority", "location", "crs", "household_id", "camera_id", "parties"])
+        let location: IntakeRequest.Location
+        if let h = try f.optionalInt("household_id") { location = .household(h) }
+        else if let c = try f.optionalString("camera_id") { location = .camera(c) }
+        else {
+            guard let l = f.object["location"] else { throw Fields.invalid("location is required (a GeoJSON Point), or household_id, or camera_id") }
+            let g: Geometry
+            do { g = try GeoJSONReader().geometry(l, "location") } catch { throw Problem(.badRequest, "malformed-geojson", error.description) }
+            guard case .point(let p) = g else { throw Fields.invalid("location must be a GeoJSON Point, not a \(g.typeName)") }
+            let crsText = try f.optionalString("crs") ?? "EPSG:4326"
+            guard let crs = CRS(crsText), crs.isWGS84LonLat || crs == .gcj02 else {
+                throw Problem(.badRequest, "bad-crs", "crs \(crsText) is not supported here; use EPSG:4326 (WGS84 lon/lat) or GCJ-02")
+            }
+            location = .point(p, crs)
+        }
+        var parties: [Party] = []
+        for (k, v) in try f.array("parties").enumerated() {
+            guard case .object(let o) = v else { throw Fields.invalid("parties[\(k)] must be an object with name, phone, id_number") }
+            let pf = try Fields(o, allowed: ["name", "phone", "id_number"])
+            parties.append(Party(name: try pf.string("name"), phone: try pf.optionalString("phone"), idNumber: try pf.optionalString("id_number")))
+        }
+        let r = IntakeRequest(category: try f.enumValue("category", Case.Category.self),
+                              channel: try f.enumValue("channel", Case.Channel.self, default: .window),
+                              priority: try f.enumValue("priority", Case.Priority.self, default: .normal),
+                              description: try f.string("description"), location: location, parties: parties)
+        let c = try await state.desk.intake(r, actor: actor(who, request))
+        return try await caseResponse(c, status: .created, parties: nil, events: nil, request: request)
+    }
+
+    private func caseResponse(_ c: Case, status: HTTPResponse.Status, parties: [Party]?, events: [CaseEvent]?, request: Request) async throws -> Response {
+        let json = try await state.readers.read { r in caseJSON(c, try r.dispatcher(), parties: parties, events: events) }
+        var response = JSONResponse.make(json, status: status)
+        if status == .created { response.headers[.location] = "/api/cases/\(c.id)" }
+        return response
+    }
+
+    private func show(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let who = try context.require(.dispatcher, .worker, .viewer)
+        let id = try caseID(context)
+        let grids = try await grids(of: who)
+        let personal = who.role != .viewer
+        let json = try await state.readers.read { r -> JSONValue? in
+            guard let c = try r.cases.find(id: id), grids.map({ g in c.gridCode.map(g.contains) ?? false }) ?? true else { return nil }
+            return caseJSON(c, try r.dispatcher(), parties: personal ? try r.cases.parties(caseID: id) : nil, events: try r.cases.events(caseID: id))
+        }
+        guard let json else { throw Problem.notFound("no case \(id)") }
+        return JSONResponse.make(json)
+    }
+
+    private func transition(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let who = try context.require(.dispatcher, .worker)
+        let id = try caseID(context)
+        let f = try Fields(try await request.jsonBody(context: context), allowed: ["to", "note", "target", "rating"])
+        let t = TransitionRequest(to: try f.enumValue("to", Case.Status.self), note: try f.optionalString("note"),
+                                  target: try f.optionalString("target"), rating: try f.optionalInt("rating").map { Int($0) })
+        if let grids = try await grids(of: who) {
+            let c = try await state.readers.read { try $0.cases.find(id: id) }
+            guard let c, c.gridCode.map(grids.contains) ?? false else { throw Problem.notFound("no case \(id) in your grids") }
+        }
+        let a = actor(who, request)
+        let c = try await state.desk.perform { try $0.transition(caseID: id, t, actor: a) }
+        return try await caseResponse(c, status: .ok, parties: nil, events: nil, request: request)
+    }
+
+    private func list(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let who = try context.require(.dispatcher, .worker, .viewer)
+        var q = CaseQuery()
+        for (key, value) in request.queryPairs {
+            switch key {
+            case "status":
+                q.statuses = try value.split(separator: ",").map { s in
+                    guard let st = Case.Status(rawValue: String(s)) else {
+                        throw Problem.badRequest("unknown status \(s); one of \(Case.Status.allCases.map(\.rawValue).joined(separator: ", "))", type: "bad-parameter")
+                    }
+                    return st
+                }
+            case "grid_id": q.gridCodes = [value]
+            case "overdue": q.overdue = value == "true"
+            case "limit":
+                guard let n = Int(value), (1...1000).contains(n) else { throw Problem.badRequest("limit must be 1 to 1000", type: "bad-parameter") }
+                q.limit = n
+            case "offset":
+                guard let n = Int(value), n >= 0 else { throw Problem.badRequest("offset must be ≥ 0", type: "bad-parameter") }
+                q.offset = n
+            default: throw Problem.badRequest("unknown parameter \(key); use status, grid_id, overdue, limit, offset", type: "bad-parameter")
+            }
+        }
+        if let grids = try await grids(of: who) { q.gridCodes = (q.gridCodes ?? Array(grids)).filter(grids.contains) }
+        let query = q
+        let json = try await state.readers.read { r -> JSONValue in
+            let (cases, matched) = try r.cases.page(query)
+            let d = try r.dispatcher()
+            return .object(JSONObject([("number_matched", .integer(Int64(matched))), ("cases", .array(cases.map { caseJSON($0, d) }))]))
+        }
+        return JSONResponse.make(json)
+    }
+
+    private func alert(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let who = try context.require(.dispatcher)
+        let f = try Fields(try await request.jsonBody(context: context), allowed: ["camera_id", "type", "at", "snapshot_url"])
+        let a = AlertRequest(cameraID: try f.string("camera_id"), type: try f.string("type"), at: try f.date("at") ?? Date(),
+                             snapshotURL: try f.optionalString("snapshot_url"))
+        let by = actor(who, request)
+        let (c, merged) = try await state.desk.perform { try $0.alert(a, actor: by) }
+        let json = try await state.readers.read { r in caseJSON(c, try r.dispatcher()) }
+        var response = JSONResponse.make(.object(JSONObject([("merged", .bool(merged)), ("case", json)])), status: merged ? .ok : .created)
+        response.headers[.location] = "/api/cases/\(c.id)"
+        return response
+    }
+
+    /// Public: status, timeline and handling unit by the tracking code; no personal data.
+    private func track(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let code = try context.parameters.require("code")
+        let json = try await state.readers.read { r -> JSONValue in
+            let d = try r.dispatcher()
+            let (c, events) = try d.track(code: code)
+            return trackJSON(c, events, d)
+        }
+        return JSONResponse.make(json)
+    }
+
+    private func stats(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        _ = try context.require(.viewer, .dispatcher, .planner)
+        var from: Date?, to = Date(), by = SpatiaLiteCaseStore.Grouping.county
+        for (key, value) in request.queryPairs {
+            switch key {
+            case "from", "to":
+                guard let d = try? Date.ISO8601FormatStyle().parse(value) else {
+                    throw Problem.badRequest("\(key) must be an RFC 3339 time, not \(value)", type: "bad-parameter")
+                }
+                if key == "from" { from = d } else { to = d }
+            case "by":
+                guard let g = SpatiaLiteCaseStore.Grouping(rawValue: value) else {
+                    throw Problem.badRequest("by must be one of \(SpatiaLiteCaseStore.Grouping.allCases.map(\.rawValue).joined(separator: ", "))", type: "bad-parameter")
+                }
+                by = g
+            default: throw Problem.badRequest("unknown parameter \(key); use from, to, by", type: "bad-parameter")
+            }
+        }
+        let start = from ?? to - 365 * 86400
+        guard start < to else { throw Problem.badRequest("from must be before to", type: "bad-parameter") }
+        let end = to, grouping = by
+        let figures = try await state.readers.read { try $0.cases.figures(from: start, to: end, by: grouping) }
+        return JSONResponse.make(.object(JSONObject([
+            ("from", .string(SpatiaLiteCaseStore.text(start))), ("to", .string(SpatiaLiteCaseStore.text(end))),
+            ("by", .string(grouping.rawValue)), ("figures", .array(figures.map(figuresJSON)))])))
+    }
+
+    private func assign(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        _ = try context.require(.viewer, .dispatcher, .planner, .worker)
+        var lon: Double?, lat: Double?, crs = CRS.crs84
+        for (key, value) in request.queryPairs {
+            switch key {
+            case "lon": lon = Double(value)
+            case "lat": lat = Double(value)
+            case "crs":
+                guard let c = CRS(value), c.isWGS84LonLat || c == .gcj02 else {
+                    throw Problem(.badRequest, "bad-crs", "crs \(value) is not supported here; use EPSG:4326 or GCJ-02")
+                }
+                crs = c
+            default: throw Problem.badRequest("unknown parameter \(key); use lon, lat, crs", type: "bad-parameter")
+            }
+        }
+        guard let lon, let lat else { throw Problem.badRequest("lon and lat are required numbers", type: "bad-parameter") }
+        let p = Position(lon, lat), c = crs
+        let json = try await state.readers.read { r -> JSONValue in
+            let d = try r.dispatcher()
+            let place = try d.placement(of: try Dispatcher.wgs84(p, c))
+            func worker(_ w: Worker?) -> JSONValue {
+                w.map { .object(JSONObject([("worker_id", .integer($0.id)), ("name", .string($0.name)), ("role", .string($0.role.rawValue)),
+                                            ("phone", .string($0.phone))])) } ?? .null
+            }
+            return .object(JSONObject([
+                ("grid_id", place.grid.map { .string($0.code) } ?? .null), ("grid_name", place.grid.map { .string($0.name) } ?? .null),
+                ("on_duty", worker(place.onDuty)), ("leader", worker(place.leader)),
+                ("unit", .string(place.unit)), ("unit_name", .string(d.unitName(place.unit)))]))
+        }
+        return JSONResponse.make(json)
+    }
+
+    private func events(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let who = try context.require(.dispatcher, .viewer, .worker)
+        let last = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters.get("last_event_id")
+        var after: Int64?
+        if let last {
+            guard let n = Int64(last), n >= 0 else { throw Problem.badRequest("Last-Event-ID must be an event id from this stream", type: "bad-parameter") }
+            after = n
+        }
+        let body = try await state.feed.stream(after: after, grids: try await grids(of: who))
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+}

@@ -1,0 +1,198 @@
+import Cases
+import Foundation
+import Geo
+import HTTPTypes
+import Hummingbird
+
+/// OGC API – Features Part 1 (Core, GeoJSON, OpenAPI 3.0) and Part 2 (CRS by reference): the
+/// landing page, conformance, the API document, collections and their items.
+struct FeaturesController {
+    let state: ServerState
+
+    static let conformance = [
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+        "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    ]
+    static let geojson = "application/geo+json"
+
+    func register(on router: Router<WanggeContext>) {
+        router.get("/") { request, _ in landing(request) }
+        router.get("/conformance") { _, _ in JSONResponse.make(.object(JSONObject([("conformsTo", .array(Self.conformance.map { .string($0) }))]))) }
+        router.get("/api") { request, _ in
+            JSONResponse.make(OpenAPIDocument.make(baseURL: request.baseURL), contentType: "application/vnd.oai.openapi+json;version=3.0")
+        }
+        router.get("/collections") { request, _ in collections(request) }
+        router.get("/collections/{collectionId}") { request, context in
+            let id = try context.parameters.require("collectionId")
+            guard let info = state.catalog.info(id) else { throw Self.unknownCollection(id) }
+            return JSONResponse.make(collectionJSON(info, request.baseURL))
+        }
+        router.get("/collections/{collectionId}/items") { request, context in try await items(request, context) }
+        router.get("/collections/{collectionId}/items/{featureId}") { request, context in try await item(request, context) }
+    }
+
+    static func unknownCollection(_ id: String) -> Problem {
+        .notFound("no collection \(id); the collections are \(MapCatalog.ids.joined(separator: ", "))")
+    }
+
+    private func landing(_ request: Request) -> Response {
+        let base = request.baseURL
+        return JSONResponse.make(.object(JSONObject([
+            ("title", "Wangge 网格 — county grids, cameras and disputes"),
+            ("description", "OGC API – Features over the county's boundaries, grids, cameras, households and cases; the dispatch API under /api."),
+            ("links", .array([
+                Link(href: "\(base)/", rel: "self", type: "application/json", title: "This document"),
+                Link(href: "\(base)/api", rel: "service-desc", type: "application/vnd.oai.openapi+json;version=3.0", title: "The API definition"),
+                Link(href: "\(base)/conformance", rel: "conformance", type: "application/json", title: "Conformance classes"),
+                Link(href: "\(base)/collections", rel: "data", type: "application/json", title: "The collections"),
+            ].map(\.json))),
+        ])))
+    }
+
+    private func collections(_ request: Request) -> Response {
+        let base = request.baseURL
+        let catalog = state.catalog
+        return JSONResponse.make(.object(JSONObject([
+            ("links", .array([Link(href: "\(base)/collections", rel: "self", type: "application/json").json])),
+            ("collections", .array(MapCatalog.ids.compactMap { catalog.info($0) }.map { collectionJSON($0, base) })),
+        ])))
+    }
+
+    private func collectionJSON(_ info: CollectionInfo, _ base: String) -> JSONValue {
+        let extent = state.catalog.memory[info.id]?.extent ?? state.catalog.memory["boundaries"]?.extent
+        var o = JSONObject([
+            ("id", .string(info.id)), ("title", .string(info.title)), ("description", .string(info.description)),
+            ("itemType", "feature"),
+            ("crs", .array(ItemsQuery.crsList.map { .string($0.uri) })),
+            ("storageCrs", .string(CRS.crs84.uri)),
+            ("links", .array([
+                Link(href: "\(base)/collections/\(info.id)", rel: "self", type: "application/json"),
+                Link(href: "\(base)/collections/\(info.id)/items", rel: "items", type: Self.geojson, title: info.title),
+            ].map(\.json))),
+        ])
+        var ext = JSONObject()
+        if let e = extent {
+            ext["spatial"] = .object(JSONObject([("bbox", .array([.array([.number(e.minLon), .number(e.minLat), .number(e.maxLon), .number(e.maxLat)])])),
+                                                 ("crs", .string(CRS.crs84.uri))]))
+        }
+        if info.temporal { ext["temporal"] = .object(JSONObject([("interval", .array([.array([.null, .null])])), ("trs", "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian")])) }
+        o["extent"] = .object(ext)
+        return .object(o)
+    }
+
+    /// Who may read a collection: any token holder, or anyone when the operator made it public.
+    /// Workers read cases of their own grids only (`grids` returned).
+    private func access(_ id: String, _ context: WanggeContext) async throws -> Set<String>? {
+        if context.identity == nil && state.settings.publicCollections.contains(id) { return nil }
+        let who = try context.require(.viewer, .dispatcher, .planner, .worker)
+        guard who.role == .worker, id == "cases", let w = who.workerID else { return nil }
+        return Set(try await state.readers.read { try $0.grids.grids(ofWorker: w) })
+    }
+
+    private func items(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let id = try context.parameters.require("collectionId")
+        let catalog = state.catalog
+        guard let info = catalog.info(id) else { throw Self.unknownCollection(id) }
+        let workerGrids = try await access(id, context)
+        let query = try ItemsQuery(request.queryPairs, queryables: info.queryables, temporal: info.temporal)
+        let base = "\(request.baseURL)/collections/\(id)/items"
+        if let memory = catalog.memory[id] {
+            let key = "\(catalog.generation)|\(request.baseURL)\(request.uri.path)?\(request.uri.query ?? "")"
+            if let cached = state.responses.get(key) { return cached.response(to: request) }
+            let page = memory.page(query)
+            let body = try body(page, query, base: base, request: request)
+            state.responses.put(key, body)
+            return body.response(to: request)
+        }
+        let page = try await casesPage(query, workerGrids: workerGrids)
+        return try body(page, query, base: base, request: request).response(to: request)
+    }
+
+    private func body(_ page: FeaturePage, _ query: ItemsQuery, base: String, request: Request) throws -> CachedBody {
+        var links = [Link(href: base + (request.uri.query.map { "?" + $0 } ?? ""), rel: "self", type: Self.geojson)]
+        if query.offset + page.features.count < page.matched {
+            links.append(Link(href: base + "?" + Self.query(request.queryPairs, offset: query.offset + page.features.count), rel: "next",
+                              type: Self.geojson, title: "next page"))
+        }
+        if query.offset > 0 {
+            links.append(Link(href: base + "?" + Self.query(request.queryPairs, offset: max(0, query.offset - query.limit)), rel: "prev",
+                              type: Self.geojson, title: "previous page"))
+        }
+        links.append(Link(href: String(base.dropLast(6)), rel: "collection", type: "application/json"))
+        let bytes = try FeatureEncoder(crs: query.crs).collection(page, links: links)
+        return CachedBody(bytes, contentType: Self.geojson, extraHeaders: [(HTTPField.Name("Content-Crs")!, "<\(query.crs.uri)>")])
+    }
+
+    /// The same query with another offset (for `next`/`prev` links).
+    static func query(_ pairs: [(String, String)], offset: Int) -> String {
+        var c = URLComponents()
+        c.queryItems = pairs.filter { $0.0 != "offset" }.map { URLQueryItem(name: $0.0, value: $0.1) } + [URLQueryItem(name: "offset", value: String(offset))]
+        return c.percentEncodedQuery ?? ""
+    }
+
+    private func casesPage(_ q: ItemsQuery, workerGrids: Set<String>?) async throws -> FeaturePage {
+        var cq = CaseQuery(limit: q.limit, offset: q.offset)
+        cq.bbox = q.bbox
+        cq.newestFirst = false
+        if let t = q.datetime {
+            cq.reportedFrom = t.lowerBound == .distantPast ? nil : t.lowerBound
+            cq.reportedTo = t.upperBound == .distantFuture ? nil : t.upperBound
+        }
+        var grids = workerGrids.map { Array($0).sorted() }
+        for (key, value) in q.filters {
+            switch key {
+            case "status":
+                cq.statuses = try value.split(separator: ",").map { s throws(Problem) -> Case.Status in
+                    guard let st = Case.Status(rawValue: String(s)) else { throw .badRequest("unknown status \(s)", type: "bad-parameter") }
+                    return st
+                }
+            case "grid_id": grids = grids.map { $0.filter { $0 == value } } ?? [value]
+            case "category":
+                guard let c = Case.Category(rawValue: value) else { throw Problem.badRequest("unknown category \(value)", type: "bad-parameter") }
+                cq.category = c
+            case "channel":
+                guard let c = Case.Channel(rawValue: value) else { throw Problem.badRequest("unknown channel \(value)", type: "bad-parameter") }
+                cq.channel = c
+            case "overdue":
+                guard value == "true" || value == "false" else { throw Problem.badRequest("overdue is true or false", type: "bad-parameter") }
+                cq.overdue = value == "true"
+            default: break
+            }
+        }
+        cq.gridCodes = grids
+        let query = cq
+        let (cases, matched) = try await state.readers.read { try $0.cases.page(query) }
+        return FeaturePage(features: cases.map(\.mapFeature), matched: matched)
+    }
+
+    private func item(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let id = try context.parameters.require("collectionId")
+        let fid = try context.parameters.require("featureId")
+        let catalog = state.catalog
+        guard let info = catalog.info(id) else { throw Self.unknownCollection(id) }
+        let workerGrids = try await access(id, context)
+        var pairs = request.queryPairs
+        pairs.removeAll { $0.0 == "f" }
+        for (k, _) in pairs where !["crs", "zoom"].contains(k) {
+            throw Problem.badRequest("unknown parameter \(k); a feature takes crs and zoom", type: "bad-parameter")
+        }
+        let query = try ItemsQuery(pairs, queryables: [], temporal: info.temporal)
+        let feature: MapFeature?
+        if let memory = catalog.memory[id] {
+            feature = memory.feature(id: fid, zoom: query.zoom)
+        } else if let n = Int64(fid) {
+            let c = try await state.readers.read { try $0.cases.find(id: n) }
+            feature = c.flatMap { c in workerGrids.map { g in c.gridCode.map(g.contains) ?? false } ?? true ? c.mapFeature : nil }
+        } else { feature = nil }
+        guard let feature else { throw Problem.notFound("no feature \(fid) in \(id)") }
+        let base = "\(request.baseURL)/collections/\(id)"
+        let bytes = try FeatureEncoder(crs: query.crs).feature(feature, links: [
+            Link(href: "\(base)/items/\(fid)", rel: "self", type: Self.geojson),
+            Link(href: base, rel: "collection", type: "application/json"),
+        ])
+        return CachedBody(bytes, contentType: Self.geojson, extraHeaders: [(HTTPField.Name("Content-Crs")!, "<\(query.crs.uri)>")])
+            .response(to: request)
+    }
+}

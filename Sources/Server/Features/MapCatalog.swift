@@ -1,0 +1,92 @@
+import Cases
+import Foundation
+import Geo
+import Grid
+
+/// The map collections the server offers, with exactly these ids. All but `cases` are held in
+/// memory and rebuilt when the grid layer is published; `cases` change by the second and are read
+/// from the database per request.
+struct MapCatalog: Sendable {
+    static let ids = ["boundaries", "grids", "cameras", "cases", "households"]
+
+    static let casesInfo = CollectionInfo(
+        id: "cases", title: "Disputes and camera alerts (矛盾纠纷)",
+        description: "Cases at their reported place: category, channel, status, level, grid and deadlines. No names, phones, ID numbers or descriptions.",
+        queryables: ["status", "grid_id", "category", "channel", "overdue"], temporal: true, coverage: false)
+
+    /// Distinguishes one build from the next (ETags, caches).
+    let generation: Int
+    let layerVersion: Int
+    let memory: [String: MemoryCollection]
+
+    func info(_ id: String) -> CollectionInfo? { id == "cases" ? Self.casesInfo : memory[id]?.info }
+
+    static func load(_ r: Reader, generation: Int) throws -> MapCatalog {
+        let boundaries = try r.grids.boundaries()
+        let names = Dictionary(boundaries.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let levelOrder: [Boundary.Level] = [.county, .town, .village]
+        let b = boundaries.sorted { (levelOrder.firstIndex(of: $0.level)!, $0.code) < (levelOrder.firstIndex(of: $1.level)!, $1.code) }
+            .map { x in
+                MapFeature(id: x.code, geometry: x.area.count == 1 ? .polygon(x.area[0]) : .multiPolygon(x.area), properties: JSONObject([
+                    ("code", .string(x.code)), ("name", .string(x.name)), ("level", .string(x.level.rawValue)),
+                    ("parent_code", x.parentCode.map { .string($0) } ?? .null)]))
+            }
+        let band = Grid.householdBand
+        let grids = try r.grids.grids().map { g in
+            MapFeature(id: g.code, geometry: .polygon(g.polygon), properties: JSONObject([
+                ("grid_id", .string(g.code)), ("name", .string(g.name)), ("kind", .string(g.kind.rawValue)),
+                ("households", .integer(Int64(g.effectiveHouseholds))),
+                ("households_counted", .integer(Int64(g.households))),
+                ("households_override", g.householdsOverride.map { .integer(Int64($0)) } ?? .null),
+                ("population", .integer(Int64(g.population))),
+                ("band", .string(g.effectiveHouseholds < band.lowerBound ? "under" : g.effectiveHouseholds > band.upperBound ? "over" : "within")),
+                ("village_code", g.villageCode.map { .string($0) } ?? .null),
+                ("village", g.villageCode.flatMap { names[$0] }.map { .string($0) } ?? .null),
+                ("town_code", g.townCode.map { .string($0) } ?? .null),
+                ("town", g.townCode.flatMap { names[$0] }.map { .string($0) } ?? .null)]))
+        }
+        let cameras = try r.grids.cameras().map { c in
+            MapFeature(id: c.id, geometry: .point(c.position), properties: JSONObject([
+                ("camera_id", .string(c.id)), ("kind", .string(c.kind.rawValue)), ("name", .string(c.name)),
+                ("grid_id", c.gridCode.map { .string($0) } ?? .null)]))
+        }
+        let households = try r.grids.households().map { h in
+            MapFeature(id: String(h.id), geometry: .point(h.position), properties: JSONObject([
+                ("household_id", .integer(h.id)), ("address", .string(h.address)), ("households", .integer(Int64(h.households))),
+                ("population", .integer(Int64(h.population))), ("grid_id", h.gridCode.map { .string($0) } ?? .null)]), numericID: true)
+        }
+        let memory = [
+            MemoryCollection(info: CollectionInfo(
+                id: "boundaries", title: "County, towns and villages (行政区划)",
+                description: "The county, its towns and its villages/communities, with 6-, 9- and 12-digit codes.",
+                queryables: ["code", "level", "parent_code", "name"], temporal: false, coverage: true), features: b),
+            MemoryCollection(info: CollectionInfo(
+                id: "grids", title: "Grids (网格)",
+                description: "The published grid layer: grid_id (15-digit code), households (with overrides), band against 300–500, village and town.",
+                queryables: ["grid_id", "kind", "band", "village_code", "town_code"], temporal: false, coverage: true), features: grids),
+            MemoryCollection(info: CollectionInfo(
+                id: "cameras", title: "Cameras (天网/雪亮)", description: "Cameras of the county's networks by kind, with their grid.",
+                queryables: ["kind", "grid_id"], temporal: false, coverage: false), features: cameras),
+            MemoryCollection(info: CollectionInfo(
+                id: "households", title: "Address points (门牌) with their households",
+                description: "Address points with the households and people living there, and their grid.",
+                queryables: ["grid_id"], temporal: false, coverage: false), features: households),
+        ]
+        return MapCatalog(generation: generation, layerVersion: try r.grids.currentVersion(),
+                          memory: Dictionary(uniqueKeysWithValues: memory.map { ($0.info.id, $0) }))
+    }
+}
+
+extension Case {
+    /// The case as a map feature: where and how it stands, nothing that names or describes a person.
+    var mapFeature: MapFeature {
+        MapFeature(id: String(id), geometry: .point(position), properties: JSONObject([
+            ("case_id", .integer(id)), ("category", .string(category.rawValue)), ("channel", .string(channel.rawValue)),
+            ("priority", .string(priority.rawValue)), ("status", .string(status.rawValue)), ("level", .string(level.rawValue)),
+            ("grid_id", gridCode.map { .string($0) } ?? .null), ("unit", .string(unit)),
+            ("overdue", .bool(overdue)), ("unlocated", .bool(unlocated)), ("group_dispute", .bool(groupDispute)),
+            ("alert_type", alertType.map { .string($0) } ?? .null), ("camera_id", cameraID.map { .string($0) } ?? .null),
+            ("reported_at", .string(SpatiaLiteCaseStore.text(reportedAt))), ("due_at", dueAt.map { .string(SpatiaLiteCaseStore.text($0)) } ?? .null),
+            ("closed_at", closedAt.map { .string(SpatiaLiteCaseStore.text($0)) } ?? .null)]), time: reportedAt, numericID: true)
+    }
+}

@@ -1,0 +1,132 @@
+import Geo
+
+/// The OpenAPI 3.0 document served at `/api`: every route the server has, with its parameters.
+/// A test calls each path listed here against the running server.
+enum OpenAPIDocument {
+    private static func param(_ name: String, _ place: String = "query", _ type: String = "string", _ description: String, required: Bool = false,
+                              style: String? = nil, array: Bool = false) -> JSONValue {
+        var schema: JSONValue = .object(JSONObject([("type", .string(type))]))
+        if array { schema = .object(JSONObject([("type", "array"), ("items", .object(JSONObject([("type", .string(type))])))])) }
+        var o = JSONObject([("name", .string(name)), ("in", .string(place)), ("description", .string(description)),
+                            ("required", .bool(required || place == "path")), ("schema", schema)])
+        if let style { o["style"] = .string(style); o["explode"] = false }
+        return .object(o)
+    }
+
+    private static func op(_ summary: String, _ tag: String, params: [JSONValue] = [], body: Bool = false, responses: [(String, String, String)],
+                           secured: Bool = true) -> JSONValue {
+        var o = JSONObject([("summary", .string(summary)), ("tags", .array([.string(tag)])), ("parameters", .array(params))])
+        if body {
+            o["requestBody"] = .object(JSONObject([("required", true), ("content", .object(JSONObject([
+                ("application/json", .object(JSONObject([("schema", .object(JSONObject([("type", "object")])))])))])))]))
+        }
+        var rs = JSONObject()
+        for (code, description, type) in responses {
+            rs[code] = .object(JSONObject([("description", .string(description)),
+                                           ("content", .object(JSONObject([(type, .object(JSONObject([("schema", .object(JSONObject([("type", "object")])))])))])))]))
+        }
+        for (code, description) in [("400", "Bad request"), ("404", "Not found")] + (secured ? [("401", "No or a bad token"), ("403", "Role not allowed")] : []) {
+            rs[code] = .object(JSONObject([("description", .string(description)), ("content", .object(JSONObject([
+                ("application/problem+json", .object(JSONObject([("schema", .object(JSONObject([("$ref", "#/components/schemas/Problem")])))])))])))]))
+        }
+        o["responses"] = .object(rs)
+        if !secured { o["security"] = .array([]) }
+        return .object(o)
+    }
+
+    static let paths: [(String, [(String, JSONValue)])] = {
+        let json = "application/json", geo = "application/geo+json"
+        let collectionId = param("collectionId", "path", "string", "boundaries, grids, cameras, cases or households")
+        let itemsParams = [
+            collectionId,
+            .object(JSONObject([("name", "limit"), ("in", "query"), ("description", "Features per page, 1 to 10,000 (default 100)."),
+                                ("required", false), ("style", "form"), ("explode", false),
+                                ("schema", .object(JSONObject([("type", "integer"), ("minimum", 1), ("maximum", 10000), ("default", 100)])))])),
+            param("offset", "query", "integer", "Features to skip (the next links use it)."),
+            param("bbox", "query", "number", "min x, min y, max x, max y in bbox-crs (default CRS84).", style: "form", array: true),
+            param("bbox-crs", "query", "string", "CRS of bbox (CRS84, EPSG:4326, EPSG:4490, EPSG:3857, GCJ-02)."),
+            param("crs", "query", "string", "Output CRS (CRS84, EPSG:4326, EPSG:4490, EPSG:3857, GCJ-02)."),
+            param("datetime", "query", "string", "RFC 3339 instant or interval (cases: reported time)."),
+            param("zoom", "query", "integer", "Simplify for a web-map zoom (0–22); neighbouring polygons keep meeting."),
+        ]
+        return [
+            ("/", [("get", op("Landing page", "OGC API – Features", responses: [("200", "Links to the API, conformance and collections", json)], secured: false))]),
+            ("/conformance", [("get", op("Conformance classes", "OGC API – Features", responses: [("200", "The classes", json)], secured: false))]),
+            ("/api", [("get", op("This document", "OGC API – Features", responses: [("200", "OpenAPI 3.0", "application/vnd.oai.openapi+json;version=3.0")], secured: false))]),
+            ("/collections", [("get", op("The collections", "OGC API – Features", responses: [("200", "Collections", json)], secured: false))]),
+            ("/collections/{collectionId}", [("get", op("One collection", "OGC API – Features", params: [collectionId], responses: [("200", "Collection", json)], secured: false))]),
+            ("/collections/{collectionId}/items", [("get", op("Features (a token unless the collection is public)", "OGC API – Features", params: itemsParams,
+                                                              responses: [("200", "A FeatureCollection with numberMatched, numberReturned and links", geo)]))]),
+            ("/collections/{collectionId}/items/{featureId}", [("get", op("One feature", "OGC API – Features",
+                params: [collectionId, param("featureId", "path", "string", "The feature's id"), param("crs", "query", "string", "Output CRS"),
+                         param("zoom", "query", "integer", "Simplify for a zoom")], responses: [("200", "A Feature", geo)]))]),
+            ("/api/cases", [
+                ("post", op("Take a dispute: located, coded, assigned (dispatcher, worker)", "Cases", body: true,
+                            responses: [("201", "The case: id, code, grid_id, assignee, status, due_at", json)])),
+                ("get", op("List cases (dispatcher, viewer, worker: own grids)", "Cases", params: [
+                    param("status", "query", "string", "Comma-separated states"), param("grid_id", "query", "string", "A grid code"),
+                    param("overdue", "query", "boolean", "Only overdue (true) or not (false)"),
+                    param("limit", "query", "integer", "1 to 1000"), param("offset", "query", "integer", "Cases to skip")],
+                           responses: [("200", "number_matched and cases", json)])),
+            ]),
+            ("/api/cases/{id}", [("get", op("A case with its events (parties for dispatchers and workers)", "Cases",
+                                            params: [param("id", "path", "integer", "Case id")], responses: [("200", "The case", json)]))]),
+            ("/api/cases/{id}/transitions", [("post", op("Move a case: to, note, target (escalation or worker:ID), rating", "Cases",
+                                                         params: [param("id", "path", "integer", "Case id")], body: true,
+                                                         responses: [("200", "The case after the change", json)]))]),
+            ("/api/alerts", [("post", op("A camera alert: camera_id, type, at, snapshot_url (dispatcher)", "Cases", body: true,
+                                         responses: [("201", "A new case", json), ("200", "Merged into the open case", json)]))]),
+            ("/api/track/{code}", [("get", op("Public tracking by code: status, timeline, handling unit", "Public",
+                                              params: [param("code", "path", "string", "Tracking code")], responses: [("200", "The public view", json)], secured: false))]),
+            ("/api/stats", [("get", op("Figures by period and grouping (viewer, dispatcher, planner)", "Cases", params: [
+                param("from", "query", "string", "RFC 3339"), param("to", "query", "string", "RFC 3339"),
+                param("by", "query", "string", "county, town, village, grid, category, channel")], responses: [("200", "Figures", json)]))]),
+            ("/api/assign", [("get", op("The grid at a place and who is on duty", "Cases", params: [
+                param("lon", "query", "number", "Longitude", required: true), param("lat", "query", "number", "Latitude", required: true),
+                param("crs", "query", "string", "EPSG:4326 (default) or GCJ-02")], responses: [("200", "Grid, on duty, leader, unit", json)]))]),
+            ("/api/events", [("get", op("Live case changes (Server-Sent Events; Last-Event-ID resumes)", "Cases",
+                                        responses: [("200", "An event stream", "text/event-stream")]))]),
+            ("/api/plans", [
+                ("get", op("Plans (planner, viewer)", "Planning", responses: [("200", "Plans", json)])),
+                ("post", op("Start a plan: name, from_version (planner)", "Planning", body: true, responses: [("201", "The plan", json)])),
+            ]),
+            ("/api/plans/{id}", [("get", op("A plan", "Planning", params: [param("id", "path", "integer", "Plan id")], responses: [("200", "The plan", json)]))]),
+            ("/api/plans/{id}/grids", [("get", op("A plan's grids", "Planning", params: [param("id", "path", "integer", "Plan id")], responses: [("200", "Grids", geo)]))]),
+            ("/api/plans/{id}/operations", [("post", op("split, merge, reshape, override or partition (planner)", "Planning",
+                                                        params: [param("id", "path", "integer", "Plan id")], body: true,
+                                                        responses: [("200", "What changed and the plan's problems", json)]))]),
+            ("/api/plans/{id}/validation", [("get", op("A plan's problems, located", "Planning", params: [param("id", "path", "integer", "Plan id")],
+                                                       responses: [("200", "Problems as GeoJSON", geo)]))]),
+            ("/api/plans/{id}/diff", [("get", op("What publishing would change and move", "Planning", params: [param("id", "path", "integer", "Plan id")],
+                                                 responses: [("200", "The diff", json)]))]),
+            ("/api/plans/{id}/publish", [("post", op("Publish a plan (planner); refused with problems", "Planning", params: [param("id", "path", "integer", "Plan id")],
+                                                     body: true, responses: [("200", "The new version and its moves", json)]))]),
+            ("/api/grids/validation", [("get", op("The live layer's problems", "Planning", responses: [("200", "Problems as GeoJSON", geo)]))]),
+            ("/api/grids/history", [("get", op("Published versions", "Planning", responses: [("200", "Versions", json)]))]),
+            ("/api/grids/rollback", [("post", op("Publish an earlier version again: version (planner)", "Planning", body: true,
+                                                 responses: [("200", "The new version", json)]))]),
+            ("/api/grids/{code}/duty", [("get", op("Who is on duty in a grid", "Planning", params: [param("code", "path", "string", "Grid code"),
+                                                                                                     param("at", "query", "string", "RFC 3339")],
+                                                   responses: [("200", "The worker on duty", json)]))]),
+            ("/healthz", [("get", op("Liveness and the database", "Operations", responses: [("200", "ok", json)], secured: false))]),
+            ("/metrics", [("get", op("Prometheus metrics", "Operations", responses: [("200", "Prometheus text", "text/plain")], secured: false))]),
+        ]
+    }()
+
+    static func make(baseURL: String) -> JSONValue {
+        .object(JSONObject([
+            ("openapi", "3.0.3"),
+            ("info", .object(JSONObject([("title", "Wangge 网格"), ("version", "1.0.0"),
+                                         ("description", "County grids, cameras and disputes: OGC API – Features and the dispatch API. Errors are RFC 9457 problem+json.")]))),
+            ("servers", .array([.object(JSONObject([("url", .string(baseURL))]))])),
+            ("security", .array([.object(JSONObject([("bearer", .array([]))]))])),
+            ("paths", .object(JSONObject(paths.map { path, ops in (path, .object(JSONObject(ops.map { ($0.0, $0.1) }))) }))),
+            ("components", .object(JSONObject([
+                ("securitySchemes", .object(JSONObject([("bearer", .object(JSONObject([("type", "http"), ("scheme", "bearer")])))]))),
+                ("schemas", .object(JSONObject([("Problem", .object(JSONObject([("type", "object"), ("properties", .object(JSONObject([
+                    ("type", .object(JSONObject([("type", "string")]))), ("title", .object(JSONObject([("type", "string")]))),
+                    ("status", .object(JSONObject([("type", "integer")]))), ("detail", .object(JSONObject([("type", "string")])))])))])))]))),
+            ]))),
+        ]))
+    }
+}

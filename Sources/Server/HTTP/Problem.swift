@@ -1,0 +1,92 @@
+import Cases
+import Geo
+import Grid
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// An RFC 9457 problem: the one shape of every error the server returns. `type` names the kind of
+/// problem (a stable URI a client can branch on), `detail` says what was wrong with this request.
+public struct Problem: Error, HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var type: String
+    public var title: String
+    public var detail: String
+    /// Extra members (RFC 9457 §3.2), for example the states a case may move to.
+    public var extra: JSONObject
+
+    public init(_ status: HTTPResponse.Status, _ type: String, _ detail: String, extra: JSONObject = JSONObject()) {
+        self.status = status
+        self.type = type
+        self.title = status.reasonPhrase
+        self.detail = detail
+        self.extra = extra
+    }
+
+    public static func badRequest(_ detail: String, type: String = "bad-request") -> Problem { Problem(.badRequest, type, detail) }
+    public static func notFound(_ detail: String) -> Problem { Problem(.notFound, "not-found", detail) }
+    public static func forbidden(_ detail: String) -> Problem { Problem(.forbidden, "forbidden", detail) }
+    public static func unauthorized(_ detail: String) -> Problem { Problem(.unauthorized, "unauthorized", detail) }
+
+    public var json: JSONValue {
+        var o = JSONObject([("type", .string("https://wangge.example/problems/\(type)")), ("title", .string(title)),
+                            ("status", .integer(Int64(status.code))), ("detail", .string(detail))])
+        for m in extra.members { o[m.key] = m.value }
+        return .object(o)
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers: HTTPFields = [.contentType: "application/problem+json"]
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"wangge\"" }
+        var w = JSONWriter()
+        w.value(json)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
+    }
+}
+
+extension Problem {
+    /// Maps the domain's errors to problems; anything unexpected stays a 500 (and is logged).
+    static func from(_ error: Error) -> Problem? {
+        switch error {
+        case let p as Problem: return p
+        case let e as CaseError:
+            switch e.kind {
+            case .invalid: return Problem(.unprocessableContent, "invalid-case", e.reason)
+            case .notFound: return Problem(.notFound, "not-found", e.reason)
+            case .conflict: return Problem(.conflict, "illegal-transition", e.reason)
+            }
+        case let e as PlanError: return Problem(.unprocessableContent, "invalid-plan", e.description)
+        case let e as ImportError: return Problem(.unprocessableContent, "invalid-import", e.description)
+        case let e as GeoJSONError: return Problem(.badRequest, "malformed-geojson", e.description)
+        case let e as JSONSyntaxError: return Problem(.badRequest, "malformed-json", e.description)
+        case let e as CRSError: return Problem(.badRequest, "bad-crs", e.description)
+        case let e as ChinaOffset.OutsideChina: return Problem(.unprocessableContent, "outside-china", e.description)
+        case let e as StoreError: return Problem(.unprocessableContent, "refused-by-store", e.description)
+        case is NIOTooManyBytesError:
+            return Problem(.contentTooLarge, "body-too-large", "the request body is larger than 1 MiB")
+        case let e as HTTPError:
+            let detail = e.body ?? e.status.reasonPhrase
+            switch e.status {
+            case .contentTooLarge: return Problem(.contentTooLarge, "body-too-large", "the request body is larger than 1 MiB")
+            case .notFound: return Problem(.notFound, "not-found", "no such resource")
+            case .methodNotAllowed: return Problem(.methodNotAllowed, "method-not-allowed", "this resource does not accept that method")
+            default: return Problem(e.status, "http", detail)
+            }
+        default: return nil
+        }
+    }
+}
+
+/// Turns every error into problem+json; a 500 is logged with its cause, never with the request body.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            if let p = Problem.from(error) { return try p.response(from: request, context: context) }
+            context.logger.error("internal error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            return try Problem(.internalServerError, "internal", "the server could not complete the request; it has been logged")
+                .response(from: request, context: context)
+        }
+    }
+}

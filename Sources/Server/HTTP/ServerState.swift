@@ -1,0 +1,55 @@
+import Cases
+import Foundation
+import Geo
+import Grid
+import Logging
+import Synchronization
+
+/// How the server is run.
+public struct ServerSettings: Sendable {
+    public var databasePath: String
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// Map collections anyone may read without a token (a setting, none by default).
+    public var publicCollections: Set<String> = []
+    /// Read connections (the writer is one more).
+    public var readers = 2
+    public var logLevel: Logger.Level = .info
+
+    public init(databasePath: String) { self.databasePath = databasePath }
+}
+
+/// Everything the handlers share: the one writer, the readers, the map catalog and its response
+/// cache, and the live feed. Built once at start.
+final class ServerState: Sendable {
+    let settings: ServerSettings
+    let desk: CaseDesk
+    let readers: ReaderPool
+    let feed: CaseFeed
+    let responses = ResponseCache()
+    private let catalogBox: Mutex<MapCatalog>
+
+    init(settings: ServerSettings, logger: Logger) async throws {
+        self.settings = settings
+        // Migrations (auth included) run once, on the writer's connection, before anything reads.
+        let store = try SpatiaLiteGridStore.open(path: settings.databasePath)
+        _ = try TokenStore(database: store.database)
+        desk = CaseDesk(dispatcher: try Dispatcher(gridStore: store))
+        readers = try ReaderPool(path: settings.databasePath, count: settings.readers)
+        let catalog = try await readers.read { try MapCatalog.load($0, generation: 1) }
+        catalogBox = Mutex(catalog)
+        feed = CaseFeed(readers: readers, logger: logger)
+    }
+
+    var catalog: MapCatalog { catalogBox.withLock { $0 } }
+
+    /// After a publish or rollback: readers reload the layer, the map collections are rebuilt and
+    /// cached responses dropped.
+    func layerChanged() async throws {
+        readers.layerChanged()
+        let next = catalog.generation + 1
+        let fresh = try await readers.read { try MapCatalog.load($0, generation: next) }
+        catalogBox.withLock { $0 = fresh }
+        responses.clear()
+    }
+}

@@ -1,0 +1,53 @@
+import Cases
+import Foundation
+import Geo
+import Grid
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+
+/// The Wangge server: OGC API – Features for map clients, the dispatch and planning API, the live
+/// feed and access control, assembled in one place.
+public enum WanggeServer {
+    /// One metrics registry per process (swift-metrics is bootstrapped once).
+    static let registry: PrometheusCollectorRegistry = {
+        let r = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: r))
+        return r
+    }()
+
+    /// The application, ready to run. `onRunning` gets the bound port (useful with port 0).
+    public static func application(_ settings: ServerSettings, onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        async throws -> some ApplicationProtocol {
+        var logger = Logger(label: "wangge")
+        logger.logLevel = settings.logLevel
+        let state = try await ServerState(settings: settings, logger: logger)
+        let registry = Self.registry
+        let router = Router(context: WanggeContext.self)
+        router.middlewares.add(ProblemMiddleware())
+        router.middlewares.add(MetricsMiddleware())
+        // Method and path only, never headers (tokens) or bodies (personal data).
+        router.middlewares.add(LogRequestsMiddleware(.info, includeHeaders: .none))
+        router.middlewares.add(AuthMiddleware(readers: state.readers))
+
+        router.get("/healthz") { _, _ in
+            let version = try await state.readers.read { try $0.grids.currentVersion() }
+            return JSONResponse.make(.object(JSONObject([("status", "ok"), ("layer_version", .integer(Int64(version)))])))
+        }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+        FeaturesController(state: state).register(on: router)
+        CasesController(state: state).register(on: router)
+        PlanningController(state: state).register(on: router)
+
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "wangge"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },
+            logger: logger)
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import Geo
+import Grid
+import Hummingbird
+import Logging
+import Server
+
+/// `wangge serve`: the HTTP server.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve OGC API – Features, the dispatch and planning API, and the live feed.",
+        discussion: "Stops gracefully on SIGTERM or SIGINT. Tokens: `wangge token create`.")
+    @Option(help: "Database file.") var db: String
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port (0 picks a free one and prints it).") var port = 8080
+    @Option(help: "Map collections anyone may read without a token, comma-separated (none by default).") var publicCollections = ""
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
+
+    func run() async throws {
+        var settings = ServerSettings(databasePath: db)
+        settings.host = host
+        settings.port = port
+        settings.publicCollections = Set(publicCollections.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        for c in settings.publicCollections where !["boundaries", "grids", "cameras", "cases", "households"].contains(c) {
+            throw fail("serve", "unknown collection \(c) in --public-collections")
+        }
+        guard let level = Logger.Level(rawValue: logLevel) else { throw fail("serve", "unknown log level \(logLevel)") }
+        settings.logLevel = level
+        guard FileManager.default.fileExists(atPath: db) else { throw fail("serve", "\(db) does not exist (run `wangge init --db \(db)` or `wangge demo`)") }
+        let app: any ApplicationProtocol
+        let (path, address) = (db, host)
+        do {
+            app = try await WanggeServer.application(settings) { port in
+                printOut("wangge serving \(path) on http://\(address):\(port)/")
+            }
+        } catch { throw fail("serve", error) }
+        try await app.runService()
+    }
+}
+
+/// `wangge token …`: bearer tokens for the API.
+struct TokenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "token", abstract: "API tokens: create, list, revoke.",
+                                                    subcommands: [TokenCreate.self, TokenList.self, TokenRevoke.self])
+}
+
+struct TokenCreate: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "create",
+        abstract: "Create a token; it is printed once, alone on the last line, and stored only as a digest.")
+    @Option(help: "Database file.") var db: String
+    @Option(help: "planner, dispatcher, worker or viewer.") var role: String
+    @Option(help: "Who holds it.") var name: String
+    @Option(help: "For a worker token: the worker's id (they see their own grids' cases).") var worker: Int64?
+
+    func run() throws {
+        try reporting("token create") {
+            guard let r = Role(rawValue: role) else {
+                throw ValidationError("unknown role \(role); one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let store = try TokenStore(database: try SpatiaLiteGridStore.open(path: db).database)
+            let (id, token) = try store.create(name: name, role: r, workerID: worker)
+            printOut("token \(id) for \(name) (\(r.rawValue)); keep it, it is not shown again:")
+            printOut(token)
+        }
+    }
+}
+
+struct TokenList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List tokens (never their secrets).")
+    @Option(help: "Database file.") var db: String
+
+    func run() throws {
+        try reporting("token list") {
+            let store = try TokenStore(database: try SpatiaLiteGridStore.open(path: db).database)
+            for t in try store.list() {
+                printOut("\(t.id)\t\(t.role.rawValue)\t\(t.name)\(t.workerID.map { "\tworker \($0)" } ?? "")\tcreated \(t.createdAt)\(t.revokedAt.map { "\trevoked \($0)" } ?? "")")
+            }
+        }
+    }
+}
+
+struct TokenRevoke: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a token by its id (within 2 s on a running server).")
+    @Option(help: "Database file.") var db: String
+    @Argument(help: "Token id (from `wangge token list`).") var id: Int64
+
+    func run() throws {
+        try reporting("token revoke") {
+            let store = try TokenStore(database: try SpatiaLiteGridStore.open(path: db).database)
+            guard try store.revoke(id: id) else { throw ValidationError("no live token \(id)") }
+            printOut("revoked token \(id)")
+        }
+    }
+}
