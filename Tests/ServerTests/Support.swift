@@ -1,0 +1,124 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+@_exported import TestSupport
+import Geo
+@testable import Cases
+@testable import Grid
+@testable import Server
+
+/// A small demo county (a tenth of the households, 6 towns), built once.
+let tinyDemo: (county: Boundary, result: DemoCounty.Result) = {
+    let county = try! BoundaryImporter(crs: .gcj02).boundaries(from: try! quCountyBytes())[0]
+    var demo = DemoCounty(county: county, seed: 5).scaled(by: 0.1)
+    demo.townCount = 6
+    return (county, try! demo.build())
+}()
+
+/// A real server on a free loopback port over a fresh database with the tiny county and a few
+/// disputes, with one token per role.
+final class TestServer: @unchecked Sendable {
+    let dir = TempDir()
+    let db: String
+    var port = 0
+    var tokens: [Role: String] = [:]
+    /// A worker with grids, and their token.
+    var workerID: Int64 = 0
+    private var task: Task<Void, Error>?
+
+    init(publicCollections: Set<String> = []) async throws {
+        db = dir.path("server.sqlite")
+        let store = try SpatiaLiteGridStore(path: db)
+        _ = try GridPlanning(store: store).install(tinyDemo.result, county: tinyDemo.county, note: "tiny")
+        let d = try Dispatcher(gridStore: store)
+        // A few disputes at household places.
+        let hs = try store.households()
+        for k in 0..<30 {
+            _ = try d.intake(IntakeRequest(category: Case.Category.allCases[k % 9], channel: .window, description: "dispute \(k)",
+                                           location: .household(hs[k * 37 % hs.count].id), parties: [Party(name: "当事人\(k)", phone: "1390000\(1000 + k)")]),
+                             actor: Actor("seed", source: "test"))
+        }
+        let tokenStore = try TokenStore(database: store.database)
+        for role in [Role.planner, .dispatcher, .viewer] { tokens[role] = try tokenStore.create(name: "test \(role)", role: role).token }
+        workerID = try store.database.scalar("SELECT worker_id FROM grid_posts WHERE role = 'leader' ORDER BY grid_id LIMIT 1").int!
+        tokens[.worker] = try tokenStore.create(name: "test worker", role: .worker, workerID: workerID).token
+
+        var settings = ServerSettings(databasePath: db)
+        settings.port = 0
+        settings.publicCollections = publicCollections
+        settings.logLevel = .warning
+        let started = PortBox()
+        let app = try await WanggeServer.application(settings) { port in started.set(port) }
+        task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        port = try await started.wait()
+    }
+
+    func stop() { task?.cancel() }
+    deinit { task?.cancel() }
+
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    struct Reply {
+        var status: Int
+        var headers: [String: String]
+        var body: Data
+        var json: JSONValue? { try? JSONParser.parse(Array(body)) }
+        var text: String { String(decoding: body, as: UTF8.self) }
+        var object: JSONObject { json?.objectValue ?? JSONObject() }
+    }
+
+    /// One HTTP request with URLSession; `role` adds that role's bearer token.
+    func call(_ path: String, role: Role? = nil, headers: [String: String] = [:]) async throws -> Reply {
+        try await call("GET", path, role: role, headers: headers)
+    }
+
+    func call(_ method: String, _ path: String, role: Role? = nil, json: String? = nil, body: Data? = nil,
+              headers: [String: String] = [:]) async throws -> Reply {
+        var r = URLRequest(url: URL(string: path.hasPrefix("http") ? path : base + path)!)
+        r.httpMethod = method
+        if let role { r.setValue("Bearer \(tokens[role]!)", forHTTPHeaderField: "Authorization") }
+        if let json { r.httpBody = Data(json.utf8); r.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        if let body { r.httpBody = body }
+        for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
+        let (data, response) = try await URLSession.shared.data(for: r)
+        let http = response as! HTTPURLResponse
+        var h: [String: String] = [:]
+        for (k, v) in http.allHeaderFields { h[String(describing: k).lowercased()] = String(describing: v) }
+        return Reply(status: http.statusCode, headers: h, body: data)
+    }
+}
+
+/// The port the server reports once it listens.
+final class PortBox: @unchecked Sendable {
+    private var port: Int?
+    private let lock = NSLock()
+    func set(_ p: Int) { lock.lock(); port = p; lock.unlock() }
+    func wait() async throws -> Int {
+        for _ in 0..<500 {
+            if let p = lock.withLock({ port }) { return p }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw StoreError("the server did not start")
+    }
+}
+
+/// One server shared by the read-mostly tests (started once, however many ask at the same time).
+actor SharedServer {
+    static let instance = SharedServer()
+    private var server: Task<TestServer, Error>?
+    func get() async throws -> TestServer {
+        if let server { return try await server.value }
+        let t = Task { try await TestServer() }
+        server = t
+        return try await t.value
+    }
+}
+
+/// `sh` off Swift's cooperative threads: the server under test runs on them, and a test that
+/// blocked them waiting for curl or GDAL would stall the very server they are calling.
+func run(_ executable: String, _ args: [String]) async throws -> (status: Int32, out: String, err: String) {
+    try await withCheckedThrowingContinuation { c in
+        DispatchQueue.global().async { c.resume(with: Result { try sh(executable, args) }) }
+    }
+}
