@@ -1,6 +1,9 @@
-# The README's two commands: `make run` (set up, build, demo county) and `make test` (every test).
+# The README's two commands: `make run` (set up, build, demo county, server on 127.0.0.1:8080) and
+# `make test` (every test).
 DB ?= var/demo.sqlite
 SEED ?= 1
+HOST ?= 127.0.0.1
+PORT ?= 8080
 
 .PHONY: run test bench setup build release clean
 
@@ -22,6 +25,11 @@ run: release
 	@ogrinfo -ro -q $(DB)
 	.build/release/wangge grids validate --db $(DB)
 	@printf 'id,lon,lat\nseat,106.97,30.84\nhills,107.15,31.10\nchongqing,106.55,29.56\n' | .build/release/wangge assign --db $(DB)
+	@: > var/tokens.txt; chmod 600 var/tokens.txt
+	@for r in dispatcher planner viewer; do \
+	  printf '%s=%s\n' $$r "$$(.build/release/wangge token create --db $(DB) --role $$r --name "demo $$r" | tail -1)" >> var/tokens.txt; done
+	@echo "demo tokens (one per role) in var/tokens.txt:"; cat var/tokens.txt
+	exec .build/release/wangge serve --db $(DB) --host $(HOST) --port $(PORT)
 
 test: build
 	swift test --disable-xctest

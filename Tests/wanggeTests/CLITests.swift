@@ -229,4 +229,34 @@ func extent(_ summary: String) -> [Double] {
         r = try wangge("alerts", "add", "--db", db, "--camera", "no-such-camera", "--type", "fight")
         #expect(r.status != 0 && r.err.contains("unknown camera no-such-camera"))
     }
+
+    /// `wangge serve` as an operator runs it: it says where it listens, answers, and stops cleanly
+    /// on SIGTERM.
+    @Test func serveStartsAnswersAndStopsOnSIGTERM() throws {
+        let dir = TempDir()
+        let db = dir.path("s.sqlite")
+        #expect(try wangge("demo", "--db", db, "--scale", "0.05", "--seed", "6").status == 0)
+        var r = try wangge("serve", "--db", dir.path("missing.sqlite"))
+        #expect(r.status != 0 && r.err.contains("does not exist"))
+        r = try wangge("serve", "--db", db, "--public-collections", "grids,secrets")
+        #expect(r.status != 0 && r.err.contains("unknown collection secrets"))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: wanggePath)
+        p.arguments = ["serve", "--db", db, "--port", "0", "--log-level", "warning"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        var text = ""
+        let deadline = Date() + 30
+        while !text.contains("\n") && Date() < deadline { text += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self) }
+        let port = try #require(text.split(separator: ":").last.flatMap { Int($0.prefix { $0.isNumber }) }, "\(text)")
+        let health = try sh("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/healthz"])
+        #expect(health.out.contains("\"status\":\"ok\""))
+        let start = Date()
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        #expect(Date().timeIntervalSince(start) < 10)
+    }
 }
