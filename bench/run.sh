@@ -103,3 +103,6 @@ printf '%-44s %.3f s (overlaps, gaps, crossings; three queries)\n' "SpatiaLite S
 echo
 echo "Cases: durable intake with spatial assignment, statistics over the demo year (release build)"
 $w bench cases --db "$gdb" --count 20000 --callers 32
+
+# The server (issue: the server): this server and pygeoapi and MapServer on the same grid layer.
+bench/server.sh

@@ -4,12 +4,12 @@ import Geo
 // The JSON shapes of cases, figures and the public tracking view: one for the CLI and the API.
 
 /// A case as JSON for those who handle it; `parties` only when asked (personal data).
-public func caseJSON(_ c: Case, _ d: Dispatcher, parties: [Party]? = nil, events: [CaseEvent]? = nil) -> JSONValue {
+public func caseJSON(_ c: Case, _ d: UnitNames, parties: [Party]? = nil, events: [CaseEvent]? = nil) -> JSONValue {
     var m: [(key: String, value: JSONValue)] = [
         ("id", .integer(c.id)), ("code", .string(c.code)), ("category", .string(c.category.rawValue)),
         ("channel", .string(c.channel.rawValue)), ("priority", .string(c.priority.rawValue)), ("status", .string(c.status.rawValue)),
         ("grid_id", c.gridCode.json), ("level", .string(c.level.rawValue)),
-        ("assignee", .object(JSONObject([("unit", .string(c.unit)), ("unit_name", .string(d.unitName(c.unit))),
+        ("assignee", .object(JSONObject([("unit", .string(c.unit)), ("unit_name", .string(d.name(c.unit))),
                                          ("worker_id", c.workerID.map { .integer($0) } ?? .null)]))),
         ("location", .array([.number(c.position.lon), .number(c.position.lat)])),
         ("reported_at", .string(SpatiaLiteCaseStore.text(c.reportedAt))),
@@ -49,13 +49,13 @@ public func figuresJSON(_ f: CaseFigures) -> JSONValue {
 }
 
 /// The public view: no names, phones, IDs, actors or notes.
-public func trackJSON(_ c: Case, _ events: [CaseEvent], _ d: Dispatcher) -> JSONValue {
+public func trackJSON(_ c: Case, _ events: [CaseEvent], _ d: UnitNames) -> JSONValue {
     .object(JSONObject([
         ("code", .string(c.code)), ("status", .string(c.status.rawValue)), ("category", .string(c.category.rawValue)),
-        ("reported_at", .string(SpatiaLiteCaseStore.text(c.reportedAt))), ("handling_unit", .string(d.unitName(c.unit))),
+        ("reported_at", .string(SpatiaLiteCaseStore.text(c.reportedAt))), ("handling_unit", .string(d.name(c.unit))),
         ("timeline", .array(events.map { e in
             .object(JSONObject([("at", .string(SpatiaLiteCaseStore.text(e.at))), ("action", .string(e.action)),
-                                ("status", e.to.map { .string($0.rawValue) } ?? .null), ("unit", .string(e.unit.map(d.unitName) ?? ""))]))
+                                ("status", e.to.map { .string($0.rawValue) } ?? .null), ("unit", .string(e.unit.map(d.name) ?? ""))]))
         })),
     ]))
 }

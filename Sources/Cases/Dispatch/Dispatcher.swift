@@ -76,7 +76,7 @@ public final class Dispatcher {
     public private(set) var layer: GridLayer
     private(set) var rosters: [String: DutyRoster]
     private let countyCode: String
-    private let boundaryNames: [String: String]
+    public let unitNames: UnitNames
     /// Rules and settings, read once (they change by migration or by hand, then `reload()`).
     private var deadlines: [String: SpatiaLiteCaseStore.Deadline] = [:]
     private var settings: [String: Double] = [:]
@@ -88,22 +88,11 @@ public final class Dispatcher {
         rosters = try gridStore.rosters()
         let boundaries = try gridStore.boundaries()
         countyCode = boundaries.first { $0.level == .county }?.code ?? layer.grids.first.map { String($0.code.prefix(6)) } ?? "county"
-        boundaryNames = Dictionary(boundaries.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
+        unitNames = UnitNames(boundaries: boundaries)
     }
 
-    /// A unit as people call it: `grid:511725001001004` → "渠江街道 … 网格 511725001001004".
-    public func unitName(_ unit: String) -> String {
-        let parts = unit.split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2 else { return unit == "court" ? "人民法院 (court)" : unit == "arbitration" ? "仲裁委员会 (arbitration)" : unit }
-        let code = parts[1]
-        switch parts[0] {
-        case "grid": return "\(boundaryNames[String(code.prefix(9))] ?? "") 网格 \(code)".trimmingCharacters(in: .whitespaces)
-        case "village": return "\(boundaryNames[code] ?? code) (村/社区)"
-        case "town": return "\(boundaryNames[code] ?? code) 综治中心"
-        case "county": return "\(boundaryNames[code] ?? code) 县综治中心"
-        default: return unit
-        }
-    }
+    /// A unit as people call it: `grid:511725001001004` → "渠江街道 网格 511725001001004".
+    public func unitName(_ unit: String) -> String { unitNames.name(unit) }
 
     /// Picks up a newly published layer or changed rosters.
     public func reload() throws {
@@ -374,6 +363,30 @@ public final class Dispatcher {
     public func track(code: String) throws -> (Case, [CaseEvent]) {
         guard let c = try cases.find(code: TrackingCode.normalise(code)) else { throw CaseError(.notFound, "no case with code \(code)") }
         return (c, try cases.events(caseID: c.id))
+    }
+}
+
+/// The names people use for handling units, from the county's boundaries (which do not change
+/// while a server runs). A value, shared freely.
+public struct UnitNames: Sendable {
+    private let names: [String: String]
+
+    public init(boundaries: [Boundary]) {
+        names = Dictionary(boundaries.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// `grid:511725001001004` → "渠江街道 网格 511725001001004"; `town:511725001` → "渠江街道 综治中心".
+    public func name(_ unit: String) -> String {
+        let parts = unit.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return unit == "court" ? "人民法院 (court)" : unit == "arbitration" ? "仲裁委员会 (arbitration)" : unit }
+        let code = parts[1]
+        switch parts[0] {
+        case "grid": return "\(names[String(code.prefix(9))] ?? "") 网格 \(code)".trimmingCharacters(in: .whitespaces)
+        case "village": return "\(names[code] ?? code) (村/社区)"
+        case "town": return "\(names[code] ?? code) 综治中心"
+        case "county": return "\(names[code] ?? code) 县综治中心"
+        default: return unit
+        }
     }
 }
 

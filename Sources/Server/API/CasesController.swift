@@ -67,12 +67,11 @@ struct CasesController {
                               priority: try f.enumValue("priority", Case.Priority.self, default: .normal),
                               description: try f.string("description"), location: location, parties: parties)
         let c = try await state.desk.intake(r, actor: actor(who, request))
-        return try await caseResponse(c, status: .created, parties: nil, events: nil, request: request)
+        return caseResponse(c, status: .created)
     }
 
-    private func caseResponse(_ c: Case, status: HTTPResponse.Status, parties: [Party]?, events: [CaseEvent]?, request: Request) async throws -> Response {
-        let json = try await state.readers.read { r in caseJSON(c, try r.dispatcher(), parties: parties, events: events) }
-        var response = JSONResponse.make(json, status: status)
+    private func caseResponse(_ c: Case, status: HTTPResponse.Status) -> Response {
+        var response = JSONResponse.make(caseJSON(c, state.unitNames), status: status)
         if status == .created { response.headers[.location] = "/api/cases/\(c.id)" }
         return response
     }
@@ -82,9 +81,10 @@ struct CasesController {
         let id = try caseID(context)
         let grids = try await grids(of: who)
         let personal = who.role != .viewer
+        let names = state.unitNames
         let json = try await state.readers.read { r -> JSONValue? in
             guard let c = try r.cases.find(id: id), grids.map({ g in c.gridCode.map(g.contains) ?? false }) ?? true else { return nil }
-            return caseJSON(c, try r.dispatcher(), parties: personal ? try r.cases.parties(caseID: id) : nil, events: try r.cases.events(caseID: id))
+            return caseJSON(c, names, parties: personal ? try r.cases.parties(caseID: id) : nil, events: try r.cases.events(caseID: id))
         }
         guard let json else { throw Problem.notFound("no case \(id)") }
         return JSONResponse.make(json)
@@ -102,7 +102,7 @@ struct CasesController {
         }
         let a = actor(who, request)
         let c = try await state.desk.perform { try $0.transition(caseID: id, t, actor: a) }
-        return try await caseResponse(c, status: .ok, parties: nil, events: nil, request: request)
+        return caseResponse(c, status: .ok)
     }
 
     private func list(_ request: Request, _ context: WanggeContext) async throws -> Response {
@@ -130,10 +130,10 @@ struct CasesController {
         }
         if let grids = try await grids(of: who) { q.gridCodes = (q.gridCodes ?? Array(grids)).filter(grids.contains) }
         let query = q
+        let names = state.unitNames
         let json = try await state.readers.read { r -> JSONValue in
             let (cases, matched) = try r.cases.page(query)
-            let d = try r.dispatcher()
-            return .object(JSONObject([("number_matched", .integer(Int64(matched))), ("cases", .array(cases.map { caseJSON($0, d) }))]))
+            return .object(JSONObject([("number_matched", .integer(Int64(matched))), ("cases", .array(cases.map { caseJSON($0, names) }))]))
         }
         return JSONResponse.make(json)
     }
@@ -145,8 +145,8 @@ struct CasesController {
                              snapshotURL: try f.optionalString("snapshot_url"))
         let by = actor(who, request)
         let (c, merged) = try await state.desk.perform { try $0.alert(a, actor: by) }
-        let json = try await state.readers.read { r in caseJSON(c, try r.dispatcher()) }
-        var response = JSONResponse.make(.object(JSONObject([("merged", .bool(merged)), ("case", json)])), status: merged ? .ok : .created)
+        var response = JSONResponse.make(.object(JSONObject([("merged", .bool(merged)), ("case", caseJSON(c, state.unitNames))])),
+                                         status: merged ? .ok : .created)
         response.headers[.location] = "/api/cases/\(c.id)"
         return response
     }
@@ -154,10 +154,10 @@ struct CasesController {
     /// Public: status, timeline and handling unit by the tracking code; no personal data.
     private func track(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let code = try context.parameters.require("code")
+        let names = state.unitNames
         let json = try await state.readers.read { r -> JSONValue in
-            let d = try r.dispatcher()
-            let (c, events) = try d.track(code: code)
-            return trackJSON(c, events, d)
+            let (c, events) = try r.dispatcher().track(code: code)
+            return trackJSON(c, events, names)
         }
         return JSONResponse.make(json)
     }

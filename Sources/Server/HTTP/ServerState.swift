@@ -27,6 +27,7 @@ final class ServerState: Sendable {
     let readers: ReaderPool
     let feed: CaseFeed
     let responses = ResponseCache()
+    let unitNames: UnitNames
     private let catalogBox: Mutex<MapCatalog>
 
     init(settings: ServerSettings, logger: Logger) async throws {
@@ -34,7 +35,9 @@ final class ServerState: Sendable {
         // Migrations (auth included) run once, on the writer's connection, before anything reads.
         let store = try SpatiaLiteGridStore.open(path: settings.databasePath)
         _ = try TokenStore(database: store.database)
-        desk = CaseDesk(dispatcher: try Dispatcher(gridStore: store))
+        let dispatcher = try Dispatcher(gridStore: store)
+        unitNames = dispatcher.unitNames
+        desk = CaseDesk(dispatcher: dispatcher)
         readers = try ReaderPool(path: settings.databasePath, count: settings.readers)
         let catalog = try await readers.read { try MapCatalog.load($0, generation: 1) }
         catalogBox = Mutex(catalog)
