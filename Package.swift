@@ -51,7 +51,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Helpers shared by the test targets (temporary directories, running programs).
-        .target(name: "TestSupport", path: "Tests/Support"),
+        .target(name: "TestSupport", dependencies: ["Grid"], path: "Tests/Support"),
         .testTarget(name: "GeoTests", dependencies: ["Geo", "TestSupport"]),
         .testTarget(name: "GridTests", dependencies: ["Grid", "Geo", "TestSupport"]),
         .testTarget(name: "CasesTests", dependencies: ["Cases", "Grid", "Geo", "TestSupport"]),

@@ -213,5 +213,11 @@ import Testing
         // Durable and visible to another connection.
         let other = try SpatiaLiteCaseStore(database: try Database(path: path))
         #expect(try other.count() == 40)
+        // The cases' spatial index (kept by our own trigger) agrees with the table.
+        #expect(try other.database.scalar("SELECT CheckSpatialIndex('cases', 'geom')").int == 1)
+        let box = try other.database.scalar("""
+            SELECT count(*) FROM cases WHERE id IN (SELECT pkid FROM idx_cases_geom WHERE xmin <= ? AND xmax >= ? AND ymin <= ? AND ymax >= ?)
+            """, [.real(p.lon), .real(p.lon), .real(p.lat), .real(p.lat)]).int
+        #expect(box == 1)
     }
 }

@@ -5,12 +5,7 @@ import Geo
 @testable import Grid
 
 /// A small demo county (a tenth of the households, 8 towns), built once.
-let tinyDemo: (county: Boundary, result: DemoCounty.Result) = {
-    let county = try! BoundaryImporter(crs: .gcj02).boundaries(from: try! quCountyBytes())[0]
-    var demo = DemoCounty(county: county, seed: 2).scaled(by: 0.1)
-    demo.townCount = 8
-    return (county, try! demo.build())
-}()
+let tinyDemo = tinyDemoCounty(seed: 2, towns: 8)
 
 /// A fresh database with the tiny county and a dispatcher over it.
 func countyDesk() throws -> (TempDir, SpatiaLiteGridStore, Dispatcher) {

@@ -9,12 +9,7 @@ import Geo
 @testable import Server
 
 /// A small demo county (a tenth of the households, 6 towns), built once.
-let tinyDemo: (county: Boundary, result: DemoCounty.Result) = {
-    let county = try! BoundaryImporter(crs: .gcj02).boundaries(from: try! quCountyBytes())[0]
-    var demo = DemoCounty(county: county, seed: 5).scaled(by: 0.1)
-    demo.townCount = 6
-    return (county, try! demo.build())
-}()
+let tinyDemo = tinyDemoCounty(seed: 5, towns: 6)
 
 /// A real server on a free loopback port over a fresh database with the tiny county and a few
 /// disputes, with one token per role.

@@ -1,4 +1,5 @@
 import Foundation
+import Grid
 
 /// Helpers shared by the test targets: temporary directories, running programs, the repository.
 
@@ -44,4 +45,12 @@ public func sh(_ executable: String, _ args: [String], stdin: String = "") throw
     let e = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+/// A small demo county from the real Qu County boundary: a tenth of the households in `towns` towns.
+public func tinyDemoCounty(seed: UInt64, towns: Int) -> (county: Boundary, result: DemoCounty.Result) {
+    let county = try! BoundaryImporter(crs: .gcj02).boundaries(from: try! quCountyBytes())[0]
+    var demo = DemoCounty(county: county, seed: seed).scaled(by: 0.1)
+    demo.townCount = towns
+    return (county, try! demo.build())
 }
