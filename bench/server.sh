@@ -77,5 +77,6 @@ measure "  pygeoapi 0.21" 4 "$pygeo?bbox=$BBOX&f=json"
 measure "  MapServer 8" 4 "$mapsrv?bbox=$BBOX&f=json"
 echo "Intake (POST /api/cases, durable on return, located and assigned):"
 TOKEN=$DISPATCHER measure "  wangge serve, 8 connections" 8 -s bench/peers/intake.lua http://127.0.0.1:18080
+TOKEN=$DISPATCHER measure "  wangge serve, 16 connections" 16 -s bench/peers/intake.lua http://127.0.0.1:18080
 TOKEN=$DISPATCHER measure "  wangge serve, 32 connections" 32 -s bench/peers/intake.lua http://127.0.0.1:18080
 echo "  (stored: $(sqlite3 "$db" "SELECT count(*) FROM cases WHERE description = 'bench'") cases)"

@@ -29,15 +29,22 @@ final class ServerState: Sendable {
     let responses = ResponseCache()
     let unitNames: UnitNames
     private let catalogBox: Mutex<MapCatalog>
+    private let checkpointer: Checkpointer
 
     init(settings: ServerSettings, logger: Logger) async throws {
         self.settings = settings
         // Migrations (auth included) run once, on the writer's connection, before anything reads.
         let store = try SpatiaLiteGridStore.open(path: settings.databasePath)
         _ = try TokenStore(database: store.database)
+        // The checkpointer copies the log beside the writer; the writer's own checkpoint (every
+        // 4,000 pages, 16 MiB) then has little left to do and restarts the log.
+        try store.database.execute("PRAGMA wal_autocheckpoint=4000")
+        try store.database.execute("PRAGMA journal_size_limit=\(64 << 20)")   // the log file shrinks back when it restarts
         let dispatcher = try Dispatcher(gridStore: store)
         unitNames = dispatcher.unitNames
-        desk = CaseDesk(dispatcher: dispatcher)
+        let desk = CaseDesk(dispatcher: dispatcher)
+        self.desk = desk
+        checkpointer = try Checkpointer(path: settings.databasePath)
         readers = try ReaderPool(path: settings.databasePath, count: settings.readers)
         let catalog = try await readers.read { try MapCatalog.load($0, generation: 1) }
         catalogBox = Mutex(catalog)
