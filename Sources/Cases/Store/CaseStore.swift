@@ -79,13 +79,7 @@ public final class SpatiaLiteCaseStore {
             INSERT OR REPLACE INTO "idx_cases_geom"(pkid, xmin, xmax, ymin, ymax)
             VALUES (NEW.ROWID, MbrMinX(NEW."geom"), MbrMaxX(NEW."geom"), MbrMinY(NEW."geom"), MbrMaxY(NEW."geom"));
             END;
-            DROP TRIGGER IF EXISTS "tmu_cases_geom";
-            CREATE TRIGGER "tmu_cases_geom" AFTER UPDATE OF "geom" ON "cases"
-            FOR EACH ROW BEGIN
-            UPDATE geometry_columns_time SET last_update = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-            WHERE Lower(f_table_name) = Lower('cases') AND Lower(f_geometry_column) = Lower('geom');
-            END;
-            """),
+            """ + Migration.stampOnGeometryUpdate("cases")),
     ]
 
     /// Opens the cases part of a Wangge database on the grid store's connection.

@@ -11,6 +11,22 @@ public struct Migration: Sendable {
     }
 }
 
+extension Migration {
+    /// Replaces SpatiaLite's "stamp the layer's update time after any UPDATE" trigger of `table` by
+    /// one that stamps when the geometry changes, which is what the stamp means (updates of other
+    /// columns, such as a grid id on publish or a case's status, were most of the cost).
+    public static func stampOnGeometryUpdate(_ table: String) -> String {
+        """
+        DROP TRIGGER IF EXISTS "tmu_\(table)_geom";
+        CREATE TRIGGER "tmu_\(table)_geom" AFTER UPDATE OF "geom" ON "\(table)"
+        FOR EACH ROW BEGIN
+        UPDATE geometry_columns_time SET last_update = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        WHERE Lower(f_table_name) = Lower('\(table)') AND Lower(f_geometry_column) = Lower('geom');
+        END;
+        """
+    }
+}
+
 extension Database {
     /// Prepares a file for Wangge: SpatiaLite metadata (WGS84 SRIDs only: the full table takes 12 s
     /// to fill), then each pending migration in its own transaction.

@@ -111,17 +111,9 @@ public final class SpatiaLiteGridStore: GridStore {
                          AND s.start_minute < NEW.end_minute AND NEW.start_minute < s.end_minute)
             BEGIN SELECT RAISE(ABORT, 'duty shift overlaps another shift in the same grid'); END;
             """),
-        // SpatiaLite stamps `geometry_columns_time` after every UPDATE of a row; for households and
-        // cameras most updates are only their grid_id on publish (40,000 rows: 0.9 s of stamping).
-        // Stamp when the geometry changes, which is what the stamp means.
-        Migration(module: "grid", number: 3, sql: ["households", "cameras"].map { t in """
-            DROP TRIGGER IF EXISTS "tmu_\(t)_geom";
-            CREATE TRIGGER "tmu_\(t)_geom" AFTER UPDATE OF "geom" ON "\(t)"
-            FOR EACH ROW BEGIN
-            UPDATE geometry_columns_time SET last_update = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-            WHERE Lower(f_table_name) = Lower('\(t)') AND Lower(f_geometry_column) = Lower('geom');
-            END;
-            """ }.joined(separator: "\n")),
+        // Households and cameras: most updates are only their grid_id on publish (40,000 rows: 0.9 s
+        // of stamping).
+        Migration(module: "grid", number: 3, sql: ["households", "cameras"].map(Migration.stampOnGeometryUpdate).joined(separator: "\n")),
     ]
 
     /// Opens (creating when asked) and migrates the file.
