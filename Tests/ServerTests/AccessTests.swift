@@ -100,7 +100,12 @@ import Geo
         }
         let diff = try await s.call("/api/plans/\(id)/diff", role: .planner).object
         #expect(diff["removed"]?.arrayValue == [.string(b.code)])
-        let published = try await s.call("POST", "/api/plans/\(id)/publish", role: .planner, json: "{}")
+        // Taking effect an hour after the first version, so the history can be asked about either.
+        let v1 = try #require(try SpatiaLiteGridStore.open(path: s.db).versions().first?.effectiveAt)
+        let v1Date = try Date.ISO8601FormatStyle().parse(v1)
+        let fmt = Date.ISO8601FormatStyle(timeZone: TimeZone(secondsFromGMT: 8 * 3600)!)
+        let published = try await s.call("POST", "/api/plans/\(id)/publish", role: .planner,
+                                         json: #"{"effective_at":"\#(fmt.format(v1Date + 3600))"}"#)
         #expect(published.status == 200, "\(published.text)")
         #expect(published.object["version"]?.integerValue == 2)
         // The map collection follows at once.
@@ -113,6 +118,14 @@ import Geo
                                  json: #"{"op":"merge","grid_id":"\#(a.code)","into":"\#(a.code)"}"#).status == 422)
         let history = try await s.call("/api/grids/history", role: .viewer).json?.arrayValue ?? []
         #expect(history.count == 2)
+        // The layer as it was: datetime gives the version then in force.
+        func matched(_ t: Date) async throws -> Int64? {
+            let q = fmt.format(t).replacingOccurrences(of: "+", with: "%2B")
+            return try await s.call("/collections/grids/items?limit=1000&datetime=\(q)", role: .viewer).object["numberMatched"]?.integerValue
+        }
+        #expect(try await matched(v1Date) == Int64(grids.count))
+        #expect(try await matched(v1Date + 7200) == Int64(grids.count - 1))
+        #expect(try await matched(v1Date - 86400) == 0)
         let rolled = try await s.call("POST", "/api/grids/rollback", role: .planner, json: #"{"version":1}"#)
         #expect(rolled.status == 200 && rolled.object["version"]?.integerValue == 3)
         #expect(try await s.call("/collections/grids/items/\(b.code)", role: .viewer).status == 200)

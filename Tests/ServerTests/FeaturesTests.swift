@@ -169,7 +169,7 @@ import Geo
             ("/collections/grids/items?bbox=NaN,1,2,3", 400), ("/collections/grids/items?limit=-1", 400),
             ("/collections/grids/items?limit=0", 400), ("/collections/grids/items?crs=EPSG:2000", 400),
             ("/collections/grids/items?bbox-crs=EPSG:3857", 400), ("/collections/grids/items?colour=red", 400),
-            ("/collections/grids/items?datetime=2020-01-01", 400), ("/collections/cases/items?datetime=yesterday", 400),
+            ("/collections/cameras/items?datetime=2020-01-01T00:00:00Z", 400), ("/collections/cases/items?datetime=yesterday", 400),
             ("/collections/nope/items", 404), ("/collections/grids/items/nope", 404), ("/nowhere", 404),
             ("/collections/grids/items?zoom=99", 400), ("/api/cases/abc", 404), ("/api/cases/99999", 404),
             ("/api/stats?by=moon", 400), ("/api/assign?lon=1", 400), ("/api/track/NOPE-NOPE", 404),

@@ -210,6 +210,14 @@ public final class SpatiaLiteGridStore: GridStore {
         Int(try database.scalar("SELECT coalesce(max(version), 0) FROM grid_versions").int ?? 0)
     }
 
+    /// The version in force at a time: the latest to take effect by then (nil before the first).
+    public func version(at date: Date) throws -> Int? {
+        try database.scalar("""
+            SELECT version FROM grid_versions WHERE julianday(effective_at) <= julianday(?)
+            ORDER BY julianday(effective_at) DESC, version DESC LIMIT 1
+            """, [.text(Self.now(date))]).int.map { Int($0) }
+    }
+
     public func versions() throws -> [LayerVersion] {
         try database.prepare("""
             SELECT v.version, v.effective_at, v.published_at, v.plan_id, v.note,

@@ -1,6 +1,7 @@
 import Cases
 import Foundation
 import Geo
+import Grid
 import HTTPTypes
 import Hummingbird
 
@@ -98,9 +99,14 @@ struct FeaturesController {
         let workerGrids = try await access(id, context)
         let query = try ItemsQuery(request.queryPairs, queryables: info.queryables, temporal: info.temporal)
         let base = "\(request.baseURL)/collections/\(id)/items"
-        if let memory = catalog.memory[id] {
+        if var memory = catalog.memory[id] {
             let key = "\(catalog.generation)|\(request.baseURL)\(request.uri.path)?\(request.uri.query ?? "")"
             if let cached = state.responses.get(key) { return cached.response(to: request) }
+            var query = query
+            if id == "grids", let t = query.datetime {
+                memory = try await gridsInForce(at: t.upperBound == .distantFuture ? Date() : t.upperBound, catalog)
+                query.datetime = nil
+            }
             let page = memory.page(query)
             let body = try body(page, query, base: base, request: request)
             state.responses.put(key, body)
@@ -123,6 +129,18 @@ struct FeaturesController {
         links.append(Link(href: String(base.dropLast(6)), rel: "collection", type: "application/json"))
         let bytes = try FeatureEncoder(crs: query.crs).collection(page, links: links)
         return CachedBody(bytes, contentType: Self.geojson, extraHeaders: [(HTTPField.Name("Content-Crs")!, "<\(query.crs.uri)>")])
+    }
+
+    /// Grids as they were at a time: the layer version then in force (from the history), or none
+    /// before the first.
+    private func gridsInForce(at date: Date, _ catalog: MapCatalog) async throws -> MemoryCollection {
+        let live = catalog.memory["grids"]!
+        let grids = try await state.readers.read { r -> [Grid]? in
+            guard let v = try r.grids.version(at: date) else { return [] }
+            return v == catalog.layerVersion ? nil : try r.grids.grids(version: v)
+        }
+        guard let grids else { return live }
+        return MemoryCollection(info: live.info, features: MapCatalog.gridFeatures(grids, names: catalog.names))
     }
 
     /// The same query with another offset (for `next`/`prev` links).

@@ -18,6 +18,8 @@ struct MapCatalog: Sendable {
     let generation: Int
     let layerVersion: Int
     let memory: [String: MemoryCollection]
+    /// Names of the county, towns and villages by code.
+    let names: [String: String]
 
     func info(_ id: String) -> CollectionInfo? { id == "cases" ? Self.casesInfo : memory[id]?.info }
 
@@ -31,20 +33,7 @@ struct MapCatalog: Sendable {
                     ("code", .string(x.code)), ("name", .string(x.name)), ("level", .string(x.level.rawValue)),
                     ("parent_code", x.parentCode.map { .string($0) } ?? .null)]))
             }
-        let band = Grid.householdBand
-        let grids = try r.grids.grids().map { g in
-            MapFeature(id: g.code, geometry: .polygon(g.polygon), properties: JSONObject([
-                ("grid_id", .string(g.code)), ("name", .string(g.name)), ("kind", .string(g.kind.rawValue)),
-                ("households", .integer(Int64(g.effectiveHouseholds))),
-                ("households_counted", .integer(Int64(g.households))),
-                ("households_override", g.householdsOverride.map { .integer(Int64($0)) } ?? .null),
-                ("population", .integer(Int64(g.population))),
-                ("band", .string(g.effectiveHouseholds < band.lowerBound ? "under" : g.effectiveHouseholds > band.upperBound ? "over" : "within")),
-                ("village_code", g.villageCode.map { .string($0) } ?? .null),
-                ("village", g.villageCode.flatMap { names[$0] }.map { .string($0) } ?? .null),
-                ("town_code", g.townCode.map { .string($0) } ?? .null),
-                ("town", g.townCode.flatMap { names[$0] }.map { .string($0) } ?? .null)]))
-        }
+        let grids = gridFeatures(try r.grids.grids(), names: names)
         let cameras = try r.grids.cameras().map { c in
             MapFeature(id: c.id, geometry: .point(c.position), properties: JSONObject([
                 ("camera_id", .string(c.id)), ("kind", .string(c.kind.rawValue)), ("name", .string(c.name)),
@@ -62,8 +51,8 @@ struct MapCatalog: Sendable {
                 queryables: ["code", "level", "parent_code", "name"], temporal: false, coverage: true), features: b),
             MemoryCollection(info: CollectionInfo(
                 id: "grids", title: "Grids (网格)",
-                description: "The published grid layer: grid_id (15-digit code), households (with overrides), band against 300–500, village and town.",
-                queryables: ["grid_id", "kind", "band", "village_code", "town_code"], temporal: false, coverage: true), features: grids),
+                description: "The published grid layer: grid_id (15-digit code), households (with overrides), band against 300–500, village and town. datetime gives the layer in force then.",
+                queryables: ["grid_id", "kind", "band", "village_code", "town_code"], temporal: true, coverage: true), features: grids),
             MemoryCollection(info: CollectionInfo(
                 id: "cameras", title: "Cameras (天网/雪亮)", description: "Cameras of the county's networks by kind, with their grid.",
                 queryables: ["kind", "grid_id"], temporal: false, coverage: false), features: cameras),
@@ -73,7 +62,24 @@ struct MapCatalog: Sendable {
                 queryables: ["grid_id"], temporal: false, coverage: false), features: households),
         ]
         return MapCatalog(generation: generation, layerVersion: try r.grids.currentVersion(),
-                          memory: Dictionary(uniqueKeysWithValues: memory.map { ($0.info.id, $0) }))
+                          memory: Dictionary(uniqueKeysWithValues: memory.map { ($0.info.id, $0) }), names: names)
+    }
+
+    static func gridFeatures(_ grids: [Grid], names: [String: String]) -> [MapFeature] {
+        let band = Grid.householdBand
+        return grids.map { g in
+            MapFeature(id: g.code, geometry: .polygon(g.polygon), properties: JSONObject([
+                ("grid_id", .string(g.code)), ("name", .string(g.name)), ("kind", .string(g.kind.rawValue)),
+                ("households", .integer(Int64(g.effectiveHouseholds))),
+                ("households_counted", .integer(Int64(g.households))),
+                ("households_override", g.householdsOverride.map { .integer(Int64($0)) } ?? .null),
+                ("population", .integer(Int64(g.population))),
+                ("band", .string(g.effectiveHouseholds < band.lowerBound ? "under" : g.effectiveHouseholds > band.upperBound ? "over" : "within")),
+                ("village_code", g.villageCode.map { .string($0) } ?? .null),
+                ("village", g.villageCode.flatMap { names[$0] }.map { .string($0) } ?? .null),
+                ("town_code", g.townCode.map { .string($0) } ?? .null),
+                ("town", g.townCode.flatMap { names[$0] }.map { .string($0) } ?? .null)]))
+        }
     }
 }
 

@@ -46,7 +46,7 @@ enum OpenAPIDocument {
             param("bbox", "query", "number", "min x, min y, max x, max y in bbox-crs (default CRS84).", style: "form", array: true),
             param("bbox-crs", "query", "string", "CRS of bbox (CRS84, EPSG:4326, EPSG:4490, EPSG:3857, GCJ-02)."),
             param("crs", "query", "string", "Output CRS (CRS84, EPSG:4326, EPSG:4490, EPSG:3857, GCJ-02)."),
-            param("datetime", "query", "string", "RFC 3339 instant or interval (cases: reported time)."),
+            param("datetime", "query", "string", "RFC 3339 instant or interval (cases: reported time; grids: the layer version in force at its end)."),
             param("zoom", "query", "integer", "Simplify for a web-map zoom (0–22); neighbouring polygons keep meeting."),
         ]
         return [
