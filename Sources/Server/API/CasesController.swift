@@ -32,11 +32,6 @@ struct CasesController {
         return id
     }
 
-    /// The grids a worker may see; nil for everyone else.
-    private func grids(of who: Identity) async throws -> Set<String>? {
-        guard who.role == .worker, let w = who.workerID else { return nil }
-        return Set(try await state.readers.read { try $0.grids.grids(ofWorker: w) })
-    }
 
     private func intake(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let who = try context.require(.dispatcher, .worker)
@@ -79,11 +74,11 @@ struct CasesController {
     private func show(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let who = try context.require(.dispatcher, .worker, .viewer)
         let id = try caseID(context)
-        let grids = try await grids(of: who)
+        let grids = try await state.workerGrids(who)
         let personal = who.role != .viewer
         let names = state.unitNames
         let json = try await state.readers.read { r -> JSONValue? in
-            guard let c = try r.cases.find(id: id), grids.map({ g in c.gridCode.map(g.contains) ?? false }) ?? true else { return nil }
+            guard let c = try r.cases.find(id: id), grids.allows(c) else { return nil }
             return caseJSON(c, names, parties: personal ? try r.cases.parties(caseID: id) : nil, events: try r.cases.events(caseID: id))
         }
         guard let json else { throw Problem.notFound("no case \(id)") }
@@ -96,7 +91,7 @@ struct CasesController {
         let f = try Fields(try await request.jsonBody(context: context), allowed: ["to", "note", "target", "rating"])
         let t = TransitionRequest(to: try f.enumValue("to", Case.Status.self), note: try f.optionalString("note"),
                                   target: try f.optionalString("target"), rating: try f.optionalInt("rating").map { Int($0) })
-        if let grids = try await grids(of: who) {
+        if let grids = try await state.workerGrids(who) {
             let c = try await state.readers.read { try $0.cases.find(id: id) }
             guard let c, c.gridCode.map(grids.contains) ?? false else { throw Problem.notFound("no case \(id) in your grids") }
         }
@@ -110,13 +105,7 @@ struct CasesController {
         var q = CaseQuery()
         for (key, value) in request.queryPairs {
             switch key {
-            case "status":
-                q.statuses = try value.split(separator: ",").map { s in
-                    guard let st = Case.Status(rawValue: String(s)) else {
-                        throw Problem.badRequest("unknown status \(s); one of \(Case.Status.allCases.map(\.rawValue).joined(separator: ", "))", type: "bad-parameter")
-                    }
-                    return st
-                }
+            case "status": q.statuses = try Parameters.statuses(value)
             case "grid_id": q.gridCodes = [value]
             case "overdue": q.overdue = value == "true"
             case "limit":
@@ -128,7 +117,7 @@ struct CasesController {
             default: throw Problem.badRequest("unknown parameter \(key); use status, grid_id, overdue, limit, offset", type: "bad-parameter")
             }
         }
-        if let grids = try await grids(of: who) { q.gridCodes = (q.gridCodes ?? Array(grids)).filter(grids.contains) }
+        if let grids = try await state.workerGrids(who) { q.gridCodes = (q.gridCodes ?? Array(grids)).filter(grids.contains) }
         let query = q
         let names = state.unitNames
         let json = try await state.readers.read { r -> JSONValue in
@@ -168,7 +157,7 @@ struct CasesController {
         for (key, value) in request.queryPairs {
             switch key {
             case "from", "to":
-                guard let d = try? Date.ISO8601FormatStyle().parse(value) else {
+                guard let d = Parameters.time(value) else {
                     throw Problem.badRequest("\(key) must be an RFC 3339 time, not \(value)", type: "bad-parameter")
                 }
                 if key == "from" { from = d } else { to = d }
@@ -229,7 +218,7 @@ struct CasesController {
             guard let n = Int64(last), n >= 0 else { throw Problem.badRequest("Last-Event-ID must be an event id from this stream", type: "bad-parameter") }
             after = n
         }
-        let body = try await state.feed.stream(after: after, grids: try await grids(of: who))
+        let body = try await state.feed.stream(after: after, grids: try await state.workerGrids(who))
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
     }
 }

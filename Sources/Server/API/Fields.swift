@@ -47,8 +47,7 @@ struct Fields {
 
     func date(_ key: String) throws(Problem) -> Date? {
         guard let s = try optionalString(key) else { return nil }
-        if let d = try? Date.ISO8601FormatStyle().parse(s) { return d }
-        if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(s) { return d }
+        if let d = Parameters.time(s) { return d }
         throw Self.invalid("\(key) must be an RFC 3339 time such as 2026-11-22T09:30:00+08:00, not \(s)")
     }
 

@@ -200,12 +200,13 @@ struct PlanningController {
         let code = try context.parameters.require("code")
         var at = Date()
         if let t = request.uri.queryParameters.get("at") {
-            guard let d = try? Date.ISO8601FormatStyle().parse(t) else { throw Problem.badRequest("at must be an RFC 3339 time", type: "bad-parameter") }
+            guard let d = Parameters.time(t) else { throw Problem.badRequest("at must be an RFC 3339 time", type: "bad-parameter") }
             at = d
         }
         let when = at
+        // The live layer is in memory: no need to read every grid to know this one exists.
+        guard state.catalog.memory["grids"]?.feature(id: code, zoom: nil) != nil else { throw Problem.notFound("no grid \(code) in the live layer") }
         let json = try await state.readers.read { r -> JSONValue in
-            guard try r.grids.grids().contains(where: { $0.code == code }) else { throw Problem.notFound("no grid \(code) in the live layer") }
             let roster = try r.grids.roster(gridCode: code)
             let w = roster.onDuty(at: when)
             return .object(JSONObject([

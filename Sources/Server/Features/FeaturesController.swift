@@ -88,8 +88,7 @@ struct FeaturesController {
     private func access(_ id: String, _ context: WanggeContext) async throws -> Set<String>? {
         if context.identity == nil && state.settings.publicCollections.contains(id) { return nil }
         let who = try context.require(.viewer, .dispatcher, .planner, .worker)
-        guard who.role == .worker, id == "cases", let w = who.workerID else { return nil }
-        return Set(try await state.readers.read { try $0.grids.grids(ofWorker: w) })
+        return id == "cases" ? try await state.workerGrids(who) : nil
     }
 
     private func items(_ request: Request, _ context: WanggeContext) async throws -> Response {
@@ -161,11 +160,7 @@ struct FeaturesController {
         var grids = workerGrids.map { Array($0).sorted() }
         for (key, value) in q.filters {
             switch key {
-            case "status":
-                cq.statuses = try value.split(separator: ",").map { s throws(Problem) -> Case.Status in
-                    guard let st = Case.Status(rawValue: String(s)) else { throw .badRequest("unknown status \(s)", type: "bad-parameter") }
-                    return st
-                }
+            case "status": cq.statuses = try Parameters.statuses(value)
             case "grid_id": grids = grids.map { $0.filter { $0 == value } } ?? [value]
             case "category":
                 guard let c = Case.Category(rawValue: value) else { throw Problem.badRequest("unknown category \(value)", type: "bad-parameter") }
@@ -202,7 +197,7 @@ struct FeaturesController {
             feature = memory.feature(id: fid, zoom: query.zoom)
         } else if let n = Int64(fid) {
             let c = try await state.readers.read { try $0.cases.find(id: n) }
-            feature = c.flatMap { c in workerGrids.map { g in c.gridCode.map(g.contains) ?? false } ?? true ? c.mapFeature : nil }
+            feature = c.flatMap { c in workerGrids.allows(c) ? c.mapFeature : nil }
         } else { feature = nil }
         guard let feature else { throw Problem.notFound("no feature \(fid) in \(id)") }
         let base = "\(request.baseURL)/collections/\(id)"

@@ -98,9 +98,7 @@ struct ItemsQuery: Sendable, Hashable {
     static func interval(_ text: String) throws(Problem) -> ClosedRange<Date> {
         func instant(_ s: Substring) throws(Problem) -> Date? {
             if s == ".." || s.isEmpty { return nil }
-            if let d = try? Date.ISO8601FormatStyle().parse(String(s)) { return d }
-            if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(String(s)) { return d }
-            if s.count == 10, let d = try? Date.ISO8601FormatStyle().year().month().day().parse(String(s)) { return d }
+            if let d = Parameters.time(String(s)) { return d }
             throw .badRequest("datetime \(text) is not an RFC 3339 instant or interval", type: "bad-parameter")
         }
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)

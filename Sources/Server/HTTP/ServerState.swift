@@ -53,6 +53,12 @@ final class ServerState: Sendable {
 
     var catalog: MapCatalog { catalogBox.withLock { $0 } }
 
+    /// The grids a worker may see (those they are posted to); nil, meaning all, for other roles.
+    func workerGrids(_ who: Identity) async throws -> Set<String>? {
+        guard who.role == .worker, let w = who.workerID else { return nil }
+        return Set(try await readers.read { try $0.grids.grids(ofWorker: w) })
+    }
+
     /// After a publish or rollback: readers reload the layer, the map collections are rebuilt and
     /// cached responses dropped.
     func layerChanged() async throws {
@@ -62,4 +68,9 @@ final class ServerState: Sendable {
         catalogBox.withLock { $0 = fresh }
         responses.clear()
     }
+}
+
+extension Optional where Wrapped == Set<String> {
+    /// Whether a case is within these grids (nil: no restriction).
+    func allows(_ c: Case) -> Bool { map { g in c.gridCode.map(g.contains) ?? false } ?? true }
 }

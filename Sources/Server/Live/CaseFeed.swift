@@ -35,7 +35,7 @@ struct CaseFeed: Sendable {
                 var out = ""
                 for (id, event, c) in batch {
                     cursor = max(cursor, id)
-                    if let grids, !(c.gridCode.map(grids.contains) ?? false) { continue }
+                    if !grids.allows(c) { continue }
                     out += "id: \(id)\nevent: case\ndata: \(Self.payload(id, event, c))\n\n"
                 }
                 if let last = batch.last { cursor = max(cursor, last.0) }

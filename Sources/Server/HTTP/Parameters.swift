@@ -1,0 +1,25 @@
+import Cases
+import Foundation
+
+/// Values that several routes read from queries and bodies, read one way.
+enum Parameters {
+    /// An RFC 3339 time, with or without fractions of a second, or a calendar date (UTC midnight).
+    static func time(_ s: String) -> Date? {
+        if let d = try? Date.ISO8601FormatStyle().parse(s) { return d }
+        if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(s) { return d }
+        if s.count == 10, let d = try? Date.ISO8601FormatStyle().year().month().day().parse(s) { return d }
+        return nil
+    }
+
+    /// Comma-separated case states, each one of the lifecycle's names.
+    static func statuses(_ s: String) throws(Problem) -> [Case.Status] {
+        var out: [Case.Status] = []
+        for part in s.split(separator: ",") {
+            guard let st = Case.Status(rawValue: String(part)) else {
+                throw .badRequest("unknown status \(part); one of \(Case.Status.allCases.map(\.rawValue).joined(separator: ", "))", type: "bad-parameter")
+            }
+            out.append(st)
+        }
+        return out
+    }
+}
