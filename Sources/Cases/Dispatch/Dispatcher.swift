@@ -74,7 +74,7 @@ public final class Dispatcher {
     public let cases: SpatiaLiteCaseStore
     public let gridStore: SpatiaLiteGridStore
     public private(set) var layer: GridLayer
-    private(set) var rosters: [String: DutyRoster]
+    private var rosters: [String: DutyRoster]
     private let countyCode: String
     public let unitNames: UnitNames
     /// Rules and settings, read once (they change by migration or by hand, then `reload()`).
@@ -206,24 +206,30 @@ public final class Dispatcher {
 
     /// Grid and assignee by location: the grid worker on duty, else the grid leader, else the town
     /// centre; in no grid, the county centre's queue.
-    func place(_ c: inout Case, now: Date) throws {
-        guard let grid = layer.grid(at: c.position) else {
+    private func place(_ c: inout Case, now: Date) throws {
+        let here = placement(of: c.position, at: now)
+        guard let grid = here.grid else {
             c.gridCode = nil
             c.unlocated = true
             c.level = .county
-            c.unit = "county:\(countyCode)"
+            c.unit = here.unit
             c.workerID = nil
             return
         }
         c.gridCode = grid.code
         c.unlocated = false
-        if let w = rosters[grid.code]?.onDuty(at: now) {
+        if let w = here.onDuty {
             c.level = .grid
-            c.unit = "grid:\(grid.code)"
+            c.unit = here.unit
             c.workerID = w.id
         } else {
             try route(&c, to: .town, now: now)
         }
+    }
+
+    /// The town centre of a grid's town, or the county centre for a code with no town in it.
+    private func townUnit(of gridCode: String) -> (Case.Level, String) {
+        gridCode.count >= 9 ? (.town, "town:\(gridCode.prefix(9))") : (.county, "county:\(countyCode)")
     }
 
     /// Sends a case to a level's unit (no worker: the unit's centre takes it).
@@ -239,8 +245,7 @@ public final class Dispatcher {
             guard let g = c.gridCode, g.count == 15 else { throw CaseError(.conflict, "the case is in no village") }
             c.unit = "village:\(g.prefix(12))"
         case .town:
-            guard let g = c.gridCode, g.count >= 9 else { c.unit = "county:\(countyCode)"; c.level = .county; return }
-            c.unit = "town:\(g.prefix(9))"
+            (c.level, c.unit) = townUnit(of: c.gridCode ?? "")
         case .county: c.unit = "county:\(countyCode)"
         case .arbitration: c.unit = "arbitration"
         case .court: c.unit = "court"
@@ -401,16 +406,13 @@ public struct Placement: Sendable {
 }
 
 extension Dispatcher {
-    /// The grid at a WGS84 place, its worker on duty and leader, and the unit a case there goes to.
-    public func placement(of p: Position, at now: Date = Date()) throws -> Placement {
-        var c = Case(id: 0, code: "", category: .other, channel: .window, priority: .normal, description: "", position: p,
-                     householdID: nil, cameraID: nil, alertType: nil, alertCount: 0, snapshotURL: nil, gridCode: nil, level: .grid,
-                     unit: "", workerID: nil, status: .reported, unlocated: false, overdue: false, groupDispute: false,
-                     relatedTo: nil, reportedAt: now, acceptBy: nil, arriveBy: nil, dueAt: nil, acceptedAt: nil, resolvedAt: nil,
-                     closedAt: nil, rating: nil)
-        try place(&c, now: now)
-        let grid = c.gridCode.flatMap { code in layer.grids.first { $0.code == code } }
-        let roster = c.gridCode.flatMap { rosters[$0] }
-        return Placement(grid: grid, onDuty: roster?.onDuty(at: now), leader: roster?.leader, unit: c.unit)
+    /// The grid at a WGS84 place, its worker on duty (else its leader), and the unit a case there
+    /// goes to: the grid, else the town centre; in no grid, the county centre's queue.
+    public func placement(of p: Position, at now: Date = Date()) -> Placement {
+        guard let grid = layer.grid(at: p) else { return Placement(grid: nil, onDuty: nil, leader: nil, unit: "county:\(countyCode)") }
+        let roster = rosters[grid.code]
+        let onDuty = roster?.onDuty(at: now)
+        return Placement(grid: grid, onDuty: onDuty, leader: roster?.leader,
+                         unit: onDuty != nil ? "grid:\(grid.code)" : townUnit(of: grid.code).1)
     }
 }

@@ -197,7 +197,7 @@ struct CasesController {
         let p = Position(lon, lat), c = crs
         let json = try await state.readers.read { r -> JSONValue in
             let d = try r.dispatcher()
-            let place = try d.placement(of: try Dispatcher.wgs84(p, c))
+            let place = d.placement(of: try Dispatcher.wgs84(p, c))
             func worker(_ w: Worker?) -> JSONValue {
                 w.map { .object(JSONObject([("worker_id", .integer($0.id)), ("name", .string($0.name)), ("role", .string($0.role.rawValue)),
                                             ("phone", .string($0.phone))])) } ?? .null
