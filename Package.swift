@@ -43,7 +43,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CompressNIO", package: "compress-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        ], resources: [.copy("Map/Assets")]),
         .executableTarget(name: "wangge", dependencies: [
             "Geo", "Grid", "Cases", "Server",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

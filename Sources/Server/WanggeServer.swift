@@ -43,6 +43,13 @@ public enum WanggeServer {
         FeaturesController(state: state).register(on: router)
         CasesController(state: state).register(on: router)
         PlanningController(state: state).register(on: router)
+        TilesController(state: state).register(on: router)
+        Session(state: state).register(on: router)
+        let map = try MapController(state: state)
+        if map.leafletMissing {
+            logger.warning("Leaflet is not in \(settings.leafletDirectory): /map will not draw; install libjs-leaflet and libjs-leaflet.markercluster")
+        }
+        map.register(on: router)
 
         return Application(
             router: router,

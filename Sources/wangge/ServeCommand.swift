@@ -15,6 +15,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port (0 picks a free one and prints it).") var port = 8080
     @Option(help: "Map collections anyone may read without a token, comma-separated (none by default).") var publicCollections = ""
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
+    @Option(help: "Vector tile cache directory (emptied at start); `none` keeps tiles in memory only.") var tileCache = "tiles"
+    @Option(help: "Basemap tile URL template for /map, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png (none by default: a clean page that works offline).")
+    var basemap: String?
+    @Option(help: "Datum of the basemap's tiles: wgs84 (OpenStreetMap, Tianditu w) or gcj02 (Amap, Tencent).") var basemapDatum = "wgs84"
+    @Option(help: "Attribution shown for the basemap.") var basemapAttribution = ""
+    @Option(help: "Where Debian's libjs-leaflet keeps Leaflet.") var leafletDir = "/usr/share/javascript/leaflet"
 
     func run() async throws {
         var settings = ServerSettings(databasePath: db)
@@ -26,6 +32,18 @@ struct Serve: AsyncParsableCommand {
         }
         guard let level = Logger.Level(rawValue: logLevel) else { throw fail("serve", "unknown log level \(logLevel)") }
         settings.logLevel = level
+        settings.tileCacheDirectory = tileCache == "none" ? nil : tileCache
+        settings.leafletDirectory = leafletDir
+        if let basemap {
+            guard let datum = Basemap.Datum(rawValue: basemapDatum) else {
+                throw fail("serve", "unknown --basemap-datum \(basemapDatum); use wgs84 or gcj02")
+            }
+            guard basemap.hasPrefix("http://") || basemap.hasPrefix("https://") || basemap.hasPrefix("/"),
+                  basemap.contains("{z}"), basemap.contains("{x}"), basemap.contains("{y}") else {
+                throw fail("serve", "--basemap must be an http(s) URL template with {z}, {x} and {y}, not \(basemap)")
+            }
+            settings.basemap = Basemap(url: basemap, datum: datum, attribution: basemapAttribution)
+        }
         guard FileManager.default.fileExists(atPath: db) else { throw fail("serve", "\(db) does not exist (run `wangge init --db \(db)` or `wangge demo`)") }
         let app: any ApplicationProtocol
         let (path, address) = (db, host)

@@ -16,10 +16,10 @@ struct PlanningController {
         router.get("/api/plans/{id}") { _, context in try await plan(context) }
         router.get("/api/plans/{id}/grids") { _, context in try await planGrids(context) }
         router.post("/api/plans/{id}/operations") { request, context in try await operate(request, context) }
-        router.get("/api/plans/{id}/validation") { _, context in try await validate(context) }
+        router.get("/api/plans/{id}/validation") { request, context in try await validate(request, context) }
         router.get("/api/plans/{id}/diff") { _, context in try await diff(context) }
         router.post("/api/plans/{id}/publish") { request, context in try await publish(request, context) }
-        router.get("/api/grids/validation") { _, context in try await validate(context, live: true) }
+        router.get("/api/grids/validation") { request, context in try await validate(request, context, live: true) }
         router.get("/api/grids/history") { _, context in try await history(context) }
         router.post("/api/grids/rollback") { request, context in try await rollback(request, context) }
         router.get("/api/grids/{code}/duty") { request, context in try await duty(request, context) }
@@ -131,21 +131,31 @@ struct PlanningController {
     }
 
     /// Problems as a GeoJSON FeatureCollection: each one located, for the planner's map.
-    static func problems(_ list: [LayerProblem]) -> JSONValue {
+    static func problems(_ list: [LayerProblem], gcj02: Bool = false) -> JSONValue {
         .object(JSONObject([("type", "FeatureCollection"), ("features", .array(list.map { p in
             var w = JSONWriter()
-            GeoJSONWriter().write(Feature(geometry: p.location, properties: JSONObject([
+            // For maps over GCJ-02 basemaps (the county is inside China, so the offset is defined).
+            let at = gcj02 ? p.location.map { g in (try? g.mapPositions { try ChinaOffset.wgs84ToGCJ02($0) }) ?? g } : p.location
+            GeoJSONWriter().write(Feature(geometry: at, properties: JSONObject([
                 ("problem", .string(p.kind.rawValue)), ("grid_ids", .array(p.gridCodes.map { .string($0) })), ("detail", .string(p.detail))])),
                 into: &w)
             return (try? JSONParser.parse(w.bytes)) ?? .null
         }))]))
     }
 
-    private func validate(_ context: WanggeContext, live: Bool = false) async throws -> Response {
+    /// Problems as GeoJSON; `crs=GCJ-02` for a map drawn over a Chinese basemap.
+    private func validate(_ request: Request, _ context: WanggeContext, live: Bool = false) async throws -> Response {
         _ = try context.require(.planner, .viewer)
+        var gcj02 = false
+        for (key, value) in request.queryPairs {
+            guard key == "crs", let crs = CRS(value), crs.isWGS84LonLat || crs == .gcj02 else {
+                throw Problem.badRequest("validation takes only crs (CRS84, EPSG:4326 or GCJ-02), not \(key)=\(value)", type: "bad-parameter")
+            }
+            gcj02 = crs == .gcj02
+        }
         let id: Int64? = live ? nil : try planID(context)
         let problems = try await state.readers.read { r in try GridPlanning(store: r.grids).validate(plan: id) }
-        var r = JSONResponse.make(Self.problems(problems))
+        var r = JSONResponse.make(Self.problems(problems, gcj02: gcj02))
         r.headers[.contentType] = "application/geo+json"
         return r
     }
@@ -208,11 +218,18 @@ struct PlanningController {
         guard state.catalog.memory["grids"]?.feature(id: code, zoom: nil) != nil else { throw Problem.notFound("no grid \(code) in the live layer") }
         let json = try await state.readers.read { r -> JSONValue in
             let roster = try r.grids.roster(gridCode: code)
-            let w = roster.onDuty(at: when)
+            func json(_ w: Worker) -> JSONValue {
+                .object(JSONObject([("worker_id", .integer(w.id)), ("name", .string(w.name)), ("role", .string(w.role.rawValue)),
+                                    ("phone", who.role == .viewer ? .null : .string(w.phone))]))
+            }
+            // Everyone posted to the grid (the leader and those with shifts): whom a case may go to.
+            var posted = roster.workers
+            if let l = roster.leader { posted[l.id] = l }
             return .object(JSONObject([
                 ("grid_id", .string(code)), ("at", .string(SpatiaLiteCaseStore.text(when))),
-                ("on_duty", w.map { .object(JSONObject([("worker_id", .integer($0.id)), ("name", .string($0.name)), ("role", .string($0.role.rawValue)),
-                                                         ("phone", who.role == .viewer ? .null : .string($0.phone))])) } ?? .null)]))
+                ("on_duty", roster.onDuty(at: when).map(json) ?? .null),
+                ("leader", roster.leader.map(json) ?? .null),
+                ("workers", .array(posted.values.sorted { $0.id < $1.id }.map(json)))]))
         }
         return JSONResponse.make(json)
     }

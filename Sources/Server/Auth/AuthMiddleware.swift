@@ -3,7 +3,8 @@ import HTTPTypes
 import Hummingbird
 import Synchronization
 
-/// Resolves `Authorization: Bearer …` to an identity. A token that is present but unknown or revoked
+/// Resolves `Authorization: Bearer …` (or, for the `/map` page, the session cookie holding a token)
+/// to an identity. A token that is present but unknown or revoked
 /// is refused (401) even where none is needed, so a client learns its token is bad. Lookups are
 /// cached for two seconds: a revocation takes effect within that.
 struct AuthMiddleware: RouterMiddleware {
@@ -12,19 +13,32 @@ struct AuthMiddleware: RouterMiddleware {
     let cache = TokenCache()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization] else { return try await next(request, context) }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            throw Problem.unauthorized("the Authorization header must be `Bearer TOKEN`")
+        let token: String
+        if let header = request.headers[.authorization] {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+                throw Problem.unauthorized("the Authorization header must be `Bearer TOKEN`")
+            }
+            token = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        } else if let cookie = Session.token(in: request) {
+            token = cookie
+        } else {
+            return try await next(request, context)
         }
-        let token = String(parts[1]).trimmingCharacters(in: .whitespaces)
         let identity: Identity?
         if let cached = cache.get(token) { identity = cached }
         else {
             identity = try await readers.read { try $0.tokens.identity(token: token) }
             cache.put(token, identity)
         }
-        guard let identity else { throw Problem.unauthorized("unknown or revoked token") }
+        guard let identity else {
+            if request.headers[.authorization] == nil {   // a stale cookie: drop it, so the page asks again
+                var r = Problem.unauthorized("the session's token is unknown or revoked; sign in again").response()
+                r.headers[.setCookie] = Session.clearCookie
+                return r
+            }
+            throw Problem.unauthorized("unknown or revoked token")
+        }
         var context = context
         context.identity = identity
         return try await next(request, context)

@@ -83,19 +83,11 @@ struct FeaturesController {
         return .object(o)
     }
 
-    /// Who may read a collection: any token holder, or anyone when the operator made it public.
-    /// Workers read cases of their own grids only (`grids` returned).
-    private func access(_ id: String, _ context: WanggeContext) async throws -> Set<String>? {
-        if context.identity == nil && state.settings.publicCollections.contains(id) { return nil }
-        let who = try context.require(.viewer, .dispatcher, .planner, .worker)
-        return id == "cases" ? try await state.workerGrids(who) : nil
-    }
-
     private func items(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let id = try context.parameters.require("collectionId")
         let catalog = state.catalog
         guard let info = catalog.info(id) else { throw Self.unknownCollection(id) }
-        let workerGrids = try await access(id, context)
+        let workerGrids = try await state.access(id, context)
         let query = try ItemsQuery(request.queryPairs, queryables: info.queryables, temporal: info.temporal)
         let base = "\(request.baseURL)/collections/\(id)/items"
         if var memory = catalog.memory[id] {
@@ -185,7 +177,7 @@ struct FeaturesController {
         let fid = try context.parameters.require("featureId")
         let catalog = state.catalog
         guard let info = catalog.info(id) else { throw Self.unknownCollection(id) }
-        let workerGrids = try await access(id, context)
+        let workerGrids = try await state.access(id, context)
         var pairs = request.queryPairs
         pairs.removeAll { $0.0 == "f" }
         for (k, _) in pairs where !["crs", "zoom"].contains(k) {

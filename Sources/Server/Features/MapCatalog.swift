@@ -14,6 +14,10 @@ struct MapCatalog: Sendable {
         description: "Cases at their reported place: category, channel, status, level, grid and deadlines. No names, phones, ID numbers or descriptions.",
         queryables: ["status", "grid_id", "category", "channel", "overdue"], temporal: true, coverage: false)
 
+    /// The properties of a case feature (`Case.mapFeature`), for documents that list them.
+    static let caseFields = ["case_id", "category", "channel", "priority", "status", "level", "grid_id", "unit", "overdue",
+                             "unlocated", "group_dispute", "alert_type", "camera_id", "reported_at", "due_at", "closed_at"]
+
     /// Distinguishes one build from the next (ETags, caches).
     let generation: Int
     let layerVersion: Int

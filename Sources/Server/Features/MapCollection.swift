@@ -111,6 +111,11 @@ final class MemoryCollection: Sendable {
         return f
     }
 
+    /// Every feature's geometry simplified for a zoom, for coverages; nil for the others (drawn as stored).
+    func simplified(zoom: Int) -> [Geometry]? {
+        info.coverage ? simplifiedGeometries(zoom: zoom) : nil
+    }
+
     private func simplifiedGeometries(zoom: Int) -> [Geometry] {
         if let g = simplified.withLock({ $0[zoom] }) { return g }
         // Features of one coverage level share edges; simplify each level (county, towns, villages…)

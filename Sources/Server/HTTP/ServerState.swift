@@ -15,6 +15,12 @@ public struct ServerSettings: Sendable {
     /// Read connections (the writer is one more).
     public var readers = 2
     public var logLevel: Logger.Level = .info
+    /// Where vector tiles are cached on disk (emptied at start); nil keeps them in memory only.
+    public var tileCacheDirectory: String?
+    /// The `/map` page's basemap; none (a clean page that works offline) by default.
+    public var basemap: Basemap?
+    /// Where Debian's `libjs-leaflet` and `libjs-leaflet.markercluster` put their files.
+    public var leafletDirectory = "/usr/share/javascript/leaflet"
 
     public init(databasePath: String) { self.databasePath = databasePath }
 }
@@ -28,6 +34,10 @@ final class ServerState: Sendable {
     let feed: CaseFeed
     let responses = ResponseCache()
     let unitNames: UnitNames
+    let tiles: TileCache
+    /// Counts changes to cases seen by this server (its own writes at once, other processes' by a
+    /// poll of the event table): case tiles are cached under this stamp.
+    private let casesChanges = Atomic<Int>(0)
     private let catalogBox: Mutex<MapCatalog>
     private let checkpointer: Checkpointer
 
@@ -49,6 +59,34 @@ final class ServerState: Sendable {
         let catalog = try await readers.read { try MapCatalog.load($0, generation: 1) }
         catalogBox = Mutex(catalog)
         feed = CaseFeed(readers: readers, logger: logger)
+        tiles = TileCache(directory: settings.tileCacheDirectory, layers: MapCatalog.ids, logger: logger)
+        watchCases(from: try await readers.read { try $0.cases.lastEventID() })
+    }
+
+    var casesStamp: Int { casesChanges.load(ordering: .acquiring) }
+
+    /// After this server changed cases (intake, alerts, transitions, a publish).
+    func casesChanged() { casesChanges.add(1, ordering: .releasing) }
+
+    /// Notices cases changed by another process (the CLI) within half a second. Ends with the state.
+    private func watchCases(from start: Int64) {
+        Task { [weak self] in
+            var last = start
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(500))
+                guard let self else { return }
+                guard let now = try? await self.readers.read({ try $0.cases.lastEventID() }) else { continue }
+                if now != last { last = now; self.casesChanged() }
+            }
+        }
+    }
+
+    /// Who may read a map collection or its tiles: any token holder, or anyone when the operator
+    /// made it public. Workers read cases of their own grids only (those grids returned).
+    func access(_ collection: String, _ context: WanggeContext) async throws -> Set<String>? {
+        if context.identity == nil && settings.publicCollections.contains(collection) { return nil }
+        let who = try context.require(.viewer, .dispatcher, .planner, .worker)
+        return collection == "cases" ? try await workerGrids(who) : nil
     }
 
     var catalog: MapCatalog { catalogBox.withLock { $0 } }
@@ -67,6 +105,7 @@ final class ServerState: Sendable {
         let fresh = try await readers.read { try MapCatalog.load($0, generation: next) }
         catalogBox.withLock { $0 = fresh }
         responses.clear()
+        casesChanged()   // cases' grids may have moved
     }
 }
 

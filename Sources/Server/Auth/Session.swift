@@ -1,0 +1,60 @@
+import Foundation
+import Geo
+import HTTPTypes
+import Hummingbird
+
+/// The `/map` page's sign-in: the browser sends a token once, and gets it back as an HttpOnly,
+/// SameSite=Strict cookie, so that the page's own requests and its event stream (EventSource cannot
+/// set headers) carry it. Scripts cannot read the cookie, and other sites cannot send it; writes
+/// also need a JSON body, which a cross-site form cannot send without a preflight the server refuses.
+struct Session {
+    static let cookieName = "wangge_token"
+    static let clearCookie = "\(cookieName)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+
+    static func cookie(_ token: String) -> String {
+        "\(cookieName)=\(token); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(12 * 3600)"
+    }
+
+    /// The token in the request's session cookie, if any.
+    static func token(in request: Request) -> String? {
+        for header in request.headers[values: .cookie] {
+            for pair in header.split(separator: ";") {
+                let kv = pair.split(separator: "=", maxSplits: 1)
+                guard kv.count == 2, kv[0].trimmingCharacters(in: .whitespaces) == cookieName else { continue }
+                let value = kv[1].trimmingCharacters(in: .whitespaces)
+                if !value.isEmpty { return value }
+            }
+        }
+        return nil
+    }
+
+    let state: ServerState
+
+    func register(on router: Router<WanggeContext>) {
+        // Who the page is signed in as; `role` null when nobody is (not an error: the page then asks).
+        router.get("/api/session") { _, context in
+            guard let who = context.identity else {
+                return JSONResponse.make(.object(JSONObject([("name", .null), ("role", .null), ("worker_id", .null)])))
+            }
+            return JSONResponse.make(Self.json(who))
+        }
+        router.post("/api/session") { request, context in
+            let f = try Fields(try await request.jsonBody(context: context), allowed: ["token"])
+            let token = try f.string("token")
+            guard let who = try await state.readers.read({ try $0.tokens.identity(token: token) }) else {
+                throw Problem.unauthorized("unknown or revoked token")
+            }
+            var r = JSONResponse.make(Self.json(who))
+            r.headers[.setCookie] = Self.cookie(token)
+            return r
+        }
+        router.delete("/api/session") { _, _ in
+            Response(status: .noContent, headers: [.setCookie: Self.clearCookie])
+        }
+    }
+
+    private static func json(_ who: Identity) -> JSONValue {
+        .object(JSONObject([("name", .string(who.name)), ("role", .string(who.role.rawValue)),
+                            ("worker_id", who.workerID.map { .integer($0) } ?? .null)]))
+    }
+}

@@ -1,0 +1,394 @@
+// The one-screen map (一屏观城乡): boundaries, grids, cameras and live cases over the server's own
+// APIs (OGC API – Features, /api, the SSE feed). Leaflet comes from Debian's libjs-leaflet.
+'use strict';
+(function () {
+  const OPEN = ['reported', 'assigned', 'accepted', 'mediating', 'escalated'];
+  const STATUS_COLOURS = { reported: '#d7301f', assigned: '#fc8d59', accepted: '#fdbb84', mediating: '#4393c3', escalated: '#762a83' };
+  const OPEN_STEPS = [[0, '#f7f7f7', '0'], [1, '#fee8c8', '1'], [2, '#fdbb84', '2–4'], [5, '#e34a33', '5+']];
+  const BAND_COLOURS = { under: '#9ecae1', within: '#a1d99b', over: '#fc9272' };
+  const CAMERA_COLOURS = { tianwang: '#1f78b4', xueliang: '#33a02c' };
+
+  const page = {
+    config: null, who: null, map: null,
+    grids: null,               // L.GeoJSON of the live grid layer
+    gridFeatures: new Map(),   // grid_id → feature properties
+    cases: new Map(),          // case_id → { marker, props }
+    caseLayer: null, cameraLayer: null, planLayer: null,
+    colourBy: 'open', gridStats: null, gridStatsAt: 0,
+    ready: false,
+  };
+  window.wangge = page;   // for operators' consoles and the browser tests
+
+  // ---- HTTP ----
+
+  async function api(path, options) {
+    const init = Object.assign({ credentials: 'same-origin', headers: { Accept: 'application/json' } }, options || {});
+    const r = await fetch(path, init);
+    if (!r.ok) {
+      let detail = r.status + ' ' + r.statusText;
+      try { const p = await r.json(); if (p.detail) detail = p.detail; } catch (e) { /* not JSON */ }
+      const err = new Error(detail);
+      err.status = r.status;
+      throw err;
+    }
+    return r.status === 204 ? null : r.json();
+  }
+
+  function postJSON(path, body) {
+    return api(path, { method: 'POST', headers: { Accept: 'application/json', 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  }
+
+  // Layers come in the basemap's datum: GCJ-02 for Amap/Tencent tiles, WGS84 otherwise.
+  function inCRS(path) {
+    const crs = page.config.crs;
+    if (crs.endsWith('CRS84')) return path;
+    return path + (path.includes('?') ? '&' : '?') + 'crs=' + encodeURIComponent(crs);
+  }
+
+  function el(tag, attrs, children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === 'text') e.textContent = v; else if (k === 'class') e.className = v; else e.setAttribute(k, v);
+    }
+    for (const c of children || []) e.append(c);
+    return e;
+  }
+
+  function rate(x) { return x == null ? '–' : (x * 100).toFixed(1) + '%'; }
+  function notice(text) { document.getElementById('notice').textContent = text; }
+
+  // ---- start ----
+
+  async function start() {
+    page.config = await api('/map/config.json');
+    page.who = await api('/api/session');
+    if (!page.who.role) return signIn();
+    document.getElementById('county').textContent = page.config.county || '';
+    const who = document.getElementById('who');
+    who.replaceChildren(page.who.name + ' (' + page.who.role + ')', el('button', { type: 'button', text: 'sign out' }));
+    who.querySelector('button').addEventListener('click', async () => { await api('/api/session', { method: 'DELETE' }); location.reload(); });
+
+    makeMap();
+    const tasks = [drawBoundaries(), drawGrids(), drawCameras(), drawCases(), figures()];
+    if (page.who.role === 'planner' || page.who.role === 'viewer') tasks.push(plans());
+    const results = await Promise.allSettled(tasks);
+    page.errors = results.filter((r) => r.status === 'rejected').map((r) => String(r.reason && r.reason.stack || r.reason));
+    if (page.errors.length) notice(page.errors.join('; '));
+    recolourGrids();
+    listen();
+    page.ready = true;
+    page.renderedAt = performance.now();
+    document.body.dataset.ready = 'true';
+  }
+
+  function signIn() {
+    const form = document.getElementById('signin');
+    form.hidden = false;
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      try {
+        await postJSON('/api/session', { token: document.getElementById('token').value.trim() });
+        location.reload();
+      } catch (e) {
+        document.getElementById('signin-error').textContent = e.message;
+      }
+    });
+  }
+
+  function makeMap() {
+    // Marker clustering needs the zoom range; 19 is street level, as far as the layers go.
+    const map = L.map('map', { zoomControl: true, preferCanvas: false, minZoom: 5, maxZoom: 19 });
+    page.map = map;
+    const b = page.config.basemap;
+    if (b) {
+      // A basemap that cannot be reached leaves the layers drawn on the plain background.
+      let failed = 0;
+      L.tileLayer(b.url, { attribution: b.attribution, maxZoom: b.max_zoom, subdomains: '1234' })
+        .on('tileerror', () => { if (++failed === 1) notice('basemap unreachable: drawing without it'); })
+        .addTo(map);
+    }
+    for (const [name, z] of [['boundaries', 410], ['grids', 420], ['problems', 430], ['cases', 640]]) {
+      map.createPane(name).style.zIndex = z;
+    }
+    const bounds = page.config.bounds;
+    if (bounds) map.fitBounds([[bounds[0][1], bounds[0][0]], [bounds[1][1], bounds[1][0]]]);
+    else map.setView([30.8, 106.9], 10);
+    L.control.scale({ imperial: false }).addTo(map);
+  }
+
+  // ---- layers ----
+
+  async function drawBoundaries() {
+    const fc = await api(inCRS('/collections/boundaries/items?limit=10000&zoom=12'));
+    L.geoJSON(fc, {
+      pane: 'boundaries', interactive: false,
+      filter: (f) => f.properties.level !== 'county',
+      style: (f) => f.properties.level === 'town'
+        ? { color: '#10263f', weight: 2.5, fill: false, className: 'wg-town' }
+        : { color: '#52606d', weight: 1, dashArray: '4 3', fill: false, className: 'wg-village' },
+    }).addTo(page.map);
+  }
+
+  async function drawGrids() {
+    const fc = await api(inCRS('/collections/grids/items?limit=10000&zoom=14'));
+    for (const f of fc.features) page.gridFeatures.set(f.properties.grid_id, f.properties);
+    page.grids = L.geoJSON(fc, {
+      pane: 'grids',
+      style: () => ({ color: '#3d4f63', weight: 0.6, fillOpacity: 0.55, className: 'wg-grid' }),
+      onEachFeature: (f, layer) => {
+        layer.on('click', (ev) => gridPopup(f.properties, ev.latlng));
+        layer.on('add', () => { const e = layer.getElement(); if (e) e.dataset.gridId = f.properties.grid_id; });
+      },
+    }).addTo(page.map);
+  }
+
+  async function drawCameras() {
+    const fc = await api(inCRS('/collections/cameras/items?limit=10000'));
+    page.cameraLayer = L.markerClusterGroup({ animate: false, showCoverageOnHover: false, maxClusterRadius: 50, disableClusteringAtZoom: 15 });
+    for (const f of fc.features) {
+      const [lon, lat] = f.geometry.coordinates;
+      const p = f.properties;
+      const m = L.circleMarker([lat, lon], { radius: 5, color: '#fff', weight: 1.5, fillColor: CAMERA_COLOURS[p.kind] || '#6a3d9a', fillOpacity: 1, className: 'wg-camera' });
+      m.bindTooltip(p.name + ' · ' + p.kind);
+      page.cameraLayer.addLayer(m);
+    }
+    page.cameraLayer.addTo(page.map);
+    page.cameraCount = fc.features.length;
+  }
+
+  async function drawCases() {
+    page.caseLayer = L.featureGroup().addTo(page.map);
+    const fc = await api(inCRS('/collections/cases/items?limit=10000&status=' + OPEN.join(',')));
+    for (const f of fc.features) putCase(f.properties, f.geometry.coordinates);
+    showOpenCount();
+  }
+
+  function caseStyle(p) {
+    return {
+      pane: 'cases', radius: p.priority === 'urgent' ? 7 : 5, fillColor: STATUS_COLOURS[p.status] || '#999', fillOpacity: 0.95,
+      color: p.overdue ? '#000' : '#fff', weight: p.overdue ? 2.5 : 1, dashArray: p.overdue ? '2 2' : null, className: 'wg-case',
+    };
+  }
+
+  // Adds, moves or restyles a case's marker; closed ones leave the map.
+  function putCase(p, lonlat) {
+    const id = p.case_id;
+    const known = page.cases.get(id);
+    if (!OPEN.includes(p.status)) {
+      if (known) { page.caseLayer.removeLayer(known.marker); page.cases.delete(id); }
+      return;
+    }
+    if (known) {
+      known.props = p;
+      known.marker.setStyle(caseStyle(p));
+      if (lonlat) known.marker.setLatLng([lonlat[1], lonlat[0]]);
+      tag(known.marker, p);
+      return;
+    }
+    const m = L.circleMarker([lonlat[1], lonlat[0]], caseStyle(p));
+    m.on('click', (ev) => { L.DomEvent.stopPropagation(ev); casePopup(id, ev.latlng); });
+    page.caseLayer.addLayer(m);
+    page.cases.set(id, { marker: m, props: p });
+    tag(m, p);
+  }
+
+  function tag(marker, p) {
+    const e = marker.getElement && marker.getElement();
+    if (!e) return;
+    e.dataset.caseId = p.case_id;
+    e.dataset.status = p.status;
+    e.dataset.overdue = p.overdue ? 'true' : 'false';
+  }
+
+  function openByGrid() {
+    const counts = new Map();
+    for (const { props } of page.cases.values()) if (props.grid_id) counts.set(props.grid_id, (counts.get(props.grid_id) || 0) + 1);
+    return counts;
+  }
+
+  function recolourGrids() {
+    if (!page.grids) return;
+    const counts = openByGrid();
+    page.grids.eachLayer((layer) => {
+      const p = layer.feature.properties;
+      let fill;
+      if (page.colourBy === 'band') fill = BAND_COLOURS[p.band];
+      else { const n = counts.get(p.grid_id) || 0; fill = OPEN_STEPS.filter(([min]) => n >= min).pop()[1]; }
+      layer.setStyle({ fillColor: fill });
+    });
+    legend();
+  }
+
+  function legend() {
+    const box = document.getElementById('legend');
+    const rows = page.colourBy === 'band'
+      ? [['under', 'under 300 households'], ['within', '300–500 households'], ['over', 'over 500 households']].map(([k, t]) => [BAND_COLOURS[k], t])
+      : OPEN_STEPS.map(([, c, t]) => [c, t + ' open case' + (t === '1' ? '' : 's')]);
+    box.replaceChildren(...rows.map(([c, t]) => el('div', { class: 'legend-row' }, [el('span', { class: 'swatch', style: 'background:' + c }), t])));
+    const status = document.getElementById('status-legend');
+    status.replaceChildren(...OPEN.map((s) => el('div', { class: 'legend-row' }, [el('span', { class: 'dot', style: 'background:' + STATUS_COLOURS[s] }), s])),
+      el('div', { class: 'legend-row' }, [el('span', { class: 'dot', style: 'background:#fff;box-shadow:0 0 0 2px #000' }), 'overdue (black ring)']));
+  }
+
+  // ---- figures ----
+
+  function showOpenCount() { document.getElementById('fig-open').textContent = String(page.cases.size); }
+
+  async function figures() {
+    showOpenCount();
+    if (page.who.role === 'worker') return;   // figures are for the centre's roles
+    const now = new Date();
+    const midnight = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+    const iso = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const [today, year] = await Promise.all([api('/api/stats?from=' + iso(midnight)), api('/api/stats')]);
+    const t = today.figures[0], y = year.figures[0];
+    document.getElementById('fig-received-today').textContent = String(t ? t.received : 0);
+    document.getElementById('fig-success').textContent = rate(y && y.success_rate);
+    document.getElementById('fig-closure').textContent = rate(y && y.closure_rate);
+  }
+
+  let figuresTimer = null;
+  function figuresSoon() {
+    showOpenCount();
+    clearTimeout(figuresTimer);
+    figuresTimer = setTimeout(() => figures().catch((e) => notice(e.message)), 300);
+  }
+
+  // ---- live ----
+
+  function listen() {
+    const state = document.getElementById('live-state');
+    const source = new EventSource('/api/events');
+    source.onopen = () => { state.textContent = 'live: connected'; };
+    source.onerror = () => { state.textContent = 'live: reconnecting…'; };
+    source.addEventListener('case', async (ev) => {
+      const e = JSON.parse(ev.data);
+      const p = e.case;
+      let lonlat = p.location;
+      if (!page.config.crs.endsWith('CRS84') && OPEN.includes(p.status)) {
+        // The feed speaks WGS84; ask for this case in the map's datum.
+        try { lonlat = (await api(inCRS('/collections/cases/items/' + p.case_id))).geometry.coordinates; } catch (err) { return; }
+      }
+      delete p.location;
+      putCase(p, lonlat);
+      recolourGrids();
+      page.gridStats = null;
+      page.lastEventID = e.event_id;
+      figuresSoon();
+    });
+  }
+
+  // ---- popups ----
+
+  async function gridStats() {
+    if (page.gridStats && performance.now() - page.gridStatsAt < 30000) return page.gridStats;
+    const s = await api('/api/stats?by=grid');
+    page.gridStats = new Map(s.figures.map((f) => [f.key, f]));
+    page.gridStatsAt = performance.now();
+    return page.gridStats;
+  }
+
+  function table(rows) {
+    return el('table', {}, rows.map(([k, v]) => el('tr', {}, [el('td', { text: k }), el('td', { text: v == null ? '–' : String(v) })])));
+  }
+
+  async function gridPopup(p, latlng) {
+    const box = el('div', { class: 'wg-popup wg-grid-popup' }, [el('h3', { text: p.name + ' ' + p.grid_id })]);
+    const popup = L.popup({ maxWidth: 320 }).setLatLng(latlng).setContent(box).openOn(page.map);
+    const open = openByGrid().get(p.grid_id) || 0;
+    const rows = [['village 村/社区', p.village], ['town 乡镇', p.town], ['households 户数', p.households + ' (' + p.band + ' 300–500)'],
+      ['population 人口', p.population], ['open cases 在办', open]];
+    box.append(table(rows));
+    try {
+      const [duty, stats] = await Promise.all([api('/api/grids/' + p.grid_id + '/duty'),
+        page.who.role === 'worker' ? Promise.resolve(null) : gridStats()]);
+      const d = duty.on_duty;
+      const f = stats && stats.get(p.grid_id);
+      box.append(table([
+        ['on duty 在岗', d ? d.name + ' (' + d.role + ')' : 'none'],
+        ['leader 网格长', duty.leader ? duty.leader.name : '–'],
+        ['workers 网格员', duty.workers.map((w) => w.name).join(', ') || '–'],
+        ['success rate 化解率', rate(f && f.success_rate)], ['closure rate 办结率', rate(f && f.closure_rate)],
+        ['received (365 d)', f ? f.received : 0],
+      ]));
+    } catch (e) {
+      box.append(el('p', { class: 'error', text: e.message }));
+    }
+    popup.update();
+  }
+
+  async function casePopup(id, latlng) {
+    const box = el('div', { class: 'wg-popup wg-case-popup' }, [el('h3', { text: 'case ' + id })]);
+    const popup = L.popup({ maxWidth: 360 }).setLatLng(latlng).setContent(box).openOn(page.map);
+    try {
+      const c = await api('/api/cases/' + id);
+      box.querySelector('h3').textContent = c.category + ' · ' + c.status + ' · ' + c.code;
+      box.append(table([['grid', c.grid_id], ['unit', c.assignee.unit_name], ['priority', c.priority], ['reported', c.reported_at],
+        ['due', c.due_at], ['flags', c.flags.join(', ') || '–']]));
+      box.append(el('ol', { class: 'timeline' }, (c.events || []).map((e) =>
+        el('li', { text: e.at.replace('T', ' ').replace(/\..*$/, '') + ' ' + e.action + (e.to ? ' → ' + e.to : '') + (e.unit ? ' @' + e.unit : '') }))));
+      if (page.who.role === 'dispatcher' && c.grid_id && OPEN.includes(c.status)) box.append(await reassignForm(c, popup));
+    } catch (e) {
+      box.append(el('p', { class: 'error', text: e.message }));
+    }
+    popup.update();
+  }
+
+  // A dispatcher hands a case to another worker of its grid (reassignment keeps the history).
+  async function reassignForm(c, popup) {
+    const duty = await api('/api/grids/' + c.grid_id + '/duty');
+    const select = el('select', { name: 'worker' }, duty.workers.map((w) => el('option', { value: 'worker:' + w.worker_id, text: w.name + ' (' + w.role + ')' })));
+    const note = el('input', { name: 'note', placeholder: 'note' });
+    const result = el('p', { class: 'muted' });
+    const form = el('form', { class: 'reassign' }, [el('strong', { text: 'reassign 改派 ' }), select, note, el('button', { type: 'submit', text: 'assign' }), result]);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      try {
+        const r = await postJSON('/api/cases/' + c.id + '/transitions', { to: 'assigned', target: select.value, note: note.value || undefined });
+        result.textContent = 'assigned to ' + r.assignee.unit_name;
+      } catch (e) {
+        result.textContent = e.message;
+        result.className = 'error';
+      }
+      popup.update();
+    });
+    return form;
+  }
+
+  // ---- planner view ----
+
+  async function plans() {
+    const list = await api('/api/plans');
+    const section = document.getElementById('plan-view');
+    const select = document.getElementById('plan-select');
+    for (const p of list.filter((p) => p.status === 'draft')) select.append(el('option', { value: p.id, text: '#' + p.id + ' ' + p.name }));
+    section.hidden = false;
+    select.addEventListener('change', () => showProblems(select.value).catch((e) => notice(e.message)));
+    const wanted = new URLSearchParams(location.search).get('plan');
+    if (wanted) { select.value = wanted; await showProblems(wanted); }
+  }
+
+  async function showProblems(planID) {
+    if (page.planLayer) page.map.removeLayer(page.planLayer);
+    const fc = await api(inCRS(planID ? '/api/plans/' + planID + '/validation' : '/api/grids/validation'));
+    page.planLayer = L.geoJSON(fc, {
+      pane: 'problems',
+      style: () => ({ color: '#b3261e', weight: 3, fillColor: '#b3261e', fillOpacity: 0.35, className: 'wg-problem' }),
+      pointToLayer: (f, latlng) => L.circleMarker(latlng, { pane: 'problems', radius: 7, color: '#b3261e', className: 'wg-problem' }),
+      onEachFeature: (f, layer) => layer.bindTooltip(f.properties.problem + ': ' + f.properties.detail),
+    }).addTo(page.map);
+    const kinds = {};
+    for (const f of fc.features) kinds[f.properties.problem] = (kinds[f.properties.problem] || 0) + 1;
+    document.getElementById('plan-summary').textContent = fc.features.length + ' problem' + (fc.features.length === 1 ? '' : 's') +
+      (fc.features.length ? ': ' + Object.entries(kinds).map(([k, n]) => n + ' ' + k).join(', ') : '');
+    document.getElementById('plan-problems').replaceChildren(...fc.features.slice(0, 200).map((f) =>
+      el('li', { text: f.properties.problem + ' ' + f.properties.grid_ids.join(', ') + ': ' + f.properties.detail })));
+  }
+
+  // ---- wiring ----
+
+  for (const input of document.querySelectorAll('input[name=colour]')) {
+    input.addEventListener('change', () => { page.colourBy = input.value; recolourGrids(); });
+  }
+  start().catch((e) => { notice(e.message); console.warn(e); });
+})();
