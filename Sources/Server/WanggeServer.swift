@@ -25,7 +25,8 @@ public enum WanggeServer {
         logger.logLevel = settings.logLevel
         let state = try await ServerState(settings: settings, logger: logger)
         let registry = Self.registry
-        let router = Router(context: WanggeContext.self)
+        // HEAD for every GET: GDAL's /vsicurl/ asks HEAD before it reads a tile.
+        let router = Router(context: WanggeContext.self, options: .autoGenerateHeadEndpoints)
         router.middlewares.add(ProblemMiddleware())
         router.middlewares.add(MetricsMiddleware())
         // Method and path only, never headers (tokens) or bodies (personal data).

@@ -22,7 +22,7 @@ final class TestServer: @unchecked Sendable {
     var workerID: Int64 = 0
     private var task: Task<Void, Error>?
 
-    init(publicCollections: Set<String> = []) async throws {
+    init(publicCollections: Set<String> = [], basemap: Basemap? = nil) async throws {
         db = dir.path("server.sqlite")
         let store = try SpatiaLiteGridStore(path: db)
         _ = try GridPlanning(store: store).install(tinyDemo.result, county: tinyDemo.county, note: "tiny")
@@ -42,6 +42,8 @@ final class TestServer: @unchecked Sendable {
         var settings = ServerSettings(databasePath: db)
         settings.port = 0
         settings.publicCollections = publicCollections
+        settings.tileCacheDirectory = dir.path("tiles")
+        settings.basemap = basemap
         settings.logLevel = .warning
         let started = PortBox()
         let app = try await WanggeServer.application(settings) { port in started.set(port) }
