@@ -31,7 +31,10 @@ run: release
 	@echo "demo tokens (one per role) in var/tokens.txt:"; cat var/tokens.txt
 	exec .build/release/wangge serve --db $(DB) --host $(HOST) --port $(PORT)
 
-test: build
+# The map page's tests drive headless Chromium; the CJK font lets its screenshots show Chinese.
+test:
+	@scripts/setup.sh chromium chromium-driver fonts-wqy-microhei
+	swift build
 	swift test --disable-xctest
 
 bench:

@@ -3,7 +3,8 @@
 # Usage: scripts/setup.sh [extra packages…]
 set -euo pipefail
 packages=(pkg-config libgeos-dev libproj-dev proj-data libsqlite3-dev libspatialite-dev
-          libsqlite3-mod-spatialite zlib1g-dev gdal-bin sqlite3 curl "$@")
+          libsqlite3-mod-spatialite zlib1g-dev gdal-bin sqlite3 curl
+          libjs-leaflet libjs-leaflet.markercluster "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -33,7 +33,8 @@ import Geo
         let grid = tinyDemo.result.grids[0].code
         for (path, ops) in paths {
             for (method, _) in ops.objectValue?.members ?? [] where method == "get" {
-                let concrete = path.replacingOccurrences(of: "{collectionId}", with: "grids").replacingOccurrences(of: "{featureId}", with: grid)
+                let concrete = path.replacingOccurrences(of: "{collectionId}", with: "grids").replacingOccurrences(of: "{layer}", with: "grids")
+                    .replacingOccurrences(of: "{z}/{x}/{y}", with: "10/816/419").replacingOccurrences(of: "{featureId}", with: grid)
                     .replacingOccurrences(of: "{id}", with: "1").replacingOccurrences(of: "{code}", with: path.contains("grids/") ? grid : "NOPE")
                     + (path == "/api/assign" ? "?lon=106.97&lat=30.84" : "")
                 if path == "/api/events" { continue }   // a stream: tested on its own

@@ -156,7 +156,9 @@ struct CasesController {
 
     private func stats(_ request: Request, _ context: WanggeContext) async throws -> Response {
         _ = try context.require(.viewer, .dispatcher, .planner)
-        var from: Date?, to = Date(), by = SpatiaLiteCaseStore.Grouping.county
+        // Times are kept to the second and `to` is exclusive: by default, up to the end of this second,
+        // so that a case taken a moment ago is counted.
+        var from: Date?, to = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 1).rounded(.down)), by = SpatiaLiteCaseStore.Grouping.county
         for (key, value) in request.queryPairs {
             switch key {
             case "from", "to":
@@ -214,7 +216,8 @@ struct CasesController {
     }
 
     private func events(_ request: Request, _ context: WanggeContext) async throws -> Response {
-        let who = try context.require(.dispatcher, .viewer, .worker)
+        // The feed carries what the cases collection does (no personal data): whoever may read that.
+        let who = try context.require(.dispatcher, .viewer, .worker, .planner)
         let last = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters.get("last_event_id")
         var after: Int64?
         if let last {

@@ -84,7 +84,7 @@ enum OpenAPIDocument {
             ("/api/assign", [("get", op("The grid at a place and who is on duty", "Cases", params: [
                 param("lon", "query", "number", "Longitude", required: true), param("lat", "query", "number", "Latitude", required: true),
                 param("crs", "query", "string", "EPSG:4326 (default) or GCJ-02")], responses: [("200", "Grid, on duty, leader, unit", json)]))]),
-            ("/api/events", [("get", op("Live case changes (Server-Sent Events; Last-Event-ID resumes)", "Cases",
+            ("/api/events", [("get", op("Live case changes (Server-Sent Events; Last-Event-ID resumes; viewer, dispatcher, planner, worker: own grids)", "Cases",
                                         responses: [("200", "An event stream", "text/event-stream")]))]),
             ("/api/plans", [
                 ("get", op("Plans (planner, viewer)", "Planning", responses: [("200", "Plans", json)])),
@@ -108,6 +108,21 @@ enum OpenAPIDocument {
             ("/api/grids/{code}/duty", [("get", op("Who is on duty in a grid", "Planning", params: [param("code", "path", "string", "Grid code"),
                                                                                                      param("at", "query", "string", "RFC 3339")],
                                                    responses: [("200", "The worker on duty", json)]))]),
+            ("/tiles", [("get", op("The vector tile sets, one per layer", "Tiles", responses: [("200", "Tile sets", json)]))]),
+            ("/tiles/{layer}.json", [("get", op("A layer's TileJSON 3.0 document", "Tiles",
+                params: [param("layer", "path", "string", "boundaries, grids, cameras, cases or households")], responses: [("200", "TileJSON", json)]))]),
+            ("/tiles/{layer}/{z}/{x}/{y}.mvt", [("get", op("A Mapbox Vector Tile 2.1 (XYZ scheme, EPSG:3857); 204 when empty", "Tiles",
+                params: [param("layer", "path", "string", "boundaries, grids, cameras, cases or households"), param("z", "path", "integer", "Zoom"),
+                         param("x", "path", "integer", "Column"), param("y", "path", "integer", "Row from the north")],
+                responses: [("200", "The tile", "application/vnd.mapbox-vector-tile"), ("204", "No features here", "application/vnd.mapbox-vector-tile")]))]),
+            ("/map", [("get", op("The one-screen map (一屏观城乡): a web page", "Map", responses: [("200", "The page", "text/html")], secured: false))]),
+            ("/map/config.json", [("get", op("The map page's settings: basemap, CRS, extent", "Map", responses: [("200", "Settings", json)], secured: false))]),
+            ("/api/session", [
+                ("get", op("Who the map page is signed in as (role null when nobody)", "Map", responses: [("200", "name, role, worker_id", json)], secured: false)),
+                ("post", op("Sign the page in: token; sets an HttpOnly SameSite=Strict cookie", "Map", body: true,
+                            responses: [("200", "name, role, worker_id", json)], secured: false)),
+                ("delete", op("Sign out", "Map", responses: [("204", "Signed out", json)], secured: false)),
+            ]),
             ("/healthz", [("get", op("Liveness and the database", "Operations", responses: [("200", "ok", json)], secured: false))]),
             ("/metrics", [("get", op("Prometheus metrics", "Operations", responses: [("200", "Prometheus text", "text/plain")], secured: false))]),
         ]

@@ -227,7 +227,9 @@
     box.replaceChildren(...rows.map(([c, t]) => el('div', { class: 'legend-row' }, [el('span', { class: 'swatch', style: 'background:' + c }), t])));
     const status = document.getElementById('status-legend');
     status.replaceChildren(...OPEN.map((s) => el('div', { class: 'legend-row' }, [el('span', { class: 'dot', style: 'background:' + STATUS_COLOURS[s] }), s])),
-      el('div', { class: 'legend-row' }, [el('span', { class: 'dot', style: 'background:#fff;box-shadow:0 0 0 2px #000' }), 'overdue (black ring)']));
+      el('div', { class: 'legend-row' }, [el('span', { class: 'dot', style: 'background:#fff;box-shadow:0 0 0 2px #000' }), 'overdue (black ring)']),
+      ...[['tianwang', '天网 cameras'], ['xueliang', '雪亮 cameras'], ['', 'other cameras (numbers: clusters)']].map(([k, t]) =>
+        el('div', { class: 'legend-row' }, [el('span', { class: 'dot', style: 'border-radius:0;background:' + (CAMERA_COLOURS[k] || '#6a3d9a') }), t])));
   }
 
   // ---- figures ----
@@ -327,7 +329,10 @@
         ['due', c.due_at], ['flags', c.flags.join(', ') || '–']]));
       box.append(el('ol', { class: 'timeline' }, (c.events || []).map((e) =>
         el('li', { text: e.at.replace('T', ' ').replace(/\..*$/, '') + ' ' + e.action + (e.to ? ' → ' + e.to : '') + (e.unit ? ' @' + e.unit : '') }))));
-      if (page.who.role === 'dispatcher' && c.grid_id && OPEN.includes(c.status)) box.append(await reassignForm(c, popup));
+      // Reassignment is assigned → assigned (or reported/escalated → assigned), as the lifecycle allows.
+      if (page.who.role === 'dispatcher' && c.grid_id && ['reported', 'assigned', 'escalated'].includes(c.status)) {
+        box.append(await reassignForm(c, popup));
+      }
     } catch (e) {
       box.append(el('p', { class: 'error', text: e.message }));
     }
