@@ -106,3 +106,6 @@ $w bench cases --db "$gdb" --count 20000 --callers 32
 
 # The server (issue: the server): this server and pygeoapi and MapServer on the same grid layer.
 bench/server.sh
+
+# The one-screen map: first render in headless Chromium, vector tiles cold and cached.
+bench/map.sh

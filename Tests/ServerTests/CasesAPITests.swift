@@ -144,7 +144,8 @@ import Geo
     /// The live feed: a change appears on an open stream, and Last-Event-ID replays what was missed.
     @Test func liveFeedAndReplay() async throws {
         let s = try await SharedServer.instance.get()
-        async let stream = run("/usr/bin/curl", ["-s", "-N", "--max-time", "4", "-H", "Authorization: Bearer \(s.tokens[.viewer]!)", "\(s.base)/api/events"])
+        // Long enough for a loaded machine (the browser tests run beside this one).
+        async let stream = run("/usr/bin/curl", ["-s", "-N", "--max-time", "10", "-H", "Authorization: Bearer \(s.tokens[.viewer]!)", "\(s.base)/api/events"])
         try await Task.sleep(for: .milliseconds(800))
         let made = try await intake(s, place, party: "孙七").object
         let id = made["id"]!.integerValue!
