@@ -49,7 +49,7 @@ struct Serve: AsyncParsableCommand {
         let (path, address) = (db, host)
         do {
             app = try await WanggeServer.application(settings) { port in
-                printOut("wangge serving \(path) on http://\(address):\(port)/")
+                printOut("wangge serving \(path) on http://\(address):\(port)/ (the map: http://\(address):\(port)/map)")
             }
         } catch { throw fail("serve", error) }
         try await app.runService()

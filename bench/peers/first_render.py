@@ -43,11 +43,11 @@ try:
                 ms = v
                 break
             time.sleep(0.05)
-        counts = call("POST", S + "/execute/sync", {"script": "return [document.querySelectorAll('path.wg-grid').length, document.querySelectorAll('path.wg-case').length]", "args": []})["value"]
+        counts = call("POST", S + "/execute/sync", {"script": "return [document.querySelectorAll('path.wg-grid').length, document.querySelectorAll('path.wg-case').length, JSON.stringify(window.wangge.timings)]", "args": []})["value"]
         call("DELETE", S)
         times.append(ms)
         label = "cold server" if k == 0 else f"run {k + 1}"
-        print(f"  {label:<12} {ms:7.0f} ms   ({counts[0]} grids, {counts[1]} open cases drawn)")
+        print(f"  {label:<12} {ms:7.0f} ms   ({counts[0]} grids, {counts[1]} open cases drawn; layers done at {counts[2]} ms)")
     warm = [t for t in times[1:] if t is not None]
     if warm:
         print(f"  median of the warm runs: {statistics.median(warm):.0f} ms (target: under 1,000 ms)")

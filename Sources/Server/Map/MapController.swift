@@ -28,8 +28,8 @@ struct MapController {
     /// Leaflet's and the marker-cluster plugin's files that the page uses (nothing else of the
     /// directory is served).
     static let vendorFiles: [String: String] = [
-        "leaflet.js": "text/javascript; charset=utf-8", "leaflet.css": "text/css; charset=utf-8",
-        "leaflet.markercluster.js": "text/javascript; charset=utf-8",
+        "leaflet.min.js": "text/javascript; charset=utf-8", "leaflet.css": "text/css; charset=utf-8",
+        "leaflet.markercluster.min.js": "text/javascript; charset=utf-8",
         "MarkerCluster.css": "text/css; charset=utf-8", "MarkerCluster.Default.css": "text/css; charset=utf-8",
         "images/layers.png": "image/png", "images/layers-2x.png": "image/png",
         "images/marker-icon.png": "image/png", "images/marker-icon-2x.png": "image/png", "images/marker-shadow.png": "image/png",
@@ -57,7 +57,7 @@ struct MapController {
         self.vendor = vendor
     }
 
-    var leafletMissing: Bool { vendor["leaflet.js"] == nil }
+    var leafletMissing: Bool { vendor["leaflet.min.js"] == nil }
 
     func register(on router: Router<WanggeContext>) {
         router.get("/map") { request, _ in assets["map.html"]!.response(to: request) }

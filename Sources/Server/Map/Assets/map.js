@@ -60,8 +60,7 @@
   // ---- start ----
 
   async function start() {
-    page.config = await api('/map/config.json');
-    page.who = await api('/api/session');
+    [page.config, page.who] = await Promise.all([api('/map/config.json'), api('/api/session')]);
     if (!page.who.role) return signIn();
     document.getElementById('county').textContent = page.config.county || '';
     const who = document.getElementById('who');
@@ -69,7 +68,11 @@
     who.querySelector('button').addEventListener('click', async () => { await api('/api/session', { method: 'DELETE' }); location.reload(); });
 
     makeMap();
-    const tasks = [drawBoundaries(), drawGrids(), drawCameras(), drawCases(), figures()];
+    // How long each layer took from the start (ms since navigation), for operators and the benchmark.
+    page.timings = {};
+    const timed = (name, p) => p.then((v) => { page.timings[name] = Math.round(performance.now()); return v; });
+    const tasks = [timed('boundaries', drawBoundaries()), timed('grids', drawGrids()), timed('cameras', drawCameras()),
+      timed('cases', drawCases()), timed('figures', figures())];
     if (page.who.role === 'planner' || page.who.role === 'viewer') tasks.push(plans());
     const results = await Promise.allSettled(tasks);
     page.errors = results.filter((r) => r.status === 'rejected').map((r) => String(r.reason && r.reason.stack || r.reason));
@@ -97,7 +100,7 @@
 
   function makeMap() {
     // Marker clustering needs the zoom range; 19 is street level, as far as the layers go.
-    const map = L.map('map', { zoomControl: true, preferCanvas: false, minZoom: 5, maxZoom: 19 });
+    const map = L.map('map', { zoomControl: true, preferCanvas: false, minZoom: 5, maxZoom: 19, zoomSnap: 0.25 });
     page.map = map;
     const b = page.config.basemap;
     if (b) {
@@ -145,14 +148,14 @@
   async function drawCameras() {
     const fc = await api(inCRS('/collections/cameras/items?limit=10000'));
     page.cameraLayer = L.markerClusterGroup({ animate: false, showCoverageOnHover: false, maxClusterRadius: 50, disableClusteringAtZoom: 15 });
-    for (const f of fc.features) {
+    const markers = fc.features.map((f) => {
       const [lon, lat] = f.geometry.coordinates;
       const p = f.properties;
-      const m = L.circleMarker([lat, lon], { radius: 5, color: '#fff', weight: 1.5, fillColor: CAMERA_COLOURS[p.kind] || '#6a3d9a', fillOpacity: 1, className: 'wg-camera' });
-      m.bindTooltip(p.name + ' · ' + p.kind);
-      page.cameraLayer.addLayer(m);
-    }
+      return L.circleMarker([lat, lon], { radius: 5, color: '#fff', weight: 1.5, fillColor: CAMERA_COLOURS[p.kind] || '#6a3d9a', fillOpacity: 1, className: 'wg-camera' })
+        .bindTooltip(p.name + ' · ' + p.kind);
+    });
     page.cameraLayer.addTo(page.map);
+    page.cameraLayer.addLayers(markers);   // in bulk: clustering thousands one by one is what costs
     page.cameraCount = fc.features.length;
   }
 
