@@ -53,6 +53,11 @@ import Geo
             #expect(v["id"]?.stringValue == layer)
             #expect(o["bounds"]?.arrayValue?.count == 4)
         }
+        // The case layer's fields are those a case feature has.
+        let caseFields = try await s.call("/tiles/cases.json", role: .viewer).object["vector_layers"]?.arrayValue?.first?
+            .objectValue?["fields"]?.objectValue?.keys ?? []
+        let someCase = try #require(try SpatiaLiteCaseStore(database: try Database(path: s.db)).find(id: 1))
+        #expect(caseFields == someCase.mapFeature.properties.keys)
         // A tile at the centre of the first grid, at zoom 13.
         let grid = try #require(try SpatiaLiteGridStore.open(path: s.db).grids().first)
         let centre = try #require(Geometry.polygon(grid.polygon).boundingBox)
