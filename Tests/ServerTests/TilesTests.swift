@@ -58,6 +58,12 @@ import Geo
             .objectValue?["fields"]?.objectValue?.keys ?? []
         let someCase = try #require(try SpatiaLiteCaseStore(database: try Database(path: s.db)).find(id: 1))
         #expect(caseFields == someCase.mapFeature.properties.keys)
+        // tippecanoe's metadata.json, which GDAL reads beside the zoom folders: typed fields.
+        let meta = try await s.call("/tiles/grids/metadata.json", role: .viewer).object
+        let described = try JSONParser.parse(Array((meta["json"]?.stringValue ?? "").utf8)).objectValue
+        let gridFields = described?["vector_layers"]?.arrayValue?.first?.objectValue?["fields"]?.objectValue
+        #expect(gridFields?["households"]?.stringValue == "Integer" && gridFields?["grid_id"]?.stringValue == "String")
+        #expect(meta["format"]?.stringValue == "pbf" && meta["bounds"]?.stringValue?.split(separator: ",").count == 4)
         // A tile at the centre of the first grid, at zoom 13.
         let grid = try #require(try SpatiaLiteGridStore.open(path: s.db).grids().first)
         let centre = try #require(Geometry.polygon(grid.polygon).boundingBox)
@@ -68,6 +74,11 @@ import Geo
         let outer = try spatialite(s, "SELECT grid_id FROM grids WHERE ST_Intersects(geom, BuildMbr(?, ?, ?, ?, 4326))", t.bounds(buffer: 0.02))
         #expect(!inner.isEmpty && inner.isSubset(of: Set(grids.keys)) && Set(grids.keys).isSubset(of: outer), "\(grids.keys.sorted()) vs \(inner.sorted())")
         let g = try #require(grids[grid.code])
+        // GDAL takes the schema from metadata.json: whole numbers are integer columns, and a property
+        // null in every feature of this tile is still a column.
+        let schema = try await run("/usr/bin/ogrinfo", ["-ro", "-so", "--config", "GDAL_HTTP_HEADERS", "Authorization: Bearer \(s.tokens[.viewer]!)",
+                                                         "/vsicurl/\(s.base)/tiles/grids/\(t.z)/\(t.x)/\(t.y).mvt", "grids"]).out
+        #expect(schema.contains("population: Integer") && schema.contains("households_override:") && schema.contains("Geometry: Polygon"), "\(schema)")
         #expect(g["households"]?.integerValue == Int64(grid.effectiveHouseholds) && g["name"]?.stringValue == grid.name)
         // Points: exactly those in the tile and its buffer.
         let area = t.bounds(buffer: 64.0 / 4096)

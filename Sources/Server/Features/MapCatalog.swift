@@ -14,9 +14,13 @@ struct MapCatalog: Sendable {
         description: "Cases at their reported place: category, channel, status, level, grid and deadlines. No names, phones, ID numbers or descriptions.",
         queryables: ["status", "grid_id", "category", "channel", "overdue"], temporal: true, coverage: false)
 
-    /// The properties of a case feature (`Case.mapFeature`), for documents that list them.
-    static let caseFields = ["case_id", "category", "channel", "priority", "status", "level", "grid_id", "unit", "overdue",
-                             "unlocated", "group_dispute", "alert_type", "camera_id", "reported_at", "due_at", "closed_at"]
+    /// The properties of a case feature (`Case.mapFeature`) with their TileJSON types, for documents
+    /// that list them.
+    static let caseFields: [(String, String)] = [
+        ("case_id", "Number"), ("category", "String"), ("channel", "String"), ("priority", "String"), ("status", "String"),
+        ("level", "String"), ("grid_id", "String"), ("unit", "String"), ("overdue", "Boolean"), ("unlocated", "Boolean"),
+        ("group_dispute", "Boolean"), ("alert_type", "String"), ("camera_id", "String"), ("reported_at", "String"),
+        ("due_at", "String"), ("closed_at", "String")]
 
     /// Distinguishes one build from the next (ETags, caches).
     let generation: Int

@@ -111,6 +111,8 @@ enum OpenAPIDocument {
             ("/tiles", [("get", op("The vector tile sets, one per layer", "Tiles", responses: [("200", "Tile sets", json)]))]),
             ("/tiles/{layer}.json", [("get", op("A layer's TileJSON 3.0 document", "Tiles",
                 params: [param("layer", "path", "string", "boundaries, grids, cameras, cases or households")], responses: [("200", "TileJSON", json)]))]),
+            ("/tiles/{layer}/metadata.json", [("get", op("tippecanoe's metadata.json (fields and types for GDAL's MVT driver)", "Tiles",
+                params: [param("layer", "path", "string", "boundaries, grids, cameras, cases or households")], responses: [("200", "Metadata", json)]))]),
             ("/tiles/{layer}/{z}/{x}/{y}.mvt", [("get", op("A Mapbox Vector Tile 2.1 (XYZ scheme, EPSG:3857); 204 when empty", "Tiles",
                 params: [param("layer", "path", "string", "boundaries, grids, cameras, cases or households"), param("z", "path", "integer", "Zoom"),
                          param("x", "path", "integer", "Column"), param("y", "path", "integer", "Row from the north")],

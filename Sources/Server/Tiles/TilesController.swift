@@ -5,7 +5,8 @@ import HTTPTypes
 import Hummingbird
 
 /// Mapbox Vector Tiles 2.1 of the map layers, `/tiles/{layer}/{z}/{x}/{y}.mvt`, each layer with its
-/// TileJSON 3.0 document at `/tiles/{layer}.json`. One layer per tile set, named like the
+/// TileJSON 3.0 document at `/tiles/{layer}.json` and, for GDAL's MVT driver (which looks for it
+/// beside the zoom folders), tippecanoe's `metadata.json` at `/tiles/{layer}/metadata.json`. One layer per tile set, named like the
 /// collection; features clipped to the tile (with a 64-unit buffer) and, for boundaries and grids,
 /// simplified for the zoom with shared edges kept. Access is that of the collections.
 struct TilesController {
@@ -20,6 +21,7 @@ struct TilesController {
     func register(on router: Router<WanggeContext>) {
         router.get("/tiles") { request, _ in tileSets(request) }
         router.get("/tiles/{layer}.json") { request, context in try tileJSON(request, context) }
+        router.get("/tiles/{layer}/metadata.json") { _, context in try metadata(context) }
         router.get("/tiles/{layer}/{z}/{x}/{y}.mvt") { request, context in try await tile(request, context) }
     }
 
@@ -46,8 +48,7 @@ struct TilesController {
         let catalog = state.catalog
         let info = catalog.info(id)!
         let extent = catalog.memory[id]?.extent ?? catalog.memory["boundaries"]?.extent
-        var fields = JSONObject()
-        for key in Self.fields(id, catalog) { fields[key] = .string("") }
+        let fields = Self.fields(id, catalog)
         var doc = JSONObject([
             ("tilejson", "3.0.0"), ("name", .string(info.title)), ("description", .string(info.description)),
             ("scheme", "xyz"), ("tiles", .array([.string("\(request.baseURL)/tiles/\(id)/{z}/{x}/{y}.mvt")])),
@@ -64,10 +65,65 @@ struct TilesController {
         return JSONResponse.make(.object(doc))
     }
 
-    /// Property names of a layer's features, for TileJSON's `fields`.
-    private static func fields(_ id: String, _ catalog: MapCatalog) -> [String] {
-        if let f = catalog.memory[id]?.features.first { return f.properties.keys }
-        return MapCatalog.caseFields
+    /// tippecanoe's `metadata.json`: GDAL reads the layer's fields from it (so that a tile where a
+    /// property is always null still has that column) and, from `tilestats`, the geometry type and
+    /// which numbers are whole (integer columns rather than reals).
+    private func metadata(_ context: WanggeContext) throws -> Response {
+        let (id, zooms) = try Self.layer(context)
+        let catalog = state.catalog
+        let stats = Self.attributeStats(id, catalog)
+        let inner = JSONObject([
+            ("vector_layers", .array([.object(JSONObject([
+                ("id", .string(id)), ("minzoom", .integer(Int64(zooms.lowerBound))), ("maxzoom", .integer(Int64(zooms.upperBound))),
+                // "Integer" is GDAL's own extension of tippecanoe's types: whole numbers stay integers.
+                ("fields", .object(JSONObject(stats.map { ($0.name, .string($0.range != nil ? "Integer" : $0.type)) })))]))])),
+            ("tilestats", .object(JSONObject([("layerCount", 1), ("layers", .array([.object(JSONObject([
+                // No `geometry`: GDAL would make every layer Multi-; without it, it looks at the tile.
+                ("layer", .string(id)), ("count", .integer(Int64(catalog.memory[id]?.features.count ?? 0))),
+                ("attributeCount", .integer(Int64(stats.count))),
+                ("attributes", .array(stats.map { a in
+                    var o = JSONObject([("attribute", .string(a.name)), ("type", .string(a.type.lowercased()))])
+                    if let r = a.range { o["min"] = .integer(r.lowerBound); o["max"] = .integer(r.upperBound) }
+                    return .object(o)
+                }))]))]))]))),
+        ])
+        var w = JSONWriter()
+        w.value(.object(inner))
+        var doc = JSONObject([("name", .string(id)), ("description", .string(catalog.info(id)!.title)), ("version", "2"),
+                              ("minzoom", .string(String(zooms.lowerBound))), ("maxzoom", .string(String(zooms.upperBound))),
+                              ("type", "overlay"), ("format", "pbf"), ("json", .string(w.text))])
+        if let e = catalog.memory[id]?.extent ?? catalog.memory["boundaries"]?.extent {
+            doc["bounds"] = .string("\(e.minLon),\(e.minLat),\(e.maxLon),\(e.maxLat)")
+        }
+        return JSONResponse.make(.object(doc))
+    }
+
+    /// A layer's properties with their TileJSON types (String, Number, Boolean) and, for whole
+    /// numbers, their range: from the features for the layers in memory, from the case feature's
+    /// definition for cases (ids counted as 32-bit: GDAL makes them integer columns).
+    private static func attributeStats(_ id: String, _ catalog: MapCatalog) -> [(name: String, type: String, range: ClosedRange<Int64>?)] {
+        guard let memory = catalog.memory[id] else {
+            return MapCatalog.caseFields.map { ($0.0, $0.1, $0.1 == "Number" ? 1...Int64(Int32.max) : nil) }
+        }
+        return (memory.features.first?.properties.keys ?? []).map { key in
+            var type = "String", wholeRange: ClosedRange<Int64>?, fractional = false
+            for f in memory.features {
+                switch f.properties[key] {
+                case .integer(let i)?:
+                    type = "Number"
+                    wholeRange = wholeRange.map { min($0.lowerBound, i)...max($0.upperBound, i) } ?? i...i
+                case .number?: type = "Number"; fractional = true
+                case .bool?: type = "Boolean"
+                default: continue
+                }
+            }
+            return (key, type, fractional ? nil : wholeRange)
+        }
+    }
+
+    /// TileJSON's `fields`: names and types.
+    private static func fields(_ id: String, _ catalog: MapCatalog) -> JSONObject {
+        JSONObject(attributeStats(id, catalog).map { ($0.name, .string($0.type)) })
     }
 
     private func tile(_ request: Request, _ context: WanggeContext) async throws -> Response {
