@@ -32,8 +32,9 @@ struct AuthMiddleware: RouterMiddleware {
             cache.put(token, identity)
         }
         guard let identity else {
-            if request.headers[.authorization] == nil {   // a stale cookie: drop it, so the page asks again
-                var r = Problem.unauthorized("the session's token is unknown or revoked; sign in again").response()
+            if request.headers[.authorization] == nil {
+                // A stale session cookie: answer as to nobody and drop it, so the page asks to sign in.
+                var r = try await next(request, context)
                 r.headers[.setCookie] = Session.clearCookie
                 return r
             }

@@ -35,9 +35,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         return .object(o)
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response { response() }
-
-    func response() -> Response {
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"wangge\"" }
         var w = JSONWriter()
