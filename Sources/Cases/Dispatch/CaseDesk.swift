@@ -14,6 +14,11 @@ public final class CaseDesk: @unchecked Sendable {
     private let queue = DispatchQueue(label: "wangge.case-desk", qos: .userInitiated)
     private typealias Pending = (IntakeRequest, Actor, Date, CheckedContinuation<Case, Error>)
     private let pending = Mutex<(items: [Pending], scheduled: Bool)>(([], false))
+    private let changes = Atomic<Int>(0)
+
+    /// Counts the writes this desk has committed, bumped before their callers resume: whoever caches
+    /// what the database says (the server's case tiles) keys it by this.
+    public var changeCount: Int { changes.load(ordering: .acquiring) }
 
     public init(dispatcher: sending Dispatcher) {
         self.dispatcher = dispatcher
@@ -34,7 +39,11 @@ public final class CaseDesk: @unchecked Sendable {
     /// Any other change (or a read that must see the writer's state), alone on the writer's queue.
     public func perform<T: Sendable>(_ body: @escaping @Sendable (Dispatcher) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { c in
-            queue.async { c.resume(with: Result { try body(self.dispatcher) }) }
+            queue.async {
+                let result = Result { try body(self.dispatcher) }
+                if case .success = result { self.changes.add(1, ordering: .releasing) }
+                c.resume(with: result)
+            }
         }
     }
 
@@ -55,6 +64,7 @@ public final class CaseDesk: @unchecked Sendable {
             } catch {
                 results = batch.map { _ in .failure(error) }   // the commit itself failed: nothing is stored
             }
+            if results.contains(where: { if case .success = $0 { true } else { false } }) { changes.add(1, ordering: .releasing) }
             for (k, b) in batch.enumerated() { b.3.resume(with: results[k]) }
         }
     }

@@ -62,7 +62,6 @@ struct CasesController {
                               priority: try f.enumValue("priority", Case.Priority.self, default: .normal),
                               description: try f.string("description"), location: location, parties: parties)
         let c = try await state.desk.intake(r, actor: actor(who, request))
-        state.casesChanged()
         return caseResponse(c, status: .created)
     }
 
@@ -98,7 +97,6 @@ struct CasesController {
         }
         let a = actor(who, request)
         let c = try await state.desk.perform { try $0.transition(caseID: id, t, actor: a) }
-        state.casesChanged()
         return caseResponse(c, status: .ok)
     }
 
@@ -136,7 +134,6 @@ struct CasesController {
                              snapshotURL: try f.optionalString("snapshot_url"))
         let by = actor(who, request)
         let (c, merged) = try await state.desk.perform { try $0.alert(a, actor: by) }
-        state.casesChanged()
         var response = JSONResponse.make(.object(JSONObject([("merged", .bool(merged)), ("case", caseJSON(c, state.unitNames))])),
                                          status: merged ? .ok : .created)
         response.headers[.location] = "/api/cases/\(c.id)"

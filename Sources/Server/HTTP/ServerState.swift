@@ -35,9 +35,8 @@ final class ServerState: Sendable {
     let responses = ResponseCache()
     let unitNames: UnitNames
     let tiles: TileCache
-    /// Counts changes to cases seen by this server (its own writes at once, other processes' by a
-    /// poll of the event table): case tiles are cached under this stamp.
-    private let casesChanges = Atomic<Int>(0)
+    /// Changes to cases made by other processes (the CLI), seen by a poll of the event table.
+    private let externalCaseChanges = Atomic<Int>(0)
     private let catalogBox: Mutex<MapCatalog>
     private let checkpointer: Checkpointer
 
@@ -63,12 +62,12 @@ final class ServerState: Sendable {
         watchCases(from: try await readers.read { try $0.cases.lastEventID() })
     }
 
-    var casesStamp: Int { casesChanges.load(ordering: .acquiring) }
+    /// What case tiles are cached under: this server's writes through the desk (intake, alerts,
+    /// transitions, publish) at once, other processes' within half a second.
+    var casesStamp: String { "c\(desk.changeCount).\(externalCaseChanges.load(ordering: .acquiring))" }
 
-    /// After this server changed cases (intake, alerts, transitions, a publish).
-    func casesChanged() { casesChanges.add(1, ordering: .releasing) }
-
-    /// Notices cases changed by another process (the CLI) within half a second. Ends with the state.
+    /// Notices cases changed by another process (the CLI) within half a second; this server's own
+    /// writes are seen here too, an extra change of stamp at most. Ends with the state.
     private func watchCases(from start: Int64) {
         Task { [weak self] in
             var last = start
@@ -76,7 +75,7 @@ final class ServerState: Sendable {
                 try? await Task.sleep(for: .milliseconds(500))
                 guard let self else { return }
                 guard let now = try? await self.readers.read({ try $0.cases.lastEventID() }) else { continue }
-                if now != last { last = now; self.casesChanged() }
+                if now != last { last = now; self.externalCaseChanges.add(1, ordering: .releasing) }
             }
         }
     }
@@ -105,7 +104,6 @@ final class ServerState: Sendable {
         let fresh = try await readers.read { try MapCatalog.load($0, generation: next) }
         catalogBox.withLock { $0 = fresh }
         responses.clear()
-        casesChanged()   // cases' grids may have moved
     }
 }
 
