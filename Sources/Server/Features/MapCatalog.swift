@@ -14,13 +14,13 @@ struct MapCatalog: Sendable {
         description: "Cases at their reported place: category, channel, status, level, grid and deadlines. No names, phones, ID numbers or descriptions.",
         queryables: ["status", "grid_id", "category", "channel", "overdue"], temporal: true, coverage: false)
 
-    /// The properties of a case feature (`Case.mapFeature`) with their TileJSON types, for documents
-    /// that list them.
-    static let caseFields: [(String, String)] = [
-        ("case_id", "Number"), ("category", "String"), ("channel", "String"), ("priority", "String"), ("status", "String"),
-        ("level", "String"), ("grid_id", "String"), ("unit", "String"), ("overdue", "Boolean"), ("unlocated", "Boolean"),
-        ("group_dispute", "Boolean"), ("alert_type", "String"), ("camera_id", "String"), ("reported_at", "String"),
-        ("due_at", "String"), ("closed_at", "String")]
+    /// The properties of a case feature (`Case.mapFeature`) with their types, for documents that
+    /// list them (a test keeps the two in step).
+    static let caseFields: [(name: String, type: FieldType)] = [
+        ("case_id", .integer), ("category", .string), ("channel", .string), ("priority", .string), ("status", .string),
+        ("level", .string), ("grid_id", .string), ("unit", .string), ("overdue", .boolean), ("unlocated", .boolean),
+        ("group_dispute", .boolean), ("alert_type", .string), ("camera_id", .string), ("reported_at", .string),
+        ("due_at", .string), ("closed_at", .string)]
 
     /// Distinguishes one build from the next (ETags, caches).
     let generation: Int
@@ -30,6 +30,9 @@ struct MapCatalog: Sendable {
     let names: [String: String]
 
     func info(_ id: String) -> CollectionInfo? { id == "cases" ? Self.casesInfo : memory[id]?.info }
+
+    /// A collection's properties and their types.
+    func fields(_ id: String) -> [(name: String, type: FieldType)] { memory[id]?.fieldTypes ?? Self.caseFields }
 
     static func load(_ r: Reader, generation: Int) throws -> MapCatalog {
         let boundaries = try r.grids.boundaries()

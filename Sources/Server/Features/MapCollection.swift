@@ -42,6 +42,14 @@ struct CollectionInfo: Sendable {
     var coverage: Bool
 }
 
+/// The type of a property across a collection, as vector-tile metadata names it.
+enum FieldType: String, Sendable {
+    case string = "String", number = "Number", integer = "Integer", boolean = "Boolean"
+
+    /// TileJSON has numbers, not integers (`Integer` is GDAL's own name, for its metadata).
+    var tileJSON: String { self == .integer ? FieldType.number.rawValue : rawValue }
+}
+
 /// A page of a query's result.
 struct FeaturePage: Sendable {
     var features: [MapFeature]
@@ -56,6 +64,8 @@ final class MemoryCollection: Sendable {
     let features: [MapFeature]
     let extent: BoundingBox?
     private let index: [String: Int]
+    /// Each property's type, from the values the features have (String where all are null).
+    let fieldTypes: [(name: String, type: FieldType)]
     /// Simplified geometries per zoom, made the first time a zoom is asked for.
     private let simplified = Mutex<[Int: [Geometry]]>([:])
 
@@ -63,6 +73,18 @@ final class MemoryCollection: Sendable {
         self.info = info
         self.features = features
         index = Dictionary(features.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+        fieldTypes = (features.first?.properties.keys ?? []).map { key in
+            var type = FieldType.string
+            for f in features {
+                switch f.properties[key] {
+                case .integer?: if type != .number { type = .integer }
+                case .number?: type = .number
+                case .bool?: type = .boolean
+                default: continue
+                }
+            }
+            return (key, type)
+        }
         extent = features.reduce(nil as BoundingBox?) { acc, f in
             guard var acc else { return f.bbox }
             acc.extend(f.bbox)

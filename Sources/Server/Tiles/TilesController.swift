@@ -48,7 +48,7 @@ struct TilesController {
         let catalog = state.catalog
         let info = catalog.info(id)!
         let extent = catalog.memory[id]?.extent ?? catalog.memory["boundaries"]?.extent
-        let fields = Self.fields(id, catalog)
+        let fields = JSONObject(catalog.fields(id).map { ($0.name, .string($0.type.tileJSON)) })
         var doc = JSONObject([
             ("tilejson", "3.0.0"), ("name", .string(info.title)), ("description", .string(info.description)),
             ("scheme", "xyz"), ("tiles", .array([.string("\(request.baseURL)/tiles/\(id)/{z}/{x}/{y}.mvt")])),
@@ -65,30 +65,16 @@ struct TilesController {
         return JSONResponse.make(.object(doc))
     }
 
-    /// tippecanoe's `metadata.json`: GDAL reads the layer's fields from it (so that a tile where a
-    /// property is always null still has that column) and, from `tilestats`, the geometry type and
-    /// which numbers are whole (integer columns rather than reals).
+    /// tippecanoe's `metadata.json`: GDAL reads the layer's columns and types from it, so that a
+    /// tile where a property is always null still has that column, and whole numbers are integers
+    /// (`Integer` is GDAL's own type name; GDAL 3.6 reads no integer ranges from tippecanoe's stats).
     private func metadata(_ context: WanggeContext) throws -> Response {
         let (id, zooms) = try Self.layer(context)
         let catalog = state.catalog
-        let stats = Self.attributeStats(id, catalog)
-        let inner = JSONObject([
-            ("vector_layers", .array([.object(JSONObject([
-                ("id", .string(id)), ("minzoom", .integer(Int64(zooms.lowerBound))), ("maxzoom", .integer(Int64(zooms.upperBound))),
-                // "Integer" is GDAL's own extension of tippecanoe's types: whole numbers stay integers.
-                ("fields", .object(JSONObject(stats.map { ($0.name, .string($0.range != nil ? "Integer" : $0.type)) })))]))])),
-            ("tilestats", .object(JSONObject([("layerCount", 1), ("layers", .array([.object(JSONObject([
-                // No `geometry`: GDAL would make every layer Multi-; without it, it looks at the tile.
-                ("layer", .string(id)), ("count", .integer(Int64(catalog.memory[id]?.features.count ?? 0))),
-                ("attributeCount", .integer(Int64(stats.count))),
-                ("attributes", .array(stats.map { a in
-                    var o = JSONObject([("attribute", .string(a.name)), ("type", .string(a.type.lowercased()))])
-                    if let r = a.range { o["min"] = .integer(r.lowerBound); o["max"] = .integer(r.upperBound) }
-                    return .object(o)
-                }))]))]))]))),
-        ])
         var w = JSONWriter()
-        w.value(.object(inner))
+        w.value(.object(JSONObject([("vector_layers", .array([.object(JSONObject([
+            ("id", .string(id)), ("minzoom", .integer(Int64(zooms.lowerBound))), ("maxzoom", .integer(Int64(zooms.upperBound))),
+            ("fields", .object(JSONObject(catalog.fields(id).map { ($0.name, .string($0.type.rawValue)) })))]))]))])))
         var doc = JSONObject([("name", .string(id)), ("description", .string(catalog.info(id)!.title)), ("version", "2"),
                               ("minzoom", .string(String(zooms.lowerBound))), ("maxzoom", .string(String(zooms.upperBound))),
                               ("type", "overlay"), ("format", "pbf"), ("json", .string(w.text))])
@@ -96,34 +82,6 @@ struct TilesController {
             doc["bounds"] = .string("\(e.minLon),\(e.minLat),\(e.maxLon),\(e.maxLat)")
         }
         return JSONResponse.make(.object(doc))
-    }
-
-    /// A layer's properties with their TileJSON types (String, Number, Boolean) and, for whole
-    /// numbers, their range: from the features for the layers in memory, from the case feature's
-    /// definition for cases (ids counted as 32-bit: GDAL makes them integer columns).
-    private static func attributeStats(_ id: String, _ catalog: MapCatalog) -> [(name: String, type: String, range: ClosedRange<Int64>?)] {
-        guard let memory = catalog.memory[id] else {
-            return MapCatalog.caseFields.map { ($0.0, $0.1, $0.1 == "Number" ? 1...Int64(Int32.max) : nil) }
-        }
-        return (memory.features.first?.properties.keys ?? []).map { key in
-            var type = "String", wholeRange: ClosedRange<Int64>?, fractional = false
-            for f in memory.features {
-                switch f.properties[key] {
-                case .integer(let i)?:
-                    type = "Number"
-                    wholeRange = wholeRange.map { min($0.lowerBound, i)...max($0.upperBound, i) } ?? i...i
-                case .number?: type = "Number"; fractional = true
-                case .bool?: type = "Boolean"
-                default: continue
-                }
-            }
-            return (key, type, fractional ? nil : wholeRange)
-        }
-    }
-
-    /// TileJSON's `fields`: names and types.
-    private static func fields(_ id: String, _ catalog: MapCatalog) -> JSONObject {
-        JSONObject(attributeStats(id, catalog).map { ($0.name, .string($0.type)) })
     }
 
     private func tile(_ request: Request, _ context: WanggeContext) async throws -> Response {
@@ -135,12 +93,12 @@ struct TilesController {
         guard zooms.contains(z) else {
             throw Problem.notFound("layer \(id) has tiles at zooms \(zooms.lowerBound) to \(zooms.upperBound), not \(z)")
         }
-        guard let tile = TileID(z: z, x: x, y: y, zooms: zooms) else {
+        guard let tile = TileID(z: z, x: x, y: y) else {
             throw Problem.notFound("tile \(z)/\(x)/\(y) is outside the world (x and y run from 0 to \((1 << z) - 1) at zoom \(z))")
         }
         let workerGrids = try await state.access(id, context)
         let catalog = state.catalog
-        let stamp = id == "cases" ? "c\(state.casesStamp)" : "g\(catalog.generation)"
+        let stamp = id == "cases" ? state.casesStamp : "g\(catalog.generation)"
         // A worker's case tiles hold only their grids: made for them, never cached.
         let key = workerGrids == nil ? TileCache.key(id, stamp, z, x, y) : nil
         if let key, let cached = state.tiles.get(key) { return Self.respond(cached, request) }
