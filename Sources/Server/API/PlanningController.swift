@@ -127,15 +127,15 @@ struct PlanningController {
         }
         let problems = try await planning { g, _ in try g.validate(plan: id) }
         return JSONResponse.make(.object(JSONObject([("plan_id", .integer(id)), ("changed", .array(changed.map { .string($0) })),
-                                                     ("problems", Self.problems(problems))])))
+                                                     ("problems", try Self.problems(problems))])))
     }
 
-    /// Problems as a GeoJSON FeatureCollection: each one located, for the planner's map.
-    static func problems(_ list: [LayerProblem], gcj02: Bool = false) -> JSONValue {
-        .object(JSONObject([("type", "FeatureCollection"), ("features", .array(list.map { p in
+    /// Problems as a GeoJSON FeatureCollection: each one located, for the planner's map; in another
+    /// CRS through `converter` (GCJ-02 for a map over a Chinese basemap).
+    static func problems(_ list: [LayerProblem], converter: CoordinateConverter? = nil) throws -> JSONValue {
+        .object(JSONObject([("type", "FeatureCollection"), ("features", .array(try list.map { p in
             var w = JSONWriter()
-            // For maps over GCJ-02 basemaps (the county is inside China, so the offset is defined).
-            let at = gcj02 ? p.location.map { g in (try? g.mapPositions { try ChinaOffset.wgs84ToGCJ02($0) }) ?? g } : p.location
+            let at = try p.location.map { try converter?.convert($0) ?? $0 }
             GeoJSONWriter().write(Feature(geometry: at, properties: JSONObject([
                 ("problem", .string(p.kind.rawValue)), ("grid_ids", .array(p.gridCodes.map { .string($0) })), ("detail", .string(p.detail))])),
                 into: &w)
@@ -146,16 +146,17 @@ struct PlanningController {
     /// Problems as GeoJSON; `crs=GCJ-02` for a map drawn over a Chinese basemap.
     private func validate(_ request: Request, _ context: WanggeContext, live: Bool = false) async throws -> Response {
         _ = try context.require(.planner, .viewer)
-        var gcj02 = false
+        var crs = CRS.crs84
         for (key, value) in request.queryPairs {
-            guard key == "crs", let crs = CRS(value), crs.isWGS84LonLat || crs == .gcj02 else {
+            guard key == "crs", let c = CRS(value), c.isWGS84LonLat || c == .gcj02 else {
                 throw Problem.badRequest("validation takes only crs (CRS84, EPSG:4326 or GCJ-02), not \(key)=\(value)", type: "bad-parameter")
             }
-            gcj02 = crs == .gcj02
+            crs = c
         }
         let id: Int64? = live ? nil : try planID(context)
         let problems = try await state.readers.read { r in try GridPlanning(store: r.grids).validate(plan: id) }
-        var r = JSONResponse.make(Self.problems(problems, gcj02: gcj02))
+        let converter = crs == .gcj02 ? try CoordinateConverter(from: .crs84, to: .gcj02) : nil
+        var r = JSONResponse.make(try Self.problems(problems, converter: converter))
         r.headers[.contentType] = "application/geo+json"
         return r
     }
