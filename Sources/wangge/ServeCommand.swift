@@ -20,7 +20,7 @@ struct Serve: AsyncParsableCommand {
     var basemap: String?
     @Option(help: "Datum of the basemap's tiles: wgs84 (OpenStreetMap, Tianditu w) or gcj02 (Amap, Tencent).") var basemapDatum = "wgs84"
     @Option(help: "Attribution shown for the basemap.") var basemapAttribution = ""
-    @Option(help: "Where Debian's libjs-leaflet keeps Leaflet.") var leafletDir = "/usr/share/javascript/leaflet"
+    @Option(help: "Where Leaflet is, if not where Debian's libjs-leaflet puts it (/usr/share/javascript/leaflet).") var leafletDir: String?
 
     func run() async throws {
         var settings = ServerSettings(databasePath: db)
@@ -33,7 +33,7 @@ struct Serve: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel) else { throw fail("serve", "unknown log level \(logLevel)") }
         settings.logLevel = level
         settings.tileCacheDirectory = tileCache == "none" ? nil : tileCache
-        settings.leafletDirectory = leafletDir
+        if let leafletDir { settings.leafletDirectory = leafletDir }
         if let basemap {
             guard let datum = Basemap.Datum(rawValue: basemapDatum) else {
                 throw fail("serve", "unknown --basemap-datum \(basemapDatum); use wgs84 or gcj02")
