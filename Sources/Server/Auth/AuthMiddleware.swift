@@ -13,15 +13,17 @@ struct AuthMiddleware: RouterMiddleware {
     let cache = TokenCache()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let token: String
+        let token: String, fromCookie: Bool
         if let header = request.headers[.authorization] {
             let parts = header.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "bearer" else {
                 throw Problem.unauthorized("the Authorization header must be `Bearer TOKEN`")
             }
             token = String(parts[1]).trimmingCharacters(in: .whitespaces)
+            fromCookie = false
         } else if let cookie = Session.token(in: request) {
             token = cookie
+            fromCookie = true
         } else {
             return try await next(request, context)
         }
@@ -32,7 +34,7 @@ struct AuthMiddleware: RouterMiddleware {
             cache.put(token, identity)
         }
         guard let identity else {
-            if request.headers[.authorization] == nil {
+            if fromCookie {
                 // A stale session cookie: answer as to nobody and drop it, so the page asks to sign in.
                 var r = try await next(request, context)
                 r.headers[.setCookie] = Session.clearCookie

@@ -70,7 +70,4 @@ final class TileCache: Sendable {
             try? fm.removeItem(at: layerDir.appendingPathComponent(name))
         }
     }
-
-    /// Waits for pending disk writes (tests and shutdown).
-    func flush() { disk.sync {} }
 }

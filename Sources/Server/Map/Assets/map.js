@@ -72,13 +72,14 @@
     page.timings = {};
     const timed = (name, p) => p.then((v) => { page.timings[name] = Math.round(performance.now()); return v; });
     const tasks = [timed('boundaries', drawBoundaries()), timed('grids', drawGrids()), timed('cameras', drawCameras()),
-      timed('cases', drawCases()), timed('figures', figures())];
+      timed('cases', drawCases()), timed('figures', figures(true))];
     if (page.who.role === 'planner' || page.who.role === 'viewer') tasks.push(plans());
     const results = await Promise.allSettled(tasks);
     page.errors = results.filter((r) => r.status === 'rejected').map((r) => String(r.reason && r.reason.stack || r.reason));
     if (page.errors.length) notice(page.errors.join('; '));
     recolourGrids();
     listen();
+    setInterval(() => figures(true).catch((e) => notice(e.message)), 60000);
     page.ready = true;
     page.renderedAt = performance.now();
     document.body.dataset.ready = 'true';
@@ -239,15 +240,20 @@
 
   function showOpenCount() { document.getElementById('fig-open').textContent = String(page.cases.size); }
 
-  async function figures() {
+  // Today's count follows the events (a small query, debounced); the year's rates change slowly
+  // and are asked for once a minute, so that many screens over a busy county do not each query a
+  // whole year per event.
+  async function figures(withYear) {
     showOpenCount();
     if (page.who.role === 'worker') return;   // figures are for the centre's roles
     const now = new Date();
     const midnight = new Date(now.getFullYear(), now.getMonth(), now.getDate());
     const iso = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const [today, year] = await Promise.all([api('/api/stats?from=' + iso(midnight)), api('/api/stats')]);
-    const t = today.figures[0], y = year.figures[0];
+    const [today, year] = await Promise.all([api('/api/stats?from=' + iso(midnight)), withYear ? api('/api/stats') : null]);
+    const t = today.figures[0];
     document.getElementById('fig-received-today').textContent = String(t ? t.received : 0);
+    if (!year) return;
+    const y = year.figures[0];
     document.getElementById('fig-success').textContent = rate(y && y.success_rate);
     document.getElementById('fig-closure').textContent = rate(y && y.closure_rate);
   }
@@ -256,7 +262,7 @@
   function figuresSoon() {
     showOpenCount();
     clearTimeout(figuresTimer);
-    figuresTimer = setTimeout(() => figures().catch((e) => notice(e.message)), 300);
+    figuresTimer = setTimeout(() => figures(false).catch((e) => notice(e.message)), 1000);
   }
 
   // ---- live ----
