@@ -2,8 +2,9 @@
 /// zoom, so that neighbours still meet: every stretch of boundary shared by the same polygons is
 /// simplified once (Douglas–Peucker, in one canonical direction) and both sides use the result.
 /// Points where the set of polygons along the boundary changes (three-grid corners, the county's
-/// edge) are kept. A ring that would collapse keeps its stretches unsimplified, for every polygon
-/// that shares them. Planar, in the coordinates' own units (degrees for lon/lat).
+/// edge) are kept. Douglas–Peucker alone can cut a corner across a neighbouring stretch or fold a
+/// ring flat, so kept segments that cross, touch or overlap another are refined (their farthest
+/// dropped point is put back) until none do. Planar, in the coordinates' own units (degrees).
 public struct CoverageSimplifier {
     public let tolerance: Double
 
@@ -21,47 +22,58 @@ public struct CoverageSimplifier {
         let a: Key, b: Key
         init(_ p: Key, _ q: Key) { if p < q { a = p; b = q } else { a = q; b = p } }
     }
+    /// A stretch of boundary in its canonical direction, with the vertices kept so far.
+    private struct Stretch {
+        let points: [Position]
+        var keep: [Bool]
+    }
+    /// One piece of a ring: a stretch, walked forwards or backwards.
+    private struct Part { let stretch: Int; let reversed: Bool }
 
     /// Each feature is a list of polygons (a multipolygon); the result has the same shape.
     public func simplify(_ features: [[Polygon]]) -> [[Polygon]] {
         guard tolerance > 0 else { return features }
-        // Which rings use each edge.
-        var users: [Edge: [Int]] = [:]
         var rings: [[Position]] = []
         for f in features { for p in f { for r in p.rings { rings.append(r) } } }
+        // Which rings use each edge.
+        var users: [Edge: [Int]] = [:]
         for (id, r) in rings.enumerated() where r.count >= 4 {
             for k in 0..<(r.count - 1) {
                 let e = Edge(Key(r[k]), Key(r[k + 1]))
                 if users[e]?.last != id { users[e, default: []].append(id) }
             }
         }
-        var pinned = Set<[Key]>()
-        var out: [[Position]] = []
-        // A collapsed ring pins its stretches (for its neighbours too); two or three passes suffice.
-        for _ in 0..<4 {
-            var cache: [[Key]: [Position]] = [:]
-            var collapsed = false
-            out = rings.map { r in
-                guard r.count >= 4 else { return r }
-                let (ring, stretches) = simplifyRing(r, users: users, pinned: pinned, cache: &cache)
-                if Set(ring.dropLast().map(Key.init)).count >= 3 { return ring }
-                collapsed = true
-                pinned.formUnion(stretches)
-                return r
+        var stretches: [Stretch] = []
+        var index: [[Key]: Int] = [:]
+        let parts: [[Part]?] = rings.map { r in
+            guard r.count >= 4 else { return nil }
+            return split(r, users: users).map { chain in
+                let keys = chain.map(Key.init)
+                let forward = keys.first! < keys.last!
+                    || (keys.first! == keys.last! && (keys.count < 3 || keys[1] < keys[keys.count - 2]))
+                let canonical = forward ? keys : keys.reversed()
+                if let s = index[canonical] { return Part(stretch: s, reversed: !forward) }
+                let points = forward ? chain : chain.reversed()
+                index[canonical] = stretches.count
+                stretches.append(Stretch(points: points, keep: douglasPeucker(points)))
+                return Part(stretch: stretches.count - 1, reversed: !forward)
             }
-            if !collapsed { break }
         }
+        while refineConflicts(&stretches) {}
         var k = 0
         return features.map { f in
             f.map { p in
-                Polygon(p.rings.map { _ in defer { k += 1 }; return out[k] })
+                Polygon(p.rings.map { _ in
+                    defer { k += 1 }
+                    guard let ring = parts[k] else { return rings[k] }
+                    return assemble(ring, stretches)
+                })
             }
         }
     }
 
-    /// The simplified ring and the canonical keys of its stretches.
-    private func simplifyRing(_ r: [Position], users: [Edge: [Int]], pinned: Set<[Key]>,
-                              cache: inout [[Key]: [Position]]) -> ([Position], [[Key]]) {
+    /// The ring cut at its nodes (where the polygons along it change) into chains, each with both ends.
+    private func split(_ r: [Position], users: [Edge: [Int]]) -> [[Position]] {
         let n = r.count - 1   // distinct vertices; r[n] == r[0]
         func edgeUsers(_ k: Int) -> [Int] { users[Edge(Key(r[k % n]), Key(r[(k + 1) % n]))] ?? [] }
         var nodes: [Int] = []
@@ -69,38 +81,104 @@ public struct CoverageSimplifier {
         if nodes.isEmpty {
             // No neighbour changes along the ring: start at its smallest vertex (the same for every
             // ring that shares it), where both directions meet.
-            let start = (0..<n).min { Key(r[$0]) < Key(r[$1]) }!
-            nodes = [start]
+            nodes = [(0..<n).min { Key(r[$0]) < Key(r[$1]) }!]
         }
-        var ring: [Position] = []
-        var stretches: [[Key]] = []
-        for (i, a) in nodes.enumerated() {
+        return nodes.enumerated().map { i, a in
             let b = i + 1 < nodes.count ? nodes[i + 1] : nodes[0] + n
-            let chain = (a...b).map { r[$0 % n] }
-            let keys = chain.map(Key.init)
-            let forward = keys.first! < keys.last! || (keys.first! == keys.last! && (keys.count < 3 || keys[1] < keys[keys.count - 2]))
-            let canonical = forward ? keys : keys.reversed()
-            stretches.append(canonical)
-            var kept: [Position]
-            if let c = cache[canonical] { kept = c }
-            else {
-                let oriented = forward ? chain : chain.reversed()
-                kept = pinned.contains(canonical) ? oriented : simplifyChain(oriented)
-                cache[canonical] = kept
-            }
-            if !forward { kept.reverse() }
+            return (a...b).map { r[$0 % n] }
+        }
+    }
+
+    private func assemble(_ parts: [Part], _ stretches: [Stretch]) -> [Position] {
+        var ring: [Position] = []
+        for part in parts {
+            let s = stretches[part.stretch]
+            var kept = s.points.indices.filter { s.keep[$0] }.map { s.points[$0] }
+            if part.reversed { kept.reverse() }
             ring.append(contentsOf: ring.isEmpty ? kept[...] : kept.dropFirst())
         }
         if ring.first != ring.last, let f = ring.first { ring.append(f) }
-        return (ring, stretches)
+        return ring
     }
 
-    /// Douglas–Peucker keeping both ends; a closed chain (ends equal) is split at its farthest point.
-    func simplifyChain(_ c: [Position]) -> [Position] {
-        guard c.count > 2 else { return c }
+    /// A kept segment: points[from] to points[to] of a stretch.
+    private struct Segment {
+        let stretch: Int, from: Int, to: Int
+        let p: Position, q: Position
+        var minX: Double { min(p.lon, q.lon) }
+        var maxX: Double { max(p.lon, q.lon) }
+    }
+
+    /// Puts back the farthest dropped point of every kept segment that conflicts with another;
+    /// true if anything changed. Segments of the input never gain points, so this ends.
+    private func refineConflicts(_ stretches: inout [Stretch]) -> Bool {
+        var segments: [Segment] = []
+        for (s, st) in stretches.enumerated() {
+            var last = 0
+            for k in 1..<st.points.count where st.keep[k] {
+                segments.append(Segment(stretch: s, from: last, to: k, p: st.points[last], q: st.points[k]))
+                last = k
+            }
+        }
+        // Sweep along x: only segments whose x ranges overlap can meet.
+        segments.sort { $0.minX < $1.minX }
+        var refine = Set<Int>()   // indexes into segments
+        for i in segments.indices {
+            let a = segments[i], aMaxX = a.maxX
+            var j = i + 1
+            while j < segments.count, segments[j].minX <= aMaxX {
+                let b = segments[j]
+                if Self.conflict(a.p, a.q, b.p, b.q) { refine.insert(i); refine.insert(j) }
+                j += 1
+            }
+        }
+        var changed = false
+        for i in refine {
+            let seg = segments[i]
+            guard seg.to > seg.from + 1 else { continue }
+            let points = stretches[seg.stretch].points
+            let far = ((seg.from + 1)..<seg.to).max {
+                segmentDistance2(points[$0], seg.p, seg.q) < segmentDistance2(points[$1], seg.p, seg.q)
+            }!
+            stretches[seg.stretch].keep[far] = true
+            changed = true
+        }
+        return changed
+    }
+
+    /// Whether two segments of a coverage's boundary meet other than end to end: they cross, one
+    /// touches the other's inside, they overlap along a line, or they are the same segment twice.
+    static func conflict(_ p1: Position, _ p2: Position, _ q1: Position, _ q2: Position) -> Bool {
+        guard max(p1.lat, p2.lat) >= min(q1.lat, q2.lat), max(q1.lat, q2.lat) >= min(p1.lat, p2.lat),
+              max(p1.lon, p2.lon) >= min(q1.lon, q2.lon), max(q1.lon, q2.lon) >= min(p1.lon, p2.lon)
+        else { return false }
+        let shared = [(p1, q1, p2, q2), (p1, q2, p2, q1), (p2, q1, p1, q2), (p2, q2, p1, q1)].filter { $0.0 == $0.1 }
+        if shared.count >= 2 { return true }   // the same segment (a ring folded flat)
+        if let (o, _, a, b) = shared.first {
+            // Meeting at an end is fine unless they run along each other from there.
+            return orient(o, a, b) == 0 && (a.lon - o.lon) * (b.lon - o.lon) + (a.lat - o.lat) * (b.lat - o.lat) > 0
+        }
+        let d1 = orient(p1, p2, q1), d2 = orient(p1, p2, q2), d3 = orient(q1, q2, p1), d4 = orient(q1, q2, p2)
+        if ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0)) { return true }
+        return (d1 == 0 && onSegment(q1, p1, p2)) || (d2 == 0 && onSegment(q2, p1, p2))
+            || (d3 == 0 && onSegment(p1, q1, q2)) || (d4 == 0 && onSegment(p2, q1, q2))
+    }
+
+    private static func orient(_ a: Position, _ b: Position, _ c: Position) -> Double {
+        (b.lon - a.lon) * (c.lat - a.lat) - (b.lat - a.lat) * (c.lon - a.lon)
+    }
+
+    /// For a point already known to be on the segment's line: is it within the segment's box?
+    private static func onSegment(_ p: Position, _ a: Position, _ b: Position) -> Bool {
+        min(a.lon, b.lon) <= p.lon && p.lon <= max(a.lon, b.lon) && min(a.lat, b.lat) <= p.lat && p.lat <= max(a.lat, b.lat)
+    }
+
+    /// Douglas–Peucker over a chain, as a mask of the points kept.
+    private func douglasPeucker(_ c: [Position]) -> [Bool] {
         var keep = [Bool](repeating: false, count: c.count)
         keep[0] = true
         keep[c.count - 1] = true
+        guard c.count > 2 else { return keep }
         if c.first == c.last {
             let far = (1..<(c.count - 1)).max { distance2(c[$0], c[0]) < distance2(c[$1], c[0]) }!
             keep[far] = true
@@ -109,6 +187,12 @@ public struct CoverageSimplifier {
         } else {
             mark(c, 0, c.count - 1, &keep)
         }
+        return keep
+    }
+
+    /// Douglas–Peucker keeping both ends; a closed chain (ends equal) is split at its farthest point.
+    func simplifyChain(_ c: [Position]) -> [Position] {
+        let keep = douglasPeucker(c)
         return c.indices.filter { keep[$0] }.map { c[$0] }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Geo
 
 /// Plausible Chinese place and person names for the demo county, made from common characters.
 /// (Invented: the real county's towns and people are not in the demo.)
