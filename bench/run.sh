@@ -102,7 +102,10 @@ printf '%-44s %.3f s (overlaps, gaps, crossings; three queries)\n' "SpatiaLite S
 # Cases: durable intake and statistics (issue: cases and camera alerts).
 echo
 echo "Cases: durable intake with spatial assignment, statistics over the demo year (release build)"
-$w bench cases --db "$gdb" --count 20000 --callers 32
+cp "$gdb" "$out/peer-intake.sqlite"   # the peer's copy: the same demo year, before this bench's cases
+rm -f "$out/peer-intake.sqlite-wal" "$out/peer-intake.sqlite-shm"
+$w bench cases --db "$gdb" --count 20000 --callers 64
+/usr/bin/python3 bench/peers/spatialite_intake.py "$out/peer-intake.sqlite" 20000
 
 # The server (issue: the server): this server and pygeoapi and MapServer on the same grid layer.
 bench/server.sh

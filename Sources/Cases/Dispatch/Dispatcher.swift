@@ -80,6 +80,8 @@ public final class Dispatcher {
     /// Rules and settings, read once (they change by migration or by hand, then `reload()`).
     private var deadlines: [String: SpatiaLiteCaseStore.Deadline] = [:]
     private var settings: [String: Double] = [:]
+    /// Made at the first intake (a dispatcher that only moves cases does not need it).
+    private var openCases: OpenCaseIndex?
 
     public init(gridStore: SpatiaLiteGridStore) throws {
         self.gridStore = gridStore
@@ -100,6 +102,12 @@ public final class Dispatcher {
         rosters = try gridStore.rosters()
         deadlines = [:]
         settings = [:]
+    }
+
+    /// After a transaction that held this dispatcher's writes was rolled back: what it keeps in
+    /// memory about stored cases may name cases that are not there.
+    public func forgetUncommitted() {
+        openCases = nil
     }
 
     private func deadline(_ c: Case.Category, _ p: Case.Priority) throws -> SpatiaLiteCaseStore.Deadline {
@@ -181,7 +189,11 @@ public final class Dispatcher {
             c.status = .assigned
         }
         for attempt in 0..<3 {
-            do { return try cases.insert(c, parties: r.parties, events: events) } catch let e as StoreError where e.reason.contains("UNIQUE") && attempt < 2 {
+            do {
+                let (stored, eventIDs) = try cases.insert(c, parties: r.parties, events: events)
+                openCases?.added(stored, events: eventIDs)
+                return stored
+            } catch let e as StoreError where e.reason.contains("UNIQUE") && attempt < 2 {
                 c.code = TrackingCode.make()   // a 60-bit code collided: draw again
             }
         }
@@ -252,12 +264,13 @@ public final class Dispatcher {
         }
     }
 
-    private func relatedCases(to c: Case, now: Date) throws -> [(id: Int64, relatedTo: Int64?, position: Position)] {
-        let distance = try setting("related_distance_m")
-        let window = try setting("related_window_hours") * 3600
-        let degrees = distance / 100_000 * 1.5   // a generous box; the exact test follows
-        return try cases.openNear(c.position, category: c.category, since: now - window, degrees: degrees)
-            .filter { Geodesy.distance($0.position, c.position) <= distance }
+    /// Open cases of the same category near in place and time, oldest first.
+    private func relatedCases(to c: Case, now: Date) throws -> [OpenCaseIndex.Entry] {
+        let index = try openCases ?? OpenCaseIndex(store: cases)
+        openCases = index
+        try index.catchUp(cases)
+        return index.near(c.position, category: c.category, since: now - (try setting("related_window_hours")) * 3600,
+                          metres: try setting("related_distance_m"))
     }
 
     // MARK: camera alerts

@@ -31,6 +31,9 @@ public struct Case: Hashable, Sendable {
             }
         }
 
+        /// Still being handled: not resolved, closed or rated (the SQL says `status NOT IN
+        /// ('resolved','closed','rated')`).
+        public var isOpen: Bool { ![.resolved, .closed, .rated].contains(self) }
     }
 
     /// Who handles it: a grid (its worker), a village, a town or the county centre, or — "mediation

@@ -80,6 +80,30 @@ public final class SpatiaLiteCaseStore {
             VALUES (NEW.ROWID, MbrMinX(NEW."geom"), MbrMaxX(NEW."geom"), MbrMinY(NEW."geom"), MbrMaxY(NEW."geom"));
             END;
             """ + Migration.stampOnGeometryUpdate("cases")),
+        // Intake speed (issue 4): SpatiaLite's triggers found the layer's metadata by scanning with
+        // Lower(); the camera and related-case indexes held a NULL entry for almost every case.
+        Migration(module: "cases", number: 3, sql: Migration.keyedGeometryTriggers("cases") + """
+            DROP INDEX cases_camera;
+            CREATE INDEX cases_camera ON cases(camera_id, alert_type, status) WHERE camera_id IS NOT NULL;
+            DROP INDEX cases_related;
+            CREATE INDEX cases_related ON cases(related_to) WHERE related_to IS NOT NULL;
+            """),
+        // SQLite's R*Tree cost a third of an intake (each insert rewrites whole 4 KB nodes). Cases are
+        // points, found by box in small areas: a B-tree over a 0.01° cell key does that for the
+        // price of one index entry. The store writes the key with the row; triggers put it right
+        // for any other writer (they need SpatiaLite, as SpatiaLite's own do: a generated column
+        // would have made the table unreadable to a plain `sqlite3`).
+        Migration(module: "cases", number: 4, sql: """
+            SELECT DisableSpatialIndex('cases', 'geom');
+            DROP TABLE idx_cases_geom;
+            ALTER TABLE cases ADD COLUMN cell INTEGER;
+            UPDATE cases SET cell = \(CellKey.sql);
+            CREATE INDEX cases_cell ON cases(cell);
+            CREATE TRIGGER cases_cell_insert AFTER INSERT ON cases FOR EACH ROW WHEN NEW.cell IS NOT \(CellKey.sql("NEW."))
+            BEGIN UPDATE cases SET cell = \(CellKey.sql) WHERE id = NEW.id; END;
+            CREATE TRIGGER cases_cell_update AFTER UPDATE OF geom, cell ON cases FOR EACH ROW WHEN NEW.cell IS NOT \(CellKey.sql("NEW."))
+            BEGIN UPDATE cases SET cell = \(CellKey.sql) WHERE id = NEW.id; END;
+            """),
     ]
 
     /// Opens the cases part of a Wangge database on the grid store's connection.
@@ -155,38 +179,47 @@ public final class SpatiaLiteCaseStore {
          .integer(c.unlocated ? 1 : 0), .integer(c.overdue ? 1 : 0), .integer(c.groupDispute ? 1 : 0),
          c.relatedTo.map { .integer($0) } ?? .null, value(c.reportedAt), value(c.acceptBy), value(c.arriveBy), value(c.dueAt),
          value(c.acceptedAt), value(c.resolvedAt), value(c.closedAt), c.rating.map { .integer(Int64($0)) } ?? .null,
-         .real(c.position.lon), .real(c.position.lat)]
+         .real(c.position.lon), .real(c.position.lat), .integer(CellKey.key(c.position))]
     }
 
     static let insertSQL = """
         INSERT INTO cases(code, category, channel, priority, description, household_id, camera_id, alert_type, alert_count, snapshot_url,
           grid_id, level, unit, worker_id, status, unlocated, overdue, group_dispute, related_to,
-          reported_at, accept_by, arrive_by, due_at, accepted_at, resolved_at, closed_at, rating, geom)
-        VALUES (\(Array(repeating: "?", count: 27).joined(separator: ", ")), MakePoint(?, ?, 4326))
+          reported_at, accept_by, arrive_by, due_at, accepted_at, resolved_at, closed_at, rating, geom, cell)
+        VALUES (\(Array(repeating: "?", count: 27).joined(separator: ", ")), MakePoint(?, ?, 4326), ?)
         """
     static let updateSQL = """
         UPDATE cases SET code = ?, category = ?, channel = ?, priority = ?, description = ?, household_id = ?, camera_id = ?,
           alert_type = ?, alert_count = ?, snapshot_url = ?, grid_id = ?, level = ?, unit = ?, worker_id = ?, status = ?,
           unlocated = ?, overdue = ?, group_dispute = ?, related_to = ?, reported_at = ?, accept_by = ?, arrive_by = ?, due_at = ?,
-          accepted_at = ?, resolved_at = ?, closed_at = ?, rating = ?, geom = MakePoint(?, ?, 4326)
+          accepted_at = ?, resolved_at = ?, closed_at = ?, rating = ?, geom = MakePoint(?, ?, 4326), cell = ?
         WHERE id = ?
         """
-    static let eventSQL = """
-        INSERT INTO case_events(case_id, at, actor, source, action, from_status, to_status, unit, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """
+    /// One INSERT for all of a change's events (an intake has two): a statement per row was a
+    /// tenth of an intake.
+    static func eventSQL(rows: Int) -> String {
+        "INSERT INTO case_events(case_id, at, actor, source, action, from_status, to_status, unit, note) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
+    }
 
-    private func insertEvent(_ id: Int64, _ e: CaseEvent) throws {
-        try database.prepare(Self.eventSQL).run([
-            .integer(id), Self.value(e.at), .text(e.actor), .text(e.source), .text(e.action),
-            e.from.map { .text($0.rawValue) } ?? .null, e.to.map { .text($0.rawValue) } ?? .null,
-            e.unit.map { .text($0) } ?? .null, e.note.map { .text($0) } ?? .null])
+    private func insertEvents(_ id: Int64, _ events: [CaseEvent]) throws {
+        // Chunks of 8 keep the number of distinct cached statements small.
+        for chunk in stride(from: 0, to: events.count, by: 8).map({ events[$0..<min($0 + 8, events.count)] }) {
+            try database.prepare(Self.eventSQL(rows: chunk.count)).run(chunk.flatMap { e -> [SQLValue] in
+                [.integer(id), Self.value(e.at), .text(e.actor), .text(e.source), .text(e.action),
+                 e.from.map { .text($0.rawValue) } ?? .null, e.to.map { .text($0.rawValue) } ?? .null,
+                 e.unit.map { .text($0) } ?? .null, e.note.map { .text($0) } ?? .null]
+            })
+        }
     }
 
     // MARK: writes (each one transaction: durable when it returns)
 
-    /// Stores a new case with its parties and first events; returns it with its id.
-    public func insert(_ c: Case, parties: [Party], events: [CaseEvent]) throws -> Case {
-        try database.transaction {
+    /// Stores a new case with its parties and first events; returns it with its id, and the ids
+    /// of its events.
+    public func insert(_ c: Case, parties: [Party], events: [CaseEvent]) throws -> (Case, events: ClosedRange<Int64>) {
+        precondition(!events.isEmpty, "a case is stored with the event that reports it")
+        return try database.transaction {
             try database.prepare(Self.insertSQL).run(Self.values(c))
             var stored = c
             stored.id = database.lastInsertRowID
@@ -194,8 +227,9 @@ public final class SpatiaLiteCaseStore {
             for x in parties {
                 try p.run([.integer(stored.id), .text(x.name), x.phone.map { .text($0) } ?? .null, x.idNumber.map { .text($0) } ?? .null])
             }
-            for e in events { try insertEvent(stored.id, e) }
-            return stored
+            try insertEvents(stored.id, events)
+            let last = database.lastInsertRowID   // one connection, one transaction: consecutive ids
+            return (stored, (last - Int64(events.count) + 1)...last)
         }
     }
 
@@ -203,7 +237,7 @@ public final class SpatiaLiteCaseStore {
     public func update(_ c: Case, events: [CaseEvent]) throws {
         try database.transaction {
             try database.prepare(Self.updateSQL).run(Self.values(c) + [.integer(c.id)])
-            for e in events { try insertEvent(c.id, e) }
+            try insertEvents(c.id, events)
         }
     }
 
@@ -267,7 +301,10 @@ public final class SpatiaLiteCaseStore {
         if let f = q.reportedFrom { sql += " AND reported_at >= ?"; args.append(Self.value(f)) }
         if let t = q.reportedTo { sql += " AND reported_at <= ?"; args.append(Self.value(t)) }
         if let b = q.bbox {
-            sql += " AND id IN (SELECT pkid FROM idx_cases_geom WHERE xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ?)"
+            let ranges = CellKey.ranges(covering: b)
+            sql += " AND (\(ranges.map { _ in "cell BETWEEN ? AND ?" }.joined(separator: " OR ")))"
+            args += ranges.flatMap { [SQLValue.integer($0.lowerBound), .integer($0.upperBound)] }
+            sql += " AND X(geom) BETWEEN ? AND ? AND Y(geom) BETWEEN ? AND ?"
             args += [.real(b.minLon), .real(b.maxLon), .real(b.minLat), .real(b.maxLat)]
         }
         let matched = count ? Int(try database.scalar("SELECT count(*)" + sql, args).int ?? 0) : 0
@@ -287,19 +324,33 @@ public final class SpatiaLiteCaseStore {
     /// The newest event's id (0 when there is none).
     public func lastEventID() throws -> Int64 { try database.scalar("SELECT coalesce(max(id), 0) FROM case_events").int ?? 0 }
 
-    /// Open cases of a category reported since `since` within a box around a place: id, the case it
-    /// is linked to, and where (the caller checks the exact distance). Only what linking needs: in a
-    /// dense town a box holds hundreds of open cases, and reading whole rows was most of an intake.
-    public func openNear(_ p: Position, category: Case.Category, since: Date, degrees: Double) throws
-        -> [(id: Int64, relatedTo: Int64?, position: Position)] {
-        try database.prepare("""
-            SELECT id, related_to, X(geom), Y(geom) FROM cases WHERE category = ? AND reported_at >= ?
-              AND status NOT IN ('resolved','closed','rated')
-              AND id IN (SELECT pkid FROM idx_cases_geom WHERE xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ?)
-            ORDER BY id LIMIT 100
-            """).rows([.text(category.rawValue), Self.value(since), .real(p.lon - degrees), .real(p.lon + degrees),
-                       .real(p.lat - degrees), .real(p.lat + degrees)])
-            .map { ($0[0].int ?? 0, $0[1].int, Position($0[2].double ?? 0, $0[3].double ?? 0)) }
+    /// What linking related cases needs of a case, if it is open.
+    public struct OpenCase {
+        public let id: Int64
+        public let category: Case.Category
+        public let relatedTo: Int64?
+        public let position: Position
+        public let reportedAt: Date
+    }
+    private static let openCaseSQL = """
+        SELECT id, category, related_to, X(geom), Y(geom), reported_at FROM cases WHERE status NOT IN ('resolved','closed','rated')
+        """
+    private static func openCase(_ r: [SQLValue]) -> OpenCase {
+        OpenCase(id: r[0].int ?? 0, category: Case.Category(rawValue: r[1].text ?? "") ?? .other, relatedTo: r[2].int,
+                 position: Position(r[3].double ?? 0, r[4].double ?? 0), reportedAt: date(r[5]) ?? Date(timeIntervalSince1970: 0))
+    }
+
+    public func openCases() throws -> [OpenCase] { try database.prepare(Self.openCaseSQL).rows().map(Self.openCase) }
+
+    /// The case, if it exists and is open.
+    public func openCase(id: Int64) throws -> OpenCase? {
+        try database.prepare(Self.openCaseSQL + " AND id = ?").rows([.integer(id)]).first.map(Self.openCase)
+    }
+
+    /// Which case each event after `id` is about, oldest first.
+    public func eventCaseIDs(after id: Int64) throws -> [(event: Int64, caseID: Int64)] {
+        try database.prepare("SELECT id, case_id FROM case_events WHERE id > ? ORDER BY id").rows([.integer(id)])
+            .map { ($0[0].int ?? 0, $0[1].int ?? 0) }
     }
 
     public func openAlert(cameraID: String, type: String, since: Date) throws -> Case? {
@@ -320,6 +371,29 @@ public final class SpatiaLiteCaseStore {
     }
 
     public func count() throws -> Int { Int(try database.scalar("SELECT count(*) FROM cases").int ?? 0) }
+}
+
+/// The cases' spatial key: the 0.01° cell (about 1 km) a point falls in, column by column
+/// (`x · 32768 + y`), so the cells of one column are one range of keys.
+enum CellKey {
+    static func sql(_ row: String = "") -> String {
+        "CAST((X(\(row)geom) + 180) * 100 AS INTEGER) * 32768 + CAST((Y(\(row)geom) + 90) * 100 AS INTEGER)"
+    }
+    static let sql = sql()
+    private static func column(_ lon: Double) -> Int64 { Int64(max(0, (lon + 180) * 100).rounded(.down)) }
+    private static func row(_ lat: Double) -> Int64 { Int64(max(0, (lat + 90) * 100).rounded(.down)) }
+    /// The same as `sql` (valid positions are positive after the shift, so truncation is floor).
+    static func key(_ p: Position) -> Int64 { column(p.lon) * 32768 + row(p.lat) }
+
+    /// Key ranges holding every point in the box (and some outside it: the caller tests the
+    /// point). One cell more on each side, so rounding at a cell's edge cannot lose a point. A
+    /// wide box is one range over its columns' full height rather than a long list.
+    static func ranges(covering b: BoundingBox) -> [ClosedRange<Int64>] {
+        let x0 = column(b.minLon) - 1, x1 = column(b.maxLon) + 1
+        let y0 = row(b.minLat) - 1, y1 = row(b.maxLat) + 1
+        guard x1 - x0 < 32 else { return [(x0 * 32768 + y0)...(x1 * 32768 + y1)] }
+        return (x0...x1).map { x in (x * 32768 + y0)...(x * 32768 + y1) }
+    }
 }
 
 /// What to list: every field optional; `gridCodes` nil means any grid (empty means none).

@@ -21,9 +21,42 @@ extension Migration {
         CREATE TRIGGER "tmu_\(table)_geom" AFTER UPDATE OF "geom" ON "\(table)"
         FOR EACH ROW BEGIN
         UPDATE geometry_columns_time SET last_update = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-        WHERE Lower(f_table_name) = Lower('\(table)') AND Lower(f_geometry_column) = Lower('geom');
+        WHERE f_table_name = '\(table)' AND f_geometry_column = 'geom';
         END;
         """
+    }
+
+    /// SpatiaLite's geometry-constraint and time-stamp triggers of `table`, doing the same but
+    /// finding the layer's metadata row by its key: SpatiaLite's own compare `Lower(…)` of every
+    /// row, a scan per inserted row. (SpatiaLite keeps those names lower case, so `=` is the same test.)
+    public static func keyedGeometryTriggers(_ table: String) -> String {
+        let metadata = "f_table_name = '\(table)' AND f_geometry_column = 'geom'"
+        let check = """
+            FOR EACH ROW BEGIN
+            SELECT RAISE(ROLLBACK, '\(table).geom violates Geometry constraint [geom-type or SRID not allowed]')
+            WHERE (SELECT geometry_type FROM geometry_columns
+            WHERE \(metadata) AND GeometryConstraints(NEW."geom", geometry_type, srid) = 1) IS NULL;
+            END;
+            """
+        func stamp(_ when: String, _ column: String) -> String {
+            """
+            DROP TRIGGER IF EXISTS "tm\(when.prefix(1).lowercased())_\(table)_geom";
+            CREATE TRIGGER "tm\(when.prefix(1).lowercased())_\(table)_geom" AFTER \(when) ON "\(table)"
+            FOR EACH ROW BEGIN
+            UPDATE geometry_columns_time SET \(column) = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE \(metadata);
+            END;
+            """
+        }
+        return """
+            DROP TRIGGER IF EXISTS "ggi_\(table)_geom";
+            CREATE TRIGGER "ggi_\(table)_geom" BEFORE INSERT ON "\(table)"
+            \(check)
+            DROP TRIGGER IF EXISTS "ggu_\(table)_geom";
+            CREATE TRIGGER "ggu_\(table)_geom" BEFORE UPDATE OF "geom" ON "\(table)"
+            \(check)
+            \(stamp("INSERT", "last_insert"))
+            \(stamp("DELETE", "last_delete"))
+            """ + stampOnGeometryUpdate(table)
     }
 }
 

@@ -51,7 +51,7 @@ final class ServerState: Sendable {
         try store.database.execute("PRAGMA journal_size_limit=\(64 << 20)")   // the log file shrinks back when it restarts
         let dispatcher = try Dispatcher(gridStore: store)
         unitNames = dispatcher.unitNames
-        let desk = CaseDesk(dispatcher: dispatcher)
+        let desk = try CaseDesk(dispatcher: dispatcher)
         self.desk = desk
         checkpointer = try Checkpointer(path: settings.databasePath)
         readers = try ReaderPool(path: settings.databasePath, count: settings.readers)
