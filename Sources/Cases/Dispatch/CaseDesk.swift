@@ -7,8 +7,7 @@ import Synchronization
 /// Its `Dispatcher` (and so its connection) lives on one serial queue, a thread of its own, so that
 /// waiting for the disk never holds up Swift's cooperative threads. Intakes use group commit: those
 /// that arrive while a transaction is being written wait and go into the next one, all in one
-/// transaction, each in its own savepoint so that one refused request does not sink the others.
-/// The disk sync is not the writer's: a `WALFlusher` syncs the log on its own thread while the
+/// transaction; one refused request does not sink the others (see `write`). The disk sync is not the writer's: a `WALFlusher` syncs the log on its own thread while the
 /// writer goes on with the next transaction. Every caller returns only after its change is on disk.
 public final class CaseDesk: @unchecked Sendable {
     // @unchecked: `dispatcher` is touched only on `queue`; `pending` is behind its mutex.

@@ -45,9 +45,8 @@ final class ServerState: Sendable {
         // Migrations (auth included) run once, on the writer's connection, before anything reads.
         let store = try SpatiaLiteGridStore.open(path: settings.databasePath)
         _ = try TokenStore(database: store.database)
-        // The checkpointer copies the log beside the writer; the writer's own checkpoint (every
-        // 4,000 pages, 16 MiB) then has little left to do and restarts the log.
-        try store.database.execute("PRAGMA wal_autocheckpoint=4000")
+        // The checkpointer copies the log beside the writer; the writer's own checkpoint (its
+        // threshold is the desk's, see `WALFlusher`) then has little left to do and restarts the log.
         try store.database.execute("PRAGMA journal_size_limit=\(64 << 20)")   // the log file shrinks back when it restarts
         let dispatcher = try Dispatcher(gridStore: store)
         unitNames = dispatcher.unitNames
