@@ -8,7 +8,8 @@ import Geo
 /// Kept in step with the database through `case_events`, the append-only record of every change:
 /// before each lookup it reads the events it has not seen (another process, the CLI, may have
 /// added or closed cases) and refreshes the cases they name. Its owner's own intakes go in directly,
-/// and their events are skipped. Owned by one `Dispatcher`; not thread-safe.
+/// and move the mark past their events when nothing else was written in between. Owned by one
+/// `Dispatcher`; not thread-safe.
 final class OpenCaseIndex {
     struct Entry {
         let id: Int64
@@ -26,8 +27,6 @@ final class OpenCaseIndex {
     private var cells: [Cell: [Entry]] = [:]
     private var cellOf: [Int64: Cell] = [:]
     private var seenEventID: Int64
-    /// Events this index's owner wrote and already applied, skipped when they come round.
-    private var ownEvents = Set<Int64>()
 
     init(store: SpatiaLiteCaseStore) throws {
         seenEventID = try store.lastEventID()
@@ -56,19 +55,17 @@ final class OpenCaseIndex {
     /// A case this index's owner has just stored, with the ids of the events stored with it.
     func added(_ c: Case, events: ClosedRange<Int64>) {
         if c.status.isOpen { put(c.id, c.category, c.relatedTo, c.position, c.reportedAt) }
-        for e in events where e > seenEventID { ownEvents.insert(e) }
+        // Only when nothing else was written since the mark; if something was, the next catch-up
+        // reads it, and this case again (which changes nothing).
+        if events.lowerBound == seenEventID + 1 { seenEventID = events.upperBound }
     }
 
     /// Applies what the database recorded since the last look.
     func catchUp(_ store: SpatiaLiteCaseStore) throws {
         let changes = try store.eventCaseIDs(after: seenEventID)
         guard !changes.isEmpty else { return }
-        var stale = Set<Int64>()
-        for (event, caseID) in changes {
-            if ownEvents.remove(event) == nil { stale.insert(caseID) }
-            seenEventID = max(seenEventID, event)
-        }
-        for id in stale {
+        seenEventID = changes.last!.event
+        for id in Set(changes.map(\.caseID)) {
             if let c = try store.openCase(id: id) { put(c.id, c.category, c.relatedTo, c.position, c.reportedAt) } else { remove(id) }
         }
     }

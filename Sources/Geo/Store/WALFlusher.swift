@@ -34,8 +34,8 @@ public final class WALFlusher: Sendable {
         let fd = open(walPath, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw StoreError("cannot open \(walPath) to sync it: \(String(cString: strerror(errno)))") }
         // Its directory entry too, once: SQLite under NORMAL does not sync the directory.
-        let dir = open((walPath as NSString).deletingLastPathComponent.isEmpty ? "." : (walPath as NSString).deletingLastPathComponent,
-                       O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let folder = (walPath as NSString).deletingLastPathComponent
+        let dir = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dir >= 0 { fsync(dir); close(dir) }
         wal = fd
     }
