@@ -1,8 +1,9 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Dependencies flow one way: Geo ← Grid ← Cases ← Server ← wangge.
-// Only Geo touches the C libraries; the C shims are small system-library targets.
+// Dependencies flow one way: Geo ← Grid ← Cases ← {SpatiaLiteStore, Server} ← wangge.
+// Geo wraps GEOS and PROJ; SpatiaLiteStore is the only target with SQLite (and every line of SQL).
+// The server sees the store protocols only; `wangge` picks the backend from --db.
 let package = Package(
     name: "Wangge",
     platforms: [.macOS(.v14)],
@@ -30,9 +31,10 @@ let package = Package(
                        providers: [.apt(["libproj-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "Geo", dependencies: ["CGEOS", "CPROJ", "CSQLite"]),
+        .target(name: "Geo", dependencies: ["CGEOS", "CPROJ"]),
         .target(name: "Grid", dependencies: ["Geo"]),
         .target(name: "Cases", dependencies: ["Grid"]),
+        .target(name: "SpatiaLiteStore", dependencies: ["CSQLite", "Geo", "Grid", "Cases"]),
         .target(name: "Server", dependencies: [
             "Cases", "Grid", "Geo",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -45,17 +47,18 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], resources: [.copy("Map/Assets")]),
         .executableTarget(name: "wangge", dependencies: [
-            "Geo", "Grid", "Cases", "Server",
+            "Geo", "Grid", "Cases", "Server", "SpatiaLiteStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Helpers shared by the test targets (temporary directories, running programs).
-        .target(name: "TestSupport", dependencies: ["Grid"], path: "Tests/Support"),
+        .target(name: "TestSupport", dependencies: ["Grid", "Cases", "SpatiaLiteStore"], path: "Tests/Support"),
         .testTarget(name: "GeoTests", dependencies: ["Geo", "TestSupport"]),
-        .testTarget(name: "GridTests", dependencies: ["Grid", "Geo", "TestSupport"]),
-        .testTarget(name: "CasesTests", dependencies: ["Cases", "Grid", "Geo", "TestSupport"]),
-        .testTarget(name: "wanggeTests", dependencies: ["wangge", "Grid", "Geo", "TestSupport"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Cases", "Grid", "Geo", "TestSupport"]),
+        .testTarget(name: "GridTests", dependencies: ["Grid", "Geo", "SpatiaLiteStore", "TestSupport"]),
+        .testTarget(name: "CasesTests", dependencies: ["Cases", "Grid", "Geo", "SpatiaLiteStore", "TestSupport"]),
+        .testTarget(name: "SpatiaLiteStoreTests", dependencies: ["SpatiaLiteStore", "Cases", "Grid", "Geo", "TestSupport"]),
+        .testTarget(name: "wanggeTests", dependencies: ["wangge", "Grid", "Geo", "SpatiaLiteStore", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Cases", "Grid", "Geo", "SpatiaLiteStore", "TestSupport"]),
     ]
 )

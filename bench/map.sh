@@ -20,7 +20,9 @@ read -r W S E N < <(sqlite3 "$db" "SELECT MbrMinX(geom), MbrMinY(geom), MbrMaxX(
   -cmd ".load mod_spatialite" -separator ' ')
 
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+# A peer started under setsid leads its own process group: the group goes (lighttpd and its FastCGI
+# children), else the process.
+cleanup() { for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 $w serve --db "$db" --port 18090 --log-level error --tile-cache "$out/tiles" >/dev/null 2>&1 & pids+=($!)
 for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:18090/healthz && break; sleep 0.2; done
@@ -69,6 +71,7 @@ server.port = 18091
 server.errorlog = "$out/lighttpd.err"
 mimetype.assign = (".pbf" => "application/vnd.mapbox-vector-tile")
 CONF
-lighttpd -D -f "$out/lighttpd.conf" >/dev/null 2>&1 & pids+=($!)
+# Its own process group: the FastCGI processes it spawns are stopped with it.
+setsid lighttpd -D -f "$out/lighttpd.conf" >/dev/null 2>&1 & pids+=($!)
 for _ in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:18091/ && break; sleep 0.1; done
 rate "  lighttpd: GDAL's grids tiles as static files" 16 http://127.0.0.1:18091 PATHS="$out/static-paths.txt"

@@ -31,14 +31,17 @@ fill() { sed -e "s|@DIR@|$out|g" -e "s|@PORT@|$2|g" "bench/peers/$1.in" > "$out/
 fill pygeoapi.yml 18081; fill mapserver.conf 18082; fill grids.map 18082; fill lighttpd.conf 18082
 
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+# A peer started under setsid leads its own process group: the group goes (lighttpd and its FastCGI
+# children), else the process.
+cleanup() { for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 $w serve --db "$db" --port 18080 --log-level error >/dev/null 2>&1 & pids+=($!)
 ( cd "$out" && PYGEOAPI_CONFIG=$out/pygeoapi.yml PYGEOAPI_OPENAPI=$out/openapi.yml \
     ../../.venv-pygeoapi/bin/pygeoapi openapi generate "$out/pygeoapi.yml" --output-file "$out/openapi.yml" >/dev/null 2>&1
   PYGEOAPI_CONFIG=$out/pygeoapi.yml PYGEOAPI_OPENAPI=$out/openapi.yml \
     exec ../../.venv-pygeoapi/bin/gunicorn -w 2 -b 127.0.0.1:18081 --log-level warning pygeoapi.flask_app:APP ) >"$out/pygeoapi.log" 2>&1 & pids+=($!)
-lighttpd -D -f "$out/lighttpd.conf" >/dev/null 2>&1 & pids+=($!)
+# Its own process group: the FastCGI processes it spawns are stopped with it.
+setsid lighttpd -D -f "$out/lighttpd.conf" >/dev/null 2>&1 & pids+=($!)
 for port in 18080 18081 18082; do
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.2; done
 done

@@ -12,12 +12,12 @@ struct Bench: ParsableCommand {
 struct BenchPoints: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "points",
         abstract: "Write N random points over the grid layer's extent as CSV id,lon,lat.")
-    @Option(help: "Database file.") var db: String
+    @Option(help: "Database: a SpatiaLite file path.") var db: String
     @Option var count = 1_000_000
     @Option var seed: UInt64 = 7
 
     func run() throws {
-        let grids = try SpatiaLiteGridStore.open(path: db).grids()
+        let grids = try connect(db).grids.grids()
         var box = Geometry.polygon(grids[0].polygon).boundingBox!
         for g in grids { box.extend(Geometry.polygon(g.polygon).boundingBox!) }
         var rng = SeededRandom(seed: seed)
@@ -37,12 +37,12 @@ struct BenchPoints: ParsableCommand {
 struct BenchKernel: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "kernel",
         abstract: "Time the in-memory assignment kernel on a points CSV; prints points/second (one core).")
-    @Option(help: "Database file.") var db: String
+    @Option(help: "Database: a SpatiaLite file path.") var db: String
     @Option(help: "Points CSV (id,lon,lat).") var points: String
     @Option var rounds = 5
 
     func run() throws {
-        let layer = GridLayer(grids: try SpatiaLiteGridStore.open(path: db).grids())
+        let layer = GridLayer(grids: try connect(db).grids.grids())
         var xs: [Double] = [], ys: [Double] = []
         let text = try String(contentsOfFile: points, encoding: .utf8)
         for line in text.split(separator: "\n").dropFirst() {
@@ -69,7 +69,7 @@ struct BenchGrids: ParsableCommand {
     @Option(help: "Database file (a demo county; it gets a new version).") var db: String
 
     func run() throws {
-        let planning = GridPlanning(store: try SpatiaLiteGridStore.open(path: db))
+        let planning = GridPlanning(store: try connect(db).grids)
         func time<T>(_ body: () throws -> T) rethrows -> (T, Double) {
             let t0 = DispatchTime.now().uptimeNanoseconds
             let v = try body()
@@ -128,11 +128,11 @@ struct BenchCases: ParsableCommand {
     @Option(help: "Concurrent callers for the group-commit run.") var callers = 64
 
     func run() throws {
-        let d = try Dispatcher(gridStore: try SpatiaLiteGridStore.open(path: db))
-        let households = try SpatiaLiteGridStore.open(path: db).households()
+        let d = try Dispatcher(store: try connect(db))
+        let households = try d.grids.households()
         // The demo year first, before the bench adds its own cases.
         let end = Date(), start = end - 366 * 86400
-        for grouping in [SpatiaLiteCaseStore.Grouping.county, .town, .grid, .category] {
+        for grouping in [CaseGrouping.county, .town, .grid, .category] {
             let s = DispatchTime.now().uptimeNanoseconds
             let rows = try d.cases.figures(from: start, to: end, by: grouping)
             print(String(format: "%-44@ %.1f ms (%d groups, %d cases)", "statistics for the year by \(grouping.rawValue)" as NSString,
@@ -159,7 +159,7 @@ struct BenchCases: ParsableCommand {
                      "durable intake, one caller" as NSString, Double(solo) / total, solo,
                      latencies[solo / 2], latencies[solo * 99 / 100]))
         // Many callers at once, as the server sees them: group commit.
-        let desk = try CaseDesk(dispatcher: try Dispatcher(gridStore: try SpatiaLiteGridStore.open(path: db)))
+        let desk = CaseDesk(dispatcher: try Dispatcher(store: try backend(db).connect(.writer)))
         let each = count / callers
         let points = (0..<(callers * each)).map { _ -> Position in
             let h = households[Int(rng.next() % UInt64(households.count))]

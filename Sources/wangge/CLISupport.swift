@@ -3,6 +3,7 @@ import Foundation
 import Cases
 import Geo
 import Grid
+import SpatiaLiteStore
 
 /// The input coordinate systems the CLI accepts.
 enum InputCRS: String, ExpressibleByArgument, CaseIterable {
@@ -23,14 +24,14 @@ func fail(_ command: String, _ error: Any) -> ExitCode {
 }
 
 func readFile(_ path: String) throws -> [UInt8] {
-    guard let d = FileManager.default.contents(atPath: path) else { throw StoreError("cannot read \(path)") }
+    guard let d = FileManager.default.contents(atPath: path) else { throw StoreError(.notFound, "cannot read \(path)") }
     return [UInt8](d)
 }
 
 /// A time given on the command line (ISO 8601, e.g. 2026-11-23T10:00:00+08:00); nil when not given.
 func time(_ text: String?, option: String) throws -> Date? {
     guard let text else { return nil }
-    guard let d = SpatiaLiteCaseStore.date(text) ?? ISO8601DateFormatter().date(from: text) else {
+    guard let d = ChinaTime.date(text) ?? ISO8601DateFormatter().date(from: text) else {
         throw ValidationError("\(option) \(text) is not an ISO 8601 time like 2026-11-23T10:00:00+08:00")
     }
     return d
@@ -76,3 +77,14 @@ func json(_ v: JSONValue) -> String {
     return w.text
 }
 
+
+/// The backend `--db` names: a path is a SpatiaLite file; `postgresql://…` will be PostGIS.
+func backend(_ db: String) throws -> any StoreBackend {
+    if db.hasPrefix("postgresql://") || db.hasPrefix("postgres://") {
+        throw StoreError(.schema, "PostGIS databases (postgresql://…) are not supported by this build yet; give a SpatiaLite file path")
+    }
+    return SpatiaLiteBackend(path: db)
+}
+
+/// A command's connection to an existing, up-to-date database.
+func connect(_ db: String) throws -> any StoreConnection { try backend(db).connect(.command) }

@@ -17,7 +17,7 @@ struct AlertsCommand: ParsableCommand {
 }
 
 extension DatabaseOption {
-    func dispatcher() throws -> Dispatcher { try Dispatcher(gridStore: try SpatiaLiteGridStore.open(path: db)) }
+    func dispatcher() throws -> Dispatcher { try Dispatcher(store: try connection()) }
 }
 
 struct CasesAdd: ParsableCommand {
@@ -127,10 +127,10 @@ struct CasesStats: ParsableCommand {
 
     func run() throws {
         try reporting("cases stats") {
-            guard let grouping = SpatiaLiteCaseStore.Grouping(rawValue: by) else { throw ValidationError("unknown grouping \(by)") }
+            guard let grouping = CaseGrouping(rawValue: by) else { throw ValidationError("unknown grouping \(by)") }
             let end = try time(to, option: "--to") ?? Date()
             let start = try time(from, option: "--from") ?? end - 365 * 86400
-            let store = try SpatiaLiteCaseStore(database: try SpatiaLiteGridStore.open(path: database.db).database)
+            let store = try database.connection().cases
             printOut(json(.array(try store.figures(from: start, to: end, by: grouping).map(figuresJSON))))
         }
     }
@@ -144,7 +144,7 @@ struct CasesTrack: ParsableCommand {
     func run() throws {
         try reporting("cases track") {
             let d = try database.dispatcher()
-            let (c, events) = try d.track(code: code)
+            let (c, events) = try d.cases.track(code: code)
             printOut(json(trackJSON(c, events, d.unitNames)))
         }
     }

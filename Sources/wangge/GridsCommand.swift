@@ -15,14 +15,9 @@ struct Grids: ParsableCommand {
 }
 
 struct DatabaseOption: ParsableArguments {
-    @Option(help: "Database file.") var db: String
-    func planning() throws -> GridPlanning { GridPlanning(store: try SpatiaLiteGridStore.open(path: db)) }
-}
-
-/// Open cases move with the grid layer when it is published.
-func movers(_ planning: GridPlanning) throws -> [LocatedItems] {
-    guard let store = planning.store as? SpatiaLiteGridStore else { return [] }
-    return [try SpatiaLiteCaseStore(database: store.database)]
+    @Option(help: "Database: a SpatiaLite file path.") var db: String
+    func connection() throws -> any StoreConnection { try connect(db) }
+    func planning() throws -> GridPlanning { GridPlanning(store: try connection().grids) }
 }
 
 struct PlanOption: ParsableArguments {
@@ -178,7 +173,7 @@ struct GridsPublish: ParsableCommand {
         try reporting("grids publish") {
             let at = try time(effective, option: "--effective") ?? Date()
             let planning = try database.planning()
-            let p = try planning.publish(plan: plan.plan, effectiveAt: at, also: try movers(planning))
+            let p = try planning.publish(plan: plan.plan, effectiveAt: at)
             printOut("published plan \(plan.plan) as version \(p.version): \(p.diff.added.count) added, \(p.diff.removed.count) removed, "
                      + "\(p.diff.changed.count) changed, \(p.moves) households, cameras and open cases moved")
         }
@@ -251,7 +246,7 @@ struct GridsRollback: ParsableCommand {
     func run() throws {
         try reporting("grids rollback") {
             let planning = try database.planning()
-            let p = try planning.rollback(to: to, also: try movers(planning))
+            let p = try planning.rollback(to: to)
             printOut("rolled back to version \(to) as version \(p.version): \(p.moves) households and cameras moved")
         }
     }

@@ -1,16 +1,18 @@
 import ArgumentParser
+import Cases
 import Foundation
 import Geo
 import Grid
 import Hummingbird
 import Logging
 import Server
+import SpatiaLiteStore
 
 /// `wangge serve`: the HTTP server.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve OGC API – Features, the dispatch and planning API, and the live feed.",
         discussion: "Stops gracefully on SIGTERM or SIGINT. Tokens: `wangge token create`.")
-    @Option(help: "Database file.") var db: String
+    @Option(help: "Database: a SpatiaLite file path.") var db: String
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port (0 picks a free one and prints it).") var port = 8080
     @Option(help: "Map collections anyone may read without a token, comma-separated (none by default).") var publicCollections = ""
@@ -23,7 +25,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Where Leaflet is, if not where Debian's libjs-leaflet puts it (/usr/share/javascript/leaflet).") var leafletDir: String?
 
     func run() async throws {
-        var settings = ServerSettings(databasePath: db)
+        var settings: ServerSettings
+        do { settings = ServerSettings(backend: try backend(db)) } catch { throw fail("serve", error) }
         settings.host = host
         settings.port = port
         settings.publicCollections = Set(publicCollections.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
@@ -44,7 +47,6 @@ struct Serve: AsyncParsableCommand {
             }
             settings.basemap = Basemap(url: basemap, datum: datum, attribution: basemapAttribution)
         }
-        guard FileManager.default.fileExists(atPath: db) else { throw fail("serve", "\(db) does not exist (run `wangge init --db \(db)` or `wangge demo`)") }
         let app: any ApplicationProtocol
         let (path, address) = (db, host)
         do {
@@ -65,7 +67,7 @@ struct TokenCommand: ParsableCommand {
 struct TokenCreate: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "create",
         abstract: "Create a token; it is printed once, alone on the last line, and stored only as a digest.")
-    @Option(help: "Database file.") var db: String
+    @Option(help: "Database: a SpatiaLite file path.") var db: String
     @Option(help: "planner, dispatcher, worker or viewer.") var role: String
     @Option(help: "Who holds it.") var name: String
     @Option(help: "For a worker token: the worker's id (they see their own grids' cases).") var worker: Int64?
@@ -75,8 +77,7 @@ struct TokenCreate: ParsableCommand {
             guard let r = Role(rawValue: role) else {
                 throw ValidationError("unknown role \(role); one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let store = try TokenStore(database: try SpatiaLiteGridStore.open(path: db).database)
-            let (id, token) = try store.create(name: name, role: r, workerID: worker)
+            let (id, token) = try Tokens.create(in: try connect(db), name: name, role: r, workerID: worker)
             printOut("token \(id) for \(name) (\(r.rawValue)); keep it, it is not shown again:")
             printOut(token)
         }
@@ -85,12 +86,11 @@ struct TokenCreate: ParsableCommand {
 
 struct TokenList: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List tokens (never their secrets).")
-    @Option(help: "Database file.") var db: String
+    @Option(help: "Database: a SpatiaLite file path.") var db: String
 
     func run() throws {
         try reporting("token list") {
-            let store = try TokenStore(database: try SpatiaLiteGridStore.open(path: db).database)
-            for t in try store.list() {
+            for t in try connect(db).tokens.list() {
                 printOut("\(t.id)\t\(t.role.rawValue)\t\(t.name)\(t.workerID.map { "\tworker \($0)" } ?? "")\tcreated \(t.createdAt)\(t.revokedAt.map { "\trevoked \($0)" } ?? "")")
             }
         }
@@ -98,14 +98,13 @@ struct TokenList: ParsableCommand {
 }
 
 struct TokenRevoke: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a token by its id (within 2 s on a running server).")
-    @Option(help: "Database file.") var db: String
+    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a token by its id (a running server stops accepting it within a second).")
+    @Option(help: "Database: a SpatiaLite file path.") var db: String
     @Argument(help: "Token id (from `wangge token list`).") var id: Int64
 
     func run() throws {
         try reporting("token revoke") {
-            let store = try TokenStore(database: try SpatiaLiteGridStore.open(path: db).database)
-            guard try store.revoke(id: id) else { throw ValidationError("no live token \(id)") }
+            guard try connect(db).tokens.revoke(id: id) else { throw ValidationError("no live token \(id)") }
             printOut("revoked token \(id)")
         }
     }

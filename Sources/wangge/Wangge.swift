@@ -3,23 +3,37 @@ import Foundation
 import Geo
 import Cases
 import Grid
+import SpatiaLiteStore
 
 @main
 struct Wangge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wangge",
         abstract: "GIS server and tools for county social-governance centres (综治中心).",
-        subcommands: [Init.self, Import.self, Assign.self, Demo.self, Grids.self, CasesCommand.self, AlertsCommand.self, Serve.self,
+        subcommands: [Init.self, Migrate.self, Import.self, Assign.self, Demo.self, Grids.self, CasesCommand.self, AlertsCommand.self, Serve.self,
                       TokenCommand.self, Bench.self])
 }
 
 struct Init: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create (or bring up to date) a Wangge database.")
-    @Option(help: "Database file (SpatiaLite).") var db: String
+    static let configuration = CommandConfiguration(abstract: "Create a Wangge database (or bring an existing one up to date).")
+    @Option(help: "Database: a SpatiaLite file path.") var db: String
 
     func run() throws {
-        do { _ = try SpatiaLiteGridStore(path: db) } catch { throw fail("init", error) }
+        do { _ = try backend(db).migrate(create: true) } catch { throw fail("init", error) }
         print("initialised \(db)")
+    }
+}
+
+struct Migrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Bring an existing database's schema up to date (a server on an old schema refuses to start until then).")
+    @Option(help: "Database: a SpatiaLite file path.") var db: String
+
+    func run() throws {
+        do {
+            let applied = try backend(db).migrate(create: false)
+            print(applied.isEmpty ? "\(db) is up to date" : "\(db): applied \(applied.joined(separator: ", "))")
+        } catch { throw fail("migrate", error) }
     }
 }
 
@@ -30,13 +44,13 @@ struct Import: ParsableCommand {
 struct ImportBoundary: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "boundary",
         abstract: "Import county, town and village boundaries (properties code/adcode, name, level, parent_code).")
-    @Option(help: "Database file.") var db: String
+    @Option(help: "Database: a SpatiaLite file path.") var db: String
     @Option(help: "CRS of the file's coordinates.") var crs: InputCRS = .wgs84
     @Argument(help: "GeoJSON file.") var file: String
 
     func run() throws {
         do {
-            let store = try SpatiaLiteGridStore.open(path: db)
+            let store = try connect(db).grids
             let boundaries = try BoundaryImporter(crs: crs.crs).boundaries(from: readFile(file))
             try store.save(boundaries: boundaries)
             print("imported \(boundaries.count) boundaries from \(file)")
@@ -48,14 +62,14 @@ struct ImportGrids: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "grids",
         abstract: "Import grids (properties grid_id, name, households); refuses invalid or overlapping ones.",
         discussion: "The result is published as a new version of the live layer. With a household layer in the database, grids count their households from it; `households_override` sets an explicit figure.")
-    @Option(help: "Database file.") var db: String
+    @Option(help: "Database: a SpatiaLite file path.") var db: String
     @Option(help: "CRS of the file's coordinates.") var crs: InputCRS = .wgs84
     @Flag(help: "Replace the whole live grid layer instead of adding to it.") var replace = false
     @Argument(help: "GeoJSON file.") var file: String
 
     func run() throws {
         do {
-            let store = try SpatiaLiteGridStore.open(path: db)
+            let store = try connect(db).grids
             let existing = try store.grids()
             let grids = try GridImporter(crs: crs.crs).grids(from: readFile(file), existing: replace ? [] : existing)
             let report = try store.publish(replace ? grids : existing + grids, note: "import \(file)", planID: nil, effectiveAt: Date())
@@ -68,13 +82,13 @@ struct Assign: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Read CSV id,lon,lat on stdin; write CSV id,grid_id to stdout in input order.",
         discussion: "A point in no grid gets an empty grid_id. Bad rows are reported on stderr with their line number and left out; the exit status is then 1.")
-    @Option(help: "Database file.") var db: String
+    @Option(help: "Database: a SpatiaLite file path.") var db: String
     @Option(help: "CRS of the input coordinates.") var crs: InputCRS = .wgs84
 
     func run() throws {
         let summary: CSVAssigner.Summary
         do {
-            let layer = GridLayer(grids: try SpatiaLiteGridStore.open(path: db).grids())
+            let layer = GridLayer(grids: try connect(db).grids.grids())
             var header = Array("id,grid_id\n".utf8)
             _ = header.withUnsafeMutableBytes { Glibc.write(1, $0.baseAddress, $0.count) }
             summary = try CSVAssigner(layer: layer, crs: crs.crs).run(
@@ -110,15 +124,17 @@ struct Demo: ParsableCommand {
         do {
             let counties = try BoundaryImporter(crs: .gcj02).boundaries(from: readFile(boundary)).filter { $0.level == .county }
             guard let county = counties.first else { throw StoreError("\(boundary) has no county-level feature") }
-            let store = try SpatiaLiteGridStore(path: db)
-            let planning = GridPlanning(store: store)
+            let backend = try backend(db)
+            _ = try backend.migrate(create: true)
+            let connection = try backend.connect(.command)
+            let planning = GridPlanning(store: connection.grids)
             try planning.requireEmpty()
             let result = try DemoCounty(county: county, seed: seed).scaled(by: scale).build()
             let version = try planning.install(result, county: county, note: "demo county, seed \(seed)")
             var year = DemoCases()
             year.seed = seed
             year.count = Int(Double(year.count) * scale)
-            let disputes = try year.install(try Dispatcher(gridStore: store), households: result.households, cameras: result.cameras)
+            let disputes = try year.install(try Dispatcher(store: connection), households: result.households, cameras: result.cameras)
             let households = result.households.reduce(0) { $0 + $1.households }
             print("demo county \(county.name) (\(county.code)) in \(db), version \(version): \(result.towns.count) towns, "
                   + "\(result.villages.count) villages, \(result.grids.count) grids, \(households) households, "

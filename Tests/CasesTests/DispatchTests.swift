@@ -93,8 +93,8 @@ import Testing
         // Every change is an event, and events cannot be rewritten.
         let events = try d.cases.events(caseID: c.id)
         #expect(events.count == 12 && events.allSatisfy { !$0.actor.isEmpty })   // 2 at intake, 10 transitions
-        #expect(throws: StoreError.self) { try d.cases.database.execute("UPDATE case_events SET actor = 'x'") }
-        #expect(throws: StoreError.self) { try d.cases.database.execute("DELETE FROM case_events") }
+        #expect(throws: StoreError.self) { try sqlite(d).execute("UPDATE case_events SET actor = 'x'") }
+        #expect(throws: StoreError.self) { try sqlite(d).execute("DELETE FROM case_events") }
     }
 
     @Test func neighbouringDisputesAreLinkedAndManyPartiesMakeAGroupDispute() throws {
@@ -112,22 +112,33 @@ import Testing
     /// The server and the CLI each have a dispatcher on the same file: each links to cases the
     /// other stored, and stops linking to one the other resolved or closed.
     @Test func linkingSeesWhatAnotherProcessStoredOrFinished() throws {
-        let (dir, _, server) = try countyDesk()
-        let cli = try Dispatcher(gridStore: try SpatiaLiteGridStore(path: dir.path("c.sqlite")))
+        let dir = TempDir()
+        _ = try countyDesk(tinyDemo, in: dir)
+        let path = dir.path("c.sqlite")
+        // The server follows the file's changes through its feed, as `wangge serve` does.
+        let writer = try connect(path)
+        let feed = ChangeFeed(position: try writer.feedPosition())
+        let follower = try SpatiaLiteBackend(path: path).follow(into: feed, from: feed.position)
+        defer { withExtendedLifetime(follower) {} }
+        let server = try Dispatcher(store: writer, feed: feed)
+        let cli = try Dispatcher(store: try connect(path))
         let (_, p, _) = try staffedGrid()
         let near = Position(p.lon + 0.0005, p.lat)
         _ = try server.intake(dispute(p, .debt), actor: clerk, now: monday(9))     // the server has looked once
         let a = try cli.intake(dispute(p, .labour), actor: clerk, now: monday(10))
+        caughtUp(feed)
         let b = try server.intake(dispute(near, .labour), actor: clerk, now: monday(11))
         #expect(b.relatedTo == a.id)
         // The CLI finishes both; the server links the next one to nothing.
         for id in [a.id, b.id] {
             for to in [Case.Status.accepted, .resolved] { _ = try cli.transition(caseID: id, TransitionRequest(to: to), actor: clerk, now: monday(12)) }
+            caughtUp(feed)
         }
         let c = try server.intake(dispute(near, .labour), actor: clerk, now: monday(13))
         #expect(c.relatedTo == nil)
         // Reopened into mediation, it is open again; the server's own cases count too.
         _ = try cli.transition(caseID: a.id, TransitionRequest(to: .mediating), actor: clerk, now: monday(14))
+        caughtUp(feed)
         let d = try server.intake(dispute(p, .labour), actor: clerk, now: monday(15))
         #expect(d.relatedTo == a.id)
         let e = try cli.intake(dispute(p, .debt), actor: clerk, now: monday(15))
@@ -205,22 +216,29 @@ import Testing
         var grids = try store.grids()
         let k = grids.firstIndex { $0.code == grid.code }!
         grids[k].code = String(grid.code.prefix(12)) + "999"
-        let report = try store.publish(grids, note: "recode", planID: nil, effectiveAt: Date(), also: [d.cases])
-        #expect(try d.cases.find(id: open.id)?.gridCode == grids[k].code)
+        let newCode = grids[k].code
+        let report = try store.publish(grids, note: "recode", planID: nil, effectiveAt: Date())
+        #expect(try d.cases.find(id: open.id)?.gridCode == newCode)
         #expect(try d.cases.find(id: done.id)?.gridCode == grid.code)
-        #expect(report.moves.contains { $0.item == .case && $0.itemID == String(open.id) && $0.from == grid.code && $0.to == grids[k].code })
+        let caseMoves = report.moves.filter { $0.item == .case }
+        #expect(caseMoves.map(\.itemID) == [String(open.id)] && caseMoves.first?.from == grid.code && caseMoves.first?.to == newCode)
+        // The move is in the open case's timeline (and so on the feed), and only in its.
+        let moved = try d.cases.events(caseID: open.id).filter { $0.action == "moved" }
+        #expect(moved.count == 1 && moved[0].note == "grid \(grid.code) → \(newCode) (layer version \(report.version))")
+        #expect(moved[0].from == .assigned && moved[0].to == .assigned)
+        #expect(try d.cases.events(caseID: done.id).allSatisfy { $0.action != "moved" })
         #expect(try store.moves(version: report.version).contains { $0.item == .case })
     }
 
     @Test func deskCommitsConcurrentIntakesTogether() async throws {
-        let (dir, store, _) = try countyDesk()
-        defer { withExtendedLifetime(dir) {} }
+        let dir = TempDir()
+        _ = try countyDesk(tinyDemo, in: dir)
         let (_, p, _) = try staffedGrid()
-        let path = store.database.path
-        let desk = try CaseDesk(dispatcher: try Dispatcher(gridStore: try SpatiaLiteGridStore.open(path: path)))
+        let path = dir.path("c.sqlite")
+        let desk = CaseDesk(dispatcher: try Dispatcher(store: try connect(path, .writer)))
         // A store error after a case's first row is written (a party the database refuses): the
         // batch is written again with a savepoint per intake, and only that intake fails.
-        try store.database.execute("""
+        try Database(path: path).execute("""
             CREATE TRIGGER refuse_party BEFORE INSERT ON case_parties WHEN NEW.name = 'refused'
             BEGIN SELECT RAISE(ABORT, 'party refused by the test'); END
             """)
@@ -248,9 +266,9 @@ import Testing
         }
         #expect(made.count == 40)
         // Durable and visible to another connection; nothing of the refused ones.
-        let other = try SpatiaLiteCaseStore(database: try Database(path: path))
+        let other = try connect(path).cases
         #expect(try other.count() == 40)
-        #expect(try other.database.scalar("SELECT count(*) FROM case_events WHERE case_id NOT IN (SELECT id FROM cases)").int == 0)
+        #expect(try Database(path: path).scalar("SELECT count(*) FROM case_events WHERE case_id NOT IN (SELECT id FROM cases)").int == 0)
         // Found by box through the cell index, as SpatiaLite finds them by scanning.
         var q = CaseQuery(limit: 100)
         q.bbox = BoundingBox(minLon: p.lon - 1e-6, minLat: p.lat - 1e-6, maxLon: p.lon + 1e-6, maxLat: p.lat + 1e-6)

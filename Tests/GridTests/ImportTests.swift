@@ -80,7 +80,7 @@ import Testing
 
     @Test func publishKeepsEverythingOrNothing() throws {
         let dir = TempDir()
-        let store = try SpatiaLiteGridStore(path: dir.path("g.sqlite"))
+        let store = try newDatabase(dir.path("g.sqlite")).grids
         let a = try GridImporter().grids(from: fc([grid(#""A""#, a)]))
         #expect(try store.publish(a, note: "first", planID: nil, effectiveAt: Date()).version == 1)
         // A second grid with the same id fails at the UNIQUE constraint: the whole publish is rolled
@@ -101,7 +101,7 @@ import Testing
     @Test func boundariesAcceptAmapProperties() throws {
         let county = try quCounty()
         let dir = TempDir()
-        let store = try SpatiaLiteGridStore(path: dir.path("b.sqlite"))
+        let store = try newDatabase(dir.path("b.sqlite")).grids
         try store.save(boundaries: [county])
         try store.save(boundaries: [county])   // same code: replaced, not duplicated
         let back = try store.boundaries()

@@ -1,5 +1,6 @@
 import Foundation
 @_exported import TestSupport
+@_exported import SpatiaLiteStore
 import Geo
 @testable import Grid
 
@@ -29,9 +30,9 @@ func gridsGeoJSON(_ grids: [Grid]) -> [UInt8] {
 }
 
 /// A fresh database holding the small demo county (version 1), for tests that change it.
-func demoStore() throws -> (TempDir, SpatiaLiteGridStore, GridPlanning) {
+func demoStore() throws -> (TempDir, any GridStore, GridPlanning) {
     let dir = TempDir()
-    let store = try SpatiaLiteGridStore(path: dir.path("demo.sqlite"))
+    let store = try newDatabase(dir.path("demo.sqlite")).grids
     let planning = GridPlanning(store: store)
     _ = try planning.install(smallDemo, county: try quCounty(), note: "small demo")
     return (dir, store, planning)

@@ -31,7 +31,7 @@ import Geo
 
     @Test func workersSeeTheirOwnGrids() async throws {
         let s = try await SharedServer.instance.get()
-        let db = try SpatiaLiteGridStore.open(path: s.db)
+        let db = try connect(s.db).grids
         let mine = Set(try db.grids(ofWorker: s.workerID))
         let list = try await s.call("/api/cases?limit=1000", role: .worker).object
         let grids = list["cases"]?.arrayValue?.compactMap { $0.objectValue?["grid_id"]?.stringValue } ?? []
@@ -39,7 +39,7 @@ import Geo
         let items = try await s.call("/collections/cases/items?limit=1000", role: .worker).object
         #expect((items["features"]?.arrayValue ?? []).allSatisfy { mine.contains($0.objectValue?["properties"]?.objectValue?["grid_id"]?.stringValue ?? "") })
         // A case elsewhere is not theirs to see or move.
-        let other = try SpatiaLiteCaseStore(database: db.database).list(limit: 1000).first { !mine.contains($0.gridCode ?? "") }!
+        let other = try connect(s.db).cases.list(limit: 1000).first { !mine.contains($0.gridCode ?? "") }!
         #expect(try await s.call("/api/cases/\(other.id)", role: .worker).status == 404)
         #expect(try await s.call("POST", "/api/cases/\(other.id)/transitions", role: .worker, json: #"{"to":"accepted"}"#).status == 404)
     }
@@ -101,7 +101,7 @@ import Geo
         let diff = try await s.call("/api/plans/\(id)/diff", role: .planner).object
         #expect(diff["removed"]?.arrayValue == [.string(b.code)])
         // Taking effect an hour after the first version, so the history can be asked about either.
-        let v1 = try #require(try SpatiaLiteGridStore.open(path: s.db).versions().first?.effectiveAt)
+        let v1 = try #require(try connect(s.db).grids.versions().first?.effectiveAt)
         let v1Date = try Date.ISO8601FormatStyle().parse(v1)
         let fmt = Date.ISO8601FormatStyle(timeZone: TimeZone(secondsFromGMT: 8 * 3600)!)
         let published = try await s.call("POST", "/api/plans/\(id)/publish", role: .planner,

@@ -82,7 +82,7 @@ import Geo
     @Test func badIntakesWriteNothing() async throws {
         let s = try await TestServer()
         defer { s.stop() }
-        let before = try SpatiaLiteCaseStore(database: try Database(path: s.db)).count()
+        let before = try connect(s.db).cases.count()
         let bodies: [(String, Int, String)] = [
             (#"{"category":"land","description":"x","location":{"type":"Point","coordinates":[2.35,48.85]}}"#, 422, "outside China"),
             (#"{"category":"land","description":"x","location":{"type":"Point","coordinates":[200,30]}}"#, 400, "out of range"),
@@ -106,7 +106,7 @@ import Geo
         #expect(plain.status == 415)
         let huge = try await s.call("POST", "/api/cases", role: .dispatcher, body: Data(repeating: 0x20, count: 1_100_000), headers: ["Content-Type": "application/json"])
         #expect(huge.status == 413)
-        #expect(try SpatiaLiteCaseStore(database: try Database(path: s.db)).count() == before)
+        #expect(try connect(s.db).cases.count() == before)
         #expect(try await s.call("/healthz").status == 200)
     }
 
@@ -114,7 +114,7 @@ import Geo
     @Test func concurrentIntakesAreAllStored() async throws {
         let s = try await TestServer()
         defer { s.stop() }
-        let before = try SpatiaLiteCaseStore(database: try Database(path: s.db)).count()
+        let before = try connect(s.db).cases.count()
         let p = place
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for k in 0..<120 {
@@ -123,7 +123,7 @@ import Geo
             return try await group.reduce(into: [Int]()) { $0.append($1) }
         }
         #expect(statuses.allSatisfy { $0 == 201 })
-        #expect(try SpatiaLiteCaseStore(database: try Database(path: s.db)).count() == before + 120)
+        #expect(try connect(s.db).cases.count() == before + 120)
     }
 
     @Test func statsAndAssign() async throws {

@@ -40,7 +40,7 @@ import Geo
 
     private func check(_ s: TestServer, _ b: Browser) async throws {
         try await b.signIn(s.base, token: s.tokens[.dispatcher]!)
-        let store = try SpatiaLiteGridStore.open(path: s.db)
+        let store = try connect(s.db).grids
         let grids = try store.grids()
         let towns = try store.boundaries().filter { $0.level == .town }
         let cameras = try store.cameras()
@@ -136,7 +136,7 @@ import Geo
     @Test func aPlannerSeesAPlansProblemsOnTheMap() async throws {
         let s = try await TestServer()
         defer { s.stop() }
-        let grid = try #require(try SpatiaLiteGridStore.open(path: s.db).grids().first)
+        let grid = try #require(try connect(s.db).grids.grids().first)
         let plan = try #require(try await s.call("POST", "/api/plans", role: .planner, json: #"{"name":"too big"}"#).object["id"]?.integerValue)
         #expect(try await s.call("POST", "/api/plans/\(plan)/operations", role: .planner,
                                  json: #"{"op":"override","grid_id":"\#(grid.code)","households":900}"#).status == 200)
@@ -163,12 +163,12 @@ import Geo
     @Test func anUnreachableGCJ02BasemapLeavesAWorkingPage() async throws {
         let s = try await TestServer(basemap: Basemap(url: "http://127.0.0.1:9/{z}/{x}/{y}.png", datum: .gcj02, attribution: "unreachable"))
         defer { s.stop() }
-        let grid = try #require(try SpatiaLiteGridStore.open(path: s.db).grids().first)
+        let grid = try #require(try connect(s.db).grids.grids().first)
         let b = try await Browser()
         do {
             try await b.signIn(s.base, token: s.tokens[.viewer]!)
             let count = try await b.run("return document.querySelectorAll('path.wg-grid').length")
-            #expect(count.integerValue == Int64(try SpatiaLiteGridStore.open(path: s.db).grids().count))
+            #expect(count.integerValue == Int64(try connect(s.db).grids.grids().count))
             try await b.wait(for: "return /basemap unreachable/.test(document.getElementById('notice').textContent)", "the basemap notice")
             // The grid as drawn is where the API puts it in GCJ-02, not where it is in WGS84.
             let drawn = try await b.run("""

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 @_exported import TestSupport
+@_exported import SpatiaLiteStore
 import Geo
 @testable import Cases
 @testable import Grid
@@ -24,9 +25,10 @@ final class TestServer: @unchecked Sendable {
 
     init(publicCollections: Set<String> = [], basemap: Basemap? = nil) async throws {
         db = dir.path("server.sqlite")
-        let store = try SpatiaLiteGridStore(path: db)
+        let connection = try newDatabase(db)
+        let store = connection.grids
         _ = try GridPlanning(store: store).install(tinyDemo.result, county: tinyDemo.county, note: "tiny")
-        let d = try Dispatcher(gridStore: store)
+        let d = try Dispatcher(store: connection)
         // A few disputes at household places.
         let hs = try store.households()
         for k in 0..<30 {
@@ -34,12 +36,11 @@ final class TestServer: @unchecked Sendable {
                                            location: .household(hs[k * 37 % hs.count].id), parties: [Party(name: "当事人\(k)", phone: "1390000\(1000 + k)")]),
                              actor: Actor("seed", source: "test"))
         }
-        let tokenStore = try TokenStore(database: store.database)
-        for role in [Role.planner, .dispatcher, .viewer] { tokens[role] = try tokenStore.create(name: "test \(role)", role: role).token }
-        workerID = try store.database.scalar("SELECT worker_id FROM grid_posts WHERE role = 'leader' ORDER BY grid_id LIMIT 1").int!
-        tokens[.worker] = try tokenStore.create(name: "test worker", role: .worker, workerID: workerID).token
+        for role in [Role.planner, .dispatcher, .viewer] { tokens[role] = try Tokens.create(in: connection, name: "test \(role)", role: role).token }
+        workerID = try sqlite(d).scalar("SELECT worker_id FROM grid_posts WHERE role = 'leader' ORDER BY grid_id LIMIT 1").int!
+        tokens[.worker] = try Tokens.create(in: connection, name: "test worker", role: .worker, workerID: workerID).token
 
-        var settings = ServerSettings(databasePath: db)
+        var settings = ServerSettings(backend: SpatiaLiteBackend(path: db))
         settings.port = 0
         settings.publicCollections = publicCollections
         settings.tileCacheDirectory = dir.path("tiles")

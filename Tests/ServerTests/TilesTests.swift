@@ -33,7 +33,7 @@ import Geo
 
     /// Ids of a table's rows whose geometry meets a box, by SpatiaLite.
     func spatialite(_ s: TestServer, _ sql: String, _ box: BoundingBox) throws -> Set<String> {
-        let db = try SpatiaLiteGridStore.open(path: s.db).database
+        let db = try Database(path: s.db)
         return Set(try db.prepare(sql).rows([.real(box.minLon), .real(box.minLat), .real(box.maxLon), .real(box.maxLat)]).map {
             $0[0].text ?? String($0[0].int ?? -1)
         })
@@ -56,7 +56,7 @@ import Geo
         // The case layer's fields are those a case feature has.
         let caseFields = try await s.call("/tiles/cases.json", role: .viewer).object["vector_layers"]?.arrayValue?.first?
             .objectValue?["fields"]?.objectValue?.keys ?? []
-        let someCase = try #require(try SpatiaLiteCaseStore(database: try Database(path: s.db)).find(id: 1))
+        let someCase = try #require(try connect(s.db).cases.find(id: 1))
         #expect(caseFields == someCase.mapFeature.properties.keys)
         // tippecanoe's metadata.json, which GDAL reads beside the zoom folders: typed fields.
         let meta = try await s.call("/tiles/grids/metadata.json", role: .viewer).object
@@ -65,7 +65,7 @@ import Geo
         #expect(gridFields?["households"]?.stringValue == "Integer" && gridFields?["grid_id"]?.stringValue == "String")
         #expect(meta["format"]?.stringValue == "pbf" && meta["bounds"]?.stringValue?.split(separator: ",").count == 4)
         // A tile at the centre of the first grid, at zoom 13.
-        let grid = try #require(try SpatiaLiteGridStore.open(path: s.db).grids().first)
+        let grid = try #require(try connect(s.db).grids.grids().first)
         let centre = try #require(Geometry.polygon(grid.polygon).boundingBox)
         let t = WebMercator.tile(containing: Position((centre.minLon + centre.maxLon) / 2, (centre.minLat + centre.maxLat) / 2), zoom: 13)
         let grids = try await gdalRead(s, "grids", t, key: "grid_id")
@@ -92,7 +92,7 @@ import Geo
     @Test func tilesAreCachedOnDiskAndFollowCasesAndPublish() async throws {
         let s = try await TestServer()
         defer { s.stop() }
-        let store = try SpatiaLiteGridStore.open(path: s.db)
+        let store = try connect(s.db).grids
         let home = try #require(try store.households().first)
         let t = WebMercator.tile(containing: home.position, zoom: 14)
         let before = try await gdalRead(s, "cases", t, key: "case_id")
@@ -132,7 +132,7 @@ import Geo
     @Test func aWorkerSeesOnlyTheirGridsCasesInTiles() async throws {
         let s = try await TestServer()
         defer { s.stop() }
-        let store = try SpatiaLiteGridStore.open(path: s.db)
+        let store = try connect(s.db).grids
         let mine = Set(try store.grids(ofWorker: s.workerID))
         // One dispute in the worker's grid, so that their tile is not empty.
         let home = try #require(try store.households().first { mine.contains($0.gridCode ?? "") })
@@ -167,7 +167,7 @@ import Geo
         // Open sea: an empty tile is 204.
         #expect(try await s.call("/tiles/grids/10/0/0.mvt", role: .viewer).status == 204)
         // Cached tiles answer If-None-Match.
-        let grid = try #require(try SpatiaLiteGridStore.open(path: s.db).grids().first)
+        let grid = try #require(try connect(s.db).grids.grids().first)
         let t = WebMercator.tile(containing: grid.polygon.exterior[0], zoom: 11)
         let first = try await s.call("/tiles/grids/\(t.z)/\(t.x)/\(t.y).mvt", role: .viewer)
         #expect(first.status == 200 && first.headers["content-type"] == "application/vnd.mapbox-vector-tile")

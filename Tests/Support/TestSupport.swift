@@ -1,5 +1,7 @@
+import Cases
 import Foundation
 import Grid
+import SpatiaLiteStore
 
 /// Helpers shared by the test targets: temporary directories, running programs, the repository.
 
@@ -54,3 +56,49 @@ public func tinyDemoCounty(seed: UInt64, towns: Int) -> (county: Boundary, resul
     demo.townCount = towns
     return (county, try! demo.build())
 }
+
+/// A new, migrated SpatiaLite database at `path`, and a command connection to it.
+public func newDatabase(_ path: String) throws -> any StoreConnection {
+    let backend = SpatiaLiteBackend(path: path)
+    _ = try backend.migrate(create: true)
+    return try backend.connect(.command)
+}
+
+/// Another command connection to an existing database.
+public func connect(_ path: String, _ role: ConnectionRole = .command) throws -> any StoreConnection {
+    try SpatiaLiteBackend(path: path).connect(role)
+}
+
+/// A fresh database at `dir` with a demo county installed, and a dispatcher over it.
+public func countyDesk(_ demo: (county: Boundary, result: DemoCounty.Result), in dir: TempDir) throws -> Dispatcher {
+    let connection = try newDatabase(dir.path("c.sqlite"))
+    _ = try GridPlanning(store: connection.grids).install(demo.result, county: demo.county, note: "tiny")
+    return try Dispatcher(store: connection)
+}
+
+/// Monday 2026-11-23 at the given hour, China time.
+public func monday(_ hour: Int) -> Date {
+    ChinaTime.date(String(format: "2026-11-23T%02d:00:00+08:00", hour))!
+}
+
+public let clerk = Actor("clerk", source: "test")
+
+/// The SQLite connection under a dispatcher's store (tests check the file itself).
+public func sqlite(_ d: Dispatcher) -> Database { SpatiaLiteBackend.database(of: d.store)! }
+
+/// Waits until the feed has published everything committed so far.
+public func caughtUp(_ feed: ChangeFeed) {
+    let done = DispatchSemaphore(value: 0)
+    feed.committed { done.signal() }
+    done.wait()
+}
+
+/// The `wangge` executable built next to the test bundle, run as a user runs it.
+public let wanggePath: String = {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for dir in [beside, beside.deletingLastPathComponent(), beside.deletingLastPathComponent().deletingLastPathComponent()] {
+        let candidate = dir.appendingPathComponent("wangge").path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    return repoRoot.appendingPathComponent(".build/debug/wangge").path
+}()

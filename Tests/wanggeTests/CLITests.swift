@@ -2,16 +2,7 @@ import Foundation
 import Geo
 import Testing
 import TestSupport
-
-/// The `wangge` executable built next to this test bundle, run as a user runs it.
-let wanggePath: String = {
-    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for dir in [beside, beside.deletingLastPathComponent(), beside.deletingLastPathComponent().deletingLastPathComponent()] {
-        let candidate = dir.appendingPathComponent("wangge").path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-    }
-    return repoRoot.appendingPathComponent(".build/debug/wangge").path
-}()
+import SpatiaLiteStore
 
 func wangge(_ args: String..., stdin: String = "") throws -> (status: Int32, out: String, err: String) {
     try sh(wanggePath, args, stdin: stdin)
@@ -115,10 +106,50 @@ func extent(_ summary: String) -> [Double] {
     @Test func usingAFileThatIsNotAWanggeDatabaseSaysSo() throws {
         let dir = TempDir()
         let r = try wangge("import", "grids", "--db", dir.path("missing.sqlite"), dir.write("g.geojson", grids))
-        #expect(r.status != 0 && r.err.contains("is not a Wangge database (run `wangge init"), "\(r.err)")
+        #expect(r.status != 0 && r.err.contains("missing.sqlite does not exist: create it with `wangge init --db"), "\(r.err)")
         #expect(!FileManager.default.fileExists(atPath: dir.path("missing.sqlite")))
         let bad = try wangge("import", "grids", "--db", dir.path("x.sqlite"), "--crs", "mars", dir.write("g.geojson", grids))
         #expect(bad.status != 0 && bad.err.contains("mars"))
+    }
+
+    /// Migrations run by `wangge init`/`migrate` only; a command or server on an old schema stops
+    /// and names the command, one on a newer schema stops and writes nothing; a database locked by
+    /// another writer past the busy timeout is a clear error.
+    @Test func schemaIsCheckedAndMigrationIsExplicit() throws {
+        let dir = TempDir()
+        let db = dir.path("s.sqlite")
+        #expect(try wangge("init", "--db", db).status == 0)
+        // As a database from before the change feed: its step undone by hand.
+        let old = try Database(path: db)
+        try old.execute("""
+            DROP TABLE change_marks; DELETE FROM schema_migrations WHERE module = 'feed';
+            \(["plans", "plan_grids", "api_tokens"].flatMap { t in ["insert", "update", "delete"].map { "DROP TRIGGER \(t)_\($0)_mark;" } }.joined())
+            """)
+        for args in [["serve", "--db", db, "--port", "0"], ["cases", "list", "--db", db], ["token", "list", "--db", db]] {
+            let r = try sh(wanggePath, args)
+            #expect(r.status != 0 && r.err.contains("has an older schema (missing feed 1): run `wangge migrate --db \(db)` first"), "\(args): \(r.err)")
+        }
+        let migrated = try wangge("migrate", "--db", db)
+        #expect(migrated.status == 0 && migrated.out.contains("applied feed 1"), "\(migrated.err)")
+        #expect(try wangge("migrate", "--db", db).out.contains("is up to date"))
+        #expect(try wangge("cases", "list", "--db", db).status == 0)
+        // A newer program's step: refused by every command, migrate included, and left as it was.
+        try old.execute("INSERT INTO schema_migrations VALUES ('future', 1, 'later')")
+        for args in [["cases", "list", "--db", db], ["migrate", "--db", db], ["serve", "--db", db, "--port", "0"]] {
+            let r = try sh(wanggePath, args)
+            #expect(r.status != 0 && r.err.contains("was written by a newer wangge (schema steps future 1 are unknown here)"), "\(args): \(r.err)")
+        }
+        #expect(try old.scalar("SELECT count(*) FROM schema_migrations WHERE module = 'future'").int == 1)
+        try old.execute("DELETE FROM schema_migrations WHERE module = 'future'")
+        // Another writer holds the file: the command waits its busy timeout, then says so; nothing written.
+        try old.execute("BEGIN IMMEDIATE")
+        let busy = try sh("/usr/bin/env", ["WANGGE_BUSY_TIMEOUT_MS=300", wanggePath, "token", "create", "--db", db, "--role", "viewer", "--name", "x"])
+        #expect(busy.status != 0 && busy.err.contains("the database is busy (another writer holds it); try again shortly"), "\(busy.err)")
+        try old.execute("ROLLBACK")
+        #expect(try old.scalar("SELECT count(*) FROM api_tokens").int == 0)
+        // A PostGIS URL is named as not built yet, not taken for a file.
+        let pg = try wangge("cases", "list", "--db", "postgresql://wangge@127.0.0.1:5432/wangge")
+        #expect(pg.status != 0 && pg.err.contains("PostGIS"))
     }
 
     @Test func demoAndThePlannersCommands() throws {

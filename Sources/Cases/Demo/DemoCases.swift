@@ -45,7 +45,7 @@ public struct DemoCases {
         let times = (0..<count).map { _ in start + rng.unit() * span }.sorted()
         let staff = Actor("demo", source: "demo")
         var made = 0
-        try d.cases.database.transaction {
+        try d.store.write {
             for t in times {
                 let channel = pick(Self.channels)
                 var c: Case

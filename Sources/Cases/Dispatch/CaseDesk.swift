@@ -1,5 +1,6 @@
 import Foundation
 import Geo
+import Grid
 import Synchronization
 
 /// The one writer of a Wangge database, for concurrent callers (the server's requests).
@@ -7,24 +8,22 @@ import Synchronization
 /// Its `Dispatcher` (and so its connection) lives on one serial queue, a thread of its own, so that
 /// waiting for the disk never holds up Swift's cooperative threads. Intakes use group commit: those
 /// that arrive while a transaction is being written wait and go into the next one, all in one
-/// transaction; one refused request does not sink the others (see `write`). The disk sync is not the writer's: a `WALFlusher` syncs the log on its own thread while the
-/// writer goes on with the next transaction. Every caller returns only after its change is on disk.
+/// transaction; one refused request does not sink the others (see `write`). Making a commit durable
+/// is the connection's (`afterDurable`), off this queue, while the writer goes on with the next
+/// transaction. A caller is answered once its change is durable and the change feed has published
+/// it, so whatever the caller asks next (items, tiles, the SSE feed) already shows it.
 public final class CaseDesk: @unchecked Sendable {
     // @unchecked: `dispatcher` is touched only on `queue`; `pending` is behind its mutex.
     private let dispatcher: Dispatcher
-    private let flusher: WALFlusher
+    private let feed: ChangeFeed?
     private let queue = DispatchQueue(label: "wangge.case-desk", qos: .userInitiated)
     private typealias Pending = (IntakeRequest, Actor, Date, CheckedContinuation<Case, Error>)
     private let pending = Mutex<(items: [Pending], scheduled: Bool)>(([], false))
-    private let changes = Atomic<Int>(0)
 
-    /// Counts the writes this desk has committed, bumped before their callers resume: whoever caches
-    /// what the database says (the server's case tiles) keys it by this.
-    public var changeCount: Int { changes.load(ordering: .acquiring) }
-
-    public init(dispatcher: sending Dispatcher) throws {
-        flusher = try WALFlusher(database: dispatcher.cases.database)
+    /// - Parameter feed: the process's change feed, told of each commit (nil: nothing follows).
+    public init(dispatcher: sending Dispatcher, feed: ChangeFeed? = nil) {
         self.dispatcher = dispatcher
+        self.feed = feed
     }
 
     /// A new dispute, committed with whatever else arrived meanwhile.
@@ -44,10 +43,16 @@ public final class CaseDesk: @unchecked Sendable {
         try await withCheckedThrowingContinuation { c in
             queue.async {
                 let result = Result { try body(self.dispatcher) }
-                if case .success = result { self.changes.add(1, ordering: .releasing) }
-                self.flusher.afterSync { error in c.resume(with: error.map { .failure($0) } ?? result) }
+                self.acknowledge { error in c.resume(with: error.map { .failure($0) } ?? result) }
             }
         }
+    }
+
+    /// Calls `answer` once what the writer has committed is durable and published.
+    private func acknowledge(_ answer: @escaping @Sendable (Error?) -> Void) {
+        let both = Rendezvous(count: feed == nil ? 1 : 2, answer)
+        dispatcher.store.afterDurable { both.arrive($0) }
+        feed?.committed { both.arrive(nil) }
     }
 
     private struct RetryWithSavepoints: Error {}
@@ -57,13 +62,11 @@ public final class CaseDesk: @unchecked Sendable {
     /// half a case behind: then the whole transaction is rolled back and the batch is written again
     /// with a savepoint per intake, so that only that one fails.
     private func write(_ batch: [Pending], savepoints: Bool) throws -> [Result<Case, Error>] {
-        let database = dispatcher.cases.database
-        return try database.transaction {
-            let body = { batch.map { (r, a, t, _) in Result { try self.dispatcher.intake(r, actor: a, now: t) } } }
-            let results = savepoints ? body() : database.withoutSavepoints(body)
-            if !savepoints, results.contains(where: { if case .failure(let e) = $0 { e is StoreError } else { false } }) {
-                throw RetryWithSavepoints()
-            }
+        let body = { batch.map { (r, a, t, _) in Result { try self.dispatcher.intake(r, actor: a, now: t) } } }
+        if savepoints { return try dispatcher.store.write(body) }
+        return try dispatcher.store.writeBatch {
+            let results = body()
+            if results.contains(where: { if case .failure(let e) = $0 { e is StoreError } else { false } }) { throw RetryWithSavepoints() }
             return results
         }
     }
@@ -90,11 +93,28 @@ public final class CaseDesk: @unchecked Sendable {
                 results = batch.map { _ in .failure(error) }   // the commit itself failed: nothing is stored
                 dispatcher.forgetUncommitted()
             }
-            if results.contains(where: { if case .success = $0 { true } else { false } }) { changes.add(1, ordering: .releasing) }
             let waiting = batch.map(\.3)
-            flusher.afterSync { [results] error in
+            acknowledge { [results] error in
                 for (k, c) in waiting.enumerated() { c.resume(with: error.map { .failure($0) } ?? results[k]) }
             }
         }
+    }
+}
+
+/// Calls its action once `count` parties have arrived, with the first error any of them brought.
+private final class Rendezvous: Sendable {
+    private let state: Mutex<(left: Int, error: Error?)>
+    private let action: @Sendable (Error?) -> Void
+    init(count: Int, _ action: @escaping @Sendable (Error?) -> Void) {
+        state = Mutex((count, nil))
+        self.action = action
+    }
+    func arrive(_ error: Error?) {
+        let done = state.withLock { s -> (Bool, Error?) in
+            s.left -= 1
+            if s.error == nil { s.error = error }
+            return (s.left == 0, s.error)
+        }
+        if done.0 { action(done.1) }
     }
 }

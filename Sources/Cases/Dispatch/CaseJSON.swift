@@ -12,8 +12,8 @@ public func caseJSON(_ c: Case, _ d: UnitNames, parties: [Party]? = nil, events:
         ("assignee", .object(JSONObject([("unit", .string(c.unit)), ("unit_name", .string(d.name(c.unit))),
                                          ("worker_id", c.workerID.map { .integer($0) } ?? .null)]))),
         ("location", .array([.number(c.position.lon), .number(c.position.lat)])),
-        ("reported_at", .string(SpatiaLiteCaseStore.text(c.reportedAt))),
-        ("due_at", c.dueAt.map { .string(SpatiaLiteCaseStore.text($0)) } ?? .null),
+        ("reported_at", .string(ChinaTime.text(c.reportedAt))),
+        ("due_at", c.dueAt.map { .string(ChinaTime.text($0)) } ?? .null),
         ("flags", .array(([c.unlocated ? "unlocated" : nil, c.overdue ? "overdue" : nil, c.groupDispute ? "group_dispute" : nil] as [String?]).compactMap { $0 }.map { .string($0) })),
         ("related_to", c.relatedTo.map { .integer($0) } ?? .null),
     ]
@@ -28,7 +28,7 @@ public func caseJSON(_ c: Case, _ d: UnitNames, parties: [Party]? = nil, events:
     }
     if let events {
         m.append(("events", .array(events.map { e in
-            .object(JSONObject([("at", .string(SpatiaLiteCaseStore.text(e.at))), ("actor", .string(e.actor)), ("source", .string(e.source)),
+            .object(JSONObject([("at", .string(ChinaTime.text(e.at))), ("actor", .string(e.actor)), ("source", .string(e.source)),
                                 ("action", .string(e.action)), ("from", e.from.map { .string($0.rawValue) } ?? .null),
                                 ("to", e.to.map { .string($0.rawValue) } ?? .null), ("unit", e.unit.json), ("note", e.note.json)]))
         })))
@@ -52,9 +52,9 @@ public func figuresJSON(_ f: CaseFigures) -> JSONValue {
 public func trackJSON(_ c: Case, _ events: [CaseEvent], _ d: UnitNames) -> JSONValue {
     .object(JSONObject([
         ("code", .string(c.code)), ("status", .string(c.status.rawValue)), ("category", .string(c.category.rawValue)),
-        ("reported_at", .string(SpatiaLiteCaseStore.text(c.reportedAt))), ("handling_unit", .string(d.name(c.unit))),
+        ("reported_at", .string(ChinaTime.text(c.reportedAt))), ("handling_unit", .string(d.name(c.unit))),
         ("timeline", .array(events.map { e in
-            .object(JSONObject([("at", .string(SpatiaLiteCaseStore.text(e.at))), ("action", .string(e.action)),
+            .object(JSONObject([("at", .string(ChinaTime.text(e.at))), ("action", .string(e.action)),
                                 ("status", e.to.map { .string($0.rawValue) } ?? .null), ("unit", .string(e.unit.map(d.name) ?? ""))]))
         })),
     ]))

@@ -69,39 +69,41 @@ public struct Actor: Sendable {
 }
 
 /// Puts every case on someone who will handle it, by where it happened, and moves it through its
-/// lifecycle. Not thread-safe (it owns a database connection and GEOS-free caches): one per task.
+/// lifecycle. Works over one store connection (so one task or queue at a time) and a `Territory`
+/// that it shares with whoever else dispatches; a new layer is handed in with `use(_:)`.
 public final class Dispatcher {
-    public let cases: SpatiaLiteCaseStore
-    public let gridStore: SpatiaLiteGridStore
-    public private(set) var layer: GridLayer
-    private var rosters: [String: DutyRoster]
-    private let countyCode: String
-    public let unitNames: UnitNames
-    /// Rules and settings, read once (they change by migration or by hand, then `reload()`).
-    private var deadlines: [String: SpatiaLiteCaseStore.Deadline] = [:]
-    private var settings: [String: Double] = [:]
+    public let store: any StoreConnection
+    public var cases: any CaseStore { store.cases }
+    public var grids: any GridStore { store.grids }
+    public private(set) var territory: Territory
+    public var unitNames: UnitNames { territory.unitNames }
+    /// Deadlines and settings, read at the first use (they change by migration or by hand).
+    private var cachedRules: CaseRules?
     /// Made at the first intake (a dispatcher that only moves cases does not need it).
     private var openCases: OpenCaseIndex?
+    /// Other changes to open cases, from the feed (when the process follows one).
+    private let updates: OpenCaseIndex.Updates?
 
-    public init(gridStore: SpatiaLiteGridStore) throws {
-        self.gridStore = gridStore
-        cases = try SpatiaLiteCaseStore(database: gridStore.database)
-        layer = GridLayer(grids: try gridStore.grids())
-        rosters = try gridStore.rosters()
-        let boundaries = try gridStore.boundaries()
-        countyCode = boundaries.first { $0.level == .county }?.code ?? layer.grids.first.map { String($0.code.prefix(6)) } ?? "county"
-        unitNames = UnitNames(boundaries: boundaries)
+    /// - Parameters:
+    ///   - territory: the layer to place cases in; read from the store when not given.
+    ///   - feed: the process's change feed, which keeps the open-case index in step with changes
+    ///     made elsewhere; without one (a command) the index knows this dispatcher's own intakes.
+    public init(store: any StoreConnection, territory: Territory? = nil, feed: ChangeFeed? = nil) throws {
+        self.store = store
+        self.territory = try territory ?? Territory.load(store.grids)
+        updates = feed.map { OpenCaseIndex.Updates(feed: $0) }
     }
 
     /// A unit as people call it: `grid:511725001001004` → "渠江街道 网格 511725001001004".
     public func unitName(_ unit: String) -> String { unitNames.name(unit) }
 
-    /// Picks up a newly published layer or changed rosters.
+    /// Places cases in this layer from now on.
+    public func use(_ t: Territory) { territory = t }
+
+    /// Picks up a newly published layer or changed rosters, and the rules, from the store.
     public func reload() throws {
-        layer = GridLayer(grids: try gridStore.grids())
-        rosters = try gridStore.rosters()
-        deadlines = [:]
-        settings = [:]
+        territory = try Territory.load(store.grids)
+        cachedRules = nil
     }
 
     /// After a transaction that held this dispatcher's writes was rolled back: what it keeps in
@@ -110,19 +112,11 @@ public final class Dispatcher {
         openCases = nil
     }
 
-    private func deadline(_ c: Case.Category, _ p: Case.Priority) throws -> SpatiaLiteCaseStore.Deadline {
-        let key = "\(c.rawValue)/\(p.rawValue)"
-        if let d = deadlines[key] { return d }
-        let d = try cases.deadline(c, p)
-        deadlines[key] = d
-        return d
-    }
-
-    private func setting(_ key: String) throws -> Double {
-        if let v = settings[key] { return v }
-        let v = try cases.setting(key)
-        settings[key] = v
-        return v
+    public func rules() throws -> CaseRules {
+        if let r = cachedRules { return r }
+        let r = try cases.rules()
+        cachedRules = r
+        return r
     }
 
     // MARK: intake
@@ -145,17 +139,16 @@ public final class Dispatcher {
         case .point(let p, let crs):
             position = try Self.wgs84(p, crs)
         case .household(let id):
-            guard let h = try gridStore.database.prepare("SELECT X(geom), Y(geom) FROM households WHERE id = ?").rows([.integer(id)]).first else {
-                throw CaseError(.notFound, "unknown household \(id)")
-            }
-            position = Position(h[0].double ?? 0, h[1].double ?? 0)
+            guard let h = try grids.household(id: id) else { throw CaseError(.notFound, "unknown household \(id)") }
+            position = h.position
             householdID = id
         case .camera(let id):
-            guard let c = try gridStore.camera(id: id) else { throw CaseError(.notFound, "unknown camera \(id)") }
+            guard let c = try grids.camera(id: id) else { throw CaseError(.notFound, "unknown camera \(id)") }
             position = c.position
             cameraID = id
         }
-        let rule = try deadline(r.category, r.priority)
+        let rules = try rules()
+        let rule = try rules.deadline(r.category, r.priority)
         var c = Case(id: 0, code: TrackingCode.make(), category: r.category, channel: r.channel, priority: r.priority,
                      description: description, position: position, householdID: householdID, cameraID: cameraID,
                      alertType: nil, alertCount: 0, snapshotURL: nil, gridCode: nil, level: .grid, unit: "", workerID: nil,
@@ -169,15 +162,15 @@ public final class Dispatcher {
         }
         var events = [CaseEvent(at: now, actor: actor.name, source: actor.source, action: "reported", from: nil, to: .reported,
                                 unit: nil, note: r.channel.rawValue)]
-        try place(&c, now: now)
+        try territory.place(&c, now: now)
         // Related disputes: same category, open, near in place and time.
         let related = try relatedCases(to: c, now: now)
         if let root = related.first {
             c.relatedTo = root.relatedTo ?? root.id
             let parties = try cases.groupPartyCount(root: c.relatedTo!) + r.parties.count
-            if parties >= Int(try setting("group_party_threshold")) && !c.unlocated {
+            if parties >= rules.groupPartyThreshold && !c.unlocated {
                 c.groupDispute = true
-                if let up = c.level.up { try route(&c, to: up, now: now) }
+                if let up = c.level.up { try territory.route(&c, to: up, now: now) }
             }
         }
         if c.unlocated {
@@ -191,9 +184,10 @@ public final class Dispatcher {
         for attempt in 0..<3 {
             do {
                 let (stored, eventIDs) = try cases.insert(c, parties: r.parties, events: events)
-                openCases?.added(stored, events: eventIDs)
+                openCases?.added(stored)
+                _ = eventIDs
                 return stored
-            } catch let e as StoreError where e.reason.contains("UNIQUE") && attempt < 2 {
+            } catch let e as StoreError where e.kind == .conflict && attempt < 2 {
                 c.code = TrackingCode.make()   // a 60-bit code collided: draw again
             }
         }
@@ -216,61 +210,13 @@ public final class Dispatcher {
         return w
     }
 
-    /// Grid and assignee by location: the grid worker on duty, else the grid leader, else the town
-    /// centre; in no grid, the county centre's queue.
-    private func place(_ c: inout Case, now: Date) throws {
-        let here = placement(of: c.position, at: now)
-        guard let grid = here.grid else {
-            c.gridCode = nil
-            c.unlocated = true
-            c.level = .county
-            c.unit = here.unit
-            c.workerID = nil
-            return
-        }
-        c.gridCode = grid.code
-        c.unlocated = false
-        if let w = here.onDuty {
-            c.level = .grid
-            c.unit = here.unit
-            c.workerID = w.id
-        } else {
-            try route(&c, to: .town, now: now)
-        }
-    }
-
-    /// The town centre of a grid's town, or the county centre for a code with no town in it.
-    private func townUnit(of gridCode: String) -> (Case.Level, String) {
-        gridCode.count >= 9 ? (.town, "town:\(gridCode.prefix(9))") : (.county, "county:\(countyCode)")
-    }
-
-    /// Sends a case to a level's unit (no worker: the unit's centre takes it).
-    private func route(_ c: inout Case, to level: Case.Level, now: Date) throws {
-        c.level = level
-        c.workerID = nil
-        switch level {
-        case .grid:
-            guard let g = c.gridCode else { throw CaseError(.conflict, "the case is in no grid") }
-            c.unit = "grid:\(g)"
-            c.workerID = rosters[g]?.onDuty(at: now)?.id
-        case .village:
-            guard let g = c.gridCode, g.count == 15 else { throw CaseError(.conflict, "the case is in no village") }
-            c.unit = "village:\(g.prefix(12))"
-        case .town:
-            (c.level, c.unit) = townUnit(of: c.gridCode ?? "")
-        case .county: c.unit = "county:\(countyCode)"
-        case .arbitration: c.unit = "arbitration"
-        case .court: c.unit = "court"
-        }
-    }
-
     /// Open cases of the same category near in place and time, oldest first.
     private func relatedCases(to c: Case, now: Date) throws -> [OpenCaseIndex.Entry] {
-        let index = try openCases ?? OpenCaseIndex(store: cases)
+        let index = try openCases ?? OpenCaseIndex(try cases.openCases())
         openCases = index
-        try index.catchUp(cases)
-        return index.near(c.position, category: c.category, since: now - (try setting("related_window_hours")) * 3600,
-                          metres: try setting("related_distance_m"))
+        updates?.apply(to: index)
+        let rules = try rules()
+        return index.near(c.position, category: c.category, since: now - rules.relatedWindowHours * 3600, metres: rules.relatedDistance)
     }
 
     // MARK: camera alerts
@@ -281,8 +227,8 @@ public final class Dispatcher {
         guard AlertRequest.types.contains(a.type) else {
             throw CaseError(.invalid, "unknown alert type \(a.type); known: \(AlertRequest.types.joined(separator: ", "))")
         }
-        guard let camera = try gridStore.camera(id: a.cameraID) else { throw CaseError(.notFound, "unknown camera \(a.cameraID)") }
-        let window = try setting("alert_dedupe_minutes") * 60
+        guard let camera = try grids.camera(id: a.cameraID) else { throw CaseError(.notFound, "unknown camera \(a.cameraID)") }
+        let window = try rules().alertDedupeMinutes * 60
         if var open = try cases.openAlert(cameraID: camera.id, type: a.type, since: a.at - window) {
             open.alertCount += 1
             if let url = a.snapshotURL { open.snapshotURL = url }
@@ -311,20 +257,19 @@ public final class Dispatcher {
         switch t.to {
         case .assigned:
             if let target = t.target, target.hasPrefix("worker:") {
-                guard let id = Int64(target.dropFirst(7)),
-                      let w = try gridStore.database.prepare("SELECT id FROM workers WHERE id = ?").rows([.integer(id)]).first else {
+                guard let id = Int64(target.dropFirst(7)), let w = try grids.worker(id: id) else {
                     throw CaseError(.notFound, "unknown worker \(target.dropFirst(7))")
                 }
-                c.workerID = w[0].int
+                c.workerID = w.id
                 c.level = .grid
                 c.unit = c.gridCode.map { "grid:\($0)" } ?? c.unit
             } else if let target = t.target {
                 guard let level = Case.Level(rawValue: target) else { throw CaseError(.invalid, "unknown target \(target)") }
-                try route(&c, to: level, now: now)
+                try territory.route(&c, to: level, now: now)
             } else {
                 guard c.gridCode != nil else { throw CaseError(.invalid, "the case is in no grid: give a target (worker:ID, town, county)") }
-                try route(&c, to: .grid, now: now)   // handed back down to the grid
-                if c.workerID == nil { try route(&c, to: .town, now: now) }
+                try territory.route(&c, to: .grid, now: now)   // handed back down to the grid
+                if c.workerID == nil { try territory.route(&c, to: .town, now: now) }
             }
             c.unlocated = false
         case .escalated:
@@ -340,7 +285,7 @@ public final class Dispatcher {
                 }
                 level = up
             }
-            try route(&c, to: level, now: now)
+            try territory.route(&c, to: level, now: now)
         case .accepted: c.acceptedAt = now
         case .mediating: break
         case .resolved: c.resolvedAt = now
@@ -364,9 +309,9 @@ public final class Dispatcher {
             c.overdue = true
             var events = [CaseEvent(at: now, actor: "system", source: "deadlines", action: "overdue", from: c.status, to: c.status,
                                     unit: c.unit, note: nil)]
-            if try deadline(c.category, c.priority).autoEscalate, c.status != .escalated, let up = c.level.up {
+            if try rules().deadline(c.category, c.priority).autoEscalate, c.status != .escalated, let up = c.level.up {
                 let from = c.status
-                try route(&c, to: up, now: now)
+                try territory.route(&c, to: up, now: now)
                 c.status = .escalated
                 events.append(CaseEvent(at: now, actor: "system", source: "deadlines", action: "transition", from: from, to: .escalated,
                                         unit: c.unit, note: "overdue: escalated automatically"))
@@ -377,55 +322,12 @@ public final class Dispatcher {
         return out
     }
 
+}
+
+extension CaseStore {
     /// The public view by tracking code: status, timeline and handling unit; never names, phones or IDs.
     public func track(code: String) throws -> (Case, [CaseEvent]) {
-        guard let c = try cases.find(code: TrackingCode.normalise(code)) else { throw CaseError(.notFound, "no case with code \(code)") }
-        return (c, try cases.events(caseID: c.id))
-    }
-}
-
-/// The names people use for handling units, from the county's boundaries (which do not change
-/// while a server runs). A value, shared freely.
-public struct UnitNames: Sendable {
-    private let names: [String: String]
-
-    public init(boundaries: [Boundary]) {
-        names = Dictionary(boundaries.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
-    }
-
-    /// `grid:511725001001004` → "渠江街道 网格 511725001001004"; `town:511725001` → "渠江街道 综治中心".
-    public func name(_ unit: String) -> String {
-        let parts = unit.split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2 else { return unit == "court" ? "人民法院 (court)" : unit == "arbitration" ? "仲裁委员会 (arbitration)" : unit }
-        let code = parts[1]
-        switch parts[0] {
-        case "grid": return "\(names[String(code.prefix(9))] ?? "") 网格 \(code)".trimmingCharacters(in: .whitespaces)
-        case "village": return "\(names[code] ?? code) (村/社区)"
-        case "town": return "\(names[code] ?? code) 综治中心"
-        case "county": return "\(names[code] ?? code) 县综治中心"
-        default: return unit
-        }
-    }
-}
-
-/// Where a place falls and who would take a case there now.
-public struct Placement: Sendable {
-    public var grid: Grid?
-    /// The worker whose shift covers the time, else the grid leader.
-    public var onDuty: Worker?
-    public var leader: Worker?
-    /// The unit a case there goes to: the grid, else the town centre, else the county's queue.
-    public var unit: String
-}
-
-extension Dispatcher {
-    /// The grid at a WGS84 place, its worker on duty (else its leader), and the unit a case there
-    /// goes to: the grid, else the town centre; in no grid, the county centre's queue.
-    public func placement(of p: Position, at now: Date = Date()) -> Placement {
-        guard let grid = layer.grid(at: p) else { return Placement(grid: nil, onDuty: nil, leader: nil, unit: "county:\(countyCode)") }
-        let roster = rosters[grid.code]
-        let onDuty = roster?.onDuty(at: now)
-        return Placement(grid: grid, onDuty: onDuty, leader: roster?.leader,
-                         unit: onDuty != nil ? "grid:\(grid.code)" : townUnit(of: grid.code).1)
+        guard let c = try find(code: TrackingCode.normalise(code)) else { throw CaseError(.notFound, "no case with code \(code)") }
+        return (c, try events(caseID: c.id))
     }
 }

@@ -1,14 +1,13 @@
 import Foundation
 import Geo
+import Synchronization
 
 /// The open cases by category and place, in memory, for linking a new dispute to an open one
 /// nearby (related cases). Asking the database instead cost a quarter of an intake: in a busy town
 /// the search box holds hundreds of open cases of a category.
 ///
-/// Kept in step with the database through `case_events`, the append-only record of every change:
-/// before each lookup it reads the events it has not seen (another process, the CLI, may have
-/// added or closed cases) and refreshes the cases they name. Its owner's own intakes go in directly,
-/// and move the mark past their events when nothing else was written in between. Owned by one
+/// Its owner's own intakes go in directly; every other change (transitions, another process's
+/// intakes) comes from the change feed through `Updates`, applied before each lookup. Owned by one
 /// `Dispatcher`; not thread-safe.
 final class OpenCaseIndex {
     struct Entry {
@@ -26,11 +25,9 @@ final class OpenCaseIndex {
 
     private var cells: [Cell: [Entry]] = [:]
     private var cellOf: [Int64: Cell] = [:]
-    private var seenEventID: Int64
 
-    init(store: SpatiaLiteCaseStore) throws {
-        seenEventID = try store.lastEventID()
-        for c in try store.openCases() { put(c.id, c.category, c.relatedTo, c.position, c.reportedAt) }
+    init(_ open: [OpenCase]) {
+        for c in open { put(c) }
     }
 
     var count: Int { cellOf.count }
@@ -39,11 +36,11 @@ final class OpenCaseIndex {
         Cell(category: category, x: Int32((lon / cellDegrees).rounded(.down)), y: Int32((lat / cellDegrees).rounded(.down)))
     }
 
-    private func put(_ id: Int64, _ category: Case.Category, _ relatedTo: Int64?, _ position: Position, _ reportedAt: Date) {
-        remove(id)
-        let k = Self.cell(category, position.lon, position.lat)
-        cells[k, default: []].append(Entry(id: id, relatedTo: relatedTo, position: position, reportedAt: reportedAt))
-        cellOf[id] = k
+    private func put(_ c: OpenCase) {
+        remove(c.id)
+        let k = Self.cell(c.category, c.position.lon, c.position.lat)
+        cells[k, default: []].append(Entry(id: c.id, relatedTo: c.relatedTo, position: c.position, reportedAt: c.reportedAt))
+        cellOf[c.id] = k
     }
 
     private func remove(_ id: Int64) {
@@ -52,21 +49,30 @@ final class OpenCaseIndex {
         if cells[k]?.isEmpty == true { cells[k] = nil }
     }
 
-    /// A case this index's owner has just stored, with the ids of the events stored with it.
-    func added(_ c: Case, events: ClosedRange<Int64>) {
-        if c.status.isOpen { put(c.id, c.category, c.relatedTo, c.position, c.reportedAt) }
-        // Only when nothing else was written since the mark; if something was, the next catch-up
-        // reads it, and this case again (which changes nothing).
-        if events.lowerBound == seenEventID + 1 { seenEventID = events.upperBound }
+    /// A case as it now stands: in the index while open, out of it otherwise.
+    func added(_ c: Case) {
+        if c.status.isOpen { put(OpenCase(c)) } else { remove(c.id) }
     }
 
-    /// Applies what the database recorded since the last look.
-    func catchUp(_ store: SpatiaLiteCaseStore) throws {
-        let changes = try store.eventCaseIDs(after: seenEventID)
-        guard !changes.isEmpty else { return }
-        seenEventID = changes.last!.event
-        for id in Set(changes.map(\.caseID)) {
-            if let c = try store.openCase(id: id) { put(c.id, c.category, c.relatedTo, c.position, c.reportedAt) } else { remove(id) }
+    /// Changes to cases from the feed, kept until the owner's next lookup applies them (the feed
+    /// publishes on its own thread; the index is the owner's).
+    final class Updates: Sendable {
+        private final class Pending: Sendable { let cases = Mutex<[Int64: Case]>([:]) }
+        private let pending: Pending
+        private let subscription: FeedSubscription
+
+        init(feed: ChangeFeed) {
+            let pending = Pending()
+            self.pending = pending
+            subscription = feed.subscribe { changes in
+                pending.cases.withLock { p in
+                    for case .caseEvent(_, let c) in changes { p[c.id] = c }
+                }
+            }.0
+        }
+
+        func apply(to index: OpenCaseIndex) {
+            for c in pending.cases.withLock({ p -> [Case] in defer { p = [:] }; return Array(p.values) }) { index.added(c) }
         }
     }
 

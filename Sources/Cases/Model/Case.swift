@@ -88,6 +88,37 @@ public struct Case: Hashable, Sendable {
     public var resolvedAt: Date?
     public var closedAt: Date?
     public var rating: Int?
+    public init(id: Int64, code: String, category: Category, channel: Channel, priority: Priority, description: String, position: Position, householdID: Int64? = nil, cameraID: String? = nil, alertType: String? = nil, alertCount: Int, snapshotURL: String? = nil, gridCode: String? = nil, level: Level, unit: String, workerID: Int64? = nil, status: Status, unlocated: Bool, overdue: Bool, groupDispute: Bool, relatedTo: Int64? = nil, reportedAt: Date, acceptBy: Date? = nil, arriveBy: Date? = nil, dueAt: Date? = nil, acceptedAt: Date? = nil, resolvedAt: Date? = nil, closedAt: Date? = nil, rating: Int? = nil) {
+        self.id = id
+        self.code = code
+        self.category = category
+        self.channel = channel
+        self.priority = priority
+        self.description = description
+        self.position = position
+        self.householdID = householdID
+        self.cameraID = cameraID
+        self.alertType = alertType
+        self.alertCount = alertCount
+        self.snapshotURL = snapshotURL
+        self.gridCode = gridCode
+        self.level = level
+        self.unit = unit
+        self.workerID = workerID
+        self.status = status
+        self.unlocated = unlocated
+        self.overdue = overdue
+        self.groupDispute = groupDispute
+        self.relatedTo = relatedTo
+        self.reportedAt = reportedAt
+        self.acceptBy = acceptBy
+        self.arriveBy = arriveBy
+        self.dueAt = dueAt
+        self.acceptedAt = acceptedAt
+        self.resolvedAt = resolvedAt
+        self.closedAt = closedAt
+        self.rating = rating
+    }
 }
 
 /// A party to a dispute: personal data, shown only to those who handle the case.
@@ -113,6 +144,16 @@ public struct CaseEvent: Hashable, Sendable {
     public var to: Case.Status?
     public var unit: String?
     public var note: String?
+    public init(at: Date, actor: String, source: String, action: String, from: Case.Status? = nil, to: Case.Status? = nil, unit: String? = nil, note: String? = nil) {
+        self.at = at
+        self.actor = actor
+        self.source = source
+        self.action = action
+        self.from = from
+        self.to = to
+        self.unit = unit
+        self.note = note
+    }
 }
 
 /// Why a case operation was refused; `kind` maps to the HTTP status the server answers with.

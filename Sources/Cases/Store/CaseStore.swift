@@ -2,399 +2,82 @@ import Foundation
 import Geo
 import Grid
 
-/// Cases, their parties and events in the same SpatiaLite file as the grids (one connection, so a
-/// grid publish moves open cases in the same transaction). `cases` is a point layer without personal
-/// data; parties live in `case_parties`; `case_events` is append-only (the database refuses updates
-/// and deletes).
-public final class SpatiaLiteCaseStore {
-    public let database: Database
+/// Where cases, their parties and their append-only events are kept. A backend implements it over
+/// the same connection as its `GridStore` (a publish moves open cases in the same transaction).
+public protocol CaseStore: AnyObject {
+    /// Deadlines per category and priority, and the dispatch settings, read once per dispatcher.
+    func rules() throws -> CaseRules
 
-    public static let migrations: [Migration] = [
-        Migration(module: "cases", number: 1, sql: """
-            CREATE TABLE cases(
-              id INTEGER PRIMARY KEY,
-              code TEXT NOT NULL UNIQUE,
-              category TEXT NOT NULL CHECK(category IN ('labour','land','neighbour','family','property','consumer','traffic','debt','other')),
-              channel TEXT NOT NULL CHECK(channel IN ('window','qr','patrol','hotline','camera','referral')),
-              priority TEXT NOT NULL DEFAULT 'normal' CHECK(priority IN ('normal','urgent')),
-              description TEXT NOT NULL,
-              household_id INTEGER, camera_id TEXT, alert_type TEXT, alert_count INTEGER NOT NULL DEFAULT 0, snapshot_url TEXT,
-              grid_id TEXT,
-              level TEXT NOT NULL CHECK(level IN ('grid','village','town','county','arbitration','court')),
-              unit TEXT NOT NULL, worker_id INTEGER,
-              status TEXT NOT NULL CHECK(status IN ('reported','assigned','accepted','mediating','resolved','escalated','closed','rated')),
-              unlocated INTEGER NOT NULL DEFAULT 0, overdue INTEGER NOT NULL DEFAULT 0, group_dispute INTEGER NOT NULL DEFAULT 0,
-              related_to INTEGER REFERENCES cases(id),
-              reported_at TEXT NOT NULL, accept_by TEXT, arrive_by TEXT, due_at TEXT,
-              accepted_at TEXT, resolved_at TEXT, closed_at TEXT,
-              rating INTEGER CHECK(rating BETWEEN 1 AND 5));
-            SELECT AddGeometryColumn('cases', 'geom', 4326, 'POINT', 'XY', 1);
-            SELECT CreateSpatialIndex('cases', 'geom');
-            CREATE INDEX cases_status ON cases(status);
-            CREATE INDEX cases_grid ON cases(grid_id);
-            CREATE INDEX cases_reported ON cases(reported_at);
-            CREATE INDEX cases_camera ON cases(camera_id, alert_type, status);
-            CREATE INDEX cases_related ON cases(related_to);
-            CREATE TABLE case_parties(
-              case_id INTEGER NOT NULL REFERENCES cases(id),
-              name TEXT NOT NULL, phone TEXT, id_number TEXT);
-            CREATE INDEX case_parties_case ON case_parties(case_id);
-            CREATE TABLE case_events(
-              id INTEGER PRIMARY KEY,
-              case_id INTEGER NOT NULL REFERENCES cases(id),
-              at TEXT NOT NULL, actor TEXT NOT NULL, source TEXT NOT NULL, action TEXT NOT NULL,
-              from_status TEXT, to_status TEXT, unit TEXT, note TEXT);
-            CREATE INDEX case_events_case ON case_events(case_id);
-            CREATE TRIGGER case_events_append_only_u BEFORE UPDATE ON case_events
-            BEGIN SELECT RAISE(ABORT, 'case events are append-only'); END;
-            CREATE TRIGGER case_events_append_only_d BEFORE DELETE ON case_events
-            BEGIN SELECT RAISE(ABORT, 'case events are append-only'); END;
-            -- Time to accept, to arrive ("must arrive" for urgent events) and to resolve, per category
-            -- and priority; auto_escalate: overdue cases go a level up by themselves.
-            CREATE TABLE deadline_rules(
-              category TEXT NOT NULL, priority TEXT NOT NULL,
-              accept_minutes INTEGER NOT NULL, arrive_minutes INTEGER, resolve_minutes INTEGER NOT NULL,
-              auto_escalate INTEGER NOT NULL DEFAULT 0,
-              PRIMARY KEY(category, priority));
-            INSERT INTO deadline_rules
-              SELECT c.value, 'normal', 240, NULL, 15 * 1440, 0 FROM (
-                SELECT 'labour' AS value UNION ALL SELECT 'land' UNION ALL SELECT 'neighbour' UNION ALL SELECT 'family'
-                UNION ALL SELECT 'property' UNION ALL SELECT 'consumer' UNION ALL SELECT 'traffic' UNION ALL SELECT 'debt'
-                UNION ALL SELECT 'other') c;
-            INSERT INTO deadline_rules
-              SELECT category, 'urgent', 30, 60, 3 * 1440, 1 FROM deadline_rules WHERE priority = 'normal';
-            CREATE TABLE case_settings(key TEXT PRIMARY KEY, value REAL NOT NULL);
-            INSERT INTO case_settings VALUES
-              ('related_distance_m', 300), ('related_window_hours', 72),
-              ('group_party_threshold', 5), ('alert_dedupe_minutes', 30);
-            """),
-        // SpatiaLite's insert trigger indexes a case through RTreeAlign(), which formats and compiles
-        // an INSERT each time: 94,000 instructions of an intake's ~750,000 (callgrind). Insert the
-        // point's box directly (SQLite's R*Tree rounds outwards to 32-bit floats itself). And stamp
-        // the layer's update time when a case moves, not on every status change.
-        Migration(module: "cases", number: 2, sql: """
-            DROP TRIGGER IF EXISTS "gii_cases_geom";
-            CREATE TRIGGER "gii_cases_geom" AFTER INSERT ON "cases"
-            FOR EACH ROW WHEN NEW."geom" IS NOT NULL BEGIN
-            INSERT OR REPLACE INTO "idx_cases_geom"(pkid, xmin, xmax, ymin, ymax)
-            VALUES (NEW.ROWID, MbrMinX(NEW."geom"), MbrMaxX(NEW."geom"), MbrMinY(NEW."geom"), MbrMaxY(NEW."geom"));
-            END;
-            """ + Migration.stampOnGeometryUpdate("cases")),
-        // Intake speed (issue 4): SpatiaLite's triggers found the layer's metadata by scanning with
-        // Lower(); the camera and related-case indexes held a NULL entry for almost every case.
-        Migration(module: "cases", number: 3, sql: Migration.keyedGeometryTriggers("cases") + """
-            DROP INDEX cases_camera;
-            CREATE INDEX cases_camera ON cases(camera_id, alert_type, status) WHERE camera_id IS NOT NULL;
-            DROP INDEX cases_related;
-            CREATE INDEX cases_related ON cases(related_to) WHERE related_to IS NOT NULL;
-            """),
-        // SQLite's R*Tree cost a third of an intake (each insert rewrites whole 4 KB nodes). Cases are
-        // points, found by box in small areas: a B-tree over a 0.01° cell key does that for the
-        // price of one index entry. The store writes the key with the row; triggers put it right
-        // for any other writer (they need SpatiaLite, as SpatiaLite's own do: a generated column
-        // would have made the table unreadable to a plain `sqlite3`).
-        Migration(module: "cases", number: 4, sql: """
-            SELECT DisableSpatialIndex('cases', 'geom');
-            DROP TABLE idx_cases_geom;
-            ALTER TABLE cases ADD COLUMN cell INTEGER;
-            UPDATE cases SET cell = \(CellKey.sql);
-            CREATE INDEX cases_cell ON cases(cell);
-            CREATE TRIGGER cases_cell_insert AFTER INSERT ON cases FOR EACH ROW WHEN NEW.cell IS NOT \(CellKey.sql("NEW."))
-            BEGIN UPDATE cases SET cell = \(CellKey.sql) WHERE id = NEW.id; END;
-            CREATE TRIGGER cases_cell_update AFTER UPDATE OF geom, cell ON cases FOR EACH ROW WHEN NEW.cell IS NOT \(CellKey.sql("NEW."))
-            BEGIN UPDATE cases SET cell = \(CellKey.sql) WHERE id = NEW.id; END;
-            """),
-    ]
-
-    /// Opens the cases part of a Wangge database on the grid store's connection.
-    public init(database: Database) throws {
-        self.database = database
-        try database.migrate(SpatiaLiteGridStore.migrations + Self.migrations)
-    }
-
-    // MARK: time
-
-    /// ISO 8601 in China Standard Time: sorts as text, reads as the centres read the clock.
-    /// (`+08:00` with the colon: SQLite's date functions read only that form.)
-    static let style = Date.ISO8601FormatStyle(dateSeparator: .dash, dateTimeSeparator: .standard, timeSeparator: .colon,
-                                               timeZoneSeparator: .colon, includingFractionalSeconds: false,
-                                               timeZone: DutyRoster.chinaStandardTime)
-    public static func text(_ d: Date) -> String { ChinaTime.format(d) }
-    /// Reads the stored form fast, and any other ISO 8601 time a person gives.
-    public static func date(_ text: String) -> Date? { ChinaTime.parse(text) ?? (try? style.parse(text)) }
-    static func date(_ v: SQLValue) -> Date? { v.text.flatMap(date) }
-    static func value(_ d: Date?) -> SQLValue { d.map { .text(text($0)) } ?? .null }
-
-    // MARK: settings and rules
-
-    public struct Deadline: Sendable {
-        public var accept: TimeInterval
-        public var arrive: TimeInterval?
-        public var resolve: TimeInterval
-        public var autoEscalate: Bool
-    }
-
-    public func deadline(_ category: Case.Category, _ priority: Case.Priority) throws -> Deadline {
-        guard let r = try database.prepare("""
-            SELECT accept_minutes, arrive_minutes, resolve_minutes, auto_escalate FROM deadline_rules WHERE category = ? AND priority = ?
-            """).rows([.text(category.rawValue), .text(priority.rawValue)]).first else {
-            throw CaseError(.invalid, "no deadline rule for \(category.rawValue)/\(priority.rawValue)")
-        }
-        return Deadline(accept: Double(r[0].int ?? 0) * 60, arrive: r[1].int.map { Double($0) * 60 },
-                        resolve: Double(r[2].int ?? 0) * 60, autoEscalate: r[3].int == 1)
-    }
-
-    public func setting(_ key: String) throws -> Double {
-        guard let v = try database.scalar("SELECT value FROM case_settings WHERE key = ?", [.text(key)]).double else {
-            throw CaseError(.invalid, "no setting \(key)")
-        }
-        return v
-    }
-
-    // MARK: rows
-
-    static let columns = """
-        id, code, category, channel, priority, description, household_id, camera_id, alert_type, alert_count, snapshot_url,
-        grid_id, level, unit, worker_id, status, unlocated, overdue, group_dispute, related_to,
-        reported_at, accept_by, arrive_by, due_at, accepted_at, resolved_at, closed_at, rating, X(geom), Y(geom)
-        """
-
-    static func row(_ r: [SQLValue]) -> Case {
-        Case(id: r[0].int ?? 0, code: r[1].text ?? "", category: Case.Category(rawValue: r[2].text ?? "") ?? .other,
-             channel: Case.Channel(rawValue: r[3].text ?? "") ?? .window, priority: Case.Priority(rawValue: r[4].text ?? "") ?? .normal,
-             description: r[5].text ?? "", position: Position(r[28].double ?? 0, r[29].double ?? 0),
-             householdID: r[6].int, cameraID: r[7].text, alertType: r[8].text, alertCount: Int(r[9].int ?? 0), snapshotURL: r[10].text,
-             gridCode: r[11].text, level: Case.Level(rawValue: r[12].text ?? "") ?? .grid, unit: r[13].text ?? "", workerID: r[14].int,
-             status: Case.Status(rawValue: r[15].text ?? "") ?? .reported, unlocated: r[16].int == 1, overdue: r[17].int == 1,
-             groupDispute: r[18].int == 1, relatedTo: r[19].int, reportedAt: date(r[20]) ?? Date(timeIntervalSince1970: 0),
-             acceptBy: date(r[21]), arriveBy: date(r[22]), dueAt: date(r[23]), acceptedAt: date(r[24]), resolvedAt: date(r[25]),
-             closedAt: date(r[26]), rating: r[27].int.map { Int($0) })
-    }
-
-    static func values(_ c: Case) -> [SQLValue] {
-        [.text(c.code), .text(c.category.rawValue), .text(c.channel.rawValue), .text(c.priority.rawValue), .text(c.description),
-         c.householdID.map { .integer($0) } ?? .null, c.cameraID.map { .text($0) } ?? .null, c.alertType.map { .text($0) } ?? .null,
-         .integer(Int64(c.alertCount)), c.snapshotURL.map { .text($0) } ?? .null, c.gridCode.map { .text($0) } ?? .null,
-         .text(c.level.rawValue), .text(c.unit), c.workerID.map { .integer($0) } ?? .null, .text(c.status.rawValue),
-         .integer(c.unlocated ? 1 : 0), .integer(c.overdue ? 1 : 0), .integer(c.groupDispute ? 1 : 0),
-         c.relatedTo.map { .integer($0) } ?? .null, value(c.reportedAt), value(c.acceptBy), value(c.arriveBy), value(c.dueAt),
-         value(c.acceptedAt), value(c.resolvedAt), value(c.closedAt), c.rating.map { .integer(Int64($0)) } ?? .null,
-         .real(c.position.lon), .real(c.position.lat), .integer(CellKey.key(c.position))]
-    }
-
-    static let insertSQL = """
-        INSERT INTO cases(code, category, channel, priority, description, household_id, camera_id, alert_type, alert_count, snapshot_url,
-          grid_id, level, unit, worker_id, status, unlocated, overdue, group_dispute, related_to,
-          reported_at, accept_by, arrive_by, due_at, accepted_at, resolved_at, closed_at, rating, geom, cell)
-        VALUES (\(Array(repeating: "?", count: 27).joined(separator: ", ")), MakePoint(?, ?, 4326), ?)
-        """
-    static let updateSQL = """
-        UPDATE cases SET code = ?, category = ?, channel = ?, priority = ?, description = ?, household_id = ?, camera_id = ?,
-          alert_type = ?, alert_count = ?, snapshot_url = ?, grid_id = ?, level = ?, unit = ?, worker_id = ?, status = ?,
-          unlocated = ?, overdue = ?, group_dispute = ?, related_to = ?, reported_at = ?, accept_by = ?, arrive_by = ?, due_at = ?,
-          accepted_at = ?, resolved_at = ?, closed_at = ?, rating = ?, geom = MakePoint(?, ?, 4326), cell = ?
-        WHERE id = ?
-        """
-    /// One INSERT for all of a change's events (an intake has two): a statement per row was a
-    /// tenth of an intake.
-    static func eventSQL(rows: Int) -> String {
-        "INSERT INTO case_events(case_id, at, actor, source, action, from_status, to_status, unit, note) VALUES "
-            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
-    }
-
-    private func insertEvents(_ id: Int64, _ events: [CaseEvent]) throws {
-        // Chunks of 8 keep the number of distinct cached statements small.
-        for chunk in stride(from: 0, to: events.count, by: 8).map({ events[$0..<min($0 + 8, events.count)] }) {
-            try database.prepare(Self.eventSQL(rows: chunk.count)).run(chunk.flatMap { e -> [SQLValue] in
-                [.integer(id), Self.value(e.at), .text(e.actor), .text(e.source), .text(e.action),
-                 e.from.map { .text($0.rawValue) } ?? .null, e.to.map { .text($0.rawValue) } ?? .null,
-                 e.unit.map { .text($0) } ?? .null, e.note.map { .text($0) } ?? .null]
-            })
-        }
-    }
-
-    // MARK: writes (each one transaction: durable when it returns)
-
-    /// Stores a new case with its parties and first events; returns it with its id, and the ids
-    /// of its events.
-    public func insert(_ c: Case, parties: [Party], events: [CaseEvent]) throws -> (Case, events: ClosedRange<Int64>) {
-        precondition(!events.isEmpty, "a case is stored with the event that reports it")
-        return try database.transaction {
-            try database.prepare(Self.insertSQL).run(Self.values(c))
-            var stored = c
-            stored.id = database.lastInsertRowID
-            let p = try database.prepare("INSERT INTO case_parties(case_id, name, phone, id_number) VALUES (?, ?, ?, ?)")
-            for x in parties {
-                try p.run([.integer(stored.id), .text(x.name), x.phone.map { .text($0) } ?? .null, x.idNumber.map { .text($0) } ?? .null])
-            }
-            try insertEvents(stored.id, events)
-            let last = database.lastInsertRowID   // one connection, one transaction: consecutive ids
-            return (stored, (last - Int64(events.count) + 1)...last)
-        }
-    }
-
+    /// Stores a new case with its parties and first events; returns it with its id and the ids of
+    /// its events. A tracking code already in use is a `.conflict`.
+    func insert(_ c: Case, parties: [Party], events: [CaseEvent]) throws -> (Case, events: ClosedRange<Int64>)
     /// Saves a changed case with the events that record the change.
-    public func update(_ c: Case, events: [CaseEvent]) throws {
-        try database.transaction {
-            try database.prepare(Self.updateSQL).run(Self.values(c) + [.integer(c.id)])
-            try insertEvents(c.id, events)
-        }
-    }
+    func update(_ c: Case, events: [CaseEvent]) throws
 
-    // MARK: reads
-
-    public func find(id: Int64) throws -> Case? {
-        try database.prepare("SELECT \(Self.columns) FROM cases WHERE id = ?").rows([.integer(id)]).first.map(Self.row)
-    }
-
-    public func find(code: String) throws -> Case? {
-        try database.prepare("SELECT \(Self.columns) FROM cases WHERE code = ?").rows([.text(code)]).first.map(Self.row)
-    }
-
-    public func parties(caseID: Int64) throws -> [Party] {
-        try database.prepare("SELECT name, phone, id_number FROM case_parties WHERE case_id = ? ORDER BY rowid")
-            .rows([.integer(caseID)]).map { Party(name: $0[0].text ?? "", phone: $0[1].text, idNumber: $0[2].text) }
-    }
-
+    func find(id: Int64) throws -> Case?
+    func find(ids: [Int64]) throws -> [Case]
+    func find(code: String) throws -> Case?
+    func parties(caseID: Int64) throws -> [Party]
     /// Parties of a group of linked cases: the root and every case linked to it.
-    public func groupPartyCount(root: Int64) throws -> Int {
-        Int(try database.scalar("""
-            SELECT count(*) FROM case_parties WHERE case_id = ?1 OR case_id IN (SELECT id FROM cases WHERE related_to = ?1)
-            """, [.integer(root)]).int ?? 0)
-    }
+    func groupPartyCount(root: Int64) throws -> Int
+    func events(caseID: Int64) throws -> [CaseEvent]
+    /// One page of cases matching a query, with how many match in all (when asked).
+    func page(_ q: CaseQuery, count: Bool) throws -> (cases: [Case], matched: Int)
+    /// Case events after `id`, oldest first (the live feed's replay and its follower read these).
+    func events(after id: Int64, limit: Int) throws -> [RecordedEvent]
+    /// The newest event's id (0 when there is none).
+    func lastEventID() throws -> Int64
+    /// Every open case, as linking related cases needs it.
+    func openCases() throws -> [OpenCase]
+    /// The open alert case of a camera and type reported since `since`, if any.
+    func openAlert(cameraID: String, type: String, since: Date) throws -> Case?
+    /// Open cases past a deadline and not yet flagged.
+    func newlyOverdue(now: Date) throws -> [Case]
+    func count() throws -> Int
+    /// Figures for cases reported in [from, to), grouped.
+    func figures(from: Date, to: Date, by grouping: CaseGrouping) throws -> [CaseFigures]
+}
 
-    public func events(caseID: Int64) throws -> [CaseEvent] {
-        try database.prepare("SELECT at, actor, source, action, from_status, to_status, unit, note FROM case_events WHERE case_id = ? ORDER BY id")
-            .rows([.integer(caseID)]).map { Self.event($0, at: 0) }
-    }
-
-    /// An event from `at, actor, source, action, from_status, to_status, unit, note` starting at column `k`.
-    static func event(_ r: [SQLValue], at k: Int) -> CaseEvent {
-        CaseEvent(at: date(r[k]) ?? Date(timeIntervalSince1970: 0), actor: r[k + 1].text ?? "", source: r[k + 2].text ?? "",
-                  action: r[k + 3].text ?? "", from: r[k + 4].text.flatMap(Case.Status.init), to: r[k + 5].text.flatMap(Case.Status.init),
-                  unit: r[k + 6].text, note: r[k + 7].text)
-    }
-
+extension CaseStore {
     public func list(status: Case.Status? = nil, gridCode: String? = nil, limit: Int = 100, offset: Int = 0) throws -> [Case] {
         var q = CaseQuery(limit: limit, offset: offset)
         q.statuses = status.map { [$0] } ?? []
         q.gridCodes = gridCode.map { [$0] }
         return try page(q, count: false).cases
     }
-
-    /// One page of cases matching a query, newest first, with how many match in all (when asked).
-    public func page(_ q: CaseQuery, count: Bool = true) throws -> (cases: [Case], matched: Int) {
-        var sql = " FROM cases WHERE 1 = 1"
-        var args: [SQLValue] = []
-        if !q.statuses.isEmpty {
-            sql += " AND status IN (\(q.statuses.map { _ in "?" }.joined(separator: ",")))"
-            args += q.statuses.map { .text($0.rawValue) }
-        }
-        if let grids = q.gridCodes {
-            sql += " AND grid_id IN (\(grids.map { _ in "?" }.joined(separator: ",")))"
-            args += grids.map { .text($0) }
-        }
-        if let c = q.category { sql += " AND category = ?"; args.append(.text(c.rawValue)) }
-        if let c = q.channel { sql += " AND channel = ?"; args.append(.text(c.rawValue)) }
-        if let w = q.workerID { sql += " AND worker_id = ?"; args.append(.integer(w)) }
-        if let o = q.overdue { sql += " AND overdue = ?"; args.append(.integer(o ? 1 : 0)) }
-        if let f = q.reportedFrom { sql += " AND reported_at >= ?"; args.append(Self.value(f)) }
-        if let t = q.reportedTo { sql += " AND reported_at <= ?"; args.append(Self.value(t)) }
-        if let b = q.bbox {
-            let ranges = CellKey.ranges(covering: b)
-            sql += " AND (\(ranges.map { _ in "cell BETWEEN ? AND ?" }.joined(separator: " OR ")))"
-            args += ranges.flatMap { [SQLValue.integer($0.lowerBound), .integer($0.upperBound)] }
-            sql += " AND X(geom) BETWEEN ? AND ? AND Y(geom) BETWEEN ? AND ?"
-            args += [.real(b.minLon), .real(b.maxLon), .real(b.minLat), .real(b.maxLat)]
-        }
-        let matched = count ? Int(try database.scalar("SELECT count(*)" + sql, args).int ?? 0) : 0
-        let rows = try database.prepare("SELECT \(Self.columns)" + sql + " ORDER BY id \(q.newestFirst ? "DESC" : "ASC") LIMIT ? OFFSET ?")
-            .rows(args + [.integer(Int64(q.limit)), .integer(Int64(q.offset))]).map(Self.row)
-        return (rows, matched)
-    }
-
-    /// Case events after `id` (the server's live feed replays these by `Last-Event-ID`), oldest first.
-    public func events(after id: Int64, limit: Int) throws -> [(id: Int64, caseID: Int64, event: CaseEvent)] {
-        try database.prepare("""
-            SELECT id, case_id, at, actor, source, action, from_status, to_status, unit, note FROM case_events
-            WHERE id > ? ORDER BY id LIMIT ?
-            """).rows([.integer(id), .integer(Int64(limit))]).map { ($0[0].int ?? 0, $0[1].int ?? 0, Self.event($0, at: 2)) }
-    }
-
-    /// The newest event's id (0 when there is none).
-    public func lastEventID() throws -> Int64 { try database.scalar("SELECT coalesce(max(id), 0) FROM case_events").int ?? 0 }
-
-    /// What linking related cases needs of a case, if it is open.
-    public struct OpenCase {
-        public let id: Int64
-        public let category: Case.Category
-        public let relatedTo: Int64?
-        public let position: Position
-        public let reportedAt: Date
-    }
-    private static let openCaseSQL = """
-        SELECT id, category, related_to, X(geom), Y(geom), reported_at FROM cases WHERE status NOT IN ('resolved','closed','rated')
-        """
-    private static func openCase(_ r: [SQLValue]) -> OpenCase {
-        OpenCase(id: r[0].int ?? 0, category: Case.Category(rawValue: r[1].text ?? "") ?? .other, relatedTo: r[2].int,
-                 position: Position(r[3].double ?? 0, r[4].double ?? 0), reportedAt: date(r[5]) ?? Date(timeIntervalSince1970: 0))
-    }
-
-    public func openCases() throws -> [OpenCase] { try database.prepare(Self.openCaseSQL).rows().map(Self.openCase) }
-
-    /// The case, if it exists and is open.
-    public func openCase(id: Int64) throws -> OpenCase? {
-        try database.prepare(Self.openCaseSQL + " AND id = ?").rows([.integer(id)]).first.map(Self.openCase)
-    }
-
-    /// Which case each event after `id` is about, oldest first.
-    public func eventCaseIDs(after id: Int64) throws -> [(event: Int64, caseID: Int64)] {
-        try database.prepare("SELECT id, case_id FROM case_events WHERE id > ? ORDER BY id").rows([.integer(id)])
-            .map { ($0[0].int ?? 0, $0[1].int ?? 0) }
-    }
-
-    public func openAlert(cameraID: String, type: String, since: Date) throws -> Case? {
-        try database.prepare("""
-            SELECT \(Self.columns) FROM cases WHERE camera_id = ? AND alert_type = ? AND reported_at >= ?
-              AND status NOT IN ('resolved','closed','rated') ORDER BY id DESC LIMIT 1
-            """).rows([.text(cameraID), .text(type), Self.value(since)]).first.map(Self.row)
-    }
-
-    /// Open cases past a deadline and not yet flagged.
-    public func newlyOverdue(now: Date) throws -> [Case] {
-        let t = Self.value(now)
-        return try database.prepare("""
-            SELECT \(Self.columns) FROM cases WHERE overdue = 0 AND status NOT IN ('resolved','closed','rated')
-              AND ((due_at IS NOT NULL AND due_at < ?) OR (status IN ('reported','assigned') AND accept_by IS NOT NULL AND accept_by < ?))
-            ORDER BY id
-            """).rows([t, t]).map(Self.row)
-    }
-
-    public func count() throws -> Int { Int(try database.scalar("SELECT count(*) FROM cases").int ?? 0) }
+    public func page(_ q: CaseQuery) throws -> (cases: [Case], matched: Int) { try page(q, count: true) }
 }
 
-/// The cases' spatial key: the 0.01° cell (about 1 km) a point falls in, column by column
-/// (`x · 32768 + y`), so the cells of one column are one range of keys.
-enum CellKey {
-    static func sql(_ row: String = "") -> String {
-        "CAST((X(\(row)geom) + 180) * 100 AS INTEGER) * 32768 + CAST((Y(\(row)geom) + 90) * 100 AS INTEGER)"
-    }
-    static let sql = sql()
-    private static func column(_ lon: Double) -> Int64 { Int64(max(0, (lon + 180) * 100).rounded(.down)) }
-    private static func row(_ lat: Double) -> Int64 { Int64(max(0, (lat + 90) * 100).rounded(.down)) }
-    /// The same as `sql` (valid positions are positive after the shift, so truncation is floor).
-    static func key(_ p: Position) -> Int64 { column(p.lon) * 32768 + row(p.lat) }
-
-    /// Key ranges holding every point in the box (and some outside it: the caller tests the
-    /// point). One cell more on each side, so rounding at a cell's edge cannot lose a point. A
-    /// wide box is one range over its columns' full height rather than a long list.
-    static func ranges(covering b: BoundingBox) -> [ClosedRange<Int64>] {
-        let x0 = column(b.minLon) - 1, x1 = column(b.maxLon) + 1
-        let y0 = row(b.minLat) - 1, y1 = row(b.maxLat) + 1
-        guard x1 - x0 < 32 else { return [(x0 * 32768 + y0)...(x1 * 32768 + y1)] }
-        return (x0...x1).map { x in (x * 32768 + y0)...(x * 32768 + y1) }
+/// One row of the append-only event record: its id (the feed's position), its case, the event.
+public struct RecordedEvent: Sendable {
+    public var id: Int64
+    public var caseID: Int64
+    public var event: CaseEvent
+    public init(id: Int64, caseID: Int64, event: CaseEvent) {
+        self.id = id
+        self.caseID = caseID
+        self.event = event
     }
 }
+
+/// What linking related cases needs of an open case.
+public struct OpenCase: Sendable {
+    public let id: Int64
+    public let category: Case.Category
+    public let relatedTo: Int64?
+    public let position: Position
+    public let reportedAt: Date
+    public init(id: Int64, category: Case.Category, relatedTo: Int64?, position: Position, reportedAt: Date) {
+        self.id = id
+        self.category = category
+        self.relatedTo = relatedTo
+        self.position = position
+        self.reportedAt = reportedAt
+    }
+    public init(_ c: Case) { self.init(id: c.id, category: c.category, relatedTo: c.relatedTo, position: c.position, reportedAt: c.reportedAt) }
+}
+
+public enum CaseGrouping: String, Sendable, CaseIterable { case county, town, village, grid, category, channel }
 
 /// What to list: every field optional; `gridCodes` nil means any grid (empty means none).
 public struct CaseQuery: Sendable {
@@ -414,16 +97,42 @@ public struct CaseQuery: Sendable {
     public init(limit: Int = 100, offset: Int = 0) { self.limit = limit; self.offset = offset }
 }
 
-/// Open cases move with the grid layer on publish.
-extension SpatiaLiteCaseStore: LocatedItems {
-    public var item: Move.Item { .case }
+/// The rules a dispatcher applies, as the database holds them: time to accept, to arrive and to
+/// resolve per category and priority, and the dispatch settings. A value: read once, shared.
+public struct CaseRules: Sendable {
+    public struct Deadline: Sendable, Hashable {
+        public var accept: TimeInterval
+        public var arrive: TimeInterval?
+        public var resolve: TimeInterval
+        public var autoEscalate: Bool
+        public init(accept: TimeInterval, arrive: TimeInterval?, resolve: TimeInterval, autoEscalate: Bool) {
+            self.accept = accept
+            self.arrive = arrive
+            self.resolve = resolve
+            self.autoEscalate = autoEscalate
+        }
+    }
+    public var deadlines: [String: Deadline]
+    /// Metres and hours within which a new dispute is related to an open one.
+    public var relatedDistance: Double
+    public var relatedWindowHours: Double
+    /// Parties in a group of related disputes from which it is a group dispute (群体性).
+    public var groupPartyThreshold: Int
+    public var alertDedupeMinutes: Double
 
-    public func located() throws -> [(id: String, position: Position, gridCode: String?)] {
-        try database.prepare("SELECT id, X(geom), Y(geom), grid_id FROM cases WHERE status NOT IN ('resolved','closed','rated')")
-            .rows().map { (String($0[0].int ?? 0), Position($0[1].double ?? 0, $0[2].double ?? 0), $0[3].text) }
+    public init(deadlines: [String: Deadline], relatedDistance: Double = 300, relatedWindowHours: Double = 72,
+                groupPartyThreshold: Int = 5, alertDedupeMinutes: Double = 30) {
+        self.deadlines = deadlines
+        self.relatedDistance = relatedDistance
+        self.relatedWindowHours = relatedWindowHours
+        self.groupPartyThreshold = groupPartyThreshold
+        self.alertDedupeMinutes = alertDedupeMinutes
     }
 
-    public func move(id: String, to gridCode: String?) throws {
-        try database.prepare("UPDATE cases SET grid_id = ? WHERE id = ?").run([gridCode.map { .text($0) } ?? .null, .integer(Int64(id) ?? 0)])
+    public static func key(_ c: Case.Category, _ p: Case.Priority) -> String { "\(c.rawValue)/\(p.rawValue)" }
+
+    public func deadline(_ c: Case.Category, _ p: Case.Priority) throws -> Deadline {
+        guard let d = deadlines[Self.key(c, p)] else { throw CaseError(.invalid, "no deadline rule for \(c.rawValue)/\(p.rawValue)") }
+        return d
     }
 }

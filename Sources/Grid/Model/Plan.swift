@@ -11,6 +11,14 @@ public struct Plan: Hashable, Sendable {
     public var status: Status
     public var createdAt: String
     public var publishedVersion: Int?
+    public init(id: Int64, name: String, baseVersion: Int, status: Status, createdAt: String, publishedVersion: Int? = nil) {
+        self.id = id
+        self.name = name
+        self.baseVersion = baseVersion
+        self.status = status
+        self.createdAt = createdAt
+        self.publishedVersion = publishedVersion
+    }
 }
 
 /// One published state of the live grid layer.
@@ -21,6 +29,14 @@ public struct LayerVersion: Hashable, Sendable {
     public var planID: Int64?
     public var note: String
     public var gridCount: Int
+    public init(version: Int, effectiveAt: String, publishedAt: String, planID: Int64? = nil, note: String, gridCount: Int) {
+        self.version = version
+        self.effectiveAt = effectiveAt
+        self.publishedAt = publishedAt
+        self.planID = planID
+        self.note = note
+        self.gridCount = gridCount
+    }
 }
 
 /// A household, camera or case that changed grid when a version was published.
@@ -30,6 +46,12 @@ public struct Move: Hashable, Sendable {
     public var itemID: String
     public var from: String?
     public var to: String?
+    public init(item: Item, itemID: String, from: String? = nil, to: String? = nil) {
+        self.item = item
+        self.itemID = itemID
+        self.from = from
+        self.to = to
+    }
 }
 
 /// A worker's post in a grid: the same person may lead all grids of a village, or police a town.

@@ -42,8 +42,7 @@ public struct GridPlanning {
 
     /// Publishes a draft: refused while it has validation problems or when the live layer has
     /// moved on since the plan was made. One transaction; nothing changes when refused.
-    /// - Parameter also: other things located in grids that move with the layer (open cases).
-    public func publish(plan id: Int64, effectiveAt: Date = Date(), also: [LocatedItems] = []) throws -> Published {
+    public func publish(plan id: Int64, effectiveAt: Date = Date()) throws -> Published {
         let plan = try store.plan(id: id)
         guard plan.status == .draft else { throw PlanError("plan \(id) is already \(plan.status.rawValue)") }
         let current = try store.currentVersion()
@@ -58,15 +57,15 @@ public struct GridPlanning {
                             + (problems.count > 20 ? "\n  … and \(problems.count - 20) more" : ""))
         }
         let before = try store.grids()
-        let report = try store.publish(grids, note: "plan \(id): \(plan.name)", planID: id, effectiveAt: effectiveAt, also: also)
+        let report = try store.publish(grids, note: "plan \(id): \(plan.name)", planID: id, effectiveAt: effectiveAt)
         let diff = try LayerDiff(from: before, to: report.grids, moves: report.moves, households: try store.households())
         return Published(version: report.version, diff: diff, moves: report.moves.count)
     }
 
     /// Roll back: publish an earlier version again, as a new version (history is never rewritten).
-    public func rollback(to version: Int, effectiveAt: Date = Date(), also: [LocatedItems] = []) throws -> Published {
+    public func rollback(to version: Int, effectiveAt: Date = Date()) throws -> Published {
         let plan = try store.createPlan(name: "roll back to version \(version)", fromVersion: version)
-        return try publish(plan: plan.id, effectiveAt: effectiveAt, also: also)
+        return try publish(plan: plan.id, effectiveAt: effectiveAt)
     }
 
     /// Installs a demo county into an empty store: boundaries, households, cameras, staff, and the
@@ -74,7 +73,7 @@ public struct GridPlanning {
     /// Refuses a store that already holds a county (a demo goes into a new file).
     public func requireEmpty() throws {
         guard try store.currentVersion() == 0, try store.boundaries().isEmpty else {
-            throw StoreError("the database already holds a county; build the demo into a new --db file")
+            throw StoreError(.conflict, "the database already holds a county; build the demo into a new --db file")
         }
     }
 

@@ -145,7 +145,7 @@ struct CasesController {
         let code = try context.parameters.require("code")
         let names = state.unitNames
         let json = try await state.readers.read { r -> JSONValue in
-            let (c, events) = try r.dispatcher().track(code: code)
+            let (c, events) = try r.cases.track(code: code)
             return trackJSON(c, events, names)
         }
         return JSONResponse.make(json)
@@ -155,7 +155,7 @@ struct CasesController {
         _ = try context.require(.viewer, .dispatcher, .planner)
         // Times are kept to the second and `to` is exclusive: by default, up to the end of this second,
         // so that a case taken a moment ago is counted.
-        var from: Date?, to = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 1).rounded(.down)), by = SpatiaLiteCaseStore.Grouping.county
+        var from: Date?, to = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 1).rounded(.down)), by = CaseGrouping.county
         for (key, value) in request.queryPairs {
             switch key {
             case "from", "to":
@@ -164,8 +164,8 @@ struct CasesController {
                 }
                 if key == "from" { from = d } else { to = d }
             case "by":
-                guard let g = SpatiaLiteCaseStore.Grouping(rawValue: value) else {
-                    throw Problem.badRequest("by must be one of \(SpatiaLiteCaseStore.Grouping.allCases.map(\.rawValue).joined(separator: ", "))", type: "bad-parameter")
+                guard let g = CaseGrouping(rawValue: value) else {
+                    throw Problem.badRequest("by must be one of \(CaseGrouping.allCases.map(\.rawValue).joined(separator: ", "))", type: "bad-parameter")
                 }
                 by = g
             default: throw Problem.badRequest("unknown parameter \(key); use from, to, by", type: "bad-parameter")
@@ -176,7 +176,7 @@ struct CasesController {
         let end = to, grouping = by
         let figures = try await state.readers.read { try $0.cases.figures(from: start, to: end, by: grouping) }
         return JSONResponse.make(.object(JSONObject([
-            ("from", .string(SpatiaLiteCaseStore.text(start))), ("to", .string(SpatiaLiteCaseStore.text(end))),
+            ("from", .string(ChinaTime.text(start))), ("to", .string(ChinaTime.text(end))),
             ("by", .string(grouping.rawValue)), ("figures", .array(figures.map(figuresJSON)))])))
     }
 
@@ -197,19 +197,16 @@ struct CasesController {
         }
         guard let lon, let lat else { throw Problem.badRequest("lon and lat are required numbers", type: "bad-parameter") }
         let p = Position(lon, lat), c = crs
-        let json = try await state.readers.read { r -> JSONValue in
-            let d = try r.dispatcher()
-            let place = d.placement(of: try Dispatcher.wgs84(p, c))
-            func worker(_ w: Worker?) -> JSONValue {
-                w.map { .object(JSONObject([("worker_id", .integer($0.id)), ("name", .string($0.name)), ("role", .string($0.role.rawValue)),
-                                            ("phone", .string($0.phone))])) } ?? .null
-            }
-            return .object(JSONObject([
-                ("grid_id", place.grid.map { .string($0.code) } ?? .null), ("grid_name", place.grid.map { .string($0.name) } ?? .null),
-                ("on_duty", worker(place.onDuty)), ("leader", worker(place.leader)),
-                ("unit", .string(place.unit)), ("unit_name", .string(d.unitName(place.unit)))]))
+        let territory = state.territory
+        let place = territory.placement(of: try Dispatcher.wgs84(p, c))
+        func worker(_ w: Worker?) -> JSONValue {
+            w.map { .object(JSONObject([("worker_id", .integer($0.id)), ("name", .string($0.name)), ("role", .string($0.role.rawValue)),
+                                        ("phone", .string($0.phone))])) } ?? .null
         }
-        return JSONResponse.make(json)
+        return JSONResponse.make(.object(JSONObject([
+            ("grid_id", place.grid.map { .string($0.code) } ?? .null), ("grid_name", place.grid.map { .string($0.name) } ?? .null),
+            ("on_duty", worker(place.onDuty)), ("leader", worker(place.leader)),
+            ("unit", .string(place.unit)), ("unit_name", .string(territory.unitNames.name(place.unit)))])))
     }
 
     private func events(_ request: Request, _ context: WanggeContext) async throws -> Response {
@@ -221,7 +218,7 @@ struct CasesController {
             guard let n = Int64(last), n >= 0 else { throw Problem.badRequest("Last-Event-ID must be an event id from this stream", type: "bad-parameter") }
             after = n
         }
-        let body = try await state.feed.stream(after: after, grids: try await state.workerGrids(who))
+        let body = try await CaseFeed(readers: state.readers, feed: state.feed).stream(after: after, grids: try await state.workerGrids(who))
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
     }
 }

@@ -33,7 +33,7 @@ struct PlanningController {
 
     /// Runs on the writer: planning reads what it is about to change.
     private func planning<T: Sendable>(_ body: @escaping @Sendable (GridPlanning, Dispatcher) throws -> T) async throws -> T {
-        try await state.desk.perform { d in try body(GridPlanning(store: d.gridStore), d) }
+        try await state.desk.perform { d in try body(GridPlanning(store: d.grids), d) }
     }
 
     static func json(_ p: Plan) -> JSONValue {
@@ -173,12 +173,8 @@ struct PlanningController {
         let id = try planID(context)
         let f = try Fields(try await request.jsonBody(context: context), allowed: ["effective_at"])
         let at = try f.date("effective_at") ?? Date()
-        let p = try await planning { g, d in
-            let p = try g.publish(plan: id, effectiveAt: at, also: [d.cases])
-            try d.reload()
-            return p
-        }
-        try await state.layerChanged()
+        let p = try await planning { g, _ in try g.publish(plan: id, effectiveAt: at) }
+        await state.layerServed(p.version)
         return JSONResponse.make(.object(JSONObject([("version", .integer(Int64(p.version))), ("moves", .integer(Int64(p.moves))),
                                                      ("diff", p.diff.json)])))
     }
@@ -197,12 +193,8 @@ struct PlanningController {
         _ = try context.require(.planner)
         let f = try Fields(try await request.jsonBody(context: context), allowed: ["version"])
         guard let v = try f.optionalInt("version") else { throw Fields.invalid("version is required") }
-        let p = try await planning { g, d in
-            let p = try g.rollback(to: Int(v), also: [d.cases])
-            try d.reload()
-            return p
-        }
-        try await state.layerChanged()
+        let p = try await planning { g, _ in try g.rollback(to: Int(v)) }
+        await state.layerServed(p.version)
         return JSONResponse.make(.object(JSONObject([("version", .integer(Int64(p.version))), ("moves", .integer(Int64(p.moves)))])))
     }
 
@@ -227,7 +219,7 @@ struct PlanningController {
             var posted = roster.workers
             if let l = roster.leader { posted[l.id] = l }
             return .object(JSONObject([
-                ("grid_id", .string(code)), ("at", .string(SpatiaLiteCaseStore.text(when))),
+                ("grid_id", .string(code)), ("at", .string(ChinaTime.text(when))),
                 ("on_duty", roster.onDuty(at: when).map(json) ?? .null),
                 ("leader", roster.leader.map(json) ?? .null),
                 ("workers", .array(posted.values.sorted { $0.id < $1.id }.map(json)))]))

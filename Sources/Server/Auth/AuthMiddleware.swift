@@ -1,3 +1,4 @@
+import Cases
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -6,11 +7,12 @@ import Synchronization
 /// Resolves `Authorization: Bearer …` (or, for the `/map` page, the session cookie holding a token)
 /// to an identity. A token that is present but unknown or revoked
 /// is refused (401) even where none is needed, so a client learns its token is bad. Lookups are
-/// cached for two seconds: a revocation takes effect within that.
+/// cached until the change feed says tokens changed (a revocation by the CLI reaches the server
+/// within the follower's 100 ms).
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = WanggeContext
     let readers: ReaderPool
-    let cache = TokenCache()
+    let cache: TokenCache
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let token: String, fromCookie: Bool
@@ -30,8 +32,9 @@ struct AuthMiddleware: RouterMiddleware {
         let identity: Identity?
         if let cached = cache.get(token) { identity = cached }
         else {
-            identity = try await readers.read { try $0.tokens.identity(token: token) }
-            cache.put(token, identity)
+            let generation = cache.generation
+            identity = try await readers.read { try Tokens.identity(token, in: $0) }
+            cache.put(token, identity, readAt: generation)
         }
         guard let identity else {
             if fromCookie {
@@ -49,20 +52,20 @@ struct AuthMiddleware: RouterMiddleware {
 }
 
 final class TokenCache: Sendable {
-    private let entries = Mutex<[String: (Identity?, Date)]>([:])
-    static let lifetime: TimeInterval = 2
+    private let entries = Mutex<(map: [String: Identity?], generation: Int)>(([:], 0))
 
-    func get(_ token: String) -> Identity?? {
+    func get(_ token: String) -> Identity?? { entries.withLock { $0.map[token] } }
+
+    /// Bumped by every `clear`: a lookup that began before a clear must not be cached after it.
+    var generation: Int { entries.withLock { $0.generation } }
+
+    func put(_ token: String, _ id: Identity?, readAt generation: Int) {
         entries.withLock { e in
-            guard let (id, at) = e[token], Date().timeIntervalSince(at) < Self.lifetime else { return nil }
-            return .some(id)
+            guard e.generation == generation else { return }
+            if e.map.count > 10_000 { e.map.removeAll() }   // bounded: unknown tokens are cached too
+            e.map[token] = .some(id)
         }
     }
 
-    func put(_ token: String, _ id: Identity?) {
-        entries.withLock { e in
-            if e.count > 10_000 { e.removeAll() }   // bounded: unknown tokens are cached too
-            e[token] = (id, Date())
-        }
-    }
+    func clear() { entries.withLock { $0.map.removeAll(); $0.generation += 1 } }
 }

@@ -1,3 +1,4 @@
+import Cases
 import Foundation
 import Geo
 import HTTPTypes
@@ -41,7 +42,7 @@ struct Session {
         router.post("/api/session") { request, context in
             let f = try Fields(try await request.jsonBody(context: context), allowed: ["token"])
             let token = try f.string("token")
-            guard let who = try await state.readers.read({ try $0.tokens.identity(token: token) }) else {
+            guard let who = try await state.readers.read({ try Tokens.identity(token, in: $0) }) else {
                 throw Problem.unauthorized("unknown or revoked token")
             }
             var r = JSONResponse.make(Self.json(who))

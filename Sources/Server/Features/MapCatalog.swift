@@ -103,7 +103,7 @@ extension Case {
             ("grid_id", gridCode.map { .string($0) } ?? .null), ("unit", .string(unit)),
             ("overdue", .bool(overdue)), ("unlocated", .bool(unlocated)), ("group_dispute", .bool(groupDispute)),
             ("alert_type", alertType.map { .string($0) } ?? .null), ("camera_id", cameraID.map { .string($0) } ?? .null),
-            ("reported_at", .string(SpatiaLiteCaseStore.text(reportedAt))), ("due_at", dueAt.map { .string(SpatiaLiteCaseStore.text($0)) } ?? .null),
-            ("closed_at", closedAt.map { .string(SpatiaLiteCaseStore.text($0)) } ?? .null)]), time: reportedAt, numericID: true)
+            ("reported_at", .string(ChinaTime.text(reportedAt))), ("due_at", dueAt.map { .string(ChinaTime.text($0)) } ?? .null),
+            ("closed_at", closedAt.map { .string(ChinaTime.text($0)) } ?? .null)]), time: reportedAt, numericID: true)
     }
 }

@@ -1,3 +1,4 @@
+import Cases
 import Geo
 
 /// The OpenAPI 3.0 document served at `/api`: every route the server has, with its parameters.

@@ -1,3 +1,4 @@
+import Cases
 import HTTPTypes
 import Hummingbird
 import Logging

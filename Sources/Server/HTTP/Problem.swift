@@ -14,6 +14,8 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     public var detail: String
     /// Extra members (RFC 9457 §3.2), for example the states a case may move to.
     public var extra: JSONObject
+    /// Seconds after which to try again (503 from a busy or failing database).
+    public var retryAfter: Int?
 
     public init(_ status: HTTPResponse.Status, _ type: String, _ detail: String, extra: JSONObject = JSONObject()) {
         self.status = status
@@ -38,6 +40,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"wangge\"" }
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         var w = JSONWriter()
         w.value(json)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
@@ -61,7 +64,18 @@ extension Problem {
         case let e as JSONSyntaxError: return Problem(.badRequest, "malformed-json", e.description)
         case let e as CRSError: return Problem(.badRequest, "bad-crs", e.description)
         case let e as ChinaOffset.OutsideChina: return Problem(.unprocessableContent, "outside-china", e.description)
-        case let e as StoreError: return Problem(.unprocessableContent, "refused-by-store", e.description)
+        case let e as StoreError:
+            // Wangge's own words only: the database's text (`detail`) stays in the log.
+            switch e.kind {
+            case .notFound: return Problem(.notFound, "not-found", e.reason)
+            case .conflict: return Problem(.conflict, "conflict", e.reason)
+            case .invalid: return Problem(.unprocessableContent, "refused-by-store", e.reason)
+            case .unavailable, .schema:
+                var p = Problem(.serviceUnavailable, "database-unavailable", "the database is busy or unavailable; try again shortly")
+                p.retryAfter = 2
+                return p
+            case .internal: return nil
+            }
         case is NIOTooManyBytesError:
             return Problem(.contentTooLarge, "body-too-large", "the request body is larger than 1 MiB")
         case let e as HTTPError:
@@ -83,7 +97,10 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            if let p = Problem.from(error) { return try p.response(from: request, context: context) }
+            if let p = Problem.from(error) {
+                if p.status == .serviceUnavailable { context.logger.warning("database unavailable", metadata: ["error": "\(error)", "path": "\(request.uri.path)"]) }
+                return try p.response(from: request, context: context)
+            }
             context.logger.error("internal error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             return try Problem(.internalServerError, "internal", "the server could not complete the request; it has been logged")
                 .response(from: request, context: context)

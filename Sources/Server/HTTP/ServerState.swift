@@ -7,7 +7,8 @@ import Synchronization
 
 /// How the server is run.
 public struct ServerSettings: Sendable {
-    public var databasePath: String
+    /// Where the data is (chosen by `wangge` from `--db`).
+    public var backend: any StoreBackend
     public var host = "127.0.0.1"
     public var port = 8080
     /// Map collections anyone may read without a token (a setting, none by default).
@@ -22,62 +23,110 @@ public struct ServerSettings: Sendable {
     /// Where Debian's `libjs-leaflet` and `libjs-leaflet.markercluster` put their files.
     public var leafletDirectory = "/usr/share/javascript/leaflet"
 
-    public init(databasePath: String) { self.databasePath = databasePath }
+    public init(backend: any StoreBackend) { self.backend = backend }
 }
 
-/// Everything the handlers share: the one writer, the readers, the map catalog and its response
-/// cache, and the live feed. Built once at start.
+/// Everything the handlers share: the one writer, the readers, the change feed and what follows
+/// it (the territory intake places cases in, the map catalog and its response cache, the tile
+/// stamps, the token cache). Built once at start.
 final class ServerState: Sendable {
     let settings: ServerSettings
     let desk: CaseDesk
     let readers: ReaderPool
-    let feed: CaseFeed
+    let feed: ChangeFeed
     let responses = ResponseCache()
-    let unitNames: UnitNames
     let tiles: TileCache
-    /// Changes to cases made by other processes (the CLI), seen by a poll of the event table.
-    private let externalCaseChanges = Atomic<Int>(0)
+    let tokenCache = TokenCache()
+    private let follower: any ChangeFollower
+    private let territoryBox: Mutex<Territory>
     private let catalogBox: Mutex<MapCatalog>
-    private let checkpointer: Checkpointer
+    /// The layer version every subscriber has taken in (the map, the locator, the collections).
+    private let appliedLayer: Mutex<(version: Int, waiting: [(Int, CheckedContinuation<Void, Never>)])>
+    private let subscription: FeedSubscription
+    private let logger: Logger
 
     init(settings: ServerSettings, logger: Logger) async throws {
         self.settings = settings
-        // Migrations (auth included) run once, on the writer's connection, before anything reads.
-        let store = try SpatiaLiteGridStore.open(path: settings.databasePath)
-        _ = try TokenStore(database: store.database)
-        // The checkpointer copies the log beside the writer; the writer's own checkpoint (its
-        // threshold is the desk's, see `WALFlusher`) then has little left to do and restarts the log.
-        try store.database.execute("PRAGMA journal_size_limit=\(64 << 20)")   // the log file shrinks back when it restarts
-        let dispatcher = try Dispatcher(gridStore: store)
-        unitNames = dispatcher.unitNames
-        let desk = try CaseDesk(dispatcher: dispatcher)
-        self.desk = desk
-        checkpointer = try Checkpointer(path: settings.databasePath)
-        readers = try ReaderPool(path: settings.databasePath, count: settings.readers)
+        self.logger = logger
+        let backend = settings.backend
+        // The schema is checked here: an old or newer one stops the server with what to run.
+        let writer = try backend.connect(.writer)
+        let position = try writer.feedPosition()
+        let feed = ChangeFeed(position: position)
+        self.feed = feed
+        follower = try backend.follow(into: feed, from: position)
+        let territory = try Territory.load(writer.grids)
+        territoryBox = Mutex(territory)
+        desk = CaseDesk(dispatcher: try Dispatcher(store: writer, territory: territory, feed: feed), feed: feed)
+        readers = try ReaderPool(backend: backend, count: settings.readers)
         let catalog = try await readers.read { try MapCatalog.load($0, generation: 1) }
         catalogBox = Mutex(catalog)
-        feed = CaseFeed(readers: readers, logger: logger)
+        appliedLayer = Mutex((catalog.layerVersion, []))
         tiles = TileCache(directory: settings.tileCacheDirectory, layers: MapCatalog.ids, logger: logger)
-        watchCases(from: try await readers.read { try $0.cases.lastEventID() })
-    }
 
-    /// What case tiles are cached under: this server's writes through the desk (intake, alerts,
-    /// transitions, publish) at once, other processes' within half a second.
-    var casesStamp: String { "c\(desk.changeCount).\(externalCaseChanges.load(ordering: .acquiring))" }
-
-    /// Notices cases changed by another process (the CLI) within half a second; this server's own
-    /// writes are seen here too, an extra change of stamp at most. Ends with the state.
-    private func watchCases(from start: Int64) {
+        // The feed's handlers run on the follower's thread: quick ones here, a new layer on a task.
+        let (layers, layerInput) = AsyncStream<Int>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let tokenCache = self.tokenCache
+        subscription = feed.subscribe { changes in
+            for change in changes {
+                switch change {
+                case .layer(let v): layerInput.yield(v)
+                case .tokens: tokenCache.clear()
+                case .caseEvent, .plans: break
+                }
+            }
+        }.0
         Task { [weak self] in
-            var last = start
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(500))
+            for await v in layers {
                 guard let self else { return }
-                guard let now = try? await self.readers.read({ try $0.cases.lastEventID() }) else { continue }
-                if now != last { last = now; self.externalCaseChanges.add(1, ordering: .releasing) }
+                await self.takeLayer(v)
             }
         }
     }
+
+    /// A new live layer: the locator intake places cases with, the map collections (items, tiles,
+    /// ETags) and cached responses. Tried again on the next change if the read fails.
+    private func takeLayer(_ version: Int) async {
+        do {
+            // Everything read first, then swapped together: no request sees the locator of one
+            // layer and the collections of another for longer than the swap.
+            let next = catalog.generation + 1
+            let (territory, fresh) = try await readers.read { r in (try Territory.load(r.grids), try MapCatalog.load(r, generation: next)) }
+            try await desk.perform { $0.use(territory) }
+            territoryBox.withLock { $0 = territory }
+            catalogBox.withLock { $0 = fresh }
+            responses.clear()
+            let ready = appliedLayer.withLock { a -> [CheckedContinuation<Void, Never>] in
+                a.version = max(a.version, fresh.layerVersion)
+                let now = a.waiting.filter { $0.0 <= a.version }.map(\.1)
+                a.waiting.removeAll { $0.0 <= a.version }
+                return now
+            }
+            for c in ready { c.resume() }
+            logger.info("serving grid layer version \(fresh.layerVersion)")
+        } catch {
+            logger.error("could not take grid layer version \(version): \(error)")
+        }
+    }
+
+    /// Returns once the server serves layer `version` (or a later one): after a publish through
+    /// this server, so that its answer and whatever the client asks next agree.
+    func layerServed(_ version: Int) async {
+        await withCheckedContinuation { c in
+            let now = appliedLayer.withLock { a -> Bool in
+                if a.version >= version { return true }
+                a.waiting.append((version, c))
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+
+    /// What case tiles are cached under: the feed's count of batches that changed cases.
+    var casesStamp: String { "c\(feed.caseStamp)" }
+
+    var territory: Territory { territoryBox.withLock { $0 } }
+    var unitNames: UnitNames { territory.unitNames }
 
     /// Who may read a map collection or its tiles: any token holder, or anyone when the operator
     /// made it public. Workers read cases of their own grids only (those grids returned).
@@ -93,16 +142,6 @@ final class ServerState: Sendable {
     func workerGrids(_ who: Identity) async throws -> Set<String>? {
         guard who.role == .worker, let w = who.workerID else { return nil }
         return Set(try await readers.read { try $0.grids.grids(ofWorker: w) })
-    }
-
-    /// After a publish or rollback: readers reload the layer, the map collections are rebuilt and
-    /// cached responses dropped.
-    func layerChanged() async throws {
-        readers.layerChanged()
-        let next = catalog.generation + 1
-        let fresh = try await readers.read { try MapCatalog.load($0, generation: next) }
-        catalogBox.withLock { $0 = fresh }
-        responses.clear()
     }
 }
 

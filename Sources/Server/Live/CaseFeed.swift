@@ -5,52 +5,74 @@ import HTTPTypes
 import Hummingbird
 import Logging
 
-/// The dispatch screen's live feed: Server-Sent Events of case changes. Each event is one row of the
-/// append-only `case_events` table and carries its id, so a client that reconnects with
-/// `Last-Event-ID` gets exactly what it missed — across server restarts too, and including changes
-/// made by the CLI in another process. Each stream follows the table from its own cursor.
+/// The dispatch screen's live feed: Server-Sent Events of what the change feed publishes. A case
+/// event is one row of the append-only `case_events` and carries its id, so a client that
+/// reconnects with `Last-Event-ID` gets exactly what it missed (read from the database, across
+/// restarts too), then the live events; a new grid layer is an `event: layer` without an id.
+/// No stream reads the database while it follows: the process's one follower does.
 struct CaseFeed: Sendable {
     let readers: ReaderPool
-    let logger: Logger
-    static let pollInterval: Duration = .milliseconds(200)
+    let feed: ChangeFeed
     static let keepAlive: Duration = .seconds(15)
+
+    private enum Item: Sendable { case changes([Change]), tick }
 
     /// `grids`: only cases in these grids (a worker's view); nil for all.
     func stream(after lastEventID: Int64?, grids: Set<String>?) async throws -> ResponseBody {
-        let start: Int64
-        if let lastEventID { start = lastEventID } else { start = try await readers.read { try $0.cases.lastEventID() } }
+        // Subscribe first, then replay up to where the subscription began: nothing falls between.
+        let (items, input) = AsyncStream<Item>.makeStream(bufferingPolicy: .bufferingNewest(4096))
+        let (subscription, position) = feed.subscribe { input.yield(.changes($0)) }
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.keepAlive)
+                input.yield(.tick)
+            }
+        }
+        input.onTermination = { _ in ticker.cancel(); subscription.cancel() }
+        let start = lastEventID ?? position.caseEvent
         let readers = self.readers
         return ResponseBody { writer in
-            var cursor = start
-            var quiet: Duration = .zero
+            defer { input.finish() }
             try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
-            while !Task.isCancelled {
+            var cursor = start
+            while cursor < position.caseEvent {
                 let from = cursor
-                let batch = try await readers.read { r -> [(Int64, CaseEvent, Case)] in
-                    let events = try r.cases.events(after: from, limit: 500)
-                    var cases: [Int64: Case] = [:]
-                    for e in events where cases[e.caseID] == nil { cases[e.caseID] = try r.cases.find(id: e.caseID) }
-                    return events.compactMap { e in cases[e.caseID].map { (e.id, e.event, $0) } }
+                let page = try await readers.read { r -> [(RecordedEvent, Case)] in
+                    let events = try r.cases.events(after: from, limit: 500).filter { $0.id <= position.caseEvent }
+                    let cases = Dictionary(try r.cases.find(ids: Array(Set(events.map(\.caseID)))).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+                    return events.compactMap { e in cases[e.caseID].map { (e, $0) } }
                 }
-                var out = ""
-                for (id, event, c) in batch {
-                    cursor = max(cursor, id)
-                    if !grids.allows(c) { continue }
-                    out += "id: \(id)\nevent: case\ndata: \(Self.payload(id, event, c))\n\n"
+                guard let last = page.last else { break }
+                cursor = last.0.id
+                let text = page.filter { grids.allows($0.1) }.map { Self.frame($0.0, $0.1) }.joined()
+                if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
+            }
+            cursor = max(cursor, position.caseEvent)
+            for await item in items {
+                var text = ""
+                switch item {
+                case .tick: text = ": keep-alive\n\n"
+                case .changes(let changes):
+                    for change in changes {
+                        switch change {
+                        case .caseEvent(let e, let c):
+                            guard e.id > cursor else { continue }
+                            cursor = e.id
+                            if grids.allows(c) { text += Self.frame(e, c) }
+                        case .layer(let v):
+                            text += "event: layer\ndata: {\"layer_version\":\(v)}\n\n"
+                        case .plans, .tokens: break
+                        }
+                    }
                 }
-                if let last = batch.last { cursor = max(cursor, last.0) }
-                if !out.isEmpty {
-                    try await writer.write(ByteBuffer(string: out))
-                    quiet = .zero
-                } else if quiet >= Self.keepAlive {
-                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                    quiet = .zero
-                }
-                try await Task.sleep(for: Self.pollInterval)
-                quiet += Self.pollInterval
+                if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
             }
             try await writer.finish(nil)
         }
+    }
+
+    static func frame(_ e: RecordedEvent, _ c: Case) -> String {
+        "id: \(e.id)\nevent: case\ndata: \(payload(e.id, e.event, c))\n\n"
     }
 
     /// One event: what happened, and the case as the map shows it (no personal data).
@@ -59,9 +81,9 @@ struct CaseFeed: Sendable {
         props["location"] = .array([.number(c.position.lon), .number(c.position.lat)])
         var w = JSONWriter()
         w.value(.object(JSONObject([
-            ("event_id", .integer(id)), ("action", .string(e.action)), ("at", .string(SpatiaLiteCaseStore.text(e.at))),
+            ("event_id", .integer(id)), ("action", .string(e.action)), ("at", .string(ChinaTime.text(e.at))),
             ("from", e.from.map { .string($0.rawValue) } ?? .null), ("to", e.to.map { .string($0.rawValue) } ?? .null),
-            ("unit", e.unit.json), ("case", .object(props))])))
+            ("unit", e.unit.json), ("note", e.action == "moved" ? e.note.json : .null), ("case", .object(props))])))
         return w.text
     }
 }

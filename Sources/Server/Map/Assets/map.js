@@ -135,6 +135,8 @@
 
   async function drawGrids() {
     const fc = await api(inCRS('/collections/grids/items?limit=10000&zoom=14'));
+    if (page.grids) page.map.removeLayer(page.grids);   // a new layer was published: redraw
+    page.gridFeatures.clear();
     for (const f of fc.features) page.gridFeatures.set(f.properties.grid_id, f.properties);
     page.grids = L.geoJSON(fc, {
       pane: 'grids',
@@ -286,6 +288,12 @@
       page.gridStats = null;
       page.lastEventID = e.event_id;
       figuresSoon();
+    });
+    // A grid layer published anywhere (this server, the CLI): the grids are drawn again.
+    source.addEventListener('layer', async (ev) => {
+      page.layerVersion = JSON.parse(ev.data).layer_version;
+      try { await drawGrids(); recolourGrids(); page.gridStats = null; } catch (err) { notice(err.message); }
+      document.body.dataset.layerVersion = String(page.layerVersion);
     });
   }
 

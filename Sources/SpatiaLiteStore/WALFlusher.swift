@@ -1,4 +1,5 @@
 import Foundation
+import Grid
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -32,7 +33,7 @@ public final class WALFlusher: Sendable {
         try database.execute("PRAGMA wal_autocheckpoint=10000")
         let walPath = database.path + "-wal"
         let fd = open(walPath, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw StoreError("cannot open \(walPath) to sync it: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw StoreError(.unavailable, "cannot open \(walPath) to sync it", detail: String(cString: strerror(errno))) }
         // Its directory entry too, once: SQLite under NORMAL does not sync the directory.
         let folder = (walPath as NSString).deletingLastPathComponent
         let dir = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -63,7 +64,7 @@ public final class WALFlusher: Sendable {
             }
             if waiting.isEmpty { return }
             // One sync for everyone who arrived meanwhile.
-            let error: Error? = fdatasync(wal) == 0 ? nil : StoreError("cannot sync the write-ahead log: \(String(cString: strerror(errno)))")
+            let error: Error? = fdatasync(wal) == 0 ? nil : StoreError(.unavailable, "cannot sync the write-ahead log", detail: String(cString: strerror(errno)))
             for w in waiting { w(error) }
         }
     }

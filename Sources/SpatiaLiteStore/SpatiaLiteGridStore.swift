@@ -1,11 +1,12 @@
 import Foundation
 import Geo
+import Grid
 
 /// The grid layer and everything located in it, in a SpatiaLite file. Every table with a place is a
 /// real geometry layer with an R*Tree index, so QGIS and `ogrinfo` show `boundaries`, `grids`,
 /// `grid_history`, `plan_grids`, `households` and `cameras`.
 public final class SpatiaLiteGridStore: GridStore {
-    public let database: Database
+    let database: Database
 
     public static let migrations: [Migration] = [
         Migration(module: "grid", number: 1, sql: """
@@ -116,27 +117,9 @@ public final class SpatiaLiteGridStore: GridStore {
         Migration(module: "grid", number: 3, sql: ["households", "cameras"].map(Migration.stampOnGeometryUpdate).joined(separator: "\n")),
     ]
 
-    /// Opens (creating when asked) and migrates the file.
-    public convenience init(path: String, create: Bool = true) throws {
-        try self.init(database: try Database(path: path, create: create))
-    }
-
-    /// Works on an open connection, bringing its schema up to date.
-    public init(database: Database) throws {
+    /// Works on an open connection whose schema is up to date (`SpatiaLiteBackend` checks).
+    init(database: Database) {
         self.database = database
-        try database.migrate(Self.migrations)
-    }
-
-    /// Opens an existing, initialised file; a clear error otherwise (never creates one by accident).
-    public static func open(path: String) throws -> SpatiaLiteGridStore {
-        let db: Database
-        do { db = try Database(path: path, create: false) } catch {
-            throw StoreError("\(path) is not a Wangge database (run `wangge init --db \(path)` first): \(error)")
-        }
-        guard try db.isInitialised() else {
-            throw StoreError("\(path) is not a Wangge database (run `wangge init --db \(path)` first)")
-        }
-        return try SpatiaLiteGridStore(database: db)   // the same connection: SpatiaLite loads once
     }
 
     /// Times as the centres read them: ISO 8601 in China Standard Time (+08:00).
@@ -178,7 +161,7 @@ public final class SpatiaLiteGridStore: GridStore {
     private func gridRows(_ sql: String, _ args: [SQLValue] = []) throws -> [Grid] {
         try database.prepare(sql).rows(args).map { r in
             guard case .polygon(let p) = try WKB.decode(r[6].blob ?? []) else {
-                throw StoreError("grid \(r[0].text ?? "?") has no polygon")
+                throw StoreError(.internal, "grid \(r[0].text ?? "?") has no polygon")
             }
             return Grid(code: r[0].text ?? "", name: r[1].text ?? "", households: Int(r[3].int ?? 0), polygon: p,
                         kind: Grid.Kind(rawValue: r[2].text ?? "") ?? .rural, population: Int(r[5].int ?? 0),
@@ -201,7 +184,7 @@ public final class SpatiaLiteGridStore: GridStore {
 
     public func grids(version: Int) throws -> [Grid] {
         guard try database.scalar("SELECT count(*) FROM grid_versions WHERE version = ?", [.integer(Int64(version))]).int == 1 else {
-            throw StoreError("no grid layer version \(version) (see `wangge grids history`)")
+            throw StoreError.notFound("no grid layer version \(version) (see `wangge grids history`)")
         }
         return try gridRows("SELECT \(Self.gridColumns) FROM grid_history WHERE version = ? ORDER BY grid_id", [.integer(Int64(version))])
     }
@@ -229,7 +212,7 @@ public final class SpatiaLiteGridStore: GridStore {
         }
     }
 
-    public func publish(_ grids: [Grid], note: String, planID: Int64?, effectiveAt: Date, also: [LocatedItems]) throws -> PublishReport {
+    public func publish(_ grids: [Grid], note: String, planID: Int64?, effectiveAt: Date) throws -> PublishReport {
         let layer = GridLayer(grids: grids)
         let households = try self.households()
         let cameras = try self.cameras()
@@ -247,7 +230,7 @@ public final class SpatiaLiteGridStore: GridStore {
                 do {
                     try live.run(gridValues(g))
                     try history.run([.integer(Int64(version))] + gridValues(g))
-                } catch { throw StoreError("grid \(g.code): \(error)") }
+                } catch let e as StoreError { throw e.about("grid \(g.code)") }
             }
             let move = try database.prepare("INSERT INTO grid_moves(version, item, item_id, from_grid, to_grid) VALUES (?, ?, ?, ?, ?)")
             func record(_ m: Move) throws {
@@ -269,14 +252,7 @@ public final class SpatiaLiteGridStore: GridStore {
                 try setCamera.run([to.map { .text($0) } ?? .null, .text(c.id)])
                 try record(Move(item: .camera, itemID: c.id, from: c.gridCode, to: to))
             }
-            for items in also {
-                for x in try items.located() {
-                    let to = layer.grid(at: x.position)?.code
-                    guard to != x.gridCode else { continue }
-                    try items.move(id: x.id, to: to)
-                    try record(Move(item: items.item, itemID: x.id, from: x.gridCode, to: to))
-                }
-            }
+            for m in try SpatiaLiteCaseStore(database: database).moveOpenCases(to: layer, version: version, at: Date()) { try record(m) }
             if let planID {
                 try database.prepare("UPDATE plans SET status = 'published', published_version = ? WHERE id = ?")
                     .run([.integer(Int64(version)), .integer(planID)])
@@ -297,6 +273,14 @@ public final class SpatiaLiteGridStore: GridStore {
     public func households() throws -> [Household] {
         try database.prepare("SELECT id, address, households, population, grid_id, X(geom), Y(geom) FROM households ORDER BY id")
             .rows().map { r in
+                Household(id: r[0].int ?? 0, address: r[1].text ?? "", households: Int(r[2].int ?? 0), population: Int(r[3].int ?? 0),
+                          position: Position(r[5].double ?? 0, r[6].double ?? 0), gridCode: r[4].text)
+            }
+    }
+
+    public func household(id: Int64) throws -> Household? {
+        try database.prepare("SELECT id, address, households, population, grid_id, X(geom), Y(geom) FROM households WHERE id = ?")
+            .rows([.integer(id)]).first.map { r in
                 Household(id: r[0].int ?? 0, address: r[1].text ?? "", households: Int(r[2].int ?? 0), population: Int(r[3].int ?? 0),
                           position: Position(r[5].double ?? 0, r[6].double ?? 0), gridCode: r[4].text)
             }
@@ -354,10 +338,16 @@ public final class SpatiaLiteGridStore: GridStore {
             for x in shifts {
                 do {
                     try s.run([.text(x.gridCode), .integer(x.workerID), .integer(Int64(x.weekday)), .integer(Int64(x.start)), .integer(Int64(x.end))])
-                } catch {
-                    throw StoreError("grid \(x.gridCode), worker \(x.workerID), weekday \(x.weekday): \(error)")
+                } catch let e as StoreError {
+                    throw e.about("grid \(x.gridCode), worker \(x.workerID), weekday \(x.weekday)")
                 }
             }
+        }
+    }
+
+    public func worker(id: Int64) throws -> Worker? {
+        try database.prepare("SELECT id, name, role, phone FROM workers WHERE id = ?").rows([.integer(id)]).first.map { r in
+            Worker(id: r[0].int ?? 0, name: r[1].text ?? "", role: Worker.Role(rawValue: r[2].text ?? "") ?? .partTime, phone: r[3].text ?? "")
         }
     }
 
@@ -424,7 +414,7 @@ public final class SpatiaLiteGridStore: GridStore {
 
     public func createPlan(name: String, fromVersion: Int?) throws -> Plan {
         let current = try currentVersion()
-        guard current > 0 else { throw StoreError("there is no live grid layer to plan from (import or build one first)") }
+        guard current > 0 else { throw StoreError.conflict("there is no live grid layer to plan from (import or build one first)") }
         let source = fromVersion ?? current
         let grids = try self.grids(version: source)
         let id: Int64 = try database.transaction {
@@ -439,7 +429,7 @@ public final class SpatiaLiteGridStore: GridStore {
 
     public func plan(id: Int64) throws -> Plan {
         guard let r = try database.prepare("SELECT id, name, base_version, status, created_at, published_version FROM plans WHERE id = ?")
-            .rows([.integer(id)]).first else { throw StoreError("no plan \(id) (see `wangge grids plan --list`)") }
+            .rows([.integer(id)]).first else { throw StoreError.notFound("no plan \(id) (see `wangge grids plan --list`)") }
         return planRow(r)
     }
 
@@ -454,7 +444,7 @@ public final class SpatiaLiteGridStore: GridStore {
 
     public func savePlanGrids(id: Int64, _ grids: [Grid]) throws {
         let p = try plan(id: id)
-        guard p.status == .draft else { throw StoreError("plan \(id) is \(p.status.rawValue); only a draft can change") }
+        guard p.status == .draft else { throw StoreError.conflict("plan \(id) is \(p.status.rawValue); only a draft can change") }
         try database.transaction {
             try database.prepare("DELETE FROM plan_grids WHERE plan_id = ?").run([.integer(id)])
             try insertPlanGrids(id, grids)
@@ -464,7 +454,7 @@ public final class SpatiaLiteGridStore: GridStore {
     private func insertPlanGrids(_ id: Int64, _ grids: [Grid]) throws {
         let ins = try database.prepare("INSERT INTO plan_grids(plan_id, \(Self.gridInsertColumns)) VALUES (?, \(Self.gridPlaceholders))")
         for g in grids {
-            do { try ins.run([.integer(id)] + gridValues(g)) } catch { throw StoreError("grid \(g.code): \(error)") }
+            do { try ins.run([.integer(id)] + gridValues(g)) } catch let e as StoreError { throw e.about("grid \(g.code)") }
         }
     }
 }

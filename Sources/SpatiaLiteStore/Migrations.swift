@@ -1,3 +1,5 @@
+import Grid
+
 /// A numbered schema change. Each module keeps its own numbered list (`grid` 1, 2, …), recorded in
 /// `schema_migrations` so a database is brought up to date exactly once per step.
 public struct Migration: Sendable {
@@ -78,7 +80,7 @@ extension Database {
         if try scalar("SELECT CheckSpatialMetaData()").int == 0 {
             // Must run outside a transaction: with argument 1 it opens its own.
             guard try scalar("SELECT InitSpatialMetaData(1, 'WGS84')").int == 1 else {
-                throw StoreError("cannot initialise SpatiaLite metadata in \(path)")
+                throw StoreError(.internal, "cannot initialise SpatiaLite metadata in \(path)")
             }
         }
         try execute("""
@@ -87,7 +89,8 @@ extension Database {
               PRIMARY KEY(module, number))
             """)
         let applied = try prepare("SELECT 1 FROM schema_migrations WHERE module = ? AND number = ?")
-        for m in migrations.sorted(by: { ($0.module, $0.number) < ($1.module, $1.number) }) {
+        // In the list's order: a later module's steps may use an earlier one's tables.
+        for m in migrations {
             try applied.bind([.text(m.module), .integer(Int64(m.number))])
             let done = try applied.step()
             applied.reset()
@@ -98,8 +101,10 @@ extension Database {
                     try prepare("INSERT INTO schema_migrations VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))")
                         .run([.text(m.module), .integer(Int64(m.number))])
                 }
+            } catch let e as StoreError {
+                throw StoreError(e.kind, "migration \(m.module) \(m.number) failed: \(e.reason)", detail: e.detail)
             } catch {
-                throw StoreError("migration \(m.module) \(m.number) failed: \(error)")
+                throw StoreError(.internal, "migration \(m.module) \(m.number) failed", detail: "\(error)")
             }
         }
     }

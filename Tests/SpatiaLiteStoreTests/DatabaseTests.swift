@@ -2,8 +2,10 @@ import Foundation
 import Testing
 import TestSupport
 @testable import Geo
+import Grid
+@testable import SpatiaLiteStore
 
-@Suite struct StoreTests {
+@Suite struct DatabaseTests {
     static let layer = Migration(module: "test", number: 1, sql: """
         CREATE TABLE places(id INTEGER PRIMARY KEY, name TEXT NOT NULL);
         SELECT AddGeometryColumn('places', 'geom', 4326, 'POINT', 'XY', 1);

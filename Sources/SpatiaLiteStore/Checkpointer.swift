@@ -1,5 +1,5 @@
 import Foundation
-import Geo
+import Grid
 
 /// Copies the write-ahead log into the database file from a connection and thread of its own, once
 /// a second (a passive checkpoint never blocks the writer). Left to SQLite alone, each checkpoint

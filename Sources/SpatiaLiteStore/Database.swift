@@ -1,10 +1,32 @@
 import CSQLite
 import Foundation
+import Grid
 
-public struct StoreError: Error, CustomStringConvertible, Sendable {
-    public let reason: String
-    public init(_ reason: String) { self.reason = reason }
-    public var description: String { reason }
+extension StoreError {
+    /// A SQLite failure by its result code: busy, locked, I/O, full disk, a file that cannot be
+    /// opened or is read-only → `.unavailable` (the client's request was fine); a unique key →
+    /// `.conflict`; other constraints → `.invalid` (a trigger's RAISE text is Wangge's own, and says
+    /// why); anything else is a bug → `.internal`. SQLite's text goes to `detail` only.
+    static func sqlite(_ code: Int32, _ message: String, doing: String? = nil) -> StoreError {
+        let detail = doing.map { "\(message) in \($0)" } ?? message
+        switch code & 0xFF {
+        case SQLITE_BUSY, SQLITE_LOCKED:
+            return StoreError(.unavailable, "the database is busy (another writer holds it); try again shortly", detail: detail)
+        case SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_PROTOCOL, SQLITE_NOMEM, SQLITE_READONLY, SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_PERM:
+            return StoreError(.unavailable, "the database cannot be written or read right now", detail: detail)
+        case SQLITE_CONSTRAINT:
+            switch code {
+            case SQLITE_CONSTRAINT | (8 << 8), SQLITE_CONSTRAINT | (6 << 8):
+                return StoreError(.conflict, "that already exists", detail: detail)
+            case SQLITE_CONSTRAINT | (7 << 8):
+                return StoreError(.invalid, message, detail: detail)   // RAISE(…, 'our own words')
+            default:
+                return StoreError(.invalid, "a value is outside what the database accepts", detail: detail)
+            }
+        default:
+            return StoreError(.internal, "the database failed", detail: detail)
+        }
+    }
 }
 
 /// One SQLite connection with SpatiaLite loaded, in WAL mode with a busy timeout.
@@ -14,6 +36,11 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
 public final class Database {
     let db: OpaquePointer
     public let path: String
+
+    /// How long a statement waits for another writer's lock before the store reports `.unavailable`.
+    static let busyTimeoutMilliseconds: Int32 = {
+        ProcessInfo.processInfo.environment["WANGGE_BUSY_TIMEOUT_MS"].flatMap(Int32.init).map { max(0, $0) } ?? 5000
+    }()
 
     /// SQLite's "transient" destructor: copy the bound value now. A macro Swift cannot import.
     static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
@@ -26,18 +53,19 @@ public final class Database {
         guard rc == SQLITE_OK, let handle else {
             let msg = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close(handle)
-            throw StoreError("cannot open \(path): \(msg)")
+            throw StoreError(.unavailable, "cannot open \(path)", detail: msg)
         }
         self.db = handle
         self.path = path
-        sqlite3_busy_timeout(db, 5000)
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, Database.busyTimeoutMilliseconds)
         sqlite3_enable_load_extension(db, 1)
         var err: UnsafeMutablePointer<CChar>?
         if sqlite3_load_extension(db, "mod_spatialite", nil, &err) != SQLITE_OK {
             let msg = err.map { String(cString: $0) } ?? "unknown error"
             sqlite3_free(err)
             sqlite3_close(db)
-            throw StoreError("cannot load SpatiaLite (install libsqlite3-mod-spatialite): \(msg)")
+            throw StoreError(.unavailable, "cannot load SpatiaLite (install libsqlite3-mod-spatialite)", detail: msg)
         }
         sqlite3_enable_load_extension(db, 0)
         do {
@@ -68,10 +96,11 @@ public final class Database {
 
     public func execute(_ sql: String) throws(StoreError) {
         var err: UnsafeMutablePointer<CChar>?
-        if sqlite3_exec(db, sql, nil, nil, &err) != SQLITE_OK {
+        let rc = sqlite3_exec(db, sql, nil, nil, &err)
+        if rc != SQLITE_OK {
             let msg = err.map { String(cString: $0) } ?? lastError
             sqlite3_free(err)
-            throw StoreError(msg)
+            throw StoreError.sqlite(sqlite3_extended_errcode(db), msg)
         }
     }
 
@@ -129,6 +158,11 @@ public final class Database {
     }
 
     public var lastError: String { String(cString: sqlite3_errmsg(db)) }
+    var lastErrorCode: Int32 { sqlite3_extended_errcode(db) }
+    /// Whether a transaction is open on this connection.
+    var inTransaction: Bool { sqlite3_get_autocommit(db) == 0 }
+    /// Whether the file could be opened for reading only (permissions, a read-only mount).
+    var isReadOnly: Bool { sqlite3_db_readonly(db, "main") == 1 }
     public var changes: Int { Int(sqlite3_changes(db)) }
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }
 }
@@ -159,8 +193,9 @@ public final class Statement {
 
     init(_ database: Database, _ sql: String) throws(StoreError) {
         var s: OpaquePointer?
-        guard sqlite3_prepare_v2(database.db, sql, -1, &s, nil) == SQLITE_OK, let s else {
-            throw StoreError("SQL error: \(database.lastError) in \(sql)")
+        let rc = sqlite3_prepare_v2(database.db, sql, -1, &s, nil)
+        guard rc == SQLITE_OK, let s else {
+            throw StoreError.sqlite(database.lastErrorCode, database.lastError, doing: sql)
         }
         self.database = database
         self.stmt = s
@@ -184,7 +219,7 @@ public final class Statement {
             case .blob(let b):
                 rc = b.withUnsafeBytes { sqlite3_bind_blob(stmt, i, $0.baseAddress, Int32($0.count), Database.transient) }
             }
-            guard rc == SQLITE_OK else { throw StoreError("cannot bind parameter \(i): \(database.lastError)") }
+            guard rc == SQLITE_OK else { throw StoreError.sqlite(database.lastErrorCode, "cannot bind parameter \(i): \(database.lastError)") }
         }
     }
 
@@ -193,7 +228,7 @@ public final class Statement {
         switch sqlite3_step(stmt) {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
-        default: throw StoreError(database.lastError)
+        default: throw StoreError.sqlite(database.lastErrorCode, database.lastError)
         }
     }
 

@@ -1,0 +1,121 @@
+import Foundation
+import Geo
+import Grid
+
+/// The county as dispatch sees it: the live grid layer (with its locator), who is posted and on
+/// duty in each grid, and the names of the units. An immutable value, built once per layer version
+/// and shared by the writer and every reader; a publish makes a new one.
+public struct Territory: Sendable {
+    public let layer: GridLayer
+    public let rosters: [String: DutyRoster]
+    public let unitNames: UnitNames
+    public let countyCode: String
+    /// The layer version it was built from.
+    public let version: Int
+
+    public init(layer: GridLayer, rosters: [String: DutyRoster], boundaries: [Boundary], version: Int) {
+        self.layer = layer
+        self.rosters = rosters
+        self.version = version
+        unitNames = UnitNames(boundaries: boundaries)
+        countyCode = boundaries.first { $0.level == .county }?.code ?? layer.grids.first.map { String($0.code.prefix(6)) } ?? "county"
+    }
+
+    /// Reads the live layer, rosters and boundaries from a store.
+    public static func load(_ grids: any GridStore) throws -> Territory {
+        Territory(layer: GridLayer(grids: try grids.grids()), rosters: try grids.rosters(), boundaries: try grids.boundaries(),
+                  version: try grids.currentVersion())
+    }
+
+    /// The grid at a WGS84 place, its worker on duty (else its leader), and the unit a case there
+    /// goes to: the grid, else the town centre; in no grid, the county centre's queue.
+    public func placement(of p: Position, at now: Date = Date()) -> Placement {
+        guard let grid = layer.grid(at: p) else { return Placement(grid: nil, onDuty: nil, leader: nil, unit: "county:\(countyCode)") }
+        let roster = rosters[grid.code]
+        let onDuty = roster?.onDuty(at: now)
+        return Placement(grid: grid, onDuty: onDuty, leader: roster?.leader,
+                         unit: onDuty != nil ? "grid:\(grid.code)" : townUnit(of: grid.code).1)
+    }
+
+    /// Grid and assignee by location: the grid worker on duty, else the town centre; in no grid,
+    /// the county centre's queue (`unlocated`).
+    public func place(_ c: inout Case, now: Date) throws {
+        let here = placement(of: c.position, at: now)
+        guard let grid = here.grid else {
+            c.gridCode = nil
+            c.unlocated = true
+            c.level = .county
+            c.unit = here.unit
+            c.workerID = nil
+            return
+        }
+        c.gridCode = grid.code
+        c.unlocated = false
+        if let w = here.onDuty {
+            c.level = .grid
+            c.unit = here.unit
+            c.workerID = w.id
+        } else {
+            try route(&c, to: .town, now: now)
+        }
+    }
+
+    /// The town centre of a grid's town, or the county centre for a code with no town in it.
+    func townUnit(of gridCode: String) -> (Case.Level, String) {
+        gridCode.count >= 9 ? (.town, "town:\(gridCode.prefix(9))") : (.county, "county:\(countyCode)")
+    }
+
+    /// Sends a case to a level's unit (no worker: the unit's centre takes it; at the grid level,
+    /// the worker on duty then).
+    public func route(_ c: inout Case, to level: Case.Level, now: Date) throws {
+        c.level = level
+        c.workerID = nil
+        switch level {
+        case .grid:
+            guard let g = c.gridCode else { throw CaseError(.conflict, "the case is in no grid") }
+            c.unit = "grid:\(g)"
+            c.workerID = rosters[g]?.onDuty(at: now)?.id
+        case .village:
+            guard let g = c.gridCode, g.count == 15 else { throw CaseError(.conflict, "the case is in no village") }
+            c.unit = "village:\(g.prefix(12))"
+        case .town:
+            (c.level, c.unit) = townUnit(of: c.gridCode ?? "")
+        case .county: c.unit = "county:\(countyCode)"
+        case .arbitration: c.unit = "arbitration"
+        case .court: c.unit = "court"
+        }
+    }
+}
+
+/// The names people use for handling units, from the county's boundaries. A value, shared freely.
+public struct UnitNames: Sendable {
+    private let names: [String: String]
+
+    public init(boundaries: [Boundary]) {
+        names = Dictionary(boundaries.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// `grid:511725001001004` → "渠江街道 网格 511725001001004"; `town:511725001` → "渠江街道 综治中心".
+    public func name(_ unit: String) -> String {
+        let parts = unit.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return unit == "court" ? "人民法院 (court)" : unit == "arbitration" ? "仲裁委员会 (arbitration)" : unit }
+        let code = parts[1]
+        switch parts[0] {
+        case "grid": return "\(names[String(code.prefix(9))] ?? "") 网格 \(code)".trimmingCharacters(in: .whitespaces)
+        case "village": return "\(names[code] ?? code) (村/社区)"
+        case "town": return "\(names[code] ?? code) 综治中心"
+        case "county": return "\(names[code] ?? code) 县综治中心"
+        default: return unit
+        }
+    }
+}
+
+/// Where a place falls and who would take a case there now.
+public struct Placement: Sendable {
+    public var grid: Grid?
+    /// The worker whose shift covers the time, else the grid leader.
+    public var onDuty: Worker?
+    public var leader: Worker?
+    /// The unit a case there goes to: the grid, else the town centre, else the county's queue.
+    public var unit: String
+}

@@ -1,0 +1,55 @@
+import Cases
+import Foundation
+import Grid
+
+/// Every schema step of a Wangge SpatiaLite file, in the order they apply (a module's steps may use
+/// an earlier module's tables).
+enum Schema {
+    static let migrations: [Migration] = SpatiaLiteGridStore.migrations + SpatiaLiteCaseStore.migrations
+        + SpatiaLiteTokenStore.migrations + feed
+
+    /// What the change feed's follower reads besides the case events and layer versions: a counter
+    /// per kind of change, bumped by triggers in the same transaction as the change, whoever
+    /// writes it (this program, another process, a plain `sqlite3`).
+    static let feed: [Migration] = [
+        Migration(module: "feed", number: 1, sql: """
+            CREATE TABLE change_marks(kind TEXT PRIMARY KEY, mark INTEGER NOT NULL);
+            INSERT INTO change_marks VALUES ('plans', 0), ('tokens', 0);
+            """ + [("plans", "plans"), ("plan_grids", "plans"), ("api_tokens", "tokens")].flatMap { table, kind in
+                ["INSERT", "UPDATE", "DELETE"].map { op in
+                    """
+                    CREATE TRIGGER \(table)_\(op.lowercased())_mark AFTER \(op) ON \(table)
+                    BEGIN UPDATE change_marks SET mark = mark + 1 WHERE kind = '\(kind)'; END;
+                    """
+                }
+            }.joined(separator: "\n")),
+    ]
+
+    /// Where the feed stands in this file.
+    static func position(_ db: Database) throws -> FeedPosition {
+        let r = try db.prepare("""
+            SELECT (SELECT coalesce(max(id), 0) FROM case_events), (SELECT coalesce(max(version), 0) FROM grid_versions),
+                   (SELECT mark FROM change_marks WHERE kind = 'plans'), (SELECT mark FROM change_marks WHERE kind = 'tokens')
+            """).rows()
+        guard let row = r.first else { return FeedPosition() }
+        return FeedPosition(caseEvent: row[0].int ?? 0, layerVersion: Int(row[1].int ?? 0), plans: row[2].int ?? 0, tokens: row[3].int ?? 0)
+    }
+
+    /// Refuses a file that is not at this program's schema, saying what to run.
+    static func check(_ db: Database, path: String) throws {
+        guard try db.isInitialised() else {
+            throw StoreError(.schema, "\(path) is not a Wangge database: create one with `wangge init --db \(path)` (or `wangge demo --db \(path)`)")
+        }
+        var applied = Set<String>()
+        for r in try db.prepare("SELECT module, number FROM schema_migrations").rows() { applied.insert("\(r[0].text ?? "") \(r[1].int ?? 0)") }
+        let known = migrations.map { "\($0.module) \($0.number)" }
+        let newer = applied.subtracting(known).sorted()
+        guard newer.isEmpty else {
+            throw StoreError(.schema, "\(path) was written by a newer wangge (schema steps \(newer.joined(separator: ", ")) are unknown here): use that version")
+        }
+        let missing = known.filter { !applied.contains($0) }
+        guard missing.isEmpty else {
+            throw StoreError(.schema, "\(path) has an older schema (missing \(missing.joined(separator: ", "))): run `wangge migrate --db \(path)` first")
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Cases
+import Foundation
+import Grid
+
+/// A Wangge database in one SpatiaLite file: the embedded default, for a county.
+public struct SpatiaLiteBackend: StoreBackend {
+    public let path: String
+    public init(path: String) { self.path = path }
+    public var location: String { path }
+
+    public func migrate(create: Bool) throws -> [String] {
+        guard create || FileManager.default.fileExists(atPath: path) else {
+            throw StoreError(.schema, "\(path) does not exist: create it with `wangge init --db \(path)` (or `wangge demo --db \(path)`)")
+        }
+        let db = try Database(path: path, create: create)
+        guard !db.isReadOnly else { throw StoreError(.unavailable, "\(path) is read-only: check its permissions and its folder's") }
+        let before = try db.isInitialised() ? Set(try db.prepare("SELECT module || ' ' || number FROM schema_migrations").rows().compactMap { $0[0].text }) : []
+        // A newer program's file is left alone.
+        if try db.isInitialised() {
+            let newer = before.subtracting(Schema.migrations.map { "\($0.module) \($0.number)" })
+            guard newer.isEmpty else {
+                throw StoreError(.schema, "\(path) was written by a newer wangge (schema steps \(newer.sorted().joined(separator: ", ")) are unknown here): use that version")
+            }
+        }
+        try db.migrate(Schema.migrations)
+        return Schema.migrations.map { "\($0.module) \($0.number)" }.filter { !before.contains($0) }
+    }
+
+    public func connect(_ role: ConnectionRole) throws -> any StoreConnection {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError(.schema, "\(path) does not exist: create it with `wangge init --db \(path)` (or `wangge demo --db \(path)`)")
+        }
+        let db = try Database(path: path, create: false)
+        try Schema.check(db, path: path)
+        if role != .reader && db.isReadOnly {
+            throw StoreError(.unavailable, "\(path) is read-only: check its permissions and its folder's")
+        }
+        return try SpatiaLiteConnection(db, role: role)
+    }
+
+    public func follow(into feed: ChangeFeed, from position: FeedPosition) throws -> any ChangeFollower {
+        let f = try SpatiaLiteFollower(path: path, feed: feed, from: position)
+        feed.attach(f)
+        return f
+    }
+}
+
+/// One SQLite connection and the stores over it.
+final class SpatiaLiteConnection: StoreConnection {
+    let database: Database
+    let grids: any GridStore
+    let cases: any CaseStore
+    let tokens: any TokenStore
+    /// The writer's: durability off its thread, and the log copied beside it.
+    private let flusher: WALFlusher?
+    private let checkpointer: Checkpointer?
+
+    init(_ database: Database, role: ConnectionRole) throws {
+        self.database = database
+        grids = SpatiaLiteGridStore(database: database)
+        cases = SpatiaLiteCaseStore(database: database)
+        tokens = SpatiaLiteTokenStore(database: database)
+        if role == .writer {
+            flusher = try WALFlusher(database: database)
+            // The checkpointer copies the log beside the writer; the writer's own checkpoint (its
+            // threshold is the flusher's) then has little left to do and restarts the log, which
+            // shrinks back to this size.
+            try database.execute("PRAGMA journal_size_limit=\(64 << 20)")
+            checkpointer = try Checkpointer(path: database.path)
+        } else {
+            flusher = nil
+            checkpointer = nil
+        }
+    }
+
+    func write<T>(_ body: () throws -> T) throws -> T { try database.transaction(body) }
+
+    func writeBatch<T>(_ body: () throws -> T) throws -> T {
+        try database.transaction { try database.withoutSavepoints(body) }
+    }
+
+    func afterDurable(_ done: @escaping @Sendable (Error?) -> Void) {
+        if let flusher { flusher.afterSync(done) } else { done(nil) }
+    }
+
+    func feedPosition() throws -> FeedPosition { try Schema.position(database) }
+}
+
+extension SpatiaLiteBackend {
+    /// The SQLite connection under a SpatiaLite store connection (for tests and tools that must
+    /// check the file itself); nil for another backend's.
+    public static func database(of connection: any StoreConnection) -> Database? { (connection as? SpatiaLiteConnection)?.database }
+}

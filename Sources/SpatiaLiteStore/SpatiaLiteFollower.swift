@@ -1,0 +1,95 @@
+import Cases
+import Foundation
+import Grid
+import Synchronization
+
+/// The process's one reader of committed changes in a SpatiaLite file. Every 100 ms it asks SQLite
+/// whether any connection (of this process or another) has committed since (`PRAGMA data_version`:
+/// no read of the file); when one has, or when a writer of this process asks (`catchUp`), it reads
+/// the new case events with their cases, the layer version and the change marks, and publishes
+/// them into the feed in the database's order.
+final class SpatiaLiteFollower: ChangeFollower, @unchecked Sendable {
+    // @unchecked: `database`, `position` and `dataVersion` are touched only on `queue`.
+    private let database: Database
+    private let store: SpatiaLiteCaseStore
+    private weak var feed: ChangeFeed?
+    private var position: FeedPosition
+    private var dataVersion: Int64 = -1
+    private let queue = DispatchQueue(label: "wangge.feed-follower", qos: .userInitiated)
+    private let timer: DispatchSourceTimer
+    private let waiting = Mutex<(dones: [@Sendable () -> Void], scheduled: Bool)>(([], false))
+    static let interval: DispatchTimeInterval = .milliseconds(100)
+
+    init(path: String, feed: ChangeFeed, from position: FeedPosition) throws {
+        database = try Database(path: path, create: false)
+        store = SpatiaLiteCaseStore(database: database)
+        self.feed = feed
+        self.position = position
+        timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + Self.interval, repeating: Self.interval)
+        timer.setEventHandler { [weak self] in self?.tick() }
+        timer.resume()
+    }
+
+    deinit { timer.cancel() }
+
+    func catchUp(_ done: @escaping @Sendable () -> Void) {
+        let schedule = waiting.withLock { w in
+            w.dones.append(done)
+            defer { w.scheduled = true }
+            return !w.scheduled
+        }
+        if schedule { queue.async { self.drain() } }
+    }
+
+    private func drain() {
+        while true {
+            let dones = waiting.withLock { w in
+                let d = w.dones
+                w.dones = []
+                if d.isEmpty { w.scheduled = false }
+                return d
+            }
+            if dones.isEmpty { return }
+            read()
+            for d in dones { d() }
+        }
+    }
+
+    private func tick() {
+        guard let v = try? database.scalar("PRAGMA data_version").int, v != dataVersion else { return }
+        dataVersion = v
+        read()
+    }
+
+    /// Reads and publishes everything past `position`. A failed read is tried again at the next
+    /// tick (the position does not move).
+    private func read() {
+        guard let feed else { return }
+        do {
+            let now = try Schema.position(database)
+            var changes: [Change] = []
+            var reached = position
+            while reached.caseEvent < now.caseEvent {
+                let events = try store.events(after: reached.caseEvent, limit: 1000)
+                guard let last = events.last else { break }
+                // The cases as they stand now (a later event of the same case may follow).
+                let cases = try store.find(ids: Array(Set(events.map(\.caseID))))
+                let byID = Dictionary(cases.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+                changes += events.compactMap { e in byID[e.caseID].map { .caseEvent(e, $0) } }
+                reached.caseEvent = last.id
+            }
+            reached.caseEvent = max(reached.caseEvent, now.caseEvent)
+            if now.layerVersion != position.layerVersion { changes.append(.layer(version: now.layerVersion)) }
+            if now.plans != position.plans { changes.append(.plans) }
+            if now.tokens != position.tokens { changes.append(.tokens) }
+            reached.layerVersion = now.layerVersion
+            reached.plans = now.plans
+            reached.tokens = now.tokens
+            position = reached
+            feed.publish(changes, reaching: reached)
+        } catch {
+            // Unavailable for a moment (I/O); the next tick tries again.
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+import Geo
+@testable import Cases
+@testable import Grid
+@testable import Server
+
+/// One change feed: what another process commits (the CLI on the same file) reaches a running
+/// server's locator, items, tiles and SSE feed, and a busy database is a 503 to try again.
+@Suite struct ChangeFeedTests {
+    /// Calls `probe` until it holds or `seconds` pass; returns how long it took (nil: never held).
+    func within(_ seconds: Double, _ probe: () async throws -> Bool) async throws -> Double? {
+        let start = Date()
+        while Date().timeIntervalSince(start) < seconds {
+            if try await probe() { return Date().timeIntervalSince(start) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
+    @Test func aCLIImportAndRollbackReachTheRunningServer() async throws {
+        let s = try await TestServer()
+        defer { s.stop() }
+        // An open case and its grid; the new layer merges that grid into a neighbour.
+        let open = try #require(try connect(s.db).cases.list(status: .assigned, limit: 1000).first { $0.gridCode != nil })
+        let old = open.gridCode!
+        let at = "lon=\(open.position.lon)&lat=\(open.position.lat)"
+        func gridAt() async throws -> String? { try await s.call("/api/assign?\(at)", role: .viewer).object["grid_id"]?.stringValue }
+        #expect(try await gridAt() == old)
+        let tile = WebMercator.tile(containing: open.position, zoom: 14)
+        let tilePath = "/tiles/grids/\(tile.z)/\(tile.x)/\(tile.y).mvt"
+        func tileHas(_ code: String) async throws -> Bool {
+            let r = try await s.call(tilePath, role: .viewer)
+            return r.status == 200 && r.body.range(of: Data(code.utf8)) != nil
+        }
+        #expect(try await tileHas(old))
+
+        async let stream = run("/usr/bin/curl", ["-s", "-N", "--max-time", "8", "-H", "Authorization: Bearer \(s.tokens[.viewer]!)", "\(s.base)/api/events"])
+        try await Task.sleep(for: .milliseconds(300))
+
+        // The CLI, another process: a plan merging the grid into a neighbour of its village, published.
+        let made = try await run(wanggePath, ["grids", "plan", "--db", s.db, "--name", "merge"])
+        let plan = try #require(made.out.split(separator: " ").dropFirst().first.map(String.init), "\(made.out) \(made.err)")
+        var merged: String?
+        for g in try connect(s.db).grids.grids() where g.code != old && g.code.prefix(12) == old.prefix(12) {
+            if try await run(wanggePath, ["grids", "merge", "--db", s.db, "--plan", plan, g.code, old]).status == 0 { merged = g.code; break }
+        }
+        let new = try #require(merged, "no neighbour of \(old) to merge with")
+        _ = try await run(wanggePath, ["grids", "override", "--db", s.db, "--plan", plan, new, "450"])
+        let published = try await run(wanggePath, ["grids", "publish", "--db", s.db, "--plan", plan])
+        #expect(published.status == 0, "\(published.out) \(published.err)")
+
+        // Within 2 s: the locator, the items, the tiles and the layer version.
+        let served = try await within(2) { try await gridAt() == new }
+        #expect(served != nil, "/api/assign still answers the old grid")
+        #expect(try await within(2) { try await s.call("/collections/grids/items/\(old)", role: .viewer).status == 404 } != nil)
+        #expect(try await s.call("/collections/grids/items/\(new)", role: .viewer).status == 200)
+        #expect(try await within(2) { try await !tileHas(old) } != nil)
+        #expect(try await s.call("/healthz").object["layer_version"]?.integerValue == 2)
+        // A new case there is placed in the new grid; the moved one has its event.
+        let placed = try await s.call("POST", "/api/cases", role: .dispatcher, json: """
+            {"category":"neighbour","description":"after the import","location":{"type":"Point","coordinates":[\(open.position.lon),\(open.position.lat)]}}
+            """)
+        #expect(placed.status == 201 && placed.object["grid_id"]?.stringValue == new, "\(placed.text)")
+        let timeline = try await s.call("/api/cases/\(open.id)", role: .dispatcher).object["events"]?.arrayValue ?? []
+        let moved = timeline.compactMap(\.objectValue).filter { $0["action"]?.stringValue == "moved" }
+        #expect(moved.count == 1 && moved.first?["note"]?.stringValue == "grid \(old) → \(new) (layer version 2)")
+
+        // The live feed carried the layer and the move.
+        let sse = try await stream.out
+        #expect(sse.contains("event: layer\ndata: {\"layer_version\":2}"), "\(sse.suffix(500))")
+        let movedFrames = sse.components(separatedBy: "\n\n").filter { $0.contains("\"action\":\"moved\"") }
+        #expect(movedFrames.contains { $0.contains("\"case_id\":\(open.id),") && $0.contains("\"grid_id\":\"\(new)\"") })
+
+        // A rollback from the CLI: the old grid is back within 2 s, and the case moves back.
+        let back = try await run(wanggePath, ["grids", "rollback", "--db", s.db, "--to", "1"])
+        #expect(back.status == 0, "\(back.err)")
+        #expect(try await within(2) { try await gridAt() == old } != nil)
+        #expect(try await within(2) { try await tileHas(old) } != nil)
+        let after = try await s.call("/api/cases/\(open.id)", role: .dispatcher).object
+        #expect(after["grid_id"]?.stringValue == old)
+        #expect((after["events"]?.arrayValue ?? []).filter { $0.objectValue?["action"]?.stringValue == "moved" }.count == 2)
+    }
+
+    /// Another writer holds the database past the busy timeout: intake is a 503 with Retry-After
+    /// and no database text; reads go on; once the lock goes, intake works again.
+    @Test func aLockedDatabaseIs503WithRetryAfter() async throws {
+        let s = try await TestServer()
+        defer { s.stop() }
+        let lock = try Database(path: s.db)
+        try lock.execute("BEGIN IMMEDIATE")
+        let body = #"{"category":"debt","description":"while locked","location":{"type":"Point","coordinates":[106.97,30.84]}}"#
+        let r = try await s.call("POST", "/api/cases", role: .dispatcher, json: body)
+        #expect(r.status == 503 && r.headers["retry-after"] == "2", "\(r.status) \(r.text)")
+        #expect(r.headers["content-type"] == "application/problem+json")
+        #expect(!r.text.lowercased().contains("sqlite") && !r.text.contains("locked"), "\(r.text)")
+        #expect(try await s.call("/collections/cases/items?limit=1", role: .viewer).status == 200)
+        try lock.execute("ROLLBACK")
+        #expect(try await s.call("POST", "/api/cases", role: .dispatcher, json: body).status == 201)
+    }
+
+    /// A token revoked from the CLI stops working on the running server within a second.
+    @Test func aRevocationFromTheCLIReachesTheServer() async throws {
+        let s = try await TestServer()
+        defer { s.stop() }
+        let made = try await run(wanggePath, ["token", "create", "--db", s.db, "--role", "viewer", "--name", "to revoke"])
+        let token = String(made.out.split(separator: "\n").last ?? "")
+        let id = try #require(made.out.split(separator: " ").dropFirst().first.flatMap { Int($0) })
+        func status() async throws -> Int { try await s.call("/api/stats", headers: ["Authorization": "Bearer \(token)"]).status }
+        #expect(try await status() == 200)   // and now cached
+        #expect(try await run(wanggePath, ["token", "revoke", "--db", s.db, String(id)]).status == 0)
+        #expect(try await within(1) { try await status() == 401 } != nil)
+    }
+}
