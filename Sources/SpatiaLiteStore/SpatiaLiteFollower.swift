@@ -1,7 +1,6 @@
 import Cases
 import Foundation
 import Grid
-import Synchronization
 
 /// The process's one reader of committed changes in a SpatiaLite file. Every 100 ms it asks SQLite
 /// whether any connection (of this process or another) has committed since (`PRAGMA data_version`:
@@ -17,7 +16,8 @@ final class SpatiaLiteFollower: ChangeFollower, @unchecked Sendable {
     private var dataVersion: Int64 = -1
     private let queue = DispatchQueue(label: "wangge.feed-follower", qos: .userInitiated)
     private let timer: DispatchSourceTimer
-    private let waiting = Mutex<(dones: [@Sendable () -> Void], scheduled: Bool)>(([], false))
+    /// Writers' requests to read now: one read for all who asked meanwhile.
+    private var catchUps: Rounds<@Sendable () -> Void>!
     static let interval: DispatchTimeInterval = .milliseconds(100)
 
     init(path: String, feed: ChangeFeed, from position: FeedPosition) throws {
@@ -28,33 +28,16 @@ final class SpatiaLiteFollower: ChangeFollower, @unchecked Sendable {
         timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + Self.interval, repeating: Self.interval)
         timer.setEventHandler { [weak self] in self?.tick() }
+        catchUps = Rounds(queue: queue) { [weak self] dones in
+            self?.read()
+            for d in dones { d() }
+        }
         timer.resume()
     }
 
     deinit { timer.cancel() }
 
-    func catchUp(_ done: @escaping @Sendable () -> Void) {
-        let schedule = waiting.withLock { w in
-            w.dones.append(done)
-            defer { w.scheduled = true }
-            return !w.scheduled
-        }
-        if schedule { queue.async { self.drain() } }
-    }
-
-    private func drain() {
-        while true {
-            let dones = waiting.withLock { w in
-                let d = w.dones
-                w.dones = []
-                if d.isEmpty { w.scheduled = false }
-                return d
-            }
-            if dones.isEmpty { return }
-            read()
-            for d in dones { d() }
-        }
-    }
+    func catchUp(_ done: @escaping @Sendable () -> Void) { catchUps.request(done) }
 
     private func tick() {
         guard let v = try? database.scalar("PRAGMA data_version").int, v != dataVersion else { return }

@@ -1,6 +1,5 @@
 import Foundation
 import Grid
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,8 +19,8 @@ import Glibc
 public final class WALFlusher: Sendable {
     // The file descriptor is opened once and only read by the flusher's queue.
     private let wal: Int32
-    private let queue = DispatchQueue(label: "wangge.wal-flusher", qos: .userInitiated)
-    private let pending = Mutex<(waiting: [@Sendable (Error?) -> Void], scheduled: Bool)>(([], false))
+    /// One sync for everyone who arrived meanwhile.
+    private let syncs: Rounds<@Sendable (Error?) -> Void>
 
     /// Switches `database` (a WAL-mode connection that will be used for writes) to NORMAL and
     /// opens its WAL file for syncing. Commits made through it are durable only once this
@@ -39,33 +38,15 @@ public final class WALFlusher: Sendable {
         let dir = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dir >= 0 { fsync(dir); close(dir) }
         wal = fd
+        syncs = Rounds(queue: DispatchQueue(label: "wangge.wal-flusher", qos: .userInitiated)) { waiting in
+            let error: Error? = fdatasync(fd) == 0 ? nil : StoreError(.unavailable, "cannot sync the write-ahead log", detail: String(cString: strerror(errno)))
+            for w in waiting { w(error) }
+        }
     }
 
     deinit { close(wal) }
 
     /// Calls `done` once everything committed before this call is on disk (nil), or with the
     /// error if the sync failed (the commit may then be lost: it must not be acknowledged).
-    public func afterSync(_ done: @escaping @Sendable (Error?) -> Void) {
-        let schedule = pending.withLock { p in
-            p.waiting.append(done)
-            defer { p.scheduled = true }
-            return !p.scheduled
-        }
-        if schedule { queue.async { self.drain() } }
-    }
-
-    private func drain() {
-        while true {
-            let waiting = pending.withLock { p in
-                let w = p.waiting
-                p.waiting = []
-                if w.isEmpty { p.scheduled = false }
-                return w
-            }
-            if waiting.isEmpty { return }
-            // One sync for everyone who arrived meanwhile.
-            let error: Error? = fdatasync(wal) == 0 ? nil : StoreError(.unavailable, "cannot sync the write-ahead log", detail: String(cString: strerror(errno)))
-            for w in waiting { w(error) }
-        }
-    }
+    public func afterSync(_ done: @escaping @Sendable (Error?) -> Void) { syncs.request(done) }
 }
