@@ -307,9 +307,6 @@ public final class SpatiaLiteCaseStore: CaseStore {
             """).rows([.integer(id), .integer(Int64(limit))]).map { RecordedEvent(id: $0[0].int ?? 0, caseID: $0[1].int ?? 0, event: Self.event($0, at: 2)) }
     }
 
-    /// The newest event's id (0 when there is none).
-    public func lastEventID() throws -> Int64 { try database.scalar("SELECT coalesce(max(id), 0) FROM case_events").int ?? 0 }
-
     public func openCases() throws -> [OpenCase] {
         try database.prepare("""
             SELECT id, category, related_to, X(geom), Y(geom), reported_at FROM cases WHERE status NOT IN ('resolved','closed','rated')

@@ -183,9 +183,8 @@ public final class Dispatcher {
         }
         for attempt in 0..<3 {
             do {
-                let (stored, eventIDs) = try cases.insert(c, parties: r.parties, events: events)
+                let (stored, _) = try cases.insert(c, parties: r.parties, events: events)
                 openCases?.added(stored)
-                _ = eventIDs
                 return stored
             } catch let e as StoreError where e.kind == .conflict && attempt < 2 {
                 c.code = TrackingCode.make()   // a 60-bit code collided: draw again

@@ -25,8 +25,6 @@ public protocol CaseStore: AnyObject {
     func page(_ q: CaseQuery, count: Bool) throws -> (cases: [Case], matched: Int)
     /// Case events after `id`, oldest first (the live feed's replay and its follower read these).
     func events(after id: Int64, limit: Int) throws -> [RecordedEvent]
-    /// The newest event's id (0 when there is none).
-    func lastEventID() throws -> Int64
     /// Every open case, as linking related cases needs it.
     func openCases() throws -> [OpenCase]
     /// The open alert case of a camera and type reported since `since`, if any.
