@@ -35,19 +35,30 @@ enum Schema {
         return FeedPosition(caseEvent: row[0].int ?? 0, layerVersion: Int(row[1].int ?? 0), plans: row[2].int ?? 0, tokens: row[3].int ?? 0)
     }
 
+    static let steps = migrations.map { "\($0.module) \($0.number)" }
+
+    /// The steps applied to a file (none when it was never initialised).
+    static func applied(_ db: Database) throws -> Set<String> {
+        guard try db.isInitialised() else { return [] }
+        return Set(try db.prepare("SELECT module || ' ' || number FROM schema_migrations").rows().compactMap { $0[0].text })
+    }
+
+    /// Refuses a file that a newer program has migrated: this one would not know what it holds.
+    static func refuseNewer(_ applied: Set<String>, path: String) throws {
+        let newer = applied.subtracting(steps).sorted()
+        guard newer.isEmpty else {
+            throw StoreError(.schema, "\(path) was written by a newer wangge (schema steps \(newer.joined(separator: ", ")) are unknown here): use that version")
+        }
+    }
+
     /// Refuses a file that is not at this program's schema, saying what to run.
     static func check(_ db: Database, path: String) throws {
         guard try db.isInitialised() else {
             throw StoreError(.schema, "\(path) is not a Wangge database: create one with `wangge init --db \(path)` (or `wangge demo --db \(path)`)")
         }
-        var applied = Set<String>()
-        for r in try db.prepare("SELECT module, number FROM schema_migrations").rows() { applied.insert("\(r[0].text ?? "") \(r[1].int ?? 0)") }
-        let known = migrations.map { "\($0.module) \($0.number)" }
-        let newer = applied.subtracting(known).sorted()
-        guard newer.isEmpty else {
-            throw StoreError(.schema, "\(path) was written by a newer wangge (schema steps \(newer.joined(separator: ", ")) are unknown here): use that version")
-        }
-        let missing = known.filter { !applied.contains($0) }
+        let applied = try applied(db)
+        try refuseNewer(applied, path: path)
+        let missing = steps.filter { !applied.contains($0) }
         guard missing.isEmpty else {
             throw StoreError(.schema, "\(path) has an older schema (missing \(missing.joined(separator: ", "))): run `wangge migrate --db \(path)` first")
         }

@@ -14,16 +14,10 @@ public struct SpatiaLiteBackend: StoreBackend {
         }
         let db = try Database(path: path, create: create)
         guard !db.isReadOnly else { throw StoreError(.unavailable, "\(path) is read-only: check its permissions and its folder's") }
-        let before = try db.isInitialised() ? Set(try db.prepare("SELECT module || ' ' || number FROM schema_migrations").rows().compactMap { $0[0].text }) : []
-        // A newer program's file is left alone.
-        if try db.isInitialised() {
-            let newer = before.subtracting(Schema.migrations.map { "\($0.module) \($0.number)" })
-            guard newer.isEmpty else {
-                throw StoreError(.schema, "\(path) was written by a newer wangge (schema steps \(newer.sorted().joined(separator: ", ")) are unknown here): use that version")
-            }
-        }
+        let before = try Schema.applied(db)
+        try Schema.refuseNewer(before, path: path)   // a newer program's file is left alone
         try db.migrate(Schema.migrations)
-        return Schema.migrations.map { "\($0.module) \($0.number)" }.filter { !before.contains($0) }
+        return Schema.steps.filter { !before.contains($0) }
     }
 
     public func connect(_ role: ConnectionRole) throws -> any StoreConnection {

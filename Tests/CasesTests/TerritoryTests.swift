@@ -20,8 +20,7 @@ import Testing
                                      leader: leader, workers: [7: worker, 8: leader]),
                   b.code: DutyRoster(gridCode: b.code, shifts: [], leader: leader, workers: [8: leader])],
         boundaries: [Boundary(code: "511725", name: "渠县", level: .county, parentCode: nil, area: [square(105, 29, 2)]),
-                     Boundary(code: "511725001", name: "渠江街道", level: .town, parentCode: "511725", area: [square(106, 30, 0.05)])],
-        version: 1)
+                     Boundary(code: "511725001", name: "渠江街道", level: .town, parentCode: "511725", area: [square(106, 30, 0.05)])])
 
     static func square(_ x: Double, _ y: Double, _ s: Double) -> Polygon {
         Polygon([[.init(x, y), .init(x + s, y), .init(x + s, y + s), .init(x, y + s), .init(x, y)]])

@@ -13,29 +13,30 @@ import Synchronization
 /// transaction. A caller is answered once its change is durable and the change feed has published
 /// it, so whatever the caller asks next (items, tiles, the SSE feed) already shows it.
 public final class CaseDesk: @unchecked Sendable {
-    // @unchecked: `dispatcher` is touched only on `queue`; `pending` is behind its mutex.
+    // @unchecked: `dispatcher` is touched only on `queue` (where `intakes` runs its rounds).
     private let dispatcher: Dispatcher
     private let feed: ChangeFeed?
     private let queue = DispatchQueue(label: "wangge.case-desk", qos: .userInitiated)
     private typealias Pending = (IntakeRequest, Actor, Date, CheckedContinuation<Case, Error>)
-    private let pending = Mutex<(items: [Pending], scheduled: Bool)>(([], false))
+    /// Group commit: the intakes that arrived while a transaction was written go into the next.
+    private var intakes: Rounds<Pending>!
 
     /// - Parameter feed: the process's change feed, told of each commit (nil: nothing follows).
     public init(dispatcher: sending Dispatcher, feed: ChangeFeed? = nil) {
         self.dispatcher = dispatcher
         self.feed = feed
+        intakes = Rounds(queue: queue) { [weak self] batch in
+            guard let self else {
+                for p in batch { p.3.resume(throwing: StoreError(.unavailable, "the server is stopping")) }
+                return
+            }
+            self.commit(batch)
+        }
     }
 
     /// A new dispute, committed with whatever else arrived meanwhile.
     public func intake(_ r: IntakeRequest, actor: Actor, now: Date = Date()) async throws -> Case {
-        try await withCheckedThrowingContinuation { c in
-            let schedule = pending.withLock { p in
-                p.items.append((r, actor, now, c))
-                defer { p.scheduled = true }
-                return !p.scheduled
-            }
-            if schedule { queue.async { self.flush() } }
-        }
+        try await withCheckedThrowingContinuation { c in intakes.request((r, actor, now, c)) }
     }
 
     /// Any other change (or a read that must see the writer's state), alone on the writer's queue.
@@ -71,32 +72,23 @@ public final class CaseDesk: @unchecked Sendable {
         }
     }
 
-    private func flush() {
-        while true {
-            let batch: [Pending] = pending.withLock { p in
-                let items = p.items
-                p.items = []
-                if items.isEmpty { p.scheduled = false }
-                return items
-            }
-            if batch.isEmpty { return }
-            var results: [Result<Case, Error>] = []
-            do {
-                results = try write(batch, savepoints: false)
-            } catch is RetryWithSavepoints {
-                dispatcher.forgetUncommitted()
-                do { results = try write(batch, savepoints: true) } catch {
-                    results = batch.map { _ in .failure(error) }
-                    dispatcher.forgetUncommitted()
-                }
-            } catch {
-                results = batch.map { _ in .failure(error) }   // the commit itself failed: nothing is stored
+    private func commit(_ batch: [Pending]) {
+        var results: [Result<Case, Error>] = []
+        do {
+            results = try write(batch, savepoints: false)
+        } catch is RetryWithSavepoints {
+            dispatcher.forgetUncommitted()
+            do { results = try write(batch, savepoints: true) } catch {
+                results = batch.map { _ in .failure(error) }
                 dispatcher.forgetUncommitted()
             }
-            let waiting = batch.map(\.3)
-            acknowledge { [results] error in
-                for (k, c) in waiting.enumerated() { c.resume(with: error.map { .failure($0) } ?? results[k]) }
-            }
+        } catch {
+            results = batch.map { _ in .failure(error) }   // the commit itself failed: nothing is stored
+            dispatcher.forgetUncommitted()
+        }
+        let waiting = batch.map(\.3)
+        acknowledge { [results] error in
+            for (k, c) in waiting.enumerated() { c.resume(with: error.map { .failure($0) } ?? results[k]) }
         }
     }
 }

@@ -94,17 +94,8 @@ public final class Dispatcher {
         updates = feed.map { OpenCaseIndex.Updates(feed: $0) }
     }
 
-    /// A unit as people call it: `grid:511725001001004` → "渠江街道 网格 511725001001004".
-    public func unitName(_ unit: String) -> String { unitNames.name(unit) }
-
     /// Places cases in this layer from now on.
     public func use(_ t: Territory) { territory = t }
-
-    /// Picks up a newly published layer or changed rosters, and the rules, from the store.
-    public func reload() throws {
-        territory = try Territory.load(store.grids)
-        cachedRules = nil
-    }
 
     /// After a transaction that held this dispatcher's writes was rolled back: what it keeps in
     /// memory about stored cases may name cases that are not there.

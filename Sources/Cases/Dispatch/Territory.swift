@@ -10,21 +10,17 @@ public struct Territory: Sendable {
     public let rosters: [String: DutyRoster]
     public let unitNames: UnitNames
     public let countyCode: String
-    /// The layer version it was built from.
-    public let version: Int
 
-    public init(layer: GridLayer, rosters: [String: DutyRoster], boundaries: [Boundary], version: Int) {
+    public init(layer: GridLayer, rosters: [String: DutyRoster], boundaries: [Boundary]) {
         self.layer = layer
         self.rosters = rosters
-        self.version = version
         unitNames = UnitNames(boundaries: boundaries)
         countyCode = boundaries.first { $0.level == .county }?.code ?? layer.grids.first.map { String($0.code.prefix(6)) } ?? "county"
     }
 
     /// Reads the live layer, rosters and boundaries from a store.
     public static func load(_ grids: any GridStore) throws -> Territory {
-        Territory(layer: GridLayer(grids: try grids.grids()), rosters: try grids.rosters(), boundaries: try grids.boundaries(),
-                  version: try grids.currentVersion())
+        Territory(layer: GridLayer(grids: try grids.grids()), rosters: try grids.rosters(), boundaries: try grids.boundaries())
     }
 
     /// The grid at a WGS84 place, its worker on duty (else its leader), and the unit a case there

@@ -85,8 +85,18 @@ final class ServerState: Sendable {
     }
 
     /// A new live layer: the locator intake places cases with, the map collections (items, tiles,
-    /// ETags) and cached responses. Tried again on the next change if the read fails.
+    /// ETags) and cached responses. A failed read (the database busy) is tried again a few times;
+    /// whoever waits for the layer (`layerServed`) is answered in any case, never left hanging.
     private func takeLayer(_ version: Int) async {
+        for attempt in 1...5 {
+            if await tryToTakeLayer(version) { return }
+            logger.error("could not take grid layer version \(version) (attempt \(attempt) of 5)")
+            try? await Task.sleep(for: .seconds(1))
+        }
+        release(upTo: version)
+    }
+
+    private func tryToTakeLayer(_ version: Int) async -> Bool {
         do {
             // Everything read first, then swapped together: no request sees the locator of one
             // layer and the collections of another for longer than the swap.
@@ -96,17 +106,24 @@ final class ServerState: Sendable {
             territoryBox.withLock { $0 = territory }
             catalogBox.withLock { $0 = fresh }
             responses.clear()
-            let ready = appliedLayer.withLock { a -> [CheckedContinuation<Void, Never>] in
-                a.version = max(a.version, fresh.layerVersion)
-                let now = a.waiting.filter { $0.0 <= a.version }.map(\.1)
-                a.waiting.removeAll { $0.0 <= a.version }
-                return now
-            }
-            for c in ready { c.resume() }
+            appliedLayer.withLock { $0.version = max($0.version, fresh.layerVersion) }
+            release(upTo: fresh.layerVersion)
             logger.info("serving grid layer version \(fresh.layerVersion)")
+            return true
         } catch {
-            logger.error("could not take grid layer version \(version): \(error)")
+            logger.error("reading grid layer version \(version) failed: \(error)")
+            return false
         }
+    }
+
+    /// Answers those waiting for a layer up to `version`.
+    private func release(upTo version: Int) {
+        let ready = appliedLayer.withLock { a -> [CheckedContinuation<Void, Never>] in
+            let now = a.waiting.filter { $0.0 <= version }.map(\.1)
+            a.waiting.removeAll { $0.0 <= version }
+            return now
+        }
+        for c in ready { c.resume() }
     }
 
     /// Returns once the server serves layer `version` (or a later one): after a publish through

@@ -20,8 +20,12 @@ struct CaseFeed: Sendable {
     /// `grids`: only cases in these grids (a worker's view); nil for all.
     func stream(after lastEventID: Int64?, grids: Set<String>?) async throws -> ResponseBody {
         // Subscribe first, then replay up to where the subscription began: nothing falls between.
+        // A client too slow for its buffer is not given a gap: its stream ends, and it reconnects
+        // with Last-Event-ID and gets the rest from the database.
         let (items, input) = AsyncStream<Item>.makeStream(bufferingPolicy: .bufferingNewest(4096))
-        let (subscription, position) = feed.subscribe { input.yield(.changes($0)) }
+        let (subscription, position) = feed.subscribe { changes in
+            if case .dropped = input.yield(.changes(changes)) { input.finish() }
+        }
         let ticker = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: Self.keepAlive)

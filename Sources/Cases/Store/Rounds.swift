@@ -3,19 +3,20 @@ import Synchronization
 
 /// Rounds of one piece of work on a serial queue, shared by whoever asked meanwhile: a request that
 /// arrives while a round runs waits for the next one, and one round answers every request that was
-/// waiting when it began (one `fdatasync`, one read of the change feed, for many callers).
-final class Rounds<Request: Sendable>: Sendable {
+/// waiting when it began (one transaction of intakes, one `fdatasync`, one read of the change feed,
+/// for many callers).
+public final class Rounds<Request: Sendable>: Sendable {
     private let queue: DispatchQueue
     private let pending = Mutex<(waiting: [Request], scheduled: Bool)>(([], false))
     private let round: @Sendable ([Request]) -> Void
 
     /// `round` runs on `queue` with the requests it answers (never an empty list).
-    init(queue: DispatchQueue, round: @escaping @Sendable ([Request]) -> Void) {
+    public init(queue: DispatchQueue, round: @escaping @Sendable ([Request]) -> Void) {
         self.queue = queue
         self.round = round
     }
 
-    func request(_ r: Request) {
+    public func request(_ r: Request) {
         let schedule = pending.withLock { p in
             p.waiting.append(r)
             defer { p.scheduled = true }
