@@ -31,9 +31,10 @@ run: release
 	@echo "demo tokens (one per role) in var/tokens.txt:"; cat var/tokens.txt
 	exec .build/release/wangge serve --db $(DB) --host $(HOST) --port $(PORT)
 
-# The map page's tests drive headless Chromium; the CJK font lets its screenshots show Chinese.
+# The map page's tests drive headless Chromium; the CJK font lets its screenshots show Chinese;
+# python3-jsonschema checks the server's answers against its OpenAPI document.
 test:
-	@scripts/setup.sh chromium chromium-driver fonts-wqy-microhei
+	@scripts/setup.sh chromium chromium-driver fonts-wqy-microhei python3-jsonschema
 	swift build
 	swift test --disable-xctest
 

@@ -35,7 +35,7 @@ public enum WanggeServer {
 
         router.get("/healthz") { _, _ in
             let version = try await state.readers.read { try $0.grids.currentVersion() }
-            return JSONResponse.make(.object(JSONObject([("status", "ok"), ("layer_version", .integer(Int64(version)))])))
+            return try JSONResponse.make(HealthView(status: "ok", layer_version: version))
         }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -58,4 +58,11 @@ public enum WanggeServer {
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },
             logger: logger)
     }
+}
+
+/// `/healthz`: the database answers, and the live layer's version.
+struct HealthView: DocumentedShape, Sendable {
+    var status: String
+    var layer_version: Int
+    static var examples: [HealthView] { [HealthView(status: "ok", layer_version: 1)] }
 }

@@ -77,6 +77,9 @@ func json(_ v: JSONValue) -> String {
     return w.text
 }
 
+/// A response shape, as the server writes it.
+func json<T: Encodable>(_ view: T) throws -> String { json(try JSONValueEncoder().encode(view)) }
+
 
 /// The backend `--db` names: a path is a SpatiaLite file; `postgresql://…` will be PostGIS.
 func backend(_ db: String) throws -> any StoreBackend {

@@ -55,7 +55,7 @@ struct CasesAdd: ParsableCommand {
             let d = try database.dispatcher()
             let c = try d.intake(IntakeRequest(category: cat, channel: ch, priority: pr, description: description, location: location, parties: parties),
                                  actor: Actor(actor, source: "cli"))
-            printOut(json(caseJSON(c, d.unitNames)))
+            printOut(try json(CaseView(c, d.unitNames)))
         }
     }
 }
@@ -70,7 +70,7 @@ struct CasesShow: ParsableCommand {
             let d = try database.dispatcher()
             let found = try Int64(idOrCode).flatMap { try d.cases.find(id: $0) } ?? d.cases.find(code: TrackingCode.normalise(idOrCode))
             guard let c = found else { throw CaseError(.notFound, "unknown case \(idOrCode)") }
-            printOut(json(caseJSON(c, d.unitNames, parties: try d.cases.parties(caseID: c.id), events: try d.cases.events(caseID: c.id))))
+            printOut(try json(CaseView(c, d.unitNames, parties: try d.cases.parties(caseID: c.id), events: try d.cases.events(caseID: c.id))))
         }
     }
 }
@@ -93,7 +93,7 @@ struct CasesTransition: ParsableCommand {
             }
             let d = try database.dispatcher()
             let c = try d.transition(caseID: id, TransitionRequest(to: state, note: note, target: target, rating: rating), actor: Actor(actor, source: "cli"))
-            printOut(json(caseJSON(c, d.unitNames)))
+            printOut(try json(CaseView(c, d.unitNames)))
         }
     }
 }
@@ -112,7 +112,7 @@ struct CasesList: ParsableCommand {
                 return x
             }
             let d = try database.dispatcher()
-            printOut(json(.array(try d.cases.list(status: st, gridCode: gridId, limit: limit).map { caseJSON($0, d.unitNames) })))
+            printOut(try json(try d.cases.list(status: st, gridCode: gridId, limit: limit).map { CaseView($0, d.unitNames) }))
         }
     }
 }
@@ -131,7 +131,7 @@ struct CasesStats: ParsableCommand {
             let end = try time(to, option: "--to") ?? Date()
             let start = try time(from, option: "--from") ?? end - 365 * 86400
             let store = try database.connection().cases
-            printOut(json(.array(try store.figures(from: start, to: end, by: grouping).map(figuresJSON))))
+            printOut(try json(try store.figures(from: start, to: end, by: grouping).map(FiguresView.init)))
         }
     }
 }
@@ -145,7 +145,7 @@ struct CasesTrack: ParsableCommand {
         try reporting("cases track") {
             let d = try database.dispatcher()
             let (c, events) = try d.cases.track(code: code)
-            printOut(json(trackJSON(c, events, d.unitNames)))
+            printOut(try json(TrackView(c, events, d.unitNames)))
         }
     }
 }
@@ -158,7 +158,7 @@ struct CasesOverdue: ParsableCommand {
     func run() throws {
         try reporting("cases overdue") {
             let d = try database.dispatcher()
-            printOut(json(.array(try d.checkOverdue().map { caseJSON($0, d.unitNames) })))
+            printOut(try json(try d.checkOverdue().map { CaseView($0, d.unitNames) }))
         }
     }
 }
@@ -177,7 +177,7 @@ struct AlertsAdd: ParsableCommand {
             let d = try database.dispatcher()
             let (c, merged) = try d.alert(AlertRequest(cameraID: camera, type: type, at: try time(at, option: "--at") ?? Date(), snapshotURL: snapshot),
                                           actor: Actor("camera \(camera)", source: "camera"))
-            printOut(json(.object(JSONObject([("merged", .bool(merged)), ("case", caseJSON(c, d.unitNames))]))))
+            printOut(try json(AlertView(merged: merged, case: CaseView(c, d.unitNames))))
         }
     }
 }

@@ -29,6 +29,27 @@ import Geo
         #expect(forbidden.headers["content-type"] == "application/problem+json" && forbidden.text.contains("needs planner"))
     }
 
+    /// Viewers (leaders' screens) never see parties, free text or staff phones; dispatchers do.
+    @Test func viewersSeeNoPersonalDataOrFreeText() async throws {
+        let s = try await SharedServer.instance.get()
+        let id = try #require(try connect(s.db).cases.list(limit: 1).first?.id)
+        let viewer = try await s.call("/api/cases/\(id)", role: .viewer).object
+        #expect(viewer["description"] == nil && viewer["parties"] == nil)
+        let events = viewer["events"]?.arrayValue?.compactMap(\.objectValue) ?? []
+        #expect(!events.isEmpty && events.allSatisfy { $0["actor"] == .null && ($0["note"] == .null || $0["action"]?.stringValue == "moved") })
+        let listed = try await s.call("/api/cases?limit=50", role: .viewer).object["cases"]?.arrayValue ?? []
+        #expect(!listed.isEmpty && listed.allSatisfy { $0.objectValue?["description"] == nil })
+        let dispatcher = try await s.call("/api/cases/\(id)", role: .dispatcher).object
+        #expect(dispatcher["description"]?.stringValue?.isEmpty == false && dispatcher["parties"]?.arrayValue != nil)
+        #expect(dispatcher["events"]?.arrayValue?.first?.objectValue?["actor"]?.stringValue?.isEmpty == false)
+        // Who takes a case here: names and roles for all, phones not for viewers.
+        let seen = try await s.call("/api/assign?lon=106.97&lat=30.84", role: .viewer).object
+        let staffed = try await s.call("/api/assign?lon=106.97&lat=30.84", role: .dispatcher).object
+        let worker = try #require(staffed["on_duty"]?.objectValue ?? staffed["leader"]?.objectValue)
+        #expect(worker["phone"]?.stringValue?.isEmpty == false)
+        for key in ["on_duty", "leader"] { #expect(seen[key]?.objectValue.map { $0["phone"] == .null } ?? true) }
+    }
+
     @Test func workersSeeTheirOwnGrids() async throws {
         let s = try await SharedServer.instance.get()
         let db = try connect(s.db).grids

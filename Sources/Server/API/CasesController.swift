@@ -62,11 +62,11 @@ struct CasesController {
                               priority: try f.enumValue("priority", Case.Priority.self, default: .normal),
                               description: try f.string("description"), location: location, parties: parties)
         let c = try await state.desk.intake(r, actor: actor(who, request))
-        return caseResponse(c, status: .created)
+        return try caseResponse(c, status: .created)
     }
 
-    private func caseResponse(_ c: Case, status: HTTPResponse.Status) -> Response {
-        var response = JSONResponse.make(caseJSON(c, state.unitNames), status: status)
+    private func caseResponse(_ c: Case, status: HTTPResponse.Status) throws -> Response {
+        var response = try JSONResponse.make(CaseView(c, state.unitNames), status: status)
         if status == .created { response.headers[.location] = "/api/cases/\(c.id)" }
         return response
     }
@@ -77,12 +77,12 @@ struct CasesController {
         let grids = try await state.workerGrids(who)
         let personal = who.role != .viewer
         let names = state.unitNames
-        let json = try await state.readers.read { r -> JSONValue? in
+        let view = try await state.readers.read { r -> CaseView? in
             guard let c = try r.cases.find(id: id), grids.allows(c) else { return nil }
-            return caseJSON(c, names, parties: personal ? try r.cases.parties(caseID: id) : nil, events: try r.cases.events(caseID: id))
+            return CaseView(c, names, personal: personal, parties: personal ? try r.cases.parties(caseID: id) : nil, events: try r.cases.events(caseID: id))
         }
-        guard let json else { throw Problem.notFound("no case \(id)") }
-        return JSONResponse.make(json)
+        guard let view else { throw Problem.notFound("no case \(id)") }
+        return try JSONResponse.make(view)
     }
 
     private func transition(_ request: Request, _ context: WanggeContext) async throws -> Response {
@@ -97,7 +97,7 @@ struct CasesController {
         }
         let a = actor(who, request)
         let c = try await state.desk.perform { try $0.transition(caseID: id, t, actor: a) }
-        return caseResponse(c, status: .ok)
+        return try caseResponse(c, status: .ok)
     }
 
     private func list(_ request: Request, _ context: WanggeContext) async throws -> Response {
@@ -119,12 +119,12 @@ struct CasesController {
         }
         if let grids = try await state.workerGrids(who) { q.gridCodes = (q.gridCodes ?? Array(grids)).filter(grids.contains) }
         let query = q
-        let names = state.unitNames
-        let json = try await state.readers.read { r -> JSONValue in
+        let names = state.unitNames, personal = who.role != .viewer
+        let view = try await state.readers.read { r -> CaseListView in
             let (cases, matched) = try r.cases.page(query)
-            return .object(JSONObject([("number_matched", .integer(Int64(matched))), ("cases", .array(cases.map { caseJSON($0, names) }))]))
+            return CaseListView(matched: matched, cases: cases.map { CaseView($0, names, personal: personal) })
         }
-        return JSONResponse.make(json)
+        return try JSONResponse.make(view)
     }
 
     private func alert(_ request: Request, _ context: WanggeContext) async throws -> Response {
@@ -134,8 +134,7 @@ struct CasesController {
                              snapshotURL: try f.optionalString("snapshot_url"))
         let by = actor(who, request)
         let (c, merged) = try await state.desk.perform { try $0.alert(a, actor: by) }
-        var response = JSONResponse.make(.object(JSONObject([("merged", .bool(merged)), ("case", caseJSON(c, state.unitNames))])),
-                                         status: merged ? .ok : .created)
+        var response = try JSONResponse.make(AlertView(merged: merged, case: CaseView(c, state.unitNames)), status: merged ? .ok : .created)
         response.headers[.location] = "/api/cases/\(c.id)"
         return response
     }
@@ -144,11 +143,11 @@ struct CasesController {
     private func track(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let code = try context.parameters.require("code")
         let names = state.unitNames
-        let json = try await state.readers.read { r -> JSONValue in
+        let view = try await state.readers.read { r -> TrackView in
             let (c, events) = try r.cases.track(code: code)
-            return trackJSON(c, events, names)
+            return TrackView(c, events, names)
         }
-        return JSONResponse.make(json)
+        return try JSONResponse.make(view)
     }
 
     private func stats(_ request: Request, _ context: WanggeContext) async throws -> Response {
@@ -175,13 +174,11 @@ struct CasesController {
         guard start < to else { throw Problem.badRequest("from must be before to", type: "bad-parameter") }
         let end = to, grouping = by
         let figures = try await state.readers.read { try $0.cases.figures(from: start, to: end, by: grouping) }
-        return JSONResponse.make(.object(JSONObject([
-            ("from", .string(ChinaTime.text(start))), ("to", .string(ChinaTime.text(end))),
-            ("by", .string(grouping.rawValue)), ("figures", .array(figures.map(figuresJSON)))])))
+        return try JSONResponse.make(StatsView(from: start, to: end, by: grouping, figures: figures))
     }
 
     private func assign(_ request: Request, _ context: WanggeContext) async throws -> Response {
-        _ = try context.require(.viewer, .dispatcher, .planner, .worker)
+        let who = try context.require(.viewer, .dispatcher, .planner, .worker)
         var lon: Double?, lat: Double?, crs = CRS.crs84
         for (key, value) in request.queryPairs {
             switch key {
@@ -199,14 +196,8 @@ struct CasesController {
         let p = Position(lon, lat), c = crs
         let territory = state.territory
         let place = territory.placement(of: try Dispatcher.wgs84(p, c))
-        func worker(_ w: Worker?) -> JSONValue {
-            w.map { .object(JSONObject([("worker_id", .integer($0.id)), ("name", .string($0.name)), ("role", .string($0.role.rawValue)),
-                                        ("phone", .string($0.phone))])) } ?? .null
-        }
-        return JSONResponse.make(.object(JSONObject([
-            ("grid_id", place.grid.map { .string($0.code) } ?? .null), ("grid_name", place.grid.map { .string($0.name) } ?? .null),
-            ("on_duty", worker(place.onDuty)), ("leader", worker(place.leader)),
-            ("unit", .string(place.unit)), ("unit_name", .string(territory.unitNames.name(place.unit)))])))
+        // Staff phones are not for viewers' screens.
+        return try JSONResponse.make(PlacementView(place, territory.unitNames, phones: who.role != .viewer))
     }
 
     private func events(_ request: Request, _ context: WanggeContext) async throws -> Response {

@@ -36,16 +36,10 @@ struct PlanningController {
         try await state.desk.perform { d in try body(GridPlanning(store: d.grids), d) }
     }
 
-    static func json(_ p: Plan) -> JSONValue {
-        .object(JSONObject([("id", .integer(p.id)), ("name", .string(p.name)), ("base_version", .integer(Int64(p.baseVersion))),
-                            ("status", .string(p.status.rawValue)), ("created_at", .string(p.createdAt)),
-                            ("published_version", p.publishedVersion.map { .integer(Int64($0)) } ?? .null)]))
-    }
-
     private func plans(_ context: WanggeContext) async throws -> Response {
         _ = try context.require(.planner, .viewer)
         let all = try await state.readers.read { try $0.grids.plans() }
-        return JSONResponse.make(.array(all.map(Self.json)))
+        return try JSONResponse.make(all.map(PlanView.init))
     }
 
     private func plan(_ context: WanggeContext) async throws -> Response {
@@ -53,7 +47,7 @@ struct PlanningController {
         let id = try planID(context)
         let p = try await state.readers.read { r in try r.grids.plans().first { $0.id == id } }
         guard let p else { throw Problem.notFound("no plan \(id)") }
-        return JSONResponse.make(Self.json(p))
+        return try JSONResponse.make(PlanView(p))
     }
 
     private func newPlan(_ request: Request, _ context: WanggeContext) async throws -> Response {
@@ -61,7 +55,7 @@ struct PlanningController {
         let f = try Fields(try await request.jsonBody(context: context), allowed: ["name", "from_version"])
         let name = try f.optionalString("name") ?? "plan", from = try f.optionalInt("from_version").map { Int($0) }
         let p = try await planning { g, _ in try g.newPlan(name: name, fromVersion: from) }
-        var r = JSONResponse.make(Self.json(p), status: .created)
+        var r = try JSONResponse.make(PlanView(p), status: .created)
         r.headers[.location] = "/api/plans/\(p.id)"
         return r
     }
@@ -126,8 +120,7 @@ struct PlanningController {
             return try g.edit(plan: id, edit)
         }
         let problems = try await planning { g, _ in try g.validate(plan: id) }
-        return JSONResponse.make(.object(JSONObject([("plan_id", .integer(id)), ("changed", .array(changed.map { .string($0) })),
-                                                     ("problems", try Self.problems(problems))])))
+        return try JSONResponse.make(PlanOperationView(plan: id, changed: changed, problems: try Self.problems(problems)))
     }
 
     /// Problems as a GeoJSON FeatureCollection: each one located, for the planner's map; in another
@@ -175,18 +168,13 @@ struct PlanningController {
         let at = try f.date("effective_at") ?? Date()
         let p = try await planning { g, _ in try g.publish(plan: id, effectiveAt: at) }
         await state.layerServed(p.version)
-        return JSONResponse.make(.object(JSONObject([("version", .integer(Int64(p.version))), ("moves", .integer(Int64(p.moves))),
-                                                     ("diff", p.diff.json)])))
+        return try JSONResponse.make(PublishedView(version: p.version, moves: p.moves, diff: p.diff.json))
     }
 
     private func history(_ context: WanggeContext) async throws -> Response {
         _ = try context.require(.planner, .viewer)
         let versions = try await state.readers.read { try $0.grids.versions() }
-        return JSONResponse.make(.array(versions.map { v in
-            .object(JSONObject([("version", .integer(Int64(v.version))), ("effective_at", .string(v.effectiveAt)),
-                                ("published_at", .string(v.publishedAt)), ("plan_id", v.planID.map { .integer($0) } ?? .null),
-                                ("note", .string(v.note)), ("grids", .integer(Int64(v.gridCount)))]))
-        }))
+        return try JSONResponse.make(versions.map(LayerVersionView.init))
     }
 
     private func rollback(_ request: Request, _ context: WanggeContext) async throws -> Response {
@@ -195,7 +183,7 @@ struct PlanningController {
         guard let v = try f.optionalInt("version") else { throw Fields.invalid("version is required") }
         let p = try await planning { g, _ in try g.rollback(to: Int(v)) }
         await state.layerServed(p.version)
-        return JSONResponse.make(.object(JSONObject([("version", .integer(Int64(p.version))), ("moves", .integer(Int64(p.moves)))])))
+        return try JSONResponse.make(PublishedView(version: p.version, moves: p.moves))
     }
 
     private func duty(_ request: Request, _ context: WanggeContext) async throws -> Response {
@@ -209,21 +197,8 @@ struct PlanningController {
         let when = at
         // The live layer is in memory: no need to read every grid to know this one exists.
         guard state.catalog.memory["grids"]?.feature(id: code, zoom: nil) != nil else { throw Problem.notFound("no grid \(code) in the live layer") }
-        let json = try await state.readers.read { r -> JSONValue in
-            let roster = try r.grids.roster(gridCode: code)
-            func json(_ w: Worker) -> JSONValue {
-                .object(JSONObject([("worker_id", .integer(w.id)), ("name", .string(w.name)), ("role", .string(w.role.rawValue)),
-                                    ("phone", who.role == .viewer ? .null : .string(w.phone))]))
-            }
-            // Everyone posted to the grid (the leader and those with shifts): whom a case may go to.
-            var posted = roster.workers
-            if let l = roster.leader { posted[l.id] = l }
-            return .object(JSONObject([
-                ("grid_id", .string(code)), ("at", .string(ChinaTime.text(when))),
-                ("on_duty", roster.onDuty(at: when).map(json) ?? .null),
-                ("leader", roster.leader.map(json) ?? .null),
-                ("workers", .array(posted.values.sorted { $0.id < $1.id }.map(json)))]))
-        }
-        return JSONResponse.make(json)
+        let phones = who.role != .viewer
+        let roster = try await state.readers.read { try $0.grids.roster(gridCode: code) }
+        return try JSONResponse.make(DutyView(grid: code, at: when, roster: roster, phones: phones))
     }
 }

@@ -35,9 +35,9 @@ struct Session {
         // Who the page is signed in as; `role` null when nobody is (not an error: the page then asks).
         router.get("/api/session") { _, context in
             guard let who = context.identity else {
-                return JSONResponse.make(.object(JSONObject([("name", .null), ("role", .null), ("worker_id", .null)])))
+                return try JSONResponse.make(SessionView(nil))
             }
-            return JSONResponse.make(Self.json(who))
+            return try JSONResponse.make(SessionView(who))
         }
         router.post("/api/session") { request, context in
             let f = try Fields(try await request.jsonBody(context: context), allowed: ["token"])
@@ -45,7 +45,7 @@ struct Session {
             guard let who = try await state.readers.read({ try Tokens.identity(token, in: $0) }) else {
                 throw Problem.unauthorized("unknown or revoked token")
             }
-            var r = JSONResponse.make(Self.json(who))
+            var r = try JSONResponse.make(SessionView(who))
             r.headers[.setCookie] = Self.cookie(token)
             return r
         }
@@ -53,9 +53,17 @@ struct Session {
             Response(status: .noContent, headers: [.setCookie: Self.clearCookie])
         }
     }
+}
 
-    private static func json(_ who: Identity) -> JSONValue {
-        .object(JSONObject([("name", .string(who.name)), ("role", .string(who.role.rawValue)),
-                            ("worker_id", who.workerID.map { .integer($0) } ?? .null)]))
+/// Who the map page is signed in as; all null for nobody.
+struct SessionView: DocumentedShape, Sendable {
+    var name: String?
+    var role: String?
+    var worker_id: Int64?
+    init(_ who: Identity?) {
+        name = who?.name
+        role = who?.role.rawValue
+        worker_id = who?.workerID
     }
+    static var examples: [SessionView] { [SessionView(Identity(tokenID: 1, name: "worker", role: .worker, workerID: 17)), SessionView(nil)] }
 }

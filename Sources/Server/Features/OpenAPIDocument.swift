@@ -14,7 +14,39 @@ enum OpenAPIDocument {
         return .object(o)
     }
 
-    private static func op(_ summary: String, _ tag: String, params: [JSONValue] = [], body: Bool = false, responses: [(String, String, String)],
+    /// A response body: its media type and schema (a view's, by reference, where there is one).
+    struct Body {
+        let type: String
+        let schema: JSONValue
+        static func json(_ name: String) -> Body { Body(type: "application/json", schema: ref(name)) }
+        static func json(arrayOf name: String) -> Body {
+            Body(type: "application/json", schema: .object(JSONObject([("type", "array"), ("items", ref(name))])))
+        }
+        /// An OGC, TileJSON or other standard document: described by its standard, an object here.
+        static let document = Body(type: "application/json", schema: .object(JSONObject([("type", "object")])))
+        static let featureCollection = Body(type: "application/geo+json", schema: ref("FeatureCollection"))
+        static let feature = Body(type: "application/geo+json", schema: ref("Feature"))
+        static func other(_ type: String) -> Body { Body(type: type, schema: .object(JSONObject([("type", "string")]))) }
+        static func ref(_ name: String) -> JSONValue { .object(JSONObject([("$ref", .string("#/components/schemas/\(name)"))])) }
+    }
+
+    /// The schemas of the domain API's answers, inferred from their view types.
+    static let schemas: [(String, JSONValue)] = [
+        ("Case", CaseView.schema), ("CaseList", CaseListView.schema), ("Alert", AlertView.schema), ("Track", TrackView.schema),
+        ("Stats", StatsView.schema), ("Placement", PlacementView.schema), ("Duty", DutyView.schema), ("Plan", PlanView.schema),
+        ("PlanOperation", PlanOperationView.schema), ("Published", PublishedView.schema), ("LayerVersion", LayerVersionView.schema),
+        ("Session", SessionView.schema), ("Health", HealthView.schema), ("Problem", ProblemView.schema),
+        // GeoJSON (RFC 7946): what every collection's answer has.
+        ("FeatureCollection", .object(JSONObject([("type", "object"), ("required", .array(["type", "features"])), ("properties", .object(JSONObject([
+            ("type", .object(JSONObject([("type", "string"), ("enum", .array(["FeatureCollection"]))]))),
+            ("features", .object(JSONObject([("type", "array"), ("items", Body.ref("Feature"))])))])))]))),
+        ("Feature", .object(JSONObject([("type", "object"), ("required", .array(["type", "geometry", "properties"])), ("properties", .object(JSONObject([
+            ("type", .object(JSONObject([("type", "string"), ("enum", .array(["Feature"]))]))),
+            ("geometry", .object(JSONObject([("type", "object"), ("nullable", true)]))),
+            ("properties", .object(JSONObject([("type", "object"), ("nullable", true)])))])))]))),
+    ]
+
+    private static func op(_ summary: String, _ tag: String, params: [JSONValue] = [], body: Bool = false, responses: [(String, String, Body)],
                            secured: Bool = true) -> JSONValue {
         var o = JSONObject([("summary", .string(summary)), ("tags", .array([.string(tag)])), ("parameters", .array(params))])
         if body {
@@ -22,11 +54,14 @@ enum OpenAPIDocument {
                 ("application/json", .object(JSONObject([("schema", .object(JSONObject([("type", "object")])))])))])))]))
         }
         var rs = JSONObject()
-        for (code, description, type) in responses {
+        for (code, description, body) in responses {
             rs[code] = .object(JSONObject([("description", .string(description)),
-                                           ("content", .object(JSONObject([(type, .object(JSONObject([("schema", .object(JSONObject([("type", "object")])))])))])))]))
+                                           ("content", .object(JSONObject([(body.type, .object(JSONObject([("schema", body.schema)])))])))]))
         }
-        for (code, description) in [("400", "Bad request"), ("404", "Not found")] + (secured ? [("401", "No or a bad token"), ("403", "Role not allowed")] : []) {
+        let writes = body ? [("409", "Conflict: an illegal change of state, or it exists already"), ("413", "Body too large"),
+                             ("415", "Not sent as JSON"), ("422", "Refused: well-formed, but not acceptable")] : []
+        for (code, description) in [("400", "Bad request"), ("404", "Not found"), ("503", "The database is busy or unavailable: retry after Retry-After seconds")]
+            + (secured ? [("401", "No or a bad token"), ("403", "Role not allowed")] : []) + writes {
             rs[code] = .object(JSONObject([("description", .string(description)), ("content", .object(JSONObject([
                 ("application/problem+json", .object(JSONObject([("schema", .object(JSONObject([("$ref", "#/components/schemas/Problem")])))])))])))]))
         }
@@ -36,7 +71,6 @@ enum OpenAPIDocument {
     }
 
     static let paths: [(String, [(String, JSONValue)])] = {
-        let json = "application/json", geo = "application/geo+json"
         let collectionId = param("collectionId", "path", "string", "boundaries, grids, cameras, cases or households")
         let itemsParams = [
             collectionId,
@@ -51,83 +85,83 @@ enum OpenAPIDocument {
             param("zoom", "query", "integer", "Simplify for a web-map zoom (0–22); neighbouring polygons keep meeting."),
         ]
         return [
-            ("/", [("get", op("Landing page", "OGC API – Features", responses: [("200", "Links to the API, conformance and collections", json)], secured: false))]),
-            ("/conformance", [("get", op("Conformance classes", "OGC API – Features", responses: [("200", "The classes", json)], secured: false))]),
-            ("/api", [("get", op("This document", "OGC API – Features", responses: [("200", "OpenAPI 3.0", "application/vnd.oai.openapi+json;version=3.0")], secured: false))]),
-            ("/collections", [("get", op("The collections", "OGC API – Features", responses: [("200", "Collections", json)], secured: false))]),
-            ("/collections/{collectionId}", [("get", op("One collection", "OGC API – Features", params: [collectionId], responses: [("200", "Collection", json)], secured: false))]),
+            ("/", [("get", op("Landing page", "OGC API – Features", responses: [("200", "Links to the API, conformance and collections", .document)], secured: false))]),
+            ("/conformance", [("get", op("Conformance classes", "OGC API – Features", responses: [("200", "The classes", .document)], secured: false))]),
+            ("/api", [("get", op("This document", "OGC API – Features", responses: [("200", "OpenAPI 3.0", Body(type: "application/vnd.oai.openapi+json;version=3.0", schema: .object(JSONObject([("type", "object")]))))], secured: false))]),
+            ("/collections", [("get", op("The collections", "OGC API – Features", responses: [("200", "Collections", .document)], secured: false))]),
+            ("/collections/{collectionId}", [("get", op("One collection", "OGC API – Features", params: [collectionId], responses: [("200", "Collection", .document)], secured: false))]),
             ("/collections/{collectionId}/items", [("get", op("Features (a token unless the collection is public)", "OGC API – Features", params: itemsParams,
-                                                              responses: [("200", "A FeatureCollection with numberMatched, numberReturned and links", geo)]))]),
+                                                              responses: [("200", "A FeatureCollection with numberMatched, numberReturned and links", .featureCollection)]))]),
             ("/collections/{collectionId}/items/{featureId}", [("get", op("One feature", "OGC API – Features",
                 params: [collectionId, param("featureId", "path", "string", "The feature's id"), param("crs", "query", "string", "Output CRS"),
-                         param("zoom", "query", "integer", "Simplify for a zoom")], responses: [("200", "A Feature", geo)]))]),
+                         param("zoom", "query", "integer", "Simplify for a zoom")], responses: [("200", "A Feature", .feature)]))]),
             ("/api/cases", [
                 ("post", op("Take a dispute: located, coded, assigned (dispatcher, worker)", "Cases", body: true,
-                            responses: [("201", "The case: id, code, grid_id, assignee, status, due_at", json)])),
+                            responses: [("201", "The case: id, code, grid_id, assignee, status, due_at", .json("Case"))])),
                 ("get", op("List cases (dispatcher, viewer, worker: own grids)", "Cases", params: [
                     param("status", "query", "string", "Comma-separated states"), param("grid_id", "query", "string", "A grid code"),
                     param("overdue", "query", "boolean", "Only overdue (true) or not (false)"),
                     param("limit", "query", "integer", "1 to 1000"), param("offset", "query", "integer", "Cases to skip")],
-                           responses: [("200", "number_matched and cases", json)])),
+                           responses: [("200", "number_matched and cases", .json("CaseList"))])),
             ]),
             ("/api/cases/{id}", [("get", op("A case with its events (parties for dispatchers and workers)", "Cases",
-                                            params: [param("id", "path", "integer", "Case id")], responses: [("200", "The case", json)]))]),
+                                            params: [param("id", "path", "integer", "Case id")], responses: [("200", "The case", .json("Case"))]))]),
             ("/api/cases/{id}/transitions", [("post", op("Move a case: to, note, target (escalation or worker:ID), rating", "Cases",
                                                          params: [param("id", "path", "integer", "Case id")], body: true,
-                                                         responses: [("200", "The case after the change", json)]))]),
+                                                         responses: [("200", "The case after the change", .json("Case"))]))]),
             ("/api/alerts", [("post", op("A camera alert: camera_id, type, at, snapshot_url (dispatcher)", "Cases", body: true,
-                                         responses: [("201", "A new case", json), ("200", "Merged into the open case", json)]))]),
+                                         responses: [("201", "A new case", .json("Alert")), ("200", "Merged into the open case", .json("Alert"))]))]),
             ("/api/track/{code}", [("get", op("Public tracking by code: status, timeline, handling unit", "Public",
-                                              params: [param("code", "path", "string", "Tracking code")], responses: [("200", "The public view", json)], secured: false))]),
+                                              params: [param("code", "path", "string", "Tracking code")], responses: [("200", "The public view", .json("Track"))], secured: false))]),
             ("/api/stats", [("get", op("Figures by period and grouping (viewer, dispatcher, planner)", "Cases", params: [
                 param("from", "query", "string", "RFC 3339"), param("to", "query", "string", "RFC 3339"),
-                param("by", "query", "string", "county, town, village, grid, category, channel")], responses: [("200", "Figures", json)]))]),
+                param("by", "query", "string", "county, town, village, grid, category, channel")], responses: [("200", "Figures", .json("Stats"))]))]),
             ("/api/assign", [("get", op("The grid at a place and who is on duty", "Cases", params: [
                 param("lon", "query", "number", "Longitude", required: true), param("lat", "query", "number", "Latitude", required: true),
-                param("crs", "query", "string", "EPSG:4326 (default) or GCJ-02")], responses: [("200", "Grid, on duty, leader, unit", json)]))]),
+                param("crs", "query", "string", "EPSG:4326 (default) or GCJ-02")], responses: [("200", "Grid, on duty, leader, unit", .json("Placement"))]))]),
             ("/api/events", [("get", op("Live case changes (Server-Sent Events; Last-Event-ID resumes; viewer, dispatcher, planner, worker: own grids)", "Cases",
-                                        responses: [("200", "An event stream", "text/event-stream")]))]),
+                                        responses: [("200", "An event stream", .other("text/event-stream"))]))]),
             ("/api/plans", [
-                ("get", op("Plans (planner, viewer)", "Planning", responses: [("200", "Plans", json)])),
-                ("post", op("Start a plan: name, from_version (planner)", "Planning", body: true, responses: [("201", "The plan", json)])),
+                ("get", op("Plans (planner, viewer)", "Planning", responses: [("200", "Plans", .json(arrayOf: "Plan"))])),
+                ("post", op("Start a plan: name, from_version (planner)", "Planning", body: true, responses: [("201", "The plan", .json("Plan"))])),
             ]),
-            ("/api/plans/{id}", [("get", op("A plan", "Planning", params: [param("id", "path", "integer", "Plan id")], responses: [("200", "The plan", json)]))]),
-            ("/api/plans/{id}/grids", [("get", op("A plan's grids", "Planning", params: [param("id", "path", "integer", "Plan id")], responses: [("200", "Grids", geo)]))]),
+            ("/api/plans/{id}", [("get", op("A plan", "Planning", params: [param("id", "path", "integer", "Plan id")], responses: [("200", "The plan", .json("Plan"))]))]),
+            ("/api/plans/{id}/grids", [("get", op("A plan's grids", "Planning", params: [param("id", "path", "integer", "Plan id")], responses: [("200", "Grids", .featureCollection)]))]),
             ("/api/plans/{id}/operations", [("post", op("split, merge, reshape, override or partition (planner)", "Planning",
                                                         params: [param("id", "path", "integer", "Plan id")], body: true,
-                                                        responses: [("200", "What changed and the plan's problems", json)]))]),
+                                                        responses: [("200", "What changed and the plan's problems", .json("PlanOperation"))]))]),
             ("/api/plans/{id}/validation", [("get", op("A plan's problems, located", "Planning", params: [param("id", "path", "integer", "Plan id")],
-                                                       responses: [("200", "Problems as GeoJSON", geo)]))]),
+                                                       responses: [("200", "Problems as GeoJSON", .featureCollection)]))]),
             ("/api/plans/{id}/diff", [("get", op("What publishing would change and move", "Planning", params: [param("id", "path", "integer", "Plan id")],
-                                                 responses: [("200", "The diff", json)]))]),
+                                                 responses: [("200", "The diff", .document)]))]),
             ("/api/plans/{id}/publish", [("post", op("Publish a plan (planner); refused with problems", "Planning", params: [param("id", "path", "integer", "Plan id")],
-                                                     body: true, responses: [("200", "The new version and its moves", json)]))]),
-            ("/api/grids/validation", [("get", op("The live layer's problems", "Planning", responses: [("200", "Problems as GeoJSON", geo)]))]),
-            ("/api/grids/history", [("get", op("Published versions", "Planning", responses: [("200", "Versions", json)]))]),
+                                                     body: true, responses: [("200", "The new version and its moves", .json("Published"))]))]),
+            ("/api/grids/validation", [("get", op("The live layer's problems", "Planning", responses: [("200", "Problems as GeoJSON", .featureCollection)]))]),
+            ("/api/grids/history", [("get", op("Published versions", "Planning", responses: [("200", "Versions", .json(arrayOf: "LayerVersion"))]))]),
             ("/api/grids/rollback", [("post", op("Publish an earlier version again: version (planner)", "Planning", body: true,
-                                                 responses: [("200", "The new version", json)]))]),
+                                                 responses: [("200", "The new version", .json("Published"))]))]),
             ("/api/grids/{code}/duty", [("get", op("Who is on duty in a grid", "Planning", params: [param("code", "path", "string", "Grid code"),
                                                                                                      param("at", "query", "string", "RFC 3339")],
-                                                   responses: [("200", "The worker on duty", json)]))]),
-            ("/tiles", [("get", op("The vector tile sets, one per layer", "Tiles", responses: [("200", "Tile sets", json)]))]),
+                                                   responses: [("200", "The worker on duty", .json("Duty"))]))]),
+            ("/tiles", [("get", op("The vector tile sets, one per layer", "Tiles", responses: [("200", "Tile sets", .document)]))]),
             ("/tiles/{layer}.json", [("get", op("A layer's TileJSON 3.0 document", "Tiles",
-                params: [param("layer", "path", "string", "boundaries, grids, cameras, cases or households")], responses: [("200", "TileJSON", json)]))]),
+                params: [param("layer", "path", "string", "boundaries, grids, cameras, cases or households")], responses: [("200", "TileJSON", .document)]))]),
             ("/tiles/{layer}/metadata.json", [("get", op("tippecanoe's metadata.json (fields and types for GDAL's MVT driver)", "Tiles",
-                params: [param("layer", "path", "string", "boundaries, grids, cameras, cases or households")], responses: [("200", "Metadata", json)]))]),
+                params: [param("layer", "path", "string", "boundaries, grids, cameras, cases or households")], responses: [("200", "Metadata", .document)]))]),
             ("/tiles/{layer}/{z}/{x}/{y}.mvt", [("get", op("A Mapbox Vector Tile 2.1 (XYZ scheme, EPSG:3857); 204 when empty", "Tiles",
                 params: [param("layer", "path", "string", "boundaries, grids, cameras, cases or households"), param("z", "path", "integer", "Zoom"),
                          param("x", "path", "integer", "Column"), param("y", "path", "integer", "Row from the north")],
-                responses: [("200", "The tile", "application/vnd.mapbox-vector-tile"), ("204", "No features here", "application/vnd.mapbox-vector-tile")]))]),
-            ("/map", [("get", op("The one-screen map (一屏观城乡): a web page", "Map", responses: [("200", "The page", "text/html")], secured: false))]),
-            ("/map/config.json", [("get", op("The map page's settings: basemap, CRS, extent", "Map", responses: [("200", "Settings", json)], secured: false))]),
+                responses: [("200", "The tile", .other("application/vnd.mapbox-vector-tile")), ("204", "No features here", .other("application/vnd.mapbox-vector-tile"))]))]),
+            ("/map", [("get", op("The one-screen map (一屏观城乡): a web page", "Map", responses: [("200", "The page", .other("text/html"))], secured: false))]),
+            ("/map/config.json", [("get", op("The map page's settings: basemap, CRS, extent", "Map", responses: [("200", "Settings", .document)], secured: false))]),
             ("/api/session", [
-                ("get", op("Who the map page is signed in as (role null when nobody)", "Map", responses: [("200", "name, role, worker_id", json)], secured: false)),
+                ("get", op("Who the map page is signed in as (role null when nobody)", "Map", responses: [("200", "name, role, worker_id", .json("Session"))], secured: false)),
                 ("post", op("Sign the page in: token; sets an HttpOnly SameSite=Strict cookie", "Map", body: true,
-                            responses: [("200", "name, role, worker_id", json)], secured: false)),
-                ("delete", op("Sign out", "Map", responses: [("204", "Signed out", json)], secured: false)),
+                            responses: [("200", "name, role, worker_id", .json("Session"))], secured: false)),
+                ("delete", op("Sign out", "Map", responses: [("204", "Signed out", .other("text/plain"))], secured: false)),
             ]),
-            ("/healthz", [("get", op("Liveness and the database", "Operations", responses: [("200", "ok", json)], secured: false))]),
-            ("/metrics", [("get", op("Prometheus metrics", "Operations", responses: [("200", "Prometheus text", "text/plain")], secured: false))]),
+            ("/healthz", [("get", op("Liveness and the database", "Operations", responses: [("200", "ok", .json("Health"))], secured: false))]),
+            ("/metrics", [("get", op("Prometheus metrics", "Operations", responses: [("200", "Prometheus text", .other("text/plain"))], secured: false))]),
         ]
     }()
 
@@ -141,9 +175,7 @@ enum OpenAPIDocument {
             ("paths", .object(JSONObject(paths.map { path, ops in (path, .object(JSONObject(ops.map { ($0.0, $0.1) }))) }))),
             ("components", .object(JSONObject([
                 ("securitySchemes", .object(JSONObject([("bearer", .object(JSONObject([("type", "http"), ("scheme", "bearer")])))]))),
-                ("schemas", .object(JSONObject([("Problem", .object(JSONObject([("type", "object"), ("properties", .object(JSONObject([
-                    ("type", .object(JSONObject([("type", "string")]))), ("title", .object(JSONObject([("type", "string")]))),
-                    ("status", .object(JSONObject([("type", "integer")]))), ("detail", .object(JSONObject([("type", "string")])))])))])))]))),
+                ("schemas", .object(JSONObject(schemas))),
             ]))),
         ]))
     }

@@ -12,17 +12,14 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     public var type: String
     public var title: String
     public var detail: String
-    /// Extra members (RFC 9457 §3.2), for example the states a case may move to.
-    public var extra: JSONObject
     /// Seconds after which to try again (503 from a busy or failing database).
     public var retryAfter: Int?
 
-    public init(_ status: HTTPResponse.Status, _ type: String, _ detail: String, extra: JSONObject = JSONObject()) {
+    public init(_ status: HTTPResponse.Status, _ type: String, _ detail: String) {
         self.status = status
         self.type = type
         self.title = status.reasonPhrase
         self.detail = detail
-        self.extra = extra
     }
 
     public static func badRequest(_ detail: String, type: String = "bad-request") -> Problem { Problem(.badRequest, type, detail) }
@@ -30,11 +27,8 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     public static func forbidden(_ detail: String) -> Problem { Problem(.forbidden, "forbidden", detail) }
     public static func unauthorized(_ detail: String) -> Problem { Problem(.unauthorized, "unauthorized", detail) }
 
-    public var json: JSONValue {
-        var o = JSONObject([("type", .string("https://wangge.example/problems/\(type)")), ("title", .string(title)),
-                            ("status", .integer(Int64(status.code))), ("detail", .string(detail))])
-        for m in extra.members { o[m.key] = m.value }
-        return .object(o)
+    var view: ProblemView {
+        ProblemView(type: "https://wangge.example/problems/\(type)", title: title, status: status.code, detail: detail)
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -42,7 +36,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"wangge\"" }
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         var w = JSONWriter()
-        w.value(json)
+        w.value(try JSONValueEncoder().encode(view))
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
     }
 }
@@ -106,4 +100,13 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 .response(from: request, context: context)
         }
     }
+}
+
+/// RFC 9457's members, as every error is written.
+struct ProblemView: DocumentedShape, Sendable {
+    var type: String
+    var title: String
+    var status: Int
+    var detail: String
+    static var examples: [ProblemView] { [Problem.notFound("no case 99").view] }
 }

@@ -73,6 +73,11 @@ enum JSONResponse {
         w.value(value)
         return Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
     }
+
+    /// A response shape (one of the `DocumentedShape` views), encoded in its declared key order.
+    static func make<T: Encodable>(_ view: T, status: HTTPResponse.Status = .ok, contentType: String = "application/json") throws -> Response {
+        make(try JSONValueEncoder().encode(view), status: status, contentType: contentType)
+    }
 }
 
 extension Request {

@@ -1,0 +1,220 @@
+import Foundation
+import Geo
+import Grid
+
+// The shapes of cases, figures and the public tracking view, written once for the CLI and the
+// API; the OpenAPI document's schemas are inferred from their examples (`DocumentedShape`).
+
+/// A case as those who handle it see it. `personal: false` (viewers) leaves out the free text
+/// (the description, event notes and actors) along with the parties.
+public struct CaseView: DocumentedShape, Sendable {
+    public struct Assignee: Encodable, Sendable {
+        var unit: String
+        var unit_name: String
+        var worker_id: Int64?
+    }
+    var id: Int64
+    var code: String
+    var category: String
+    var channel: String
+    var priority: String
+    var status: String
+    var grid_id: String?
+    var level: String
+    var assignee: Assignee
+    var location: [Double]
+    var reported_at: String
+    var due_at: String?
+    var flags: [String]
+    var related_to: Int64?
+    @OmitIfNil var alert_type: String?
+    @OmitIfNil var alert_count: Int?
+    @OmitIfNil var camera_id: String?
+    @OmitIfNil var rating: Int?
+    @OmitIfNil var description: String?
+    @OmitIfNil var parties: [PartyView]?
+    @OmitIfNil var events: [EventView]?
+
+    public init(_ c: Case, _ names: UnitNames, personal: Bool = true, parties: [Party]? = nil, events: [CaseEvent]? = nil) {
+        id = c.id
+        code = c.code
+        category = c.category.rawValue
+        channel = c.channel.rawValue
+        priority = c.priority.rawValue
+        status = c.status.rawValue
+        grid_id = c.gridCode
+        level = c.level.rawValue
+        assignee = Assignee(unit: c.unit, unit_name: names.name(c.unit), worker_id: c.workerID)
+        location = [c.position.lon, c.position.lat]
+        reported_at = ChinaTime.text(c.reportedAt)
+        due_at = c.dueAt.map(ChinaTime.text)
+        flags = [c.unlocated ? "unlocated" : nil, c.overdue ? "overdue" : nil, c.groupDispute ? "group_dispute" : nil].compactMap { $0 }
+        related_to = c.relatedTo
+        alert_type = c.alertType
+        alert_count = c.alertType == nil ? nil : c.alertCount
+        camera_id = c.cameraID
+        rating = c.rating
+        description = personal ? c.description : nil
+        self.parties = personal ? parties?.map(PartyView.init) : nil
+        self.events = events?.map { EventView($0, personal: personal) }
+    }
+
+    public static var examples: [CaseView] {
+        let names = UnitNames(boundaries: [])
+        let event = CaseEvent(at: Date(timeIntervalSince1970: 0), actor: "clerk", source: "api", action: "transition", from: .reported,
+                              to: .assigned, unit: "grid:511725001001001", note: "note")
+        return [CaseView(.example, names, parties: [Party(name: "王伟", phone: "13900000000", idNumber: "510000199001011234"), Party(name: "李娜")],
+                         events: [event, CaseEvent(at: event.at, actor: "system", source: "dispatch", action: "reported")]),
+                CaseView(.unlocatedExample, names, personal: false, events: [event]),
+                CaseView(.example, names)]   // as lists show it: no parties, no events
+    }
+}
+
+extension Case {
+    /// A case with every optional field set, for the shapes' examples.
+    static let example = Case(
+        id: 7, code: "7QE8-YJ65-MXBZ", category: .neighbour, channel: .camera, priority: .urgent, description: "邻里噪音",
+        position: Position(106.97, 30.84), householdID: 3, cameraID: "C1", alertType: "fight", alertCount: 2, snapshotURL: nil,
+        gridCode: "511725001001001", level: .grid, unit: "grid:511725001001001", workerID: 17, status: .rated, unlocated: false,
+        overdue: true, groupDispute: true, relatedTo: 5, reportedAt: Date(timeIntervalSince1970: 0), acceptBy: nil, arriveBy: nil,
+        dueAt: Date(timeIntervalSince1970: 86400), acceptedAt: nil, resolvedAt: nil, closedAt: nil, rating: 5)
+    /// And one with none: in no grid, in the county's queue.
+    static let unlocatedExample: Case = {
+        var c = example
+        c.gridCode = nil; c.workerID = nil; c.dueAt = nil; c.relatedTo = nil; c.alertType = nil; c.cameraID = nil; c.rating = nil
+        c.unlocated = true; c.level = .county; c.unit = "county:511725"; c.status = .reported
+        return c
+    }()
+}
+
+public struct PartyView: Encodable, Sendable {
+    var name: String
+    var phone: String?
+    var id_number: String?
+    init(_ p: Party) { name = p.name; phone = p.phone; id_number = p.idNumber }
+}
+
+/// One entry of a case's history; without the actor and the note for those who may not see
+/// personal data (a note is free text).
+public struct EventView: Encodable, Sendable {
+    var at: String
+    var actor: String?
+    var source: String
+    var action: String
+    var from: String?
+    var to: String?
+    var unit: String?
+    var note: String?
+    init(_ e: CaseEvent, personal: Bool) {
+        at = ChinaTime.text(e.at)
+        actor = personal ? e.actor : nil
+        source = e.source
+        action = e.action
+        from = e.from?.rawValue
+        to = e.to?.rawValue
+        unit = e.unit
+        // A move's note is the system's own words (grids and version), shown to everyone.
+        note = personal || e.action == "moved" ? e.note : nil
+    }
+}
+
+/// A page of cases.
+public struct CaseListView: DocumentedShape, Sendable {
+    var number_matched: Int
+    var cases: [CaseView]
+    public init(matched: Int, cases: [CaseView]) { number_matched = matched; self.cases = cases }
+    public static var examples: [CaseListView] { [CaseListView(matched: 2, cases: CaseView.examples)] }
+}
+
+/// A camera alert's answer: the case it opened or joined.
+public struct AlertView: DocumentedShape, Sendable {
+    var merged: Bool
+    var `case`: CaseView
+    public init(merged: Bool, case c: CaseView) { self.merged = merged; self.case = c }
+    public static var examples: [AlertView] { CaseView.examples.map { AlertView(merged: true, case: $0) } }
+}
+
+/// The centre's figures for one group, rates to three decimals.
+public struct FiguresView: DocumentedShape, Sendable {
+    var key: String
+    var received: Int
+    var resolved: Int
+    var closed: Int
+    var open: Int
+    var success_rate: Double?
+    var closure_rate: Double?
+    var on_time_rate: Double?
+    var median_hours_to_close: Double?
+    var open_load_per_worker: Double?
+    var satisfaction: Double?
+
+    public init(_ f: CaseFigures) {
+        func rate(_ x: Double?) -> Double? { x.map { ($0 * 1000).rounded() / 1000 } }
+        key = f.key
+        received = f.received
+        resolved = f.resolved
+        closed = f.closed
+        open = f.open
+        success_rate = rate(f.successRate)
+        closure_rate = rate(f.closureRate)
+        on_time_rate = rate(f.onTimeRate)
+        median_hours_to_close = f.medianHoursToClose.map { ($0 * 10).rounded() / 10 }
+        open_load_per_worker = rate(f.openLoadPerWorker)
+        satisfaction = rate(f.satisfaction)
+    }
+
+    public static var examples: [FiguresView] {
+        [FiguresView(CaseFigures(key: "all", received: 4, resolved: 2, closed: 3, finished: 3, onTime: 3, open: 1, workersWithOpenCases: 1,
+                                 medianHoursToClose: 3.25, satisfaction: 4.5)),
+         FiguresView(CaseFigures(key: "none"))]
+    }
+}
+
+/// Figures for a period.
+public struct StatsView: DocumentedShape, Sendable {
+    var from: String
+    var to: String
+    var by: String
+    var figures: [FiguresView]
+    public init(from: Date, to: Date, by: CaseGrouping, figures: [CaseFigures]) {
+        self.from = ChinaTime.text(from)
+        self.to = ChinaTime.text(to)
+        self.by = by.rawValue
+        self.figures = figures.map(FiguresView.init)
+    }
+    public static var examples: [StatsView] {
+        [StatsView(from: Date(timeIntervalSince1970: 0), to: Date(timeIntervalSince1970: 86400), by: .county,
+                   figures: [CaseFigures(key: "all", received: 1), CaseFigures(key: "none")])]
+    }
+}
+
+/// The public view by tracking code: no names, phones, IDs, actors or notes.
+public struct TrackView: DocumentedShape, Sendable {
+    struct Step: Encodable, Sendable {
+        var at: String
+        var action: String
+        var status: String?
+        var unit: String
+    }
+    var code: String
+    var status: String
+    var category: String
+    var reported_at: String
+    var handling_unit: String
+    var timeline: [Step]
+
+    public init(_ c: Case, _ events: [CaseEvent], _ names: UnitNames) {
+        code = c.code
+        status = c.status.rawValue
+        category = c.category.rawValue
+        reported_at = ChinaTime.text(c.reportedAt)
+        handling_unit = names.name(c.unit)
+        timeline = events.map { Step(at: ChinaTime.text($0.at), action: $0.action, status: $0.to?.rawValue, unit: $0.unit.map(names.name) ?? "") }
+    }
+
+    public static var examples: [TrackView] {
+        let e = [CaseEvent(at: Date(timeIntervalSince1970: 0), actor: "a", source: "s", action: "reported", to: .reported, unit: "county:511725"),
+                 CaseEvent(at: Date(timeIntervalSince1970: 0), actor: "a", source: "s", action: "alert merged")]
+        return [TrackView(.unlocatedExample, e, UnitNames(boundaries: []))]
+    }
+}
