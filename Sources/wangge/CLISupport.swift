@@ -53,20 +53,13 @@ func geometryArgument(_ text: String, crs: InputCRS, what: String) throws -> Geo
     do { return try CoordinateConverter(from: .gcj02, to: .crs84).convert(g) } catch { throw ValidationError("\(what): \(error)") }
 }
 
-/// The grid layer as an RFC 7946 FeatureCollection, `grid_id` = the grid code.
-func gridsGeoJSON(_ grids: [Grid], crs: InputCRS = .wgs84, precision: Int? = 7) throws -> String {
+/// The grid layer as an RFC 7946 FeatureCollection, `grid_id` = the grid code, with the properties
+/// the server's `grids` collection has.
+func gridsGeoJSON(_ grids: [Grid], names: [String: String], crs: InputCRS = .wgs84, precision: Int? = 7) throws -> String {
     let converter = crs == .gcj02 ? try CoordinateConverter(from: .crs84, to: .gcj02) : nil
     let features = try grids.map { g -> Feature in
-        var props: [(key: String, value: JSONValue)] = [
-            ("grid_id", .string(g.code)), ("name", .string(g.name)), ("kind", .string(g.kind.rawValue)),
-            ("households", .integer(Int64(g.effectiveHouseholds))),
-            ("households_source", .string(g.householdsOverride != nil ? "override" : "counted")),
-            ("population", .integer(Int64(g.population))),
-        ]
-        if let v = g.villageCode { props.append(("village_code", .string(v))) }
-        if let t = g.townCode { props.append(("town_code", .string(t))) }
         let geometry = try converter.map { try $0.convert(Geometry.polygon(g.polygon)) } ?? .polygon(g.polygon)
-        return Feature(id: .string(g.code), geometry: geometry, properties: JSONObject(props))
+        return Feature(id: .string(g.code), geometry: geometry, properties: GridView(g, names: names).properties)
     }
     return GeoJSONWriter(precision: precision).string(.featureCollection(FeatureCollection(features)))
 }

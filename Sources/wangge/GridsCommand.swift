@@ -232,7 +232,8 @@ struct GridsExport: ParsableCommand {
             guard (0...17).contains(precision) else { throw ValidationError("--precision must be 0 to 17") }
             let store = try database.planning().store
             let layer = try plan.map { try store.planGrids(id: $0) } ?? version.map { try store.grids(version: $0) } ?? store.grids()
-            printOut(try gridsGeoJSON(layer, crs: crs, precision: precision == 17 ? nil : precision))
+            let names = Dictionary(try store.boundaries().map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
+            printOut(try gridsGeoJSON(layer, names: names, crs: crs, precision: precision == 17 ? nil : precision))
         }
     }
 }

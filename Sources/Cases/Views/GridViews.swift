@@ -141,3 +141,51 @@ public struct PlanOperationView: DocumentedShape, Sendable {
         [PlanOperationView(plan: 1, changed: ["511725001001001"], problems: .object(JSONObject([("type", "FeatureCollection"), ("features", .array([]))])))]
     }
 }
+
+/// A grid's properties, as the `grids` collection, its tiles and `wangge grids export` write them
+/// (the export imports again: `households_override` is kept as the planner set it).
+public struct GridView: DocumentedShape, Sendable {
+    var grid_id: String
+    var name: String
+    var kind: String
+    /// The figure in force: the override when a planner set one, else the count.
+    var households: Int
+    var households_counted: Int
+    var households_override: Int?
+    var households_source: String
+    var population: Int
+    /// Against the 300–500 band: `under`, `within` or `over`.
+    var band: String
+    var village_code: String?
+    var village: String?
+    var town_code: String?
+    var town: String?
+
+    /// - Parameter names: county, town and village names by code.
+    public init(_ g: Grid, names: [String: String]) {
+        grid_id = g.code
+        name = g.name
+        kind = g.kind.rawValue
+        households = g.effectiveHouseholds
+        households_counted = g.households
+        households_override = g.householdsOverride
+        households_source = g.householdsOverride != nil ? "override" : "counted"
+        population = g.population
+        let b = Grid.householdBand
+        band = g.effectiveHouseholds < b.lowerBound ? "under" : g.effectiveHouseholds > b.upperBound ? "over" : "within"
+        village_code = g.villageCode
+        village = g.villageCode.flatMap { names[$0] }
+        town_code = g.townCode
+        town = g.townCode.flatMap { names[$0] }
+    }
+
+    /// The properties as a feature carries them.
+    public var properties: JSONObject { (try? JSONValueEncoder().encode(self))?.objectValue ?? JSONObject() }
+
+    public static var examples: [GridView] {
+        let square = Polygon([[.init(0, 0), .init(1, 0), .init(1, 1), .init(0, 1), .init(0, 0)]])
+        return [GridView(Grid(code: "511725001001001", name: "白丰村第1网格", households: 420, polygon: square, householdsOverride: 450),
+                         names: ["511725001": "渠江街道", "511725001001": "白丰村"]),
+                GridView(Grid(code: "X1", name: "dedicated", households: 12, polygon: square, kind: .dedicated), names: [:])]
+    }
+}

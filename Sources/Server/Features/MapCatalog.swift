@@ -77,20 +77,7 @@ struct MapCatalog: Sendable {
     }
 
     static func gridFeatures(_ grids: [Grid], names: [String: String]) -> [MapFeature] {
-        let band = Grid.householdBand
-        return grids.map { g in
-            MapFeature(id: g.code, geometry: .polygon(g.polygon), properties: JSONObject([
-                ("grid_id", .string(g.code)), ("name", .string(g.name)), ("kind", .string(g.kind.rawValue)),
-                ("households", .integer(Int64(g.effectiveHouseholds))),
-                ("households_counted", .integer(Int64(g.households))),
-                ("households_override", g.householdsOverride.map { .integer(Int64($0)) } ?? .null),
-                ("population", .integer(Int64(g.population))),
-                ("band", .string(g.effectiveHouseholds < band.lowerBound ? "under" : g.effectiveHouseholds > band.upperBound ? "over" : "within")),
-                ("village_code", g.villageCode.map { .string($0) } ?? .null),
-                ("village", g.villageCode.flatMap { names[$0] }.map { .string($0) } ?? .null),
-                ("town_code", g.townCode.map { .string($0) } ?? .null),
-                ("town", g.townCode.flatMap { names[$0] }.map { .string($0) } ?? .null)]))
-        }
+        grids.map { g in MapFeature(id: g.code, geometry: .polygon(g.polygon), properties: GridView(g, names: names).properties) }
     }
 }
 
