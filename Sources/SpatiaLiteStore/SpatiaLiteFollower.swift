@@ -46,7 +46,7 @@ final class SpatiaLiteFollower: ChangeFollower, @unchecked Sendable {
     }
 
     /// Reads and publishes everything past `position`. A failed read is tried again at the next
-    /// tick (the position does not move).
+    /// tick (the position does not move, and the next tick reads whatever `data_version` says).
     private func read() {
         guard let feed else { return }
         do {
@@ -72,7 +72,7 @@ final class SpatiaLiteFollower: ChangeFollower, @unchecked Sendable {
             position = reached
             feed.publish(changes, reaching: reached)
         } catch {
-            // Unavailable for a moment (I/O); the next tick tries again.
+            dataVersion = -1   // unavailable for a moment (I/O): the next tick reads again
         }
     }
 }
