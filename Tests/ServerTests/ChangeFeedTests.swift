@@ -39,16 +39,7 @@ import Geo
         try await Task.sleep(for: .milliseconds(300))
 
         // The CLI, another process: a plan merging the grid into a neighbour of its village, published.
-        let made = try await run(wanggePath, ["grids", "plan", "--db", s.db, "--name", "merge"])
-        let plan = try #require(made.out.split(separator: " ").dropFirst().first.map(String.init), "\(made.out) \(made.err)")
-        var merged: String?
-        for g in try connect(s.db).grids.grids() where g.code != old && g.code.prefix(12) == old.prefix(12) {
-            if try await run(wanggePath, ["grids", "merge", "--db", s.db, "--plan", plan, g.code, old]).status == 0 { merged = g.code; break }
-        }
-        let new = try #require(merged, "no neighbour of \(old) to merge with")
-        _ = try await run(wanggePath, ["grids", "override", "--db", s.db, "--plan", plan, new, "450"])
-        let published = try await run(wanggePath, ["grids", "publish", "--db", s.db, "--plan", plan])
-        #expect(published.status == 0, "\(published.out) \(published.err)")
+        let new = try await mergeFromTheCLI(s, old)
 
         // Within 2 s: the locator, the items, the tiles and the layer version.
         let served = try await within(2) { try await gridAt() == new }

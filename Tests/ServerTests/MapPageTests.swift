@@ -38,6 +38,36 @@ import Geo
         }
     }
 
+    /// A layer published from the CLI while the page is open: the page draws the new grids from
+    /// the live feed, without reloading.
+    @Test func theMapRedrawsANewLayerWithoutReloading() async throws {
+        let s = try await TestServer()
+        defer { s.stop() }
+        let b = try await Browser()
+        do {
+            try await b.signIn(s.base, token: s.tokens[.viewer]!)
+            let grids = try connect(s.db).grids.grids()
+            _ = try await b.wait(for: "return document.querySelectorAll('path.wg-grid').length === \(grids.count)", "the grids drawn")
+            _ = try await b.run("window.notReloaded = true; return true;")
+            let old = grids[grids.count / 2].code
+            let into = try await mergeFromTheCLI(s, old)
+            _ = try await b.wait(for: "return document.body.dataset.layerVersion === '2'", seconds: 10, "the new layer taken")
+            let after = try await b.run("""
+                return { reloaded: !window.notReloaded, count: document.querySelectorAll('path.wg-grid').length,
+                         old: !!document.querySelector('path.wg-grid[data-grid-id="\(old)"]'),
+                         into: !!document.querySelector('path.wg-grid[data-grid-id="\(into)"]') };
+                """).objectValue ?? JSONObject()
+            #expect(after["reloaded"] == .bool(false))
+            #expect(after["count"]?.integerValue == Int64(grids.count - 1) && after["old"] == .bool(false) && after["into"] == .bool(true), "\(after)")
+            _ = try Self.keep(try await b.screenshot(), "map-new-layer.png")
+            await b.close()
+        } catch {
+            if let png = try? await b.screenshot() { _ = try? Self.keep(png, "map-new-layer-failed.png") }
+            await b.close()
+            throw error
+        }
+    }
+
     private func check(_ s: TestServer, _ b: Browser) async throws {
         try await b.signIn(s.base, token: s.tokens[.dispatcher]!)
         let store = try connect(s.db).grids

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -119,4 +120,21 @@ func run(_ executable: String, _ args: [String]) async throws -> (status: Int32,
     try await withCheckedThrowingContinuation { c in
         DispatchQueue.global().async { c.resume(with: Result { try sh(executable, args) }) }
     }
+}
+
+/// With the `wangge` binary, as a planner at a terminal does while the server runs: a plan that
+/// merges grid `old` into a neighbour of its village (its households figure set to stay in the
+/// band), published as version 2. Returns the neighbour's code.
+func mergeFromTheCLI(_ s: TestServer, _ old: String) async throws -> String {
+    let made = try await run(wanggePath, ["grids", "plan", "--db", s.db, "--name", "merge"])
+    let plan = try #require(made.out.split(separator: " ").dropFirst().first.map(String.init), "\(made.out) \(made.err)")
+    var merged: String?
+    for g in try connect(s.db).grids.grids() where g.code != old && g.code.prefix(12) == old.prefix(12) {
+        if try await run(wanggePath, ["grids", "merge", "--db", s.db, "--plan", plan, g.code, old]).status == 0 { merged = g.code; break }
+    }
+    let into = try #require(merged, "no neighbour of \(old) to merge with")
+    _ = try await run(wanggePath, ["grids", "override", "--db", s.db, "--plan", plan, into, "450"])
+    let published = try await run(wanggePath, ["grids", "publish", "--db", s.db, "--plan", plan])
+    #expect(published.status == 0, "\(published.out) \(published.err)")
+    return into
 }

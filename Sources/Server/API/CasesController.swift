@@ -209,7 +209,7 @@ struct CasesController {
             guard let n = Int64(last), n >= 0 else { throw Problem.badRequest("Last-Event-ID must be an event id from this stream", type: "bad-parameter") }
             after = n
         }
-        let body = try await CaseFeed(readers: state.readers, feed: state.feed).stream(after: after, grids: try await state.workerGrids(who))
+        let body = try await CaseFeed(readers: state.readers, feed: state.feed, layerServed: { [state] in await state.layerServed($0) }).stream(after: after, grids: try await state.workerGrids(who))
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
     }
 }

@@ -13,6 +13,9 @@ import Logging
 struct CaseFeed: Sendable {
     let readers: ReaderPool
     let feed: ChangeFeed
+    /// Returns once the server serves a layer version: a client told of a new layer and asking
+    /// for it at once must get it.
+    let layerServed: @Sendable (Int) async -> Void
     static let keepAlive: Duration = .seconds(15)
 
     private enum Item: Sendable { case changes([Change]), tick }
@@ -64,6 +67,7 @@ struct CaseFeed: Sendable {
                             cursor = e.id
                             if grids.allows(c) { text += Self.frame(e, c) }
                         case .layer(let v):
+                            await layerServed(v)
                             text += "event: layer\ndata: {\"layer_version\":\(v)}\n\n"
                         case .plans, .tokens: break
                         }
