@@ -68,6 +68,12 @@ public final class Database {
             throw StoreError(.unavailable, "cannot load SpatiaLite (install libsqlite3-mod-spatialite)", detail: msg)
         }
         sqlite3_enable_load_extension(db, 0)
+        // SQLite opens a file it may not write read-only without a word; Wangge writes beside it too
+        // (the -wal and -shm files), so say so now rather than at the first statement.
+        if !readOnly && sqlite3_db_readonly(db, "main") == 1 {
+            sqlite3_close(db)
+            throw StoreError(.unavailable, "\(path) is read-only (the file, its folder or the file system): Wangge must be able to write it and the -wal and -shm files beside it")
+        }
         do {
             if !readOnly { try execute("PRAGMA journal_mode=WAL") }
             try execute("PRAGMA foreign_keys=ON")
@@ -80,7 +86,7 @@ public final class Database {
             try execute("PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768")
         } catch {
             sqlite3_close(db)
-            throw error
+            throw StoreError(error.kind, "cannot open \(path): \(error.reason)", detail: error.detail)
         }
     }
 

@@ -147,6 +147,19 @@ func extent(_ summary: String) -> [Double] {
         #expect(busy.status != 0 && busy.err.contains("the database is busy (another writer holds it); try again shortly"), "\(busy.err)")
         try old.execute("ROLLBACK")
         #expect(try old.scalar("SELECT count(*) FROM api_tokens").int == 0)
+        // On a read-only file system (root writes through file modes, not through a read-only mount):
+        // every command and the server say so, with the path, and write nothing.
+        let ro = dir.path("ro")
+        try FileManager.default.createDirectory(atPath: ro, withIntermediateDirectories: true)
+        if try sh("/bin/mount", ["-t", "tmpfs", "-o", "size=16m", "tmpfs", ro]).status == 0 {
+            defer { _ = try? sh("/bin/umount", [ro]) }
+            #expect(try sh("/bin/cp", [db, ro + "/s.sqlite"]).status == 0)
+            #expect(try sh("/bin/mount", ["-o", "remount,ro", ro]).status == 0)
+            for args in [["token", "create", "--db", ro + "/s.sqlite", "--role", "viewer", "--name", "x"], ["serve", "--db", ro + "/s.sqlite", "--port", "0"]] {
+                let r = try sh(wanggePath, args)
+                #expect(r.status != 0 && r.err.contains("\(ro)/s.sqlite is read-only (the file, its folder or the file system)"), "\(args): \(r.err)")
+            }
+        }
         // A PostGIS URL is named as not built yet, not taken for a file.
         let pg = try wangge("cases", "list", "--db", "postgresql://wangge@127.0.0.1:5432/wangge")
         #expect(pg.status != 0 && pg.err.contains("PostGIS"))
