@@ -98,7 +98,7 @@ struct TokenList: ParsableCommand {
 }
 
 struct TokenRevoke: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a token by its id (a running server stops accepting it within a second).")
+    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a token by its id (a running server stops accepting it as soon as its change feed sees it).")
     @Option(help: "Database: a SpatiaLite file path.") var db: String
     @Argument(help: "Token id (from `wangge token list`).") var id: Int64
 
