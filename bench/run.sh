@@ -28,16 +28,24 @@ fi
 echo "Point-to-grid assignment: $N points, $GRIDS grids of Qu County (release build; the kernel on one core, wangge assign parses on two)"
 printf '%-44s %s\n' "wangge kernel (in memory)" "$($w bench kernel --db "$db" --points "$out/points.csv" | sed 's/^kernel //')"
 
-best=""
-for _ in 1 2 3; do
-  t0=$(date +%s.%N)
-  $w assign --db "$db" < "$out/points.csv" > "$out/assigned.csv"
-  t1=$(date +%s.%N)
-  t=$(echo "$t1 - $t0" | bc -l)
-  if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
-done
-printf '%-44s %.1f M points/s (%s s, CSV in and out, load included, best of 3)\n' "wangge assign (end to end)" \
-  "$(echo "$N / $best / 1000000" | bc -l)" "$(printf %.3f "$best")"
+# The same points at 6 decimals: full precision must not cost much more.
+$w bench points --db "$db" --count "$N" --decimals 6 > "$out/points6.csv"
+assign_best() {   # label, input
+  local best="" t0 t1 t
+  for _ in 1 2 3; do
+    t0=$(date +%s.%N)
+    $w assign --db "$db" < "$2" > "$out/assigned.csv"
+    t1=$(date +%s.%N)
+    t=$(echo "$t1 - $t0" | bc -l)
+    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
+  done
+  printf '%-44s %.1f M points/s (%s s, CSV in and out, load included, best of 3)\n' "$1" \
+    "$(echo "$N / $best / 1000000" | bc -l)" "$(printf %.3f "$best")"
+}
+printf '%-44s %s\n' "number parsing (lon and lat, one core)" "$($w bench numbers --points "$out/points.csv" | sed 's/^numbers: //')"
+assign_best "wangge assign, 6 decimals (end to end)" "$out/points6.csv"
+assign_best "wangge assign, full precision (end to end)" "$out/points.csv"
+rm -f "$out/points6.csv"
 
 # Streaming: ten times the rows through the same command; memory must not grow with the input.
 $w bench points --db "$db" --count $((N * 10)) --seed 8 > "$out/points10.csv"

@@ -6,7 +6,7 @@ import Grid
 
 /// Benchmark helpers, used by `make bench`; figures go to stdout, never into pass/fail tests.
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmark helpers.", subcommands: [BenchPoints.self, BenchKernel.self, BenchGrids.self, BenchCases.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmark helpers.", subcommands: [BenchPoints.self, BenchKernel.self, BenchNumbers.self, BenchGrids.self, BenchCases.self])
 }
 
 struct BenchPoints: ParsableCommand {
@@ -15,6 +15,7 @@ struct BenchPoints: ParsableCommand {
     @Option(help: "Database: a SpatiaLite file path.") var db: String
     @Option var count = 1_000_000
     @Option var seed: UInt64 = 7
+    @Option(help: "Decimals per coordinate; without it, full precision (the shortest text that reads back exactly, as Python, PostGIS and JavaScript write).") var decimals: Int?
 
     func run() throws {
         let grids = try connect(db).grids.grids()
@@ -25,7 +26,11 @@ struct BenchPoints: ParsableCommand {
         for k in 0..<count {
             let lon = box.minLon + rng.unit() * (box.maxLon - box.minLon)
             let lat = box.minLat + rng.unit() * (box.maxLat - box.minLat)
-            out += "p\(k),\(String(format: "%.7f", lon)),\(String(format: "%.7f", lat))\n"
+            if let decimals {
+                out += "p\(k),\(String(format: "%.\(decimals)f", lon)),\(String(format: "%.\(decimals)f", lat))\n"
+            } else {
+                out += "p\(k),\(lon),\(lat)\n"
+            }
             if out.utf8.count > 1 << 20 || k == count - 1 {
                 FileHandle.standardOutput.write(Data(out.utf8))
                 out = ""
@@ -60,6 +65,53 @@ struct BenchKernel: ParsableCommand {
         }
         let assigned = result.filter { $0 >= 0 }.count
         print(String(format: "kernel %.1f M points/s (%d points, %d in a grid, best of %d)", Double(xs.count) / best / 1e6, xs.count, assigned, rounds))
+    }
+}
+
+struct BenchNumbers: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "numbers",
+        abstract: "Time parsing the lon and lat fields of a points CSV: Wangge's parser and the C library's strtod (one core).")
+    @Option(help: "Points CSV (id,lon,lat).") var points: String
+    @Option var rounds = 5
+
+    func run() throws {
+        let bytes = try readFile(points)
+        // The ranges of the second and third fields of every line after the header, found first so
+        // that only the parsing is timed.
+        var ranges: [(Int, Int)] = []
+        var fieldStart = 0, field = 0, line = 0
+        for (k, c) in bytes.enumerated() where c == 0x2C || c == 0x0A {
+            if line > 0 && (field == 1 || field == 2) { ranges.append((fieldStart, k)) }
+            if c == 0x0A { line += 1; field = 0 } else { field += 1 }
+            fieldStart = k + 1
+        }
+        let parser = DecimalParser.shared
+        func time(_ body: (UnsafePointer<UInt8>) -> Double) -> (Double, Double) {
+            var best = Double.infinity, sum = 0.0
+            bytes.withUnsafeBufferPointer { b in
+                for _ in 0..<rounds {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    sum = body(b.baseAddress!)
+                    best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                }
+            }
+            return (best, sum)
+        }
+        let (ours, a) = time { p in ranges.reduce(0.0) { $0 + (parser.parse(p, $1.0, $1.1) ?? .nan) } }
+        var scratch = [CChar](repeating: 0, count: 64)
+        let (libc, b) = time { p in
+            ranges.reduce(0.0) { acc, r in
+                let n = min(r.1 - r.0, 63)
+                return scratch.withUnsafeMutableBufferPointer { s in
+                    UnsafeMutableRawPointer(s.baseAddress!).copyMemory(from: p + r.0, byteCount: n)
+                    s[n] = 0
+                    return acc + strtod(s.baseAddress!, nil)
+                }
+            }
+        }
+        guard a == b else { throw ValidationError("the parsers disagree (sums \(a) and \(b))") }
+        print(String(format: "numbers: wangge %.0f M/s, strtod %.0f M/s (%d numbers, same values, best of %d)",
+                     Double(ranges.count) / ours / 1e6, Double(ranges.count) / libc / 1e6, ranges.count, rounds))
     }
 }
 

@@ -80,18 +80,22 @@ struct ImportGrids: ParsableCommand {
 
 struct Assign: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Read CSV id,lon,lat on stdin; write CSV id,grid_id to stdout in input order.",
-        discussion: "A point in no grid gets an empty grid_id. Bad rows are reported on stderr with their line number and left out; the exit status is then 1.")
+        abstract: "Read CSV with id, lon and lat columns on stdin; write CSV id,grid_id to stdout in input order.",
+        discussion: """
+            The header names the columns, in any order (lon may be lng, longitude or x; lat may be latitude or y); \
+            other columns are left out, or kept with --keep-columns. Quoted fields, CRLF, a byte-order mark and numbers \
+            at full precision or with an exponent are read as written. A point in no grid gets an empty grid_id. Bad rows \
+            are reported on stderr with their line number and left out; the exit status is then 1.
+            """)
     @Option(help: "Database: a SpatiaLite file path.") var db: String
     @Option(help: "CRS of the input coordinates.") var crs: InputCRS = .wgs84
+    @Flag(help: "Write every input column, then grid_id (the id column is then optional).") var keepColumns = false
 
     func run() throws {
         let summary: CSVAssigner.Summary
         do {
             let layer = GridLayer(grids: try connect(db).grids.grids())
-            var header = Array("id,grid_id\n".utf8)
-            _ = header.withUnsafeMutableBytes { Glibc.write(1, $0.baseAddress, $0.count) }
-            summary = try CSVAssigner(layer: layer, crs: crs.crs).run(
+            summary = try CSVAssigner(layer: layer, crs: crs.crs, keepColumns: keepColumns).run(
                 read: { Glibc.read(0, $0.baseAddress, $0.count) },
                 write: { buf in
                     var off = 0

@@ -70,6 +70,14 @@ func extent(_ summary: String) -> [Double] {
         #expect(r.status == 1)
         #expect(r.out == "id,grid_id\nok,511725001001001\n")
         #expect(r.err.contains("line 3: lon is not a number"))
+
+        // A spreadsheet's export: BOM, CRLF, other columns, quotes, full precision; kept as it came.
+        let sheet = "\u{FEFF}name,Longitude,Latitude\r\n\"张, 三\",106.95000000000000284,3.085e1\r\n"
+        r = try wangge("assign", "--db", db, "--keep-columns", stdin: sheet)
+        #expect(r.status == 0 && r.out == "name,Longitude,Latitude,grid_id\n\"张, 三\",106.95000000000000284,3.085e1,511725001001001\n", "\(r.out) \(r.err)")
+        // No usable header: the whole input is refused, saying what was expected.
+        r = try wangge("assign", "--db", db, stdin: "106.95,30.85\n")
+        #expect(r.status != 0 && r.out.isEmpty && r.err.contains("line 1: the header must name the columns id, lon and lat"), "\(r.err)")
     }
 
     @Test func badImportsExplainAndChangeNothing() throws {

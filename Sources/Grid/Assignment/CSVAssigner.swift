@@ -1,20 +1,28 @@
 import Foundation
 import Geo
 
-/// Streams CSV `id,lon,lat` (header line first) to CSV `id,grid_id` in input order, a chunk at a
-/// time: memory stays at a few chunks whatever the input size. A row that cannot be read is
-/// reported with its line number and left out of the output.
+/// Streams CSV with a header naming `id`, `lon` and `lat` columns (any order, other columns
+/// allowed) to CSV `id,grid_id` in input order, or with `keepColumns` to every input column followed
+/// by `grid_id`; a chunk at a time, so memory stays at a few chunks whatever the input size. A row
+/// that cannot be read is reported with its line number and left out of the output.
+///
+/// What it reads, as spreadsheets, databases and scripts write it: a UTF-8 byte-order mark, CRLF or
+/// LF line ends, fields in double quotes (RFC 4180; a quoted field may not span lines), numbers at
+/// full precision, with a sign or an exponent (`1.0719e2`), parsed exactly (`DecimalParser`).
 public struct CSVAssigner: Sendable {
     public let layer: GridLayer
     /// The CRS of the input coordinates: WGS84 or GCJ-02 (converted per point).
     public let crs: CRS
+    /// Every input column goes out, `grid_id` appended; the `id` column is then optional.
+    public var keepColumns = false
     public var chunkSize = 1 << 22
     /// Bad rows reported one by one, up to this many; the rest are counted.
     public var maxReportedErrors = 100
 
-    public init(layer: GridLayer, crs: CRS = .crs84) {
+    public init(layer: GridLayer, crs: CRS = .crs84, keepColumns: Bool = false) {
         self.layer = layer
         self.crs = crs
+        self.keepColumns = keepColumns
     }
 
     public struct Summary: Sendable, Equatable {
@@ -23,13 +31,62 @@ public struct CSVAssigner: Sendable {
         public var badRows = 0
     }
 
+    /// The input cannot be read as points at all (no usable header).
+    public struct InputError: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    /// Where the columns are, from the header line.
+    struct Columns: Sendable {
+        var count: Int
+        var id: Int?
+        var lon: Int
+        var lat: Int
+
+        static let lonNames: Set<String> = ["lon", "lng", "long", "longitude", "x"]
+        static let latNames: Set<String> = ["lat", "latitude", "y"]
+
+        init(header: [UInt8], idRequired: Bool) throws(InputError) {
+            var text = String(decoding: header, as: UTF8.self)
+            if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+            let names = CSVAssigner.fields(of: text).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            func index(_ accepted: Set<String>) -> Int? { names.firstIndex { accepted.contains($0) } }
+            count = names.count
+            id = index(["id"])
+            guard let lon = index(Self.lonNames), let lat = index(Self.latNames), id != nil || !idRequired else {
+                let needed = idRequired ? "id, lon and lat" : "lon and lat"
+                throw InputError(description: "line 1: the header must name the columns \(needed) (lng/longitude/x and latitude/y are taken too); found: \(names.joined(separator: ","))")
+            }
+            self.lon = lon
+            self.lat = lat
+        }
+    }
+
+    /// The fields of one line (RFC 4180 quoting), unquoted; for the header only.
+    static func fields(of line: String) -> [String] {
+        var out: [String] = [], field = "", quoted = false, chars = Array(line), k = 0
+        while k < chars.count {
+            let c = chars[k]
+            if quoted {
+                if c == "\"" {
+                    if k + 1 < chars.count && chars[k + 1] == "\"" { field.append("\""); k += 1 } else { quoted = false }
+                } else { field.append(c) }
+            } else if c == "\"" { quoted = true }
+            else if c == "," { out.append(field); field = "" }
+            else { field.append(c) }
+            k += 1
+        }
+        out.append(field)
+        return out
+    }
+
     /// Chunks larger than this are split at a line boundary and their halves processed on two
     /// cores; the output and the reports still come in input order.
     public var parallelThreshold = 1 << 16
 
     /// - Parameters:
     ///   - read: fills the buffer, returns bytes read (0 at end of input, < 0 on error).
-    ///   - write: takes output bytes.
+    ///   - write: takes output bytes, the header line first.
     ///   - report: takes one diagnostic line (no personal data: line numbers and reasons only).
     public func run(read: (UnsafeMutableRawBufferPointer) -> Int,
                     write: (UnsafeRawBufferPointer) -> Void,
@@ -40,7 +97,7 @@ public struct CSVAssigner: Sendable {
         var buffer = [UInt8](repeating: 0, count: chunkSize)
         var filled = 0
         var lineNumber = 0
-        var headerSeen = false
+        var columns: Columns?
         var atEOF = false
 
         func bad(_ line: Int, _ reason: String) {
@@ -67,16 +124,20 @@ public struct CSVAssigner: Sendable {
                 }
             }
             var start = 0
-            if !headerSeen {
-                headerSeen = true
+            if columns == nil {
                 let nl = buffer[..<end].firstIndex(of: 0x0A) ?? end
                 lineNumber += 1
                 start = min(nl + 1, end)
-                var header = String(decoding: buffer[..<nl], as: UTF8.self).replacingOccurrences(of: " ", with: "")
-                    .replacingOccurrences(of: "\r", with: "").lowercased()
-                if header.hasPrefix("\u{FEFF}") { header.removeFirst() }
-                if header != "id,lon,lat" { bad(lineNumber, "the first line must be the header id,lon,lat") }
+                var header = Array(buffer[..<nl])
+                if header.last == 0x0D { header.removeLast() }
+                let c = try Columns(header: header, idRequired: !keepColumns)
+                columns = c
+                var out = keepColumns ? header : Array("id".utf8)
+                if keepColumns && out.starts(with: [0xEF, 0xBB, 0xBF]) { out.removeFirst(3) }
+                out += Array(",grid_id\n".utf8)
+                out.withUnsafeBytes { write($0) }
             }
+            guard let columns else { continue }
             // Split the chunk at a newline near its middle when it is worth a second core.
             var cuts = [start, end]
             if end - start > parallelThreshold {
@@ -89,7 +150,7 @@ public struct CSVAssigner: Sendable {
                 results.withUnsafeMutableBufferPointer { r in
                     let work = SliceWork(bytes: b, results: r, cuts: cuts)
                     DispatchQueue.concurrentPerform(iterations: slices) { k in
-                        work.results[k] = process(work.bytes, work.cuts[k], work.cuts[k + 1], codes)
+                        work.results[k] = process(work.bytes, work.cuts[k], work.cuts[k + 1], codes, columns)
                     }
                 }
             }
@@ -107,6 +168,7 @@ public struct CSVAssigner: Sendable {
             filled = rest
             if atEOF && filled == 0 { break }
         }
+        if columns == nil { throw InputError(description: "the input is empty: expected a header line naming id, lon and lat") }
         return summary
     }
 
@@ -136,14 +198,17 @@ public struct CSVAssigner: Sendable {
     }
 
     /// Parses, locates and formats the lines in `b[start..<end]`.
-    private func process(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ codes: CodeTable) -> SliceResult {
+    private func process(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ codes: CodeTable, _ columns: Columns) -> SliceResult {
         var r = SliceResult()
         var xs: [Double] = [], ys: [Double] = []
-        var idStart: [Int] = [], idEnd: [Int] = []
+        // The bytes each output row starts with: the id field, or the whole line.
+        var copyStart: [Int] = [], copyEnd: [Int] = []
         let estimate = (end - start) / 24
         xs.reserveCapacity(estimate); ys.reserveCapacity(estimate)
-        idStart.reserveCapacity(estimate); idEnd.reserveCapacity(estimate)
+        copyStart.reserveCapacity(estimate); copyEnd.reserveCapacity(estimate)
         let gcj = crs == .gcj02
+        let numbers = DecimalParser.shared
+        let base = b.baseAddress!
         func bad(_ reason: @autoclosure () -> String) {
             r.badRows += 1
             if r.errors.count <= maxReportedErrors {
@@ -151,33 +216,74 @@ public struct CSVAssigner: Sendable {
                 r.errors.append((line, text))
             }
         }
-        let base = UnsafeRawPointer(b.baseAddress!)
         var i = start
-        while i < end {
-            let j = memchr(base + i, 0x0A, end - i).map { UnsafeRawPointer($0) - base } ?? end
+        rows: while i < end {
+            let j = memchr(base + i, 0x0A, end - i).map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base } ?? end
             var lineEnd = j
             if lineEnd > i && b[lineEnd - 1] == 0x0D { lineEnd -= 1 }
             r.lines += 1
             defer { i = j + 1 }
             if lineEnd == i { continue }   // blank line
-            switch Self.parseRow(b, i, lineEnd) {
-            case .failure(let e): bad(e.reason(in: b))
-            case .success(let row):
-                var lon = row.lon, lat = row.lat
-                guard (-180...180).contains(lon), (-90...90).contains(lat) else {
-                    bad("lon/lat \(lon),\(lat) out of range")
+            // Walk the fields; numbers are parsed where they stand, without a second pass.
+            var field = 0, fs = i
+            var lon = Double.nan, lat = Double.nan
+            var idStart = i, idEnd = i
+            while true {
+                var fe = fs
+                let isLon = field == columns.lon, isLat = field == columns.lat
+                if isLon || isLat, let n = numbers.scan(base, fs, lineEnd, readable: end), n.next == lineEnd || b[n.next] == 0x2C {
+                    if isLon { lon = n.value } else { lat = n.value }
+                    fe = n.next
+                } else {
+                    var cs = fs, ce: Int
+                    if fs < lineEnd && b[fs] == 0x22 {
+                        fe += 1
+                        while true {
+                            guard fe < lineEnd else { bad(RowError("unterminated quoted field").reason(in: b)); continue rows }
+                            if b[fe] == 0x22 {
+                                if fe + 1 < lineEnd && b[fe + 1] == 0x22 { fe += 2; continue }
+                                break
+                            }
+                            fe += 1
+                        }
+                        cs = fs + 1; ce = fe
+                        fe += 1
+                        guard fe == lineEnd || b[fe] == 0x2C else { bad("expected ',' after a quoted field"); continue rows }
+                    } else {
+                        while fe < lineEnd && b[fe] != 0x2C { fe += 1 }
+                        ce = fe
+                    }
+                    if isLon || isLat {
+                        guard let v = numbers.parse(base, cs, ce) else {
+                            bad(RowError.notANumber(field: isLon ? "lon" : "lat", start: cs, end: ce).reason(in: b))
+                            continue rows
+                        }
+                        if isLon { lon = v } else { lat = v }
+                    }
+                }
+                if field == columns.id { idStart = fs; idEnd = fe }
+                field += 1
+                if fe >= lineEnd { break }
+                fs = fe + 1
+            }
+            guard field == columns.count else {
+                bad("expected \(columns.count) fields as in the header, found \(field)")
+                continue
+            }
+            if columns.id != nil && idEnd == idStart { bad("empty id"); continue }
+            guard (-180...180).contains(lon), (-90...90).contains(lat) else {
+                bad("lon/lat \(lon),\(lat) out of range")
+                continue
+            }
+            if gcj {
+                guard let w = try? ChinaOffset.gcj02ToWGS84(Position(lon, lat)) else {
+                    bad("\(lon),\(lat) is outside China, where GCJ-02 is not defined")
                     continue
                 }
-                if gcj {
-                    guard let w = try? ChinaOffset.gcj02ToWGS84(Position(lon, lat)) else {
-                        bad("\(lon),\(lat) is outside China, where GCJ-02 is not defined")
-                        continue
-                    }
-                    lon = w.lon; lat = w.lat
-                }
-                xs.append(lon); ys.append(lat)
-                idStart.append(i); idEnd.append(row.idEnd)
+                lon = w.lon; lat = w.lat
             }
+            xs.append(lon); ys.append(lat)
+            if keepColumns { copyStart.append(i); copyEnd.append(lineEnd) } else { copyStart.append(idStart); copyEnd.append(idEnd) }
         }
         var found = [Int32](repeating: -1, count: xs.count)
         xs.withUnsafeBufferPointer { x in
@@ -185,11 +291,11 @@ public struct CSVAssigner: Sendable {
                 found.withUnsafeMutableBufferPointer { f in layer.locator.locate(xs: x, ys: y, into: f) }
             }
         }
-        // Output: id bytes, comma, grid code, newline; sized first, then written through a pointer.
+        // Output: the copied bytes, comma, grid code, newline; sized first, then written through a pointer.
         var size = 0
         for k in 0..<xs.count {
             let g = Int(found[k])
-            size += idEnd[k] - idStart[k] + 2 + (g >= 0 ? codes.start[g + 1] - codes.start[g] : 0)
+            size += copyEnd[k] - copyStart[k] + 2 + (g >= 0 ? codes.start[g + 1] - codes.start[g] : 0)
         }
         var output = [UInt8](repeating: 0, count: size)
         var assigned = 0
@@ -197,8 +303,8 @@ public struct CSVAssigner: Sendable {
             output.withUnsafeMutableBufferPointer { o in
                 var w = 0
                 for k in 0..<xs.count {
-                    let n = idEnd[k] - idStart[k]
-                    (o.baseAddress! + w).update(from: b.baseAddress! + idStart[k], count: n)
+                    let n = copyEnd[k] - copyStart[k]
+                    (o.baseAddress! + w).update(from: base + copyStart[k], count: n)
                     w += n
                     o[w] = 0x2C
                     w += 1
@@ -220,46 +326,6 @@ public struct CSVAssigner: Sendable {
         return r
     }
 
-    struct Row { var idEnd: Int; var lon: Double; var lat: Double }
-
-    /// Parses `id,lon,lat` between `start` and `end`. The id may be quoted (RFC 4180).
-    @inline(__always)
-    static func parseRow(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Result<Row, RowError> {
-        var i = start
-        if b[i] == 0x22 {
-            i += 1
-            while true {
-                guard i < end else { return .failure(RowError("unterminated quoted id")) }
-                if b[i] == 0x22 {
-                    if i + 1 < end && b[i + 1] == 0x22 { i += 2; continue }
-                    i += 1
-                    break
-                }
-                i += 1
-            }
-            guard i < end, b[i] == 0x2C else { return .failure(RowError("expected ',' after the quoted id")) }
-        } else {
-            while i < end && b[i] != 0x2C { i += 1 }
-            guard i < end else { return .failure(RowError("expected 3 fields id,lon,lat")) }
-        }
-        let idEnd = i
-        if idEnd == start { return .failure(RowError("empty id")) }
-        i += 1
-        var c1 = i
-        while c1 < end && b[c1] != 0x2C { c1 += 1 }
-        guard c1 < end else { return .failure(RowError("expected 3 fields id,lon,lat")) }
-        var e2 = c1 + 1
-        while e2 < end && b[e2] != 0x2C { e2 += 1 }
-        guard e2 == end else { return .failure(RowError("expected 3 fields id,lon,lat, found more")) }
-        guard let lon = parseNumber(b, i, c1) else {
-            return .failure(.notANumber(field: "lon", start: i, end: c1))
-        }
-        guard let lat = parseNumber(b, c1 + 1, end) else {
-            return .failure(.notANumber(field: "lat", start: c1 + 1, end: end))
-        }
-        return .success(Row(idEnd: idEnd, lon: lon, lat: lat))
-    }
-
     /// Why a row was refused. The text is made only when reported, keeping the hot path free of
     /// string work.
     enum RowError: Error {
@@ -276,46 +342,5 @@ public struct CSVAssigner: Sendable {
                 return "\(field) is not a number: \"\(String(decoding: UnsafeBufferPointer(rebasing: b[s..<e]), as: UTF8.self))\""
             }
         }
-    }
-
-    private static let powers: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { a, _ in a * 10 } }
-
-    /// A decimal number, correctly rounded. The common form (up to 15 significant digits, plain
-    /// decimal) is exact by Clinger's fast path: an integer below 2^53 divided by an exact power of
-    /// ten rounds once. Anything else goes to the C library's `strtod`.
-    @inline(__always)
-    static func parseNumber(_ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Double? {
-        var i = s, end = e
-        while i < end && b[i] == 0x20 { i += 1 }
-        while end > i && b[end - 1] == 0x20 { end -= 1 }
-        guard i < end else { return nil }
-        var neg = false
-        if b[i] == 0x2D { neg = true; i += 1 } else if b[i] == 0x2B { i += 1 }
-        var mantissa: UInt64 = 0
-        var digits = 0, frac = 0
-        var sawDot = false, sawDigit = false
-        var k = i
-        while k < end {
-            let c = b[k]
-            if c >= 0x30 && c <= 0x39 {
-                mantissa = mantissa &* 10 &+ UInt64(c - 0x30)
-                sawDigit = true
-                if mantissa != 0 { digits += 1 }
-                if sawDot { frac += 1 }
-            } else if c == 0x2E && !sawDot {
-                sawDot = true
-            } else {
-                break
-            }
-            k += 1
-        }
-        if k == end && sawDigit && digits <= 15 && frac <= 22 {
-            let v = Double(mantissa) / powers[frac]
-            return neg ? -v : v
-        }
-        // Slow path: exponents, long mantissas, or junk (rejected by strtod's end check).
-        let text = String(decoding: UnsafeBufferPointer(rebasing: b[s..<e]), as: UTF8.self).trimmingCharacters(in: .whitespaces)
-        guard let d = Double(text), d.isFinite else { return nil }
-        return d
     }
 }
