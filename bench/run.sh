@@ -55,6 +55,9 @@ printf '%-44s %.1f M points/s (%s rows in %s s, peak memory %d MiB)\n' "wangge a
   "$(echo "$N * 10 / $secs10 / 1000000" | bc -l)" "$((N * 10))" "$secs10" "$((rss10 / 1024))"
 rm -f "$out/points10.csv"
 
+# Camera alerts routed by view area (the grid that holds most of what the camera sees).
+printf '%-44s %s\n' "camera alerts by view area" "$($w bench views --db "$db" | sed 's/^views: //')"
+
 bench/.venv/bin/python bench/peers/shapely_assign.py "$out/grids.geojson" "$out/points.csv" "$out/assigned.csv"
 
 # SpatiaLite SQL with its R*Tree index, the grid driving the join (its best order).

@@ -105,6 +105,8 @@ public final class SpatiaLiteCaseStore: CaseStore {
             CREATE TRIGGER cases_cell_update AFTER UPDATE OF geom, cell ON cases FOR EACH ROW WHEN NEW.cell IS NOT \(CellKey.sql("NEW."))
             BEGIN UPDATE cases SET cell = \(CellKey.sql) WHERE id = NEW.id; END;
             """),
+        // A camera alert's case: the grid of the pole, beside the grid it looks at (grid_id).
+        Migration(module: "cases", number: 5, sql: "ALTER TABLE cases ADD COLUMN pole_grid_id TEXT;"),
     ]
 
     /// Works on an open connection whose schema is up to date (`SpatiaLiteBackend` checks).
@@ -139,7 +141,7 @@ public final class SpatiaLiteCaseStore: CaseStore {
     static let columns = """
         id, code, category, channel, priority, description, household_id, camera_id, alert_type, alert_count, snapshot_url,
         grid_id, level, unit, worker_id, status, unlocated, overdue, group_dispute, related_to,
-        reported_at, accept_by, arrive_by, due_at, accepted_at, resolved_at, closed_at, rating, X(geom), Y(geom)
+        reported_at, accept_by, arrive_by, due_at, accepted_at, resolved_at, closed_at, rating, X(geom), Y(geom), pole_grid_id
         """
 
     static func row(_ r: [SQLValue]) -> Case {
@@ -151,7 +153,7 @@ public final class SpatiaLiteCaseStore: CaseStore {
              status: Case.Status(rawValue: r[15].text ?? "") ?? .reported, unlocated: r[16].int == 1, overdue: r[17].int == 1,
              groupDispute: r[18].int == 1, relatedTo: r[19].int, reportedAt: date(r[20]) ?? Date(timeIntervalSince1970: 0),
              acceptBy: date(r[21]), arriveBy: date(r[22]), dueAt: date(r[23]), acceptedAt: date(r[24]), resolvedAt: date(r[25]),
-             closedAt: date(r[26]), rating: r[27].int.map { Int($0) })
+             closedAt: date(r[26]), rating: r[27].int.map { Int($0) }, poleGridCode: r[30].text)
     }
 
     static func values(_ c: Case) -> [SQLValue] {
@@ -162,20 +164,20 @@ public final class SpatiaLiteCaseStore: CaseStore {
          .integer(c.unlocated ? 1 : 0), .integer(c.overdue ? 1 : 0), .integer(c.groupDispute ? 1 : 0),
          c.relatedTo.map { .integer($0) } ?? .null, value(c.reportedAt), value(c.acceptBy), value(c.arriveBy), value(c.dueAt),
          value(c.acceptedAt), value(c.resolvedAt), value(c.closedAt), c.rating.map { .integer(Int64($0)) } ?? .null,
-         .real(c.position.lon), .real(c.position.lat), .integer(CellKey.key(c.position))]
+         .real(c.position.lon), .real(c.position.lat), .integer(CellKey.key(c.position)), c.poleGridCode.map { .text($0) } ?? .null]
     }
 
     static let insertSQL = """
         INSERT INTO cases(code, category, channel, priority, description, household_id, camera_id, alert_type, alert_count, snapshot_url,
           grid_id, level, unit, worker_id, status, unlocated, overdue, group_dispute, related_to,
-          reported_at, accept_by, arrive_by, due_at, accepted_at, resolved_at, closed_at, rating, geom, cell)
-        VALUES (\(Array(repeating: "?", count: 27).joined(separator: ", ")), MakePoint(?, ?, 4326), ?)
+          reported_at, accept_by, arrive_by, due_at, accepted_at, resolved_at, closed_at, rating, geom, cell, pole_grid_id)
+        VALUES (\(Array(repeating: "?", count: 27).joined(separator: ", ")), MakePoint(?, ?, 4326), ?, ?)
         """
     static let updateSQL = """
         UPDATE cases SET code = ?, category = ?, channel = ?, priority = ?, description = ?, household_id = ?, camera_id = ?,
           alert_type = ?, alert_count = ?, snapshot_url = ?, grid_id = ?, level = ?, unit = ?, worker_id = ?, status = ?,
           unlocated = ?, overdue = ?, group_dispute = ?, related_to = ?, reported_at = ?, accept_by = ?, arrive_by = ?, due_at = ?,
-          accepted_at = ?, resolved_at = ?, closed_at = ?, rating = ?, geom = MakePoint(?, ?, 4326), cell = ?
+          accepted_at = ?, resolved_at = ?, closed_at = ?, rating = ?, geom = MakePoint(?, ?, 4326), cell = ?, pole_grid_id = ?
         WHERE id = ?
         """
     /// One INSERT for all of a change's events (an intake has two): a statement per row was a
@@ -363,16 +365,20 @@ extension SpatiaLiteCaseStore {
     /// Inside a publish: every open case whose place falls in another grid of `layer` moves there,
     /// with a `moved` event (from grid, to grid, the version) in its timeline and on the feed. The
     /// case keeps its handler; the grid is what changes.
-    func moveOpenCases(to layer: GridLayer, version: Int, at now: Date) throws -> [Move] {
+    /// A camera's case goes by `viewedGrids` (camera id → the grid it now looks at).
+    func moveOpenCases(to layer: GridLayer, viewedGrids: [String: String?], version: Int, at now: Date) throws -> [Move] {
         var moves: [Move] = []
         let open = try database.prepare("""
             SELECT \(Self.columns) FROM cases WHERE status NOT IN ('resolved','closed','rated') ORDER BY id
             """).rows().map(Self.row)
-        let setGrid = try database.prepare("UPDATE cases SET grid_id = ? WHERE id = ?")
+        let setGrid = try database.prepare("UPDATE cases SET grid_id = ?, pole_grid_id = ? WHERE id = ?")
         for c in open {
-            let to = layer.grid(at: c.position)?.code
+            let here = layer.grid(at: c.position)?.code
+            var to = here, pole = c.poleGridCode
+            if let camera = c.cameraID, let viewed = viewedGrids[camera] { to = viewed; pole = here }
+            guard to != c.gridCode || pole != c.poleGridCode else { continue }
+            try setGrid.run([to.map { .text($0) } ?? .null, pole.map { .text($0) } ?? .null, .integer(c.id)])
             guard to != c.gridCode else { continue }
-            try setGrid.run([to.map { .text($0) } ?? .null, .integer(c.id)])
             let note = "grid \(c.gridCode ?? "none") → \(to ?? "none") (layer version \(version))"
             try insertEvents(c.id, [CaseEvent(at: now, actor: "system", source: "publish", action: "moved", from: c.status, to: c.status,
                                               unit: c.unit, note: note)])

@@ -115,6 +115,20 @@ public final class SpatiaLiteGridStore: GridStore {
         // Households and cameras: most updates are only their grid_id on publish (40,000 rows: 0.9 s
         // of stamping).
         Migration(module: "grid", number: 3, sql: ["households", "cameras"].map(Migration.stampOnGeometryUpdate).joined(separator: "\n")),
+        // Camera view areas (视域): all three parameters or none; the grid it sees most of.
+        Migration(module: "grid", number: 4, sql: """
+            ALTER TABLE cameras ADD COLUMN azimuth REAL CHECK(azimuth >= 0 AND azimuth < 360);
+            ALTER TABLE cameras ADD COLUMN fov REAL CHECK(fov > 0 AND fov <= 360);
+            ALTER TABLE cameras ADD COLUMN range_m REAL CHECK(range_m > 0 AND range_m <= 2000);
+            ALTER TABLE cameras ADD COLUMN view_grid_id TEXT;
+            UPDATE cameras SET view_grid_id = grid_id;
+            CREATE TRIGGER cameras_view_whole_insert BEFORE INSERT ON cameras
+            WHEN (NEW.azimuth IS NULL) + (NEW.fov IS NULL) + (NEW.range_m IS NULL) NOT IN (0, 3)
+            BEGIN SELECT RAISE(ABORT, 'a camera view needs azimuth, fov and range_m together'); END;
+            CREATE TRIGGER cameras_view_whole_update BEFORE UPDATE OF azimuth, fov, range_m ON cameras
+            WHEN (NEW.azimuth IS NULL) + (NEW.fov IS NULL) + (NEW.range_m IS NULL) NOT IN (0, 3)
+            BEGIN SELECT RAISE(ABORT, 'a camera view needs azimuth, fov and range_m together'); END;
+            """),
     ]
 
     /// Works on an open connection whose schema is up to date (`SpatiaLiteBackend` checks).
@@ -245,14 +259,18 @@ public final class SpatiaLiteGridStore: GridStore {
                 try setHousehold.run([to.map { .text($0) } ?? .null, .integer(h.id)])
                 try record(Move(item: .household, itemID: String(h.id), from: h.gridCode, to: to))
             }
-            let setCamera = try database.prepare("UPDATE cameras SET grid_id = ? WHERE id = ?")
+            // A camera moves when the grid it looks at changes (its pole's grid may change too).
+            let setCamera = try database.prepare("UPDATE cameras SET grid_id = ?, view_grid_id = ? WHERE id = ?")
+            var viewed: [String: String?] = [:]
             for c in cameras {
-                let to = layer.grid(at: c.position)?.code
-                guard to != c.gridCode else { continue }
-                try setCamera.run([to.map { .text($0) } ?? .null, .text(c.id)])
-                try record(Move(item: .camera, itemID: c.id, from: c.gridCode, to: to))
+                let pole = layer.grid(at: c.position)?.code
+                let view = c.view == nil ? pole : layer.viewedGrid(of: c)?.code
+                viewed[c.id] = view
+                guard pole != c.gridCode || view != c.viewGridCode else { continue }
+                try setCamera.run([pole.map { .text($0) } ?? .null, view.map { .text($0) } ?? .null, .text(c.id)])
+                if view != c.viewGridCode { try record(Move(item: .camera, itemID: c.id, from: c.viewGridCode, to: view)) }
             }
-            for m in try SpatiaLiteCaseStore(database: database).moveOpenCases(to: layer, version: version, at: Date()) { try record(m) }
+            for m in try SpatiaLiteCaseStore(database: database).moveOpenCases(to: layer, viewedGrids: viewed, version: version, at: Date()) { try record(m) }
             if let planID {
                 try database.prepare("UPDATE plans SET status = 'published', published_version = ? WHERE id = ?")
                     .run([.integer(Int64(version)), .integer(planID)])
@@ -299,29 +317,38 @@ public final class SpatiaLiteGridStore: GridStore {
         }
     }
 
+    private static let cameraColumns = "id, kind, name, grid_id, X(geom), Y(geom), azimuth, fov, range_m, view_grid_id"
+
     private func cameraRows(_ sql: String, _ args: [SQLValue] = []) throws -> [Camera] {
         try database.prepare(sql).rows(args).map { r in
-            Camera(id: r[0].text ?? "", kind: Camera.Kind(rawValue: r[1].text ?? "") ?? .social, name: r[2].text ?? "",
-                   position: Position(r[4].double ?? 0, r[5].double ?? 0), gridCode: r[3].text)
+            // The table's checks keep the three together and in range.
+            let view = r[6].double.flatMap { a in r[7].double.flatMap { f in r[8].double.flatMap { try? Camera.View(azimuth: a, fov: f, rangeM: $0) } } }
+            return Camera(id: r[0].text ?? "", kind: Camera.Kind(rawValue: r[1].text ?? "") ?? .social, name: r[2].text ?? "",
+                          position: Position(r[4].double ?? 0, r[5].double ?? 0), gridCode: r[3].text, view: view, viewGridCode: r[9].text)
         }
     }
 
     public func cameras() throws -> [Camera] {
-        try cameraRows("SELECT id, kind, name, grid_id, X(geom), Y(geom) FROM cameras ORDER BY id")
+        try cameraRows("SELECT \(Self.cameraColumns) FROM cameras ORDER BY id")
     }
 
     public func camera(id: String) throws -> Camera? {
-        try cameraRows("SELECT id, kind, name, grid_id, X(geom), Y(geom) FROM cameras WHERE id = ?", [.text(id)]).first
+        try cameraRows("SELECT \(Self.cameraColumns) FROM cameras WHERE id = ?", [.text(id)]).first
     }
 
     public func save(cameras: [Camera]) throws {
         try database.transaction {
             let ins = try database.prepare("""
-                INSERT OR REPLACE INTO cameras(id, kind, name, grid_id, geom) VALUES (?, ?, ?, ?, MakePoint(?, ?, 4326))
+                INSERT OR REPLACE INTO cameras(id, kind, name, grid_id, geom, azimuth, fov, range_m, view_grid_id)
+                VALUES (?, ?, ?, ?, MakePoint(?, ?, 4326), ?, ?, ?, ?)
                 """)
             for c in cameras {
-                try ins.run([.text(c.id), .text(c.kind.rawValue), .text(c.name), c.gridCode.map { .text($0) } ?? .null,
-                             .real(c.position.lon), .real(c.position.lat)])
+                do {
+                    try ins.run([.text(c.id), .text(c.kind.rawValue), .text(c.name), c.gridCode.map { .text($0) } ?? .null,
+                                 .real(c.position.lon), .real(c.position.lat),
+                                 c.view.map { .real($0.azimuth) } ?? .null, c.view.map { .real($0.fov) } ?? .null,
+                                 c.view.map { .real($0.rangeM) } ?? .null, (c.viewGridCode ?? c.gridCode).map { .text($0) } ?? .null])
+                } catch let e as StoreError { throw e.about("camera \(c.id)") }
             }
         }
     }

@@ -6,7 +6,7 @@ import Grid
 
 /// Benchmark helpers, used by `make bench`; figures go to stdout, never into pass/fail tests.
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmark helpers.", subcommands: [BenchPoints.self, BenchKernel.self, BenchNumbers.self, BenchGrids.self, BenchCases.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmark helpers.", subcommands: [BenchPoints.self, BenchKernel.self, BenchNumbers.self, BenchViews.self, BenchGrids.self, BenchCases.self])
 }
 
 struct BenchPoints: ParsableCommand {
@@ -112,6 +112,58 @@ struct BenchNumbers: ParsableCommand {
         guard a == b else { throw ValidationError("the parsers disagree (sums \(a) and \(b))") }
         print(String(format: "numbers: wangge %.0f M/s, strtod %.0f M/s (%d numbers, same values, best of %d)",
                      Double(ranges.count) / ours / 1e6, Double(ranges.count) / libc / 1e6, ranges.count, rounds))
+    }
+}
+
+struct BenchViews: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "views",
+        abstract: "Time routing camera alerts by view area in memory (every camera with a view, at random bearings), and check each against GEOS intersection areas.")
+    @Option(help: "Database: a SpatiaLite file path.") var db: String
+    @Option var alerts = 200_000
+    @Option(help: "How many of them to check against GEOS.") var checks = 2_000
+
+    func run() throws {
+        let store = try connect(db).grids
+        let layer = GridLayer(grids: try store.grids())
+        let cameras = try store.cameras().filter { $0.view != nil }
+        guard !cameras.isEmpty else { throw ValidationError("no camera in \(db) has a view") }
+        var rng = SeededRandom(seed: 5)
+        let bearings = (0..<alerts).map { _ in rng.unit() * 360 }
+        var routed = [Int32](repeating: -1, count: alerts)
+        let index = Dictionary(uniqueKeysWithValues: layer.grids.enumerated().map { ($1.code, Int32($0)) })
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            for k in 0..<alerts {
+                routed[k] = layer.viewedGrid(of: cameras[k % cameras.count], bearing: bearings[k]).flatMap { index[$0.code] } ?? -1
+            }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        // GEOS: the grid with the largest intersection area (near-ties, within 1e-6, skipped).
+        let ctx = GEOSContext()
+        let shapes = try layer.grids.map { try ctx.shape(.polygon($0.polygon)) }
+        var agree = 0, compared = 0, tEnd = 0.0
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for k in stride(from: 0, to: alerts, by: max(1, alerts / checks)) {
+            var sector = cameras[k % cameras.count].view!.sector(at: cameras[k % cameras.count].position)
+            sector.azimuth = bearings[k]
+            let s = try ctx.shape(.polygon(sector.polygon))
+            var areas: [(Int32, Double)] = []
+            for (g, shape) in shapes.enumerated() where shape.intersects(s) {
+                let a = try shape.intersection(s).planarArea
+                if a > 0 { areas.append((Int32(g), a)) }
+            }
+            areas.sort { $0.1 > $1.1 }
+            guard let top = areas.first, !(areas.count > 1 && areas[1].1 > top.1 * (1 - 1e-6)) else { continue }
+            let pole = layer.locator.locate(sector.apex.lon, sector.apex.lat).map(Int32.init)
+            let poleArea = areas.first { $0.0 == pole }?.1 ?? 0
+            let expected = poleArea >= top.1 * (1 - 1e-9) ? (pole ?? -1) : top.0
+            compared += 1
+            if expected == routed[k] { agree += 1 }
+        }
+        tEnd = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        print(String(format: "views: %.0f alerts/s in memory (%d cameras with a view, %d alerts, best of 3); GEOS agrees on %d of %d checked (%.0f/s with GEOS)",
+                     Double(alerts) / best, cameras.count, alerts, agree, compared, Double(compared) / tEnd))
     }
 }
 

@@ -171,11 +171,13 @@ struct AlertsAdd: ParsableCommand {
     @Option(help: "crowd_gathering, fight, fire_smoke, flood_level, intrusion, traffic_accident, other") var type: String
     @Option(help: "When (ISO 8601); now when omitted.") var at: String?
     @Option var snapshot: String?
+    @Option(help: "Where a PTZ camera pointed (degrees clockwise from north): turns its view for this alert.") var bearing: Double?
 
     func run() throws {
         try reporting("alerts add") {
             let d = try database.dispatcher()
-            let (c, merged) = try d.alert(AlertRequest(cameraID: camera, type: type, at: try time(at, option: "--at") ?? Date(), snapshotURL: snapshot),
+            let (c, merged) = try d.alert(AlertRequest(cameraID: camera, type: type, at: try time(at, option: "--at") ?? Date(),
+                                                       snapshotURL: snapshot, bearing: bearing),
                                           actor: Actor("camera \(camera)", source: "camera"))
             printOut(try json(AlertView(merged: merged, case: CaseView(c, d.unitNames))))
         }

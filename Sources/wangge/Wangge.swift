@@ -38,7 +38,7 @@ struct Migrate: ParsableCommand {
 }
 
 struct Import: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Import GeoJSON layers.", subcommands: [ImportBoundary.self, ImportGrids.self])
+    static let configuration = CommandConfiguration(abstract: "Import GeoJSON layers.", subcommands: [ImportBoundary.self, ImportGrids.self, ImportCameras.self])
 }
 
 struct ImportBoundary: ParsableCommand {
@@ -55,6 +55,30 @@ struct ImportBoundary: ParsableCommand {
             try store.save(boundaries: boundaries)
             print("imported \(boundaries.count) boundaries from \(file)")
         } catch { throw fail("import boundary: \(file)", error) }
+    }
+}
+
+struct ImportCameras: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cameras",
+        abstract: "Import cameras: Point features with camera_id, kind, name, and optionally azimuth, fov and range_m (their view area).",
+        discussion: """
+            kind is one of \(Camera.Kind.allCases.map(\.rawValue).joined(separator: ", ")). azimuth: degrees clockwise from north, \
+            [0, 360); fov: horizontal field of view, (0, 360], 360 for a dome; range_m: (0, 2000]. A camera without them \
+            is known by its pole. Cameras with the same camera_id are replaced; the others stay. All or nothing.
+            """)
+    @Option(help: "Database: a SpatiaLite file path.") var db: String
+    @Option(help: "CRS of the file's coordinates.") var crs: InputCRS = .wgs84
+    @Argument(help: "GeoJSON file.") var file: String
+
+    func run() throws {
+        do {
+            let store = try connect(db).grids
+            let cameras = try CameraImporter(crs: crs.crs).cameras(from: readFile(file), layer: GridLayer(grids: try store.grids()))
+            try store.save(cameras: cameras)
+            let views = cameras.filter { $0.view != nil }
+            let across = views.filter { $0.viewGridCode != $0.gridCode }.count
+            print("imported \(cameras.count) cameras from \(file): \(views.count) with a view area, \(across) of them looking into another grid than their pole's")
+        } catch { throw fail("import cameras: \(file)", error) }
     }
 }
 

@@ -149,7 +149,7 @@ import Testing
         let (_, _, d) = try countyDesk()
         let camera = tinyDemo.result.cameras.first { $0.gridCode != nil }!
         let (first, merged1) = try d.alert(AlertRequest(cameraID: camera.id, type: "fight", at: monday(10)), actor: clerk)
-        #expect(!merged1 && first.channel == .camera && first.priority == .urgent && first.gridCode == camera.gridCode)
+        #expect(!merged1 && first.channel == .camera && first.priority == .urgent && first.gridCode == camera.viewGridCode)
         let (again, merged2) = try d.alert(AlertRequest(cameraID: camera.id, type: "fight", at: monday(10) + 600), actor: clerk)
         #expect(merged2 && again.id == first.id && again.alertCount == 2)
         let (smoke, merged3) = try d.alert(AlertRequest(cameraID: camera.id, type: "fire_smoke", at: monday(10) + 600), actor: clerk)
@@ -158,6 +158,50 @@ import Testing
         #expect(!merged4 && later.id != first.id)                 // outside the 30-minute window
         #expect(throws: CaseError.self) { try d.alert(AlertRequest(cameraID: "no-such", type: "fight", at: monday(10)), actor: clerk) }
         #expect(throws: CaseError.self) { try d.alert(AlertRequest(cameraID: camera.id, type: "ufo", at: monday(10)), actor: clerk) }
+    }
+
+    /// A camera on a street that is a grid boundary looks into the grid across it: its alerts go
+    /// there, the pole's grid kept beside; a PTZ camera's bearing turns the view for one alert.
+    @Test func cameraAlertsGoToTheGridTheCameraLooksAt() throws {
+        let (_, store, d) = try countyDesk()
+        let layer = GridLayer(grids: try store.grids())
+        let camera = try #require(try store.cameras().first { $0.view != nil && $0.gridCode != nil && $0.viewGridCode != $0.gridCode })
+        #expect(camera.viewGridCode == layer.viewedGrid(of: camera)?.code)
+        let (c, _) = try d.alert(AlertRequest(cameraID: camera.id, type: "intrusion", at: monday(10)), actor: clerk)
+        #expect(c.gridCode == camera.viewGridCode && c.poleGridCode == camera.gridCode)
+        let stored = try #require(try d.cases.find(id: c.id))
+        #expect(stored.gridCode == camera.viewGridCode && stored.poleGridCode == camera.gridCode && stored.unit == c.unit)
+        // A bearing that makes it look elsewhere.
+        let turned = try #require(stride(from: 0.0, to: 360, by: 15).first { layer.viewedGrid(of: camera, bearing: $0)?.code != camera.viewGridCode })
+        let (t, _) = try d.alert(AlertRequest(cameraID: camera.id, type: "fight", at: monday(10), bearing: turned), actor: clerk)
+        #expect(t.gridCode == layer.viewedGrid(of: camera, bearing: turned)?.code && t.gridCode != c.gridCode && t.poleGridCode == camera.gridCode)
+        // Bad bearings, and a bearing for a camera known only by its pole: refused, nothing stored.
+        let pole = try #require(try store.cameras().first { $0.view == nil })
+        let before = try d.cases.openCases().count
+        for (id, b) in [(camera.id, 360.0), (camera.id, -5), (camera.id, .nan), (pole.id, 90)] {
+            #expect { _ = try d.alert(AlertRequest(cameraID: id, type: "fight", at: monday(11), bearing: b), actor: clerk) } throws: {
+                ($0 as? CaseError)?.kind == .invalid
+            }
+        }
+        #expect(try d.cases.openCases().count == before)
+    }
+
+    /// Publishing re-derives the grid each camera looks at, and moves its open alerts with it.
+    @Test func publishingRederivesTheGridsCamerasLookAt() throws {
+        let (_, store, d) = try countyDesk()
+        let camera = try #require(try store.cameras().first { $0.view != nil && $0.gridCode != nil && $0.viewGridCode != $0.gridCode })
+        let (c, _) = try d.alert(AlertRequest(cameraID: camera.id, type: "intrusion", at: monday(10)), actor: clerk)
+        // The grid it looked at is taken out of the layer: it must look at another now.
+        let grids = try store.grids().filter { $0.code != camera.viewGridCode }
+        let expected = GridLayer(grids: grids).viewedGrid(of: camera)?.code
+        #expect(expected != camera.viewGridCode)
+        let report = try store.publish(grids, note: "without \(camera.viewGridCode!)", planID: nil, effectiveAt: Date())
+        let after = try #require(try store.camera(id: camera.id))
+        #expect(after.viewGridCode == expected && after.gridCode == camera.gridCode)
+        #expect(report.moves.contains { $0.item == .camera && $0.itemID == camera.id && $0.from == camera.viewGridCode && $0.to == expected })
+        let moved = try #require(try d.cases.find(id: c.id))
+        #expect(moved.gridCode == expected && moved.poleGridCode == camera.gridCode)
+        #expect(try d.cases.events(caseID: c.id).contains { $0.action == "moved" })
     }
 
     @Test func overdueCasesAreFlaggedAndUrgentOnesEscalate() throws {

@@ -79,6 +79,29 @@ import Geo
         #expect(try await s.call("POST", "/api/alerts", role: .dispatcher, json: #"{"camera_id":"\#(camera)","type":"ufo"}"#).status == 422)
     }
 
+    /// A camera looking across a grid edge: the alert goes to the grid it sees most of, with the
+    /// pole's grid beside it; a PTZ bearing turns it; bad bearings are 422s; the view areas are a
+    /// collection of polygons.
+    @Test func alertsGoWhereTheCameraLooks() async throws {
+        let s = try await SharedServer.instance.get()
+        let camera = try #require(tinyDemo.result.cameras.first { $0.view != nil && $0.gridCode != nil && $0.viewGridCode != $0.gridCode })
+        let r = try await s.call("POST", "/api/alerts", role: .dispatcher, json: #"{"camera_id":"\#(camera.id)","type":"intrusion"}"#)
+        #expect(r.status == 201 || r.status == 200)
+        let c = r.object["case"]?.objectValue
+        #expect(c?["grid_id"]?.stringValue == camera.viewGridCode && c?["pole_grid_id"]?.stringValue == camera.gridCode, "\(r.text)")
+        let pole = try #require(tinyDemo.result.cameras.first { $0.view == nil })
+        for (id, bearing, word) in [(camera.id, "360", "bearing"), (camera.id, "\"north\"", "bearing must be a number"), (pole.id, "90", "no view parameters")] {
+            let bad = try await s.call("POST", "/api/alerts", role: .dispatcher, json: #"{"camera_id":"\#(id)","type":"fight","bearing":\#(bearing)}"#)
+            #expect(bad.status == 422 && bad.headers["content-type"] == "application/problem+json" && bad.text.contains(word), "\(bad.text)")
+        }
+        let view = try await s.call("/collections/camera_views/items/\(camera.id)", role: .viewer)
+        #expect(view.status == 200)
+        #expect(view.object["geometry"]?.objectValue?["type"]?.stringValue == "Polygon")
+        #expect(view.object["properties"]?.objectValue?["grid_id"]?.stringValue == camera.viewGridCode)
+        let all = try await s.call("/collections/camera_views/items?limit=10000", role: .viewer)
+        #expect(all.object["numberMatched"]?.integerValue == Int64(tinyDemo.result.cameras.filter { $0.view != nil }.count))
+    }
+
     @Test func badIntakesWriteNothing() async throws {
         let s = try await TestServer()
         defer { s.stop() }

@@ -16,7 +16,7 @@ import Geo
         #expect(conf.contains("http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"))
         #expect(conf.contains("http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"))
         let ids = try await s.call("/collections").object["collections"]?.arrayValue?.compactMap { $0.objectValue?["id"]?.stringValue }
-        #expect(ids == ["boundaries", "grids", "cameras", "cases", "households"])
+        #expect(ids == ["boundaries", "grids", "cameras", "camera_views", "cases", "households"])
         let grids = try await s.call("/collections/grids").object
         #expect(grids["crs"]?.arrayValue?.count == 5)
         #expect(grids["extent"]?.objectValue?["spatial"] != nil)

@@ -38,6 +38,30 @@ import Geo
         }
     }
 
+    /// Close up (zoom 17 and more) the page draws the view areas of the cameras in sight, as the
+    /// `camera_views` collection has them; further out, none.
+    @Test func cameraViewsAreDrawnCloseUp() async throws {
+        let s = try await SharedServer.instance.get()
+        let b = try await Browser()
+        do {
+            try await b.signIn(s.base, token: s.tokens[.viewer]!)
+            _ = try await b.wait(for: "return document.body.dataset.ready === 'true'", "the map ready")
+            #expect(try await b.run("return document.querySelectorAll('path.wg-camera-view').length").integerValue == 0)
+            let camera = try #require(tinyDemo.result.cameras.first { $0.view != nil && $0.kind == .tianwang })
+            _ = try await b.run("wangge.map.setView([\(camera.position.lat), \(camera.position.lon)], 17); return true;")
+            _ = try await b.wait(for: "return document.querySelectorAll('path.wg-camera-view').length > 0", "camera views drawn")
+            let drawn = try await b.run("return document.querySelectorAll('path.wg-camera-view').length").integerValue ?? 0
+            let bounds = try await b.run("const b = wangge.map.getBounds(); return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].join(',');").stringValue ?? ""
+            let served = try await s.call("/collections/camera_views/items?limit=2000&bbox=\(bounds)", role: .viewer)
+            #expect(drawn == served.object["numberReturned"]?.integerValue && drawn > 0, "\(drawn) drawn")
+            _ = try Self.keep(try await b.screenshot(), "camera-views.png")
+            await b.close()
+        } catch {
+            await b.close()
+            throw error
+        }
+    }
+
     /// A layer published from the CLI while the page is open: the page draws the new grids from
     /// the live feed, without reloading.
     @Test func theMapRedrawsANewLayerWithoutReloading() async throws {

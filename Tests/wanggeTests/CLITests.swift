@@ -80,6 +80,52 @@ func extent(_ summary: String) -> [Double] {
         #expect(r.status != 0 && r.out.isEmpty && r.err.contains("line 1: the header must name the columns id, lon and lat"), "\(r.err)")
     }
 
+    /// Cameras with view areas: a camera on the shared edge x = 107.0 looking east is routed to the
+    /// east grid; bad views are refused naming the feature, and nothing is written.
+    @Test func importCamerasWithTheirViews() throws {
+        let dir = TempDir()
+        let db = dir.path("c.sqlite")
+        func sqlite(_ db: String, _ sql: String) throws -> String {
+            try sh("/usr/bin/sqlite3", [db, sql]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        _ = try wangge("init", "--db", db)
+        _ = try wangge("import", "grids", "--db", db, dir.write("g.geojson", grids))
+        func camera(_ id: String, _ lon: Double, _ extra: String = "") -> String {
+            #"{"type":"Feature","geometry":{"type":"Point","coordinates":[\#(lon),30.85]},"properties":{"camera_id":"\#(id)","kind":"tianwang","name":"\#(id)"\#(extra)}}"#
+        }
+        let bad = #"{"type":"FeatureCollection","features":["# + [
+            camera("ok", 106.999, #","azimuth":90,"fov":60,"range_m":150"#),
+            camera("a", 106.95, #","azimuth":360,"fov":60,"range_m":150"#),
+            camera("f", 106.95, #","azimuth":0,"fov":0,"range_m":150"#),
+            camera("r", 106.95, #","azimuth":0,"fov":60,"range_m":2500"#),
+            camera("part", 106.95, #","azimuth":0"#),
+            #"{"type":"Feature","geometry":{"type":"Point","coordinates":[106.95,30.85]},"properties":{"camera_id":"k","kind":"ufo"}}"#,
+        ].joined(separator: ",") + "]}"
+        var r = try wangge("import", "cameras", "--db", db, dir.write("bad.geojson", bad))
+        #expect(r.status != 0)
+        for line in ["features[1] (camera_id a): azimuth 360.0 is not in [0, 360) degrees",
+                     "features[2] (camera_id f): fov 0.0 is not in (0, 360] degrees",
+                     "features[3] (camera_id r): range_m 2500.0 is not in (0, 2000] metres",
+                     "features[4] (camera_id part): a view needs azimuth, fov and range_m together; missing: fov, range_m",
+                     "features[5] (camera_id k): kind is required, one of tianwang"] {
+            #expect(r.err.contains(line), "\(r.err)")
+        }
+        #expect(try sqlite(db, "SELECT count(*) FROM cameras") == "0")
+        let good = #"{"type":"FeatureCollection","features":["# + [
+            camera("east", 106.999, #","azimuth":90,"fov":60,"range_m":150"#), camera("pole", 106.999)].joined(separator: ",") + "]}"
+        r = try wangge("import", "cameras", "--db", db, dir.write("good.geojson", good))
+        #expect(r.status == 0 && r.out.contains("imported 2 cameras") && r.out.contains("1 with a view area, 1 of them looking into another grid"), "\(r.out) \(r.err)")
+        #expect(try sqlite(db, "SELECT id, grid_id, view_grid_id, azimuth, fov, range_m FROM cameras ORDER BY id") ==
+                "east|511725001001001|511725001001002|90.0|60.0|150.0\npole|511725001001001|511725001001001|||")
+        // An alert of the camera goes to the grid it looks at; a bearing turns it back west.
+        r = try wangge("alerts", "add", "--db", db, "--camera", "east", "--type", "fight")
+        #expect(r.out.contains("\"grid_id\":\"511725001001002\"") && r.out.contains("\"pole_grid_id\":\"511725001001001\""), "\(r.out) \(r.err)")
+        r = try wangge("alerts", "add", "--db", db, "--camera", "east", "--type", "intrusion", "--bearing", "270")
+        #expect(r.out.contains("\"grid_id\":\"511725001001001\""), "\(r.out) \(r.err)")
+        r = try wangge("alerts", "add", "--db", db, "--camera", "pole", "--type", "intrusion", "--bearing", "90")
+        #expect(r.status != 0 && r.err.contains("camera pole has no view parameters"), "\(r.err)")
+    }
+
     @Test func badImportsExplainAndChangeNothing() throws {
         let dir = TempDir()
         let db = dir.path("w.sqlite")

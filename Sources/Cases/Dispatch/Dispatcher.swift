@@ -35,11 +35,14 @@ public struct AlertRequest: Sendable {
     public var type: String
     public var at: Date
     public var snapshotURL: String?
-    public init(cameraID: String, type: String, at: Date, snapshotURL: String? = nil) {
+    /// Where a PTZ camera pointed for this alert (degrees clockwise from north): turns its view.
+    public var bearing: Double?
+    public init(cameraID: String, type: String, at: Date, snapshotURL: String? = nil, bearing: Double? = nil) {
         self.cameraID = cameraID
         self.type = type
         self.at = at
         self.snapshotURL = snapshotURL
+        self.bearing = bearing
     }
 }
 
@@ -124,7 +127,7 @@ public final class Dispatcher {
         for (k, p) in r.parties.enumerated() where p.name.trimmingCharacters(in: .whitespaces).isEmpty {
             throw CaseError(.invalid, "parties[\(k)].name is empty")
         }
-        var householdID: Int64?, cameraID: String?
+        var householdID: Int64?, cameraID: String?, camera: Camera?
         let position: Position
         switch r.location {
         case .point(let p, let crs):
@@ -137,6 +140,7 @@ public final class Dispatcher {
             guard let c = try grids.camera(id: id) else { throw CaseError(.notFound, "unknown camera \(id)") }
             position = c.position
             cameraID = id
+            camera = c
         }
         let rules = try rules()
         let rule = try rules.deadline(r.category, r.priority)
@@ -153,7 +157,13 @@ public final class Dispatcher {
         }
         var events = [CaseEvent(at: now, actor: actor.name, source: actor.source, action: "reported", from: nil, to: .reported,
                                 unit: nil, note: r.channel.rawValue)]
-        try territory.place(&c, now: now)
+        if let camera {
+            // A camera's case goes to the grid it looks at; the pole's grid is kept beside it.
+            try territory.place(&c, now: now, in: territory.layer.viewedGrid(of: camera, bearing: alert?.bearing))
+            c.poleGridCode = territory.layer.grid(at: camera.position)?.code
+        } else {
+            try territory.place(&c, now: now)
+        }
         // Related disputes: same category, open, near in place and time.
         let related = try relatedCases(to: c, now: now)
         if let root = related.first {
@@ -218,6 +228,12 @@ public final class Dispatcher {
             throw CaseError(.invalid, "unknown alert type \(a.type); known: \(AlertRequest.types.joined(separator: ", "))")
         }
         guard let camera = try grids.camera(id: a.cameraID) else { throw CaseError(.notFound, "unknown camera \(a.cameraID)") }
+        if let b = a.bearing {
+            guard b.isFinite, b >= 0, b < 360 else { throw CaseError(.invalid, "bearing \(b) is not in [0, 360) degrees") }
+            guard camera.view != nil else {
+                throw CaseError(.invalid, "camera \(camera.id) has no view parameters (azimuth, fov, range_m): a bearing cannot turn it")
+            }
+        }
         let window = try rules().alertDedupeMinutes * 60
         if var open = try cases.openAlert(cameraID: camera.id, type: a.type, since: a.at - window) {
             open.alertCount += 1

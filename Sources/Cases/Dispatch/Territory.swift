@@ -26,7 +26,12 @@ public struct Territory: Sendable {
     /// The grid at a WGS84 place, its worker on duty (else its leader), and the unit a case there
     /// goes to: the grid, else the town centre; in no grid, the county centre's queue.
     public func placement(of p: Position, at now: Date = Date()) -> Placement {
-        guard let grid = layer.grid(at: p) else { return Placement(grid: nil, onDuty: nil, leader: nil, unit: "county:\(countyCode)") }
+        placement(in: layer.grid(at: p), at: now)
+    }
+
+    /// The same for a grid found otherwise (the one a camera looks at).
+    public func placement(in grid: Grid?, at now: Date = Date()) -> Placement {
+        guard let grid else { return Placement(grid: nil, onDuty: nil, leader: nil, unit: "county:\(countyCode)") }
         let roster = rosters[grid.code]
         let onDuty = roster?.onDuty(at: now)
         return Placement(grid: grid, onDuty: onDuty, leader: roster?.leader,
@@ -36,7 +41,12 @@ public struct Territory: Sendable {
     /// Grid and assignee by location: the grid worker on duty, else the town centre; in no grid,
     /// the county centre's queue (`unlocated`).
     public func place(_ c: inout Case, now: Date) throws {
-        let here = placement(of: c.position, at: now)
+        try place(&c, now: now, in: layer.grid(at: c.position))
+    }
+
+    /// The same, in a grid found otherwise (a camera's case: the grid it looks at).
+    public func place(_ c: inout Case, now: Date, in grid: Grid?) throws {
+        let here = placement(in: grid, at: now)
         guard let grid = here.grid else {
             c.gridCode = nil
             c.unlocated = true

@@ -67,6 +67,8 @@ public struct Case: Hashable, Sendable {
     public var alertCount: Int
     public var snapshotURL: String?
     public var gridCode: String?
+    /// A camera alert's case: the grid of the camera's pole (`gridCode` is the grid it looks at).
+    public var poleGridCode: String?
     public var level: Level
     /// The unit that has the case: `grid:CODE`, `village:CODE`, `town:CODE`, `county:CODE`,
     /// `arbitration`, `court`.
@@ -88,7 +90,8 @@ public struct Case: Hashable, Sendable {
     public var resolvedAt: Date?
     public var closedAt: Date?
     public var rating: Int?
-    public init(id: Int64, code: String, category: Category, channel: Channel, priority: Priority, description: String, position: Position, householdID: Int64? = nil, cameraID: String? = nil, alertType: String? = nil, alertCount: Int, snapshotURL: String? = nil, gridCode: String? = nil, level: Level, unit: String, workerID: Int64? = nil, status: Status, unlocated: Bool, overdue: Bool, groupDispute: Bool, relatedTo: Int64? = nil, reportedAt: Date, acceptBy: Date? = nil, arriveBy: Date? = nil, dueAt: Date? = nil, acceptedAt: Date? = nil, resolvedAt: Date? = nil, closedAt: Date? = nil, rating: Int? = nil) {
+    public init(id: Int64, code: String, category: Category, channel: Channel, priority: Priority, description: String, position: Position, householdID: Int64? = nil, cameraID: String? = nil, alertType: String? = nil, alertCount: Int, snapshotURL: String? = nil, gridCode: String? = nil, level: Level, unit: String, workerID: Int64? = nil, status: Status, unlocated: Bool, overdue: Bool, groupDispute: Bool, relatedTo: Int64? = nil, reportedAt: Date, acceptBy: Date? = nil, arriveBy: Date? = nil, dueAt: Date? = nil, acceptedAt: Date? = nil, resolvedAt: Date? = nil, closedAt: Date? = nil, rating: Int? = nil, poleGridCode: String? = nil) {
+        self.poleGridCode = poleGridCode
         self.id = id
         self.code = code
         self.category = category

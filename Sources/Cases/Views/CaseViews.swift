@@ -30,6 +30,8 @@ public struct CaseView: DocumentedShape, Sendable {
     @OmitIfNil var alert_type: String?
     @OmitIfNil var alert_count: Int?
     @OmitIfNil var camera_id: String?
+    /// A camera's case: the grid of its pole (`grid_id` is the grid it looks at).
+    @OmitIfNil var pole_grid_id: String?
     @OmitIfNil var rating: Int?
     @OmitIfNil var description: String?
     @OmitIfNil var parties: [PartyView]?
@@ -53,6 +55,7 @@ public struct CaseView: DocumentedShape, Sendable {
         alert_type = c.alertType
         alert_count = c.alertType == nil ? nil : c.alertCount
         camera_id = c.cameraID
+        pole_grid_id = c.cameraID == nil ? nil : c.poleGridCode
         rating = c.rating
         description = personal ? c.description : nil
         self.parties = personal ? parties?.map(PartyView.init) : nil
@@ -77,7 +80,7 @@ extension Case {
         position: Position(106.97, 30.84), householdID: 3, cameraID: "C1", alertType: "fight", alertCount: 2, snapshotURL: nil,
         gridCode: "511725001001001", level: .grid, unit: "grid:511725001001001", workerID: 17, status: .rated, unlocated: false,
         overdue: true, groupDispute: true, relatedTo: 5, reportedAt: Date(timeIntervalSince1970: 0), acceptBy: nil, arriveBy: nil,
-        dueAt: Date(timeIntervalSince1970: 86400), acceptedAt: nil, resolvedAt: nil, closedAt: nil, rating: 5)
+        dueAt: Date(timeIntervalSince1970: 86400), acceptedAt: nil, resolvedAt: nil, closedAt: nil, rating: 5, poleGridCode: "511725001001002")
     /// And one with none: in no grid, in the county's queue.
     static let unlocatedExample: Case = {
         var c = example

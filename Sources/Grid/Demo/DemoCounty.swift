@@ -22,6 +22,46 @@ public struct DemoCounty {
         (.forestFire, 8), (.shipping, 4), (.floodLevel, 8), (.social, 397),
     ]
 
+    /// A 天网/雪亮 camera as they are mounted: on a pole at the street, which is where grids meet
+    /// (街巷定界), a few metres to one side of the nearest grid edge. A quarter are domes (360°,
+    /// 100 m); the rest are bullets looking along the street (60–90°, 50–150 m, up to 25° off its line).
+    static func mountOnStreet(_ camera: inout Camera, _ layer: GridLayer, _ rng: inout SeededRandom) {
+        guard let grid = layer.grid(at: camera.position) else { return }
+        let plane = LocalPlane(origin: camera.position)
+        var best: (d: Double, foot: LocalPlane.Point, dx: Double, dy: Double)?
+        let ring = grid.polygon.exterior.map(plane.point)
+        for (a, b) in zip(ring, ring.dropFirst()) {
+            let dx = b.x - a.x, dy = b.y - a.y, len2 = dx * dx + dy * dy
+            guard len2 > 0 else { continue }
+            let t = max(0, min(1, -(a.x * dx + a.y * dy) / len2))   // the pole is the plane's origin
+            let foot = LocalPlane.Point(x: a.x + t * dx, y: a.y + t * dy)
+            let d = (foot.x * foot.x + foot.y * foot.y).squareRoot()
+            if best == nil || d < best!.d { best = (d, foot, dx, dy) }
+        }
+        guard let street = best else { return }
+        // Near a grid edge (a village street): 3–8 m off its line, on either side. Far from every
+        // edge (a lane inside a large rural grid), where it stands, looking any way.
+        let near = street.d < 400
+        let len = (street.dx * street.dx + street.dy * street.dy).squareRoot()
+        let side = (rng.next() & 1 == 0 ? 1.0 : -1.0) * (3 + 5 * rng.unit())
+        let x = street.foot.x - street.dy / len * side, y = street.foot.y + street.dx / len * side
+        // The side where a grid is (the county's outer edge has one only).
+        if near {
+            let here = plane.position(LocalPlane.Point(x: x, y: y))
+            let there = plane.position(LocalPlane.Point(x: 2 * street.foot.x - x, y: 2 * street.foot.y - y))
+            camera.position = layer.grid(at: here) != nil ? here : there
+        }
+        if rng.unit() < 0.25 {
+            camera.view = try? Camera.View(azimuth: 0, fov: 360, rangeM: 100)
+        } else {
+            let along = near ? atan2(street.dx, street.dy) * 180 / .pi + (rng.next() & 1 == 0 ? 0 : 180) : rng.unit() * 360
+            var azimuth = (along + (rng.unit() * 2 - 1) * 25).truncatingRemainder(dividingBy: 360)
+            if azimuth < 0 { azimuth += 360 }
+            if azimuth >= 360 { azimuth = 0 }
+            camera.view = try? Camera.View(azimuth: azimuth, fov: 60 + 30 * rng.unit(), rangeM: 50 + 100 * rng.unit())
+        }
+    }
+
     public init(county: Boundary, seed: UInt64 = 1) {
         self.county = county
         self.seed = seed
@@ -194,6 +234,8 @@ public struct DemoCounty {
         let urbanAddresses = addresses.indices.filter { addresses[$0].2 }
         let ruralAddresses = addresses.indices.filter { !addresses[$0].2 }
         var cameras: [Camera] = []
+        // Views from their own sequence, so the rest of the county stays as the seed made it.
+        var viewRandom = SeededRandom(seed: seed ^ 0x5EC7_0B5E)
         for (kind, count) in Self.cameraCounts {
             for _ in 0..<count {
                 let p: Position
@@ -204,8 +246,11 @@ public struct DemoCounty {
                 default: p = near(addresses[urbanAddresses[Int(rng.next() % UInt64(urbanAddresses.count))]].0, 0.0005)
                 }
                 let id = String(format: "%@-CAM-%05d", county.code, cameras.count + 1)
-                cameras.append(Camera(id: id, kind: kind, name: "\(kind.rawValue) \(cameras.count + 1)", position: p,
-                                      gridCode: layer.grid(at: p)?.code))
+                var camera = Camera(id: id, kind: kind, name: "\(kind.rawValue) \(cameras.count + 1)", position: p)
+                if kind == .tianwang || kind == .xueliang { Self.mountOnStreet(&camera, layer, &viewRandom) }
+                camera.gridCode = layer.grid(at: camera.position)?.code
+                camera.viewGridCode = layer.viewedGrid(of: camera)?.code
+                cameras.append(camera)
             }
         }
 

@@ -5,10 +5,17 @@ import Geo
 public struct GridLayer: Sendable {
     public let grids: [Grid]
     public let locator: PointLocator
+    /// Each grid's bounding box, for finding the few grids a camera's view may reach.
+    let boxes: [BoundingBox]
 
     public init(grids: [Grid]) {
         self.grids = grids
         self.locator = PointLocator(polygons: grids.map(\.polygon))
+        boxes = grids.map { g in
+            var b = BoundingBox(minLon: .infinity, minLat: .infinity, maxLon: -.infinity, maxLat: -.infinity)
+            for p in g.polygon.exterior { b.extend(p) }
+            return b
+        }
     }
 
     /// The grid containing a WGS84 position. A point on an edge shared by two grids goes to exactly
@@ -30,5 +37,24 @@ public struct GridLayer: Sendable {
             }
         }
         return out
+    }
+
+    /// The grid a camera looks at: the one holding the largest part of its view area (ties, or a
+    /// view over no grid: the pole's grid); a camera without a view parameters, its pole's grid.
+    /// `bearing` turns a PTZ camera's view for one alert.
+    public func viewedGrid(of camera: Camera, bearing: Double? = nil) -> Grid? {
+        let pole = grid(at: camera.position)
+        guard var view = camera.view?.sector(at: camera.position) else { return pole }
+        if let bearing { view.azimuth = bearing }
+        var best: Int?, bestArea = 0.0, poleArea = 0.0
+        let reach = view.boundingBox
+        for k in grids.indices where boxes[k].intersects(reach) {
+            let a = ConvexClip.area(of: grids[k].polygon, seenBy: view)
+            if grids[k].code == pole?.code { poleArea = a }
+            if a > bestArea { best = k; bestArea = a }
+        }
+        // Equal to a part in a billion (areas of one piece measured twice): the pole's grid wins.
+        guard let best, bestArea > 0, poleArea < bestArea * (1 - 1e-9) else { return pole }
+        return grids[best]
     }
 }

@@ -41,13 +41,68 @@ public struct Camera: Hashable, Sendable {
     public var kind: Kind
     public var name: String
     public var position: Position
+    /// The pole's grid.
     public var gridCode: String?
+    /// What the camera sees; nil for a camera known only by its pole.
+    public var view: View?
+    /// The grid its alerts go to: the one it sees most of (`GridLayer.viewedGrid`), else the pole's.
+    public var viewGridCode: String?
 
-    public init(id: String, kind: Kind, name: String, position: Position, gridCode: String? = nil) {
+    public init(id: String, kind: Kind, name: String, position: Position, gridCode: String? = nil, view: View? = nil, viewGridCode: String? = nil) {
         self.id = id
         self.kind = kind
         self.name = name
         self.position = position
         self.gridCode = gridCode
+        self.view = view
+        self.viewGridCode = viewGridCode
+    }
+
+    /// A camera's view (视域) parameters.
+    public struct View: Hashable, Sendable {
+        /// Degrees clockwise from north, [0, 360).
+        public var azimuth: Double
+        /// Horizontal field of view in degrees, (0, 360]; 360 for a dome.
+        public var fov: Double
+        /// How far it sees, metres, (0, 2000].
+        public var rangeM: Double
+
+        /// Refuses values out of range, saying which.
+        public init(azimuth: Double, fov: Double, rangeM: Double) throws(ViewError) {
+            if let p = ViewSector.problem(azimuth: azimuth, fov: fov, range: rangeM) { throw ViewError(reason: p) }
+            self.azimuth = azimuth
+            self.fov = fov
+            self.rangeM = rangeM
+        }
+
+        public func sector(at pole: Position) -> ViewSector {
+            ViewSector(apex: pole, azimuth: azimuth, fov: fov, range: rangeM)
+        }
+    }
+
+    public struct ViewError: Error, CustomStringConvertible, Sendable {
+        public let reason: String
+        public var description: String { reason }
+    }
+}
+
+extension Camera {
+    /// Each camera's view area: its sector clipped to the county (`area`: the county's polygons; nil
+    /// leaves the sectors whole). Cameras without a view have none.
+    public static func viewAreas(_ cameras: [Camera], within area: [Polygon]?) throws -> [(camera: Camera, area: Geometry)] {
+        let ctx = GEOSContext()
+        let county = try area.map { a throws in try ctx.shape(a.count == 1 ? .polygon(a[0]) : .multiPolygon(a)).prepared() }
+        var out: [(Camera, Geometry)] = []
+        for c in cameras {
+            guard let sector = c.view?.sector(at: c.position) else { continue }
+            let polygon = Geometry.polygon(sector.polygon)
+            guard let county else { out.append((c, polygon)); continue }
+            let s = try ctx.shape(polygon)
+            // Most views lie inside: only those across the county's edge are cut.
+            if county.covers(s) { out.append((c, polygon)); continue }
+            let cut = try county.base.intersection(s)
+            if !cut.isEmpty { out.append((c, cut.geometry)) }
+        }
+        return out
     }
 }

@@ -129,9 +129,9 @@ struct CasesController {
 
     private func alert(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let who = try context.require(.dispatcher)
-        let f = try Fields(try await request.jsonBody(context: context), allowed: ["camera_id", "type", "at", "snapshot_url"])
+        let f = try Fields(try await request.jsonBody(context: context), allowed: ["camera_id", "type", "at", "snapshot_url", "bearing"])
         let a = AlertRequest(cameraID: try f.string("camera_id"), type: try f.string("type"), at: try f.date("at") ?? Date(),
-                             snapshotURL: try f.optionalString("snapshot_url"))
+                             snapshotURL: try f.optionalString("snapshot_url"), bearing: try f.optionalDouble("bearing"))
         let by = actor(who, request)
         let (c, merged) = try await state.desk.perform { try $0.alert(a, actor: by) }
         var response = try JSONResponse.make(AlertView(merged: merged, case: CaseView(c, state.unitNames)), status: merged ? .ok : .created)

@@ -36,6 +36,15 @@ struct Fields {
         }
     }
 
+    func optionalDouble(_ key: String) throws(Problem) -> Double? {
+        switch object[key] {
+        case nil, .null?: return nil
+        case let v?:
+            guard let d = v.doubleValue else { throw Self.invalid("\(key) must be a number, not a \(v.kindName)") }
+            return d
+        }
+    }
+
     func enumValue<T: RawRepresentable & CaseIterable>(_ key: String, _: T.Type, default d: T? = nil) throws(Problem) -> T where T.RawValue == String {
         guard let s = try optionalString(key) else {
             if let d { return d }

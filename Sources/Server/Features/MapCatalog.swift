@@ -2,12 +2,37 @@ import Cases
 import Foundation
 import Geo
 import Grid
+import Synchronization
+
+/// Camera view areas already clipped to the county, kept across catalog rebuilds: a publish
+/// changes the grids a camera looks at, not what it sees (thousands of GEOS clips otherwise).
+final class ViewAreaCache: Sendable {
+    struct Key: Hashable { var camera: String; var lon, lat: Double; var view: Camera.View; var county: Int }
+    private let areas = Mutex<[Key: Geometry]>([:])
+    static let shared = ViewAreaCache()
+
+    func areas(_ cameras: [Camera], within county: [Polygon]?) throws -> [(camera: Camera, area: Geometry)] {
+        let countyKey = county?.hashValue ?? 0
+        func key(_ c: Camera) -> Key? {
+            c.view.map { Key(camera: c.id, lon: c.position.lon, lat: c.position.lat, view: $0, county: countyKey) }
+        }
+        let known = areas.withLock { a in cameras.compactMap { c in key(c).flatMap { a[$0] }.map { (c, $0) } } }
+        let knownIDs = Set(known.map(\.0.id))
+        let fresh = try Camera.viewAreas(cameras.filter { !knownIDs.contains($0.id) }, within: county)
+        areas.withLock { a in
+            if a.count > 200_000 { a.removeAll() }
+            for (c, g) in fresh { if let k = key(c) { a[k] = g } }
+        }
+        let byID = Dictionary((known + fresh).map { ($0.0.id, $0.1) }, uniquingKeysWith: { a, _ in a })
+        return cameras.compactMap { c in byID[c.id].map { (c, $0) } }
+    }
+}
 
 /// The map collections the server offers, with exactly these ids. All but `cases` are held in
 /// memory and rebuilt when the grid layer is published; `cases` change by the second and are read
 /// from the database per request.
 struct MapCatalog: Sendable {
-    static let ids = ["boundaries", "grids", "cameras", "cases", "households"]
+    static let ids = ["boundaries", "grids", "cameras", "camera_views", "cases", "households"]
 
     static let casesInfo = CollectionInfo(
         id: "cases", title: "Disputes and camera alerts (矛盾纠纷)",
@@ -45,10 +70,22 @@ struct MapCatalog: Sendable {
                     ("parent_code", x.parentCode.map { .string($0) } ?? .null)]))
             }
         let grids = gridFeatures(try r.grids.grids(), names: names)
-        let cameras = try r.grids.cameras().map { c in
+        let cameraList = try r.grids.cameras()
+        func viewProperties(_ c: Camera) -> [(String, JSONValue)] {
+            [("azimuth", c.view.map { .number($0.azimuth) } ?? .null), ("fov", c.view.map { .number($0.fov) } ?? .null),
+             ("range_m", c.view.map { .number($0.rangeM) } ?? .null), ("view_grid_id", c.viewGridCode.map { .string($0) } ?? .null)]
+        }
+        let cameras = cameraList.map { c in
             MapFeature(id: c.id, geometry: .point(c.position), properties: JSONObject([
                 ("camera_id", .string(c.id)), ("kind", .string(c.kind.rawValue)), ("name", .string(c.name)),
-                ("grid_id", c.gridCode.map { .string($0) } ?? .null)]))
+                ("grid_id", c.gridCode.map { .string($0) } ?? .null)] + viewProperties(c)))
+        }
+        let county = boundaries.first { $0.level == .county }?.area
+        let views = try ViewAreaCache.shared.areas(cameraList, within: county).map { v in
+            MapFeature(id: v.camera.id, geometry: v.area, properties: JSONObject([
+                ("camera_id", .string(v.camera.id)), ("kind", .string(v.camera.kind.rawValue)),
+                ("grid_id", v.camera.viewGridCode.map { .string($0) } ?? .null),
+                ("pole_grid_id", v.camera.gridCode.map { .string($0) } ?? .null)] + viewProperties(v.camera).dropLast()))
         }
         let households = try r.grids.households().map { h in
             MapFeature(id: String(h.id), geometry: .point(h.position), properties: JSONObject([
@@ -65,8 +102,12 @@ struct MapCatalog: Sendable {
                 description: "The published grid layer: grid_id (15-digit code), households (with overrides), band against 300–500, village and town. datetime gives the layer in force then.",
                 queryables: ["grid_id", "kind", "band", "village_code", "town_code"], temporal: true, coverage: true), features: grids),
             MemoryCollection(info: CollectionInfo(
-                id: "cameras", title: "Cameras (天网/雪亮)", description: "Cameras of the county's networks by kind, with their grid.",
-                queryables: ["kind", "grid_id"], temporal: false, coverage: false), features: cameras),
+                id: "cameras", title: "Cameras (天网/雪亮)", description: "Cameras of the county's networks by kind, with their pole's grid (grid_id), their view parameters (azimuth, fov, range_m) and the grid they look at (view_grid_id).",
+                queryables: ["kind", "grid_id", "view_grid_id"], temporal: false, coverage: false), features: cameras),
+            MemoryCollection(info: CollectionInfo(
+                id: "camera_views", title: "Camera view areas (视域)",
+                description: "What each camera with view parameters sees: the geodesic sector of its azimuth, fov and range_m, clipped to the county; grid_id is the grid holding most of it, where its alerts go.",
+                queryables: ["camera_id", "kind", "grid_id"], temporal: false, coverage: false), features: views),
             MemoryCollection(info: CollectionInfo(
                 id: "households", title: "Address points (门牌) with their households",
                 description: "Address points with the households and people living there, and their grid.",

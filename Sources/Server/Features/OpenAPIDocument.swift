@@ -109,7 +109,7 @@ enum OpenAPIDocument {
             ("/api/cases/{id}/transitions", [("post", op("Move a case: to, note, target (escalation or worker:ID), rating", "Cases",
                                                          params: [param("id", "path", "integer", "Case id")], body: true,
                                                          responses: [("200", "The case after the change", .json("Case"))]))]),
-            ("/api/alerts", [("post", op("A camera alert: camera_id, type, at, snapshot_url (dispatcher)", "Cases", body: true,
+            ("/api/alerts", [("post", op("A camera alert: camera_id, type, at, snapshot_url, bearing (a PTZ camera's direction, degrees; dispatcher)", "Cases", body: true,
                                          responses: [("201", "A new case", .json("Alert")), ("200", "Merged into the open case", .json("Alert"))]))]),
             ("/api/track/{code}", [("get", op("Public tracking by code: status, timeline, handling unit", "Public",
                                               params: [param("code", "path", "string", "Tracking code")], responses: [("200", "The public view", .json("Track"))], secured: false))]),

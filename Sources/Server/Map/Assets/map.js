@@ -78,6 +78,8 @@
     page.errors = results.filter((r) => r.status === 'rejected').map((r) => String(r.reason && r.reason.stack || r.reason));
     if (page.errors.length) notice(page.errors.join('; '));
     recolourGrids();
+    page.map.on('moveend', () => drawCameraViews().catch((e) => notice(e.message)));
+    await drawCameraViews().catch((e) => notice(e.message));
     listen();
     setInterval(() => figures(true).catch((e) => notice(e.message)), 60000);
     page.ready = true;
@@ -160,6 +162,28 @@
     page.cameraLayer.addTo(page.map);
     page.cameraLayer.addLayers(markers);   // in bulk: clustering thousands one by one is what costs
     page.cameraCount = fc.features.length;
+  }
+
+  // Camera view areas (视域): only close up, where they can be told apart, and only those in view.
+  const VIEW_ZOOM = 16;
+  async function drawCameraViews() {
+    const map = page.map;
+    if (!map.getPane('views')) map.createPane('views').style.zIndex = 425;
+    if (page.viewLayer) { map.removeLayer(page.viewLayer); page.viewLayer = null; }
+    page.viewCount = 0;
+    if (map.getZoom() < VIEW_ZOOM) return;
+    const b = map.getBounds();
+    const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(7)).join(',');
+    const crs = page.config.crs ? '&bbox-crs=' + encodeURIComponent(page.config.crs) : '';
+    const fc = await api(inCRS('/collections/camera_views/items?limit=2000&bbox=' + bbox + crs));
+    if (page.viewLayer) map.removeLayer(page.viewLayer);   // a later move drew first
+    page.viewLayer = L.geoJSON(fc, {
+      pane: 'views',
+      style: (f) => ({ color: CAMERA_COLOURS[f.properties.kind] || '#6a3d9a', weight: 1, fillOpacity: 0.18, className: 'wg-camera-view' }),
+      onEachFeature: (f, layer) => layer.bindTooltip(f.properties.camera_id + ' → ' + (f.properties.grid_id || 'no grid')),
+    }).addTo(map);
+    page.viewCount = fc.features.length;
+    document.body.dataset.cameraViews = String(page.viewCount);
   }
 
   async function drawCases() {

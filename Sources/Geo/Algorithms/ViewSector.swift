@@ -1,0 +1,187 @@
+import CPROJ
+import Foundation
+
+/// The ground a camera sees (视域): the geodesic sector from its pole, `range` metres out, `fov`
+/// degrees wide around the `azimuth` (degrees clockwise from north); a disc for a 360° dome.
+public struct ViewSector: Hashable, Sendable {
+    public var apex: Position
+    public var azimuth: Double
+    public var fov: Double
+    public var range: Double
+
+    /// What a view may be: azimuth in [0, 360), field of view in (0, 360], range in (0, 2000] m.
+    public static func problem(azimuth: Double, fov: Double, range: Double) -> String? {
+        if !(azimuth.isFinite && azimuth >= 0 && azimuth < 360) { return "azimuth \(azimuth) is not in [0, 360) degrees" }
+        if !(fov.isFinite && fov > 0 && fov <= 360) { return "fov \(fov) is not in (0, 360] degrees" }
+        if !(range.isFinite && range > 0 && range <= 2000) { return "range_m \(range) is not in (0, 2000] metres" }
+        return nil
+    }
+
+    public init(apex: Position, azimuth: Double, fov: Double, range: Double) {
+        self.apex = apex
+        self.azimuth = azimuth
+        self.fov = fov
+        self.range = range
+    }
+
+    private static let wgs84: geod_geodesic = {
+        var g = geod_geodesic()
+        geod_init(&g, 6378137.0, 1 / 298.257223563)
+        return g
+    }()
+
+    /// Points on the arc: one every 2° and at least 33 (32 segments), ends included.
+    var arcPoints: Int { max(33, Int((fov / 2).rounded(.up)) + 1) }
+
+    /// The sector's ring, closed, counter-clockwise: apex, then the arc from the left edge of the
+    /// view to the right, back to the apex; a dome is its circle.
+    public var ring: [Position] {
+        var g = Self.wgs84
+        let n = arcPoints
+        let dome = fov >= 360
+        let first = dome ? 0 : azimuth - fov / 2
+        let step = dome ? 360 / Double(n - 1) : fov / Double(n - 1)
+        var arc: [Position] = []
+        arc.reserveCapacity(n + 2)
+        for k in 0..<(dome ? n - 1 : n) {
+            var lat = 0.0, lon = 0.0
+            geod_direct(&g, apex.lat, apex.lon, first + step * Double(k), range, &lat, &lon, nil)
+            arc.append(Position(lon, lat))
+        }
+        // Bearings grow clockwise; a counter-clockwise ring walks the arc backwards.
+        var ring = dome ? Array(arc.reversed()) : [apex] + arc.reversed()
+        ring.append(ring[0])
+        return ring
+    }
+
+    public var polygon: Polygon { Polygon([ring]) }
+
+    /// A box that holds the sector: the disc of its range around the apex, 1% wider.
+    public var boundingBox: BoundingBox {
+        let dLat = range * 1.01 / 110_574, dLon = range * 1.01 / (111_320 * cos(apex.lat * .pi / 180))
+        return BoundingBox(minLon: apex.lon - dLon, minLat: apex.lat - dLat, maxLon: apex.lon + dLon, maxLat: apex.lat + dLat)
+    }
+
+    /// The sector as convex pieces (a view wider than 180° is two), in the local plane of `plane`
+    /// (centred on the apex). Arc points by the mid-point rule instead of PROJ's series (a few
+    /// multiplications each): the geodesic's azimuth at mid-distance is the initial one turned by
+    /// the meridians' convergence (Δλ/2 · sin φ), and along it the latitude and longitude steps are
+    /// the distance over the radii of curvature there; off the geodesic point by (r/R)² · r, under a
+    /// millimetre at 2 km.
+    func convexPieces(in plane: LocalPlane) -> [[LocalPlane.Point]] {
+        let n = arcPoints
+        let dome = fov >= 360
+        let first = dome ? 0 : azimuth - fov / 2
+        let step = dome ? 360 / Double(n - 1) : fov / Double(n - 1)
+        let rad = Double.pi / 180, a = 6_378_137.0, e2 = 0.00669437999014
+        let phi0 = apex.lat * rad
+        var arc: [LocalPlane.Point] = []
+        arc.reserveCapacity(n + 1)
+        for k in 0..<(dome ? n - 1 : n) {
+            let b = (first + step * Double(k)) * rad
+            var dPhi = 0.0, dLambda = 0.0
+            for _ in 0..<3 {
+                let phiM = phi0 + dPhi / 2, s = sin(phiM), w = 1 - e2 * s * s
+                let m = a * (1 - e2) / (w * w.squareRoot()), nu = a / w.squareRoot()
+                let alpha = b + dLambda / 2 * s
+                dPhi = range * cos(alpha) / m
+                dLambda = range * sin(alpha) / (nu * cos(phiM))
+            }
+            arc.append(plane.point(Position(apex.lon + dLambda / rad, apex.lat + dPhi / rad)))
+        }
+        var r = dome ? Array(arc.reversed()) : [LocalPlane.Point(x: 0, y: 0)] + arc.reversed()
+        r.append(r[0])
+        if fov >= 360 || fov <= 180 { return [Array(r.dropLast())] }
+        // apex, a(n-1) … a0, apex: split at the middle of the arc; each half is at most 180° wide.
+        let backwards = Array(r[1..<(r.count - 1)])
+        let mid = backwards.count / 2
+        return [[r[0]] + backwards[...mid], [r[0]] + backwards[mid...]]
+    }
+}
+
+/// A tangent plane in metres around a place (east, north): for areas of a few hundred metres, where
+/// lon/lat scaled by the local metres per degree is a linear map (area ratios are exact).
+public struct LocalPlane: Sendable {
+    public struct Point: Sendable {
+        public var x, y: Double
+        public init(x: Double, y: Double) { self.x = x; self.y = y }
+    }
+    public let origin: Position
+    let kx, ky: Double
+
+    /// Scaled by the WGS84 ellipsoid's radii of curvature at the origin: prime vertical east–west,
+    /// meridional north–south.
+    public init(origin: Position) {
+        self.origin = origin
+        let rad = Double.pi / 180, a = 6_378_137.0, e2 = 0.00669437999014
+        let s = sin(origin.lat * rad), w = 1 - e2 * s * s
+        kx = a / w.squareRoot() * cos(origin.lat * rad) * rad
+        ky = a * (1 - e2) / (w * w.squareRoot()) * rad
+    }
+
+    @inline(__always)
+    public func point(_ p: Position) -> Point { Point(x: (p.lon - origin.lon) * kx, y: (p.lat - origin.lat) * ky) }
+
+    /// Square metres per square degree of this plane.
+    public var squareMetresPerSquareDegree: Double { kx * ky }
+    /// The position of a point of the plane.
+    public func position(_ p: Point) -> Position { Position(origin.lon + p.x / kx, origin.lat + p.y / ky) }
+}
+
+/// Area of a polygon inside a convex region, by clipping each ring to the region
+/// (Sutherland–Hodgman: exact in area for any ring against a convex clip, degenerate bridges along
+/// the clip's edges having no area). Holes subtract.
+public enum ConvexClip {
+    /// `clip`: a convex ring, counter-clockwise, not closed.
+    public static func area(of polygon: Polygon, in plane: LocalPlane, within clip: [LocalPlane.Point]) -> Double {
+        var total = 0.0
+        var input: [LocalPlane.Point] = [], output: [LocalPlane.Point] = []
+        for (k, ring) in polygon.rings.enumerated() {
+            input.removeAll(keepingCapacity: true)
+            for p in ring.dropLast() { input.append(plane.point(p)) }
+            for e in 0..<clip.count {
+                let a = clip[e], b = clip[(e + 1) % clip.count]
+                let ex = b.x - a.x, ey = b.y - a.y
+                output.removeAll(keepingCapacity: true)
+                guard var prev = input.last else { break }
+                var prevSide = ex * (prev.y - a.y) - ey * (prev.x - a.x)
+                for cur in input {
+                    let side = ex * (cur.y - a.y) - ey * (cur.x - a.x)
+                    if side >= 0 {
+                        if prevSide < 0 { output.append(cross(prev, cur, prevSide, side)) }
+                        output.append(cur)
+                    } else if prevSide >= 0 {
+                        output.append(cross(prev, cur, prevSide, side))
+                    }
+                    prev = cur
+                    prevSide = side
+                }
+                swap(&input, &output)
+            }
+            let a = abs(signedArea(input))
+            total += k == 0 ? a : -a
+        }
+        return max(0, total)
+    }
+
+    /// Where segment p→q crosses the clip line, from the two side values.
+    @inline(__always)
+    private static func cross(_ p: LocalPlane.Point, _ q: LocalPlane.Point, _ sp: Double, _ sq: Double) -> LocalPlane.Point {
+        let t = sp / (sp - sq)
+        return LocalPlane.Point(x: p.x + (q.x - p.x) * t, y: p.y + (q.y - p.y) * t)
+    }
+
+    static func signedArea(_ r: [LocalPlane.Point]) -> Double {
+        guard r.count >= 3 else { return 0 }
+        var s = 0.0
+        var prev = r[r.count - 1]
+        for p in r { s += prev.x * p.y - p.x * prev.y; prev = p }
+        return s / 2
+    }
+
+    /// Area in m² of `polygon` that `sector` sees.
+    public static func area(of polygon: Polygon, seenBy sector: ViewSector) -> Double {
+        let plane = LocalPlane(origin: sector.apex)
+        return sector.convexPieces(in: plane).reduce(0) { $0 + area(of: polygon, in: plane, within: $1) }
+    }
+}
