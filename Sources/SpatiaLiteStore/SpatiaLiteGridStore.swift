@@ -230,6 +230,17 @@ public final class SpatiaLiteGridStore: GridStore {
         let layer = GridLayer(grids: grids)
         let households = try self.households()
         let cameras = try self.cameras()
+        // Where the layer changes: a camera whose view reaches none of it looks where it did.
+        let before = Dictionary(try self.grids().map { ($0.code, $0.polygon) }, uniquingKeysWith: { a, _ in a })
+        let after = Dictionary(grids.map { ($0.code, $0.polygon) }, uniquingKeysWith: { a, _ in a })
+        var changed: [BoundingBox] = []
+        for code in Set(before.keys).union(after.keys) where before[code] != after[code] {
+            for p in [before[code], after[code]].compactMap({ $0 }) {
+                var b = BoundingBox(minLon: .infinity, minLat: .infinity, maxLon: -.infinity, maxLat: -.infinity)
+                for q in p.exterior { b.extend(q) }
+                changed.append(b)
+            }
+        }
         // Recount from the household layer when there is one; otherwise keep the given figures.
         let counted = layer.counted(from: households)
         var moves: [Move] = []
@@ -264,7 +275,8 @@ public final class SpatiaLiteGridStore: GridStore {
             var viewed: [String: String?] = [:]
             for c in cameras {
                 let pole = layer.grid(at: c.position)?.code
-                let view = c.view == nil ? pole : layer.viewedGrid(of: c)?.code
+                let reach = c.view?.sector(at: c.position).boundingBox
+                let view = reach.map { r in changed.contains { $0.intersects(r) } ? layer.viewedGrid(of: c)?.code : c.viewGridCode } ?? pole
                 viewed[c.id] = view
                 guard pole != c.gridCode || view != c.viewGridCode else { continue }
                 try setCamera.run([pole.map { .text($0) } ?? .null, view.map { .text($0) } ?? .null, .text(c.id)])

@@ -132,32 +132,38 @@ public struct LocalPlane: Sendable {
 /// (Sutherland–Hodgman: exact in area for any ring against a convex clip, degenerate bridges along
 /// the clip's edges having no area). Holes subtract.
 public enum ConvexClip {
-    /// `clip`: a convex ring, counter-clockwise, not closed.
+    /// `clip`: a convex ring, counter-clockwise, not closed. Each ring is cut first by the clip's
+    /// bounding box (four edges take a grid of hundreds of vertices down to the few near the
+    /// camera), then by the clip's own edges: the same intersection, as the clip lies in its box.
     public static func area(of polygon: Polygon, in plane: LocalPlane, within clip: [LocalPlane.Point]) -> Double {
+        guard let x0 = clip.map(\.x).min(), let x1 = clip.map(\.x).max(),
+              let y0 = clip.map(\.y).min(), let y1 = clip.map(\.y).max() else { return 0 }
+        let box = [LocalPlane.Point(x: x0, y: y0), LocalPlane.Point(x: x1, y: y0), LocalPlane.Point(x: x1, y: y1), LocalPlane.Point(x: x0, y: y1)]
         var total = 0.0
         var input: [LocalPlane.Point] = [], output: [LocalPlane.Point] = []
+        func cut(_ a: LocalPlane.Point, _ b: LocalPlane.Point) {
+            let ex = b.x - a.x, ey = b.y - a.y
+            output.removeAll(keepingCapacity: true)
+            guard var prev = input.last else { return }
+            var prevSide = ex * (prev.y - a.y) - ey * (prev.x - a.x)
+            for cur in input {
+                let side = ex * (cur.y - a.y) - ey * (cur.x - a.x)
+                if side >= 0 {
+                    if prevSide < 0 { output.append(cross(prev, cur, prevSide, side)) }
+                    output.append(cur)
+                } else if prevSide >= 0 {
+                    output.append(cross(prev, cur, prevSide, side))
+                }
+                prev = cur
+                prevSide = side
+            }
+            swap(&input, &output)
+        }
         for (k, ring) in polygon.rings.enumerated() {
             input.removeAll(keepingCapacity: true)
             for p in ring.dropLast() { input.append(plane.point(p)) }
-            for e in 0..<clip.count {
-                let a = clip[e], b = clip[(e + 1) % clip.count]
-                let ex = b.x - a.x, ey = b.y - a.y
-                output.removeAll(keepingCapacity: true)
-                guard var prev = input.last else { break }
-                var prevSide = ex * (prev.y - a.y) - ey * (prev.x - a.x)
-                for cur in input {
-                    let side = ex * (cur.y - a.y) - ey * (cur.x - a.x)
-                    if side >= 0 {
-                        if prevSide < 0 { output.append(cross(prev, cur, prevSide, side)) }
-                        output.append(cur)
-                    } else if prevSide >= 0 {
-                        output.append(cross(prev, cur, prevSide, side))
-                    }
-                    prev = cur
-                    prevSide = side
-                }
-                swap(&input, &output)
-            }
+            for e in 0..<4 where !input.isEmpty { cut(box[e], box[(e + 1) % 4]) }
+            for e in 0..<clip.count where !input.isEmpty { cut(clip[e], clip[(e + 1) % clip.count]) }
             let a = abs(signedArea(input))
             total += k == 0 ? a : -a
         }
