@@ -37,7 +37,9 @@ import Geo
         }
         #expect(try await tileHas(old))
 
-        async let stream = run("/usr/bin/curl", ["-s", "-N", "--max-time", "8", "-H", "Authorization: Bearer \(s.tokens[.viewer]!)", "\(s.base)/api/events"])
+        // The stream stays open long enough for the CLI's four commands and the publish under a full
+        // test run (debug build, every suite at once); the frames are checked once it ends.
+        async let stream = run("/usr/bin/curl", ["-s", "-N", "--max-time", "30", "-H", "Authorization: Bearer \(s.tokens[.viewer]!)", "\(s.base)/api/events"])
         try await Task.sleep(for: .milliseconds(300))
 
         // The CLI, another process: a plan merging the grid into a neighbour of its village, published.
