@@ -230,17 +230,7 @@ public final class SpatiaLiteGridStore: GridStore {
         let layer = GridLayer(grids: grids)
         let households = try self.households()
         let cameras = try self.cameras()
-        // Where the layer changes: a camera whose view reaches none of it looks where it did.
-        let before = Dictionary(try self.grids().map { ($0.code, $0.polygon) }, uniquingKeysWith: { a, _ in a })
-        let after = Dictionary(grids.map { ($0.code, $0.polygon) }, uniquingKeysWith: { a, _ in a })
-        var changed: [BoundingBox] = []
-        for code in Set(before.keys).union(after.keys) where before[code] != after[code] {
-            for p in [before[code], after[code]].compactMap({ $0 }) {
-                var b = BoundingBox(minLon: .infinity, minLat: .infinity, maxLon: -.infinity, maxLat: -.infinity)
-                for q in p.exterior { b.extend(q) }
-                changed.append(b)
-            }
-        }
+        let relocated = layer.relocated(cameras, placedBy: try self.grids())
         // Recount from the household layer when there is one; otherwise keep the given figures.
         let counted = layer.counted(from: households)
         var moves: [Move] = []
@@ -272,16 +262,11 @@ public final class SpatiaLiteGridStore: GridStore {
             }
             // A camera moves when the grid it looks at changes (its pole's grid may change too).
             let setCamera = try database.prepare("UPDATE cameras SET grid_id = ?, view_grid_id = ? WHERE id = ?")
-            var viewed: [String: String?] = [:]
-            for c in cameras {
-                let pole = layer.grid(at: c.position)?.code
-                let reach = c.view?.sector(at: c.position).boundingBox
-                let view = reach.map { r in changed.contains { $0.intersects(r) } ? layer.viewedGrid(of: c)?.code : c.viewGridCode } ?? pole
-                viewed[c.id] = view
-                guard pole != c.gridCode || view != c.viewGridCode else { continue }
-                try setCamera.run([pole.map { .text($0) } ?? .null, view.map { .text($0) } ?? .null, .text(c.id)])
-                if view != c.viewGridCode { try record(Move(item: .camera, itemID: c.id, from: c.viewGridCode, to: view)) }
+            for (c, now) in zip(cameras, relocated) where now.gridCode != c.gridCode || now.viewGridCode != c.viewGridCode {
+                try setCamera.run([now.gridCode.map { .text($0) } ?? .null, now.viewGridCode.map { .text($0) } ?? .null, .text(c.id)])
+                if now.viewGridCode != c.viewGridCode { try record(Move(item: .camera, itemID: c.id, from: c.viewGridCode, to: now.viewGridCode)) }
             }
+            let viewed = Dictionary(relocated.map { ($0.id, $0.viewGridCode) }, uniquingKeysWith: { a, _ in a })
             for m in try SpatiaLiteCaseStore(database: database).moveOpenCases(to: layer, viewedGrids: viewed, version: version, at: Date()) { try record(m) }
             if let planID {
                 try database.prepare("UPDATE plans SET status = 'published', published_version = ? WHERE id = ?")

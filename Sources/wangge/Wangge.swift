@@ -41,20 +41,30 @@ struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Import GeoJSON layers.", subcommands: [ImportBoundary.self, ImportGrids.self, ImportCameras.self])
 }
 
-struct ImportBoundary: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "boundary",
-        abstract: "Import county, town and village boundaries (properties code/adcode, name, level, parent_code).")
+/// What every import takes (the database, the file and the CRS of its coordinates), and how it
+/// reports: one line on success, the file and every problem on failure.
+struct ImportSource: ParsableArguments {
     @Option(help: "Database: a SpatiaLite file path.") var db: String
     @Option(help: "CRS of the file's coordinates.") var crs: InputCRS = .wgs84
     @Argument(help: "GeoJSON file.") var file: String
 
+    /// `body` gets the store, the file's bytes and the CRS, and says what it imported.
+    func run(_ command: String, _ body: (any GridStore, [UInt8], CRS) throws -> String) throws {
+        do { print(try body(try connect(db).grids, try readFile(file), crs.crs)) } catch { throw fail("\(command): \(file)", error) }
+    }
+}
+
+struct ImportBoundary: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "boundary",
+        abstract: "Import county, town and village boundaries (properties code/adcode, name, level, parent_code).")
+    @OptionGroup var source: ImportSource
+
     func run() throws {
-        do {
-            let store = try connect(db).grids
-            let boundaries = try BoundaryImporter(crs: crs.crs).boundaries(from: readFile(file))
+        try source.run("import boundary") { store, bytes, crs in
+            let boundaries = try BoundaryImporter(crs: crs).boundaries(from: bytes)
             try store.save(boundaries: boundaries)
-            print("imported \(boundaries.count) boundaries from \(file)")
-        } catch { throw fail("import boundary: \(file)", error) }
+            return "imported \(boundaries.count) boundaries from \(source.file)"
+        }
     }
 }
 
@@ -66,19 +76,16 @@ struct ImportCameras: ParsableCommand {
             [0, 360); fov: horizontal field of view, (0, 360], 360 for a dome; range_m: (0, 2000]. A camera without them \
             is known by its pole. Cameras with the same camera_id are replaced; the others stay. All or nothing.
             """)
-    @Option(help: "Database: a SpatiaLite file path.") var db: String
-    @Option(help: "CRS of the file's coordinates.") var crs: InputCRS = .wgs84
-    @Argument(help: "GeoJSON file.") var file: String
+    @OptionGroup var source: ImportSource
 
     func run() throws {
-        do {
-            let store = try connect(db).grids
-            let cameras = try CameraImporter(crs: crs.crs).cameras(from: readFile(file), layer: GridLayer(grids: try store.grids()))
+        try source.run("import cameras") { store, bytes, crs in
+            let cameras = try CameraImporter(crs: crs).cameras(from: bytes, layer: GridLayer(grids: try store.grids()))
             try store.save(cameras: cameras)
             let views = cameras.filter { $0.view != nil }
             let across = views.filter { $0.viewGridCode != $0.gridCode }.count
-            print("imported \(cameras.count) cameras from \(file): \(views.count) with a view area, \(across) of them looking into another grid than their pole's")
-        } catch { throw fail("import cameras: \(file)", error) }
+            return "imported \(cameras.count) cameras from \(source.file): \(views.count) with a view area, \(across) of them looking into another grid than their pole's"
+        }
     }
 }
 
@@ -86,19 +93,16 @@ struct ImportGrids: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "grids",
         abstract: "Import grids (properties grid_id, name, households); refuses invalid or overlapping ones.",
         discussion: "The result is published as a new version of the live layer. With a household layer in the database, grids count their households from it; `households_override` sets an explicit figure.")
-    @Option(help: "Database: a SpatiaLite file path.") var db: String
-    @Option(help: "CRS of the file's coordinates.") var crs: InputCRS = .wgs84
+    @OptionGroup var source: ImportSource
     @Flag(help: "Replace the whole live grid layer instead of adding to it.") var replace = false
-    @Argument(help: "GeoJSON file.") var file: String
 
     func run() throws {
-        do {
-            let store = try connect(db).grids
+        try source.run("import grids") { store, bytes, crs in
             let existing = try store.grids()
-            let grids = try GridImporter(crs: crs.crs).grids(from: readFile(file), existing: replace ? [] : existing)
-            let report = try store.publish(replace ? grids : existing + grids, note: "import \(file)", planID: nil, effectiveAt: Date())
-            print("imported \(grids.count) grids from \(file) as version \(report.version)")
-        } catch { throw fail("import grids: \(file)", error) }
+            let grids = try GridImporter(crs: crs).grids(from: bytes, existing: replace ? [] : existing)
+            let report = try store.publish(replace ? grids : existing + grids, note: "import \(source.file)", planID: nil, effectiveAt: Date())
+            return "imported \(grids.count) grids from \(source.file) as version \(report.version)"
+        }
     }
 }
 

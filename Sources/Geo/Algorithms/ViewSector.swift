@@ -33,52 +33,51 @@ public struct ViewSector: Hashable, Sendable {
     /// Points on the arc: one every 2° and at least 33 (32 segments), ends included.
     var arcPoints: Int { max(33, Int((fov / 2).rounded(.up)) + 1) }
 
-    /// The sector's ring, closed, counter-clockwise: apex, then the arc from the left edge of the
-    /// view to the right, back to the apex; a dome is its circle.
-    public var ring: [Position] {
-        var g = Self.wgs84
+    /// The ring through the arc's points, each made from its bearing (degrees) by `point`: closed,
+    /// counter-clockwise (bearings grow clockwise, so the arc is walked backwards), from the apex
+    /// and back; a dome is its circle.
+    private func ring<P>(apex: P, _ point: (Double) -> P) -> [P] {
         let n = arcPoints
         let dome = fov >= 360
         let first = dome ? 0 : azimuth - fov / 2
         let step = dome ? 360 / Double(n - 1) : fov / Double(n - 1)
-        var arc: [Position] = []
-        arc.reserveCapacity(n + 2)
-        for k in 0..<(dome ? n - 1 : n) {
-            var lat = 0.0, lon = 0.0
-            geod_direct(&g, apex.lat, apex.lon, first + step * Double(k), range, &lat, &lon, nil)
-            arc.append(Position(lon, lat))
-        }
-        // Bearings grow clockwise; a counter-clockwise ring walks the arc backwards.
-        var ring = dome ? Array(arc.reversed()) : [apex] + arc.reversed()
+        var ring: [P] = dome ? [] : [apex]
+        ring.reserveCapacity(n + 2)
+        for k in stride(from: dome ? n - 2 : n - 1, through: 0, by: -1) { ring.append(point(first + step * Double(k))) }
         ring.append(ring[0])
         return ring
+    }
+
+    /// The sector's ring in lon/lat, its arc by PROJ's geodesics.
+    public var ring: [Position] {
+        var g = Self.wgs84
+        return ring(apex: apex) { bearing in
+            var lat = 0.0, lon = 0.0
+            geod_direct(&g, apex.lat, apex.lon, bearing, range, &lat, &lon, nil)
+            return Position(lon, lat)
+        }
     }
 
     public var polygon: Polygon { Polygon([ring]) }
 
     /// A box that holds the sector: the disc of its range around the apex, 1% wider.
     public var boundingBox: BoundingBox {
-        let dLat = range * 1.01 / 110_574, dLon = range * 1.01 / (111_320 * cos(apex.lat * .pi / 180))
+        let plane = LocalPlane(origin: apex)
+        let dLon = range * 1.01 / plane.kx, dLat = range * 1.01 / plane.ky
         return BoundingBox(minLon: apex.lon - dLon, minLat: apex.lat - dLat, maxLon: apex.lon + dLon, maxLat: apex.lat + dLat)
     }
 
-    /// The sector as convex pieces (a view wider than 180° is two), in the local plane of `plane`
-    /// (centred on the apex). Arc points by the mid-point rule instead of PROJ's series (a few
-    /// multiplications each): the geodesic's azimuth at mid-distance is the initial one turned by
-    /// the meridians' convergence (Δλ/2 · sin φ), and along it the latitude and longitude steps are
-    /// the distance over the radii of curvature there; off the geodesic point by (r/R)² · r, under a
-    /// millimetre at 2 km.
+    /// The sector as convex pieces (a view wider than 180° is two), in `plane` (centred on the
+    /// apex). Routing makes one per alert, so the arc is by the mid-point rule instead of PROJ's
+    /// series (a few multiplications a point): the geodesic's azimuth at mid-distance is the initial
+    /// one turned by the meridians' convergence (Δλ/2 · sin φ), and along it the latitude and
+    /// longitude steps are the distance over the radii of curvature there; off the geodesic point by
+    /// (r/R)² · r, under a millimetre at 2 km (tested against `ring`).
     func convexPieces(in plane: LocalPlane) -> [[LocalPlane.Point]] {
-        let n = arcPoints
-        let dome = fov >= 360
-        let first = dome ? 0 : azimuth - fov / 2
-        let step = dome ? 360 / Double(n - 1) : fov / Double(n - 1)
         let rad = Double.pi / 180, a = 6_378_137.0, e2 = 0.00669437999014
         let phi0 = apex.lat * rad
-        var arc: [LocalPlane.Point] = []
-        arc.reserveCapacity(n + 1)
-        for k in 0..<(dome ? n - 1 : n) {
-            let b = (first + step * Double(k)) * rad
+        let r = ring(apex: LocalPlane.Point(x: 0, y: 0)) { bearing in
+            let b = bearing * rad
             var dPhi = 0.0, dLambda = 0.0
             for _ in 0..<3 {
                 let phiM = phi0 + dPhi / 2, s = sin(phiM), w = 1 - e2 * s * s
@@ -87,15 +86,13 @@ public struct ViewSector: Hashable, Sendable {
                 dPhi = range * cos(alpha) / m
                 dLambda = range * sin(alpha) / (nu * cos(phiM))
             }
-            arc.append(plane.point(Position(apex.lon + dLambda / rad, apex.lat + dPhi / rad)))
+            return plane.point(Position(apex.lon + dLambda / rad, apex.lat + dPhi / rad))
         }
-        var r = dome ? Array(arc.reversed()) : [LocalPlane.Point(x: 0, y: 0)] + arc.reversed()
-        r.append(r[0])
         if fov >= 360 || fov <= 180 { return [Array(r.dropLast())] }
-        // apex, a(n-1) … a0, apex: split at the middle of the arc; each half is at most 180° wide.
-        let backwards = Array(r[1..<(r.count - 1)])
-        let mid = backwards.count / 2
-        return [[r[0]] + backwards[...mid], [r[0]] + backwards[mid...]]
+        // apex, arc backwards, apex: split at the middle of the arc; each half is at most 180° wide.
+        let arc = r[1..<(r.count - 1)]
+        let mid = arc.startIndex + arc.count / 2
+        return [[r[0]] + arc[...mid], [r[0]] + arc[mid...]]
     }
 }
 

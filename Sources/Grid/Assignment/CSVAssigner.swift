@@ -168,7 +168,6 @@ public struct CSVAssigner: Sendable {
             filled = rest
             if atEOF && filled == 0 { break }
         }
-        if columns == nil { throw InputError(description: "the input is empty: expected a header line naming id, lon and lat") }
         return summary
     }
 
@@ -239,7 +238,7 @@ public struct CSVAssigner: Sendable {
                     if fs < lineEnd && b[fs] == 0x22 {
                         fe += 1
                         while true {
-                            guard fe < lineEnd else { bad(RowError("unterminated quoted field").reason(in: b)); continue rows }
+                            guard fe < lineEnd else { bad("unterminated quoted field"); continue rows }
                             if b[fe] == 0x22 {
                                 if fe + 1 < lineEnd && b[fe + 1] == 0x22 { fe += 2; continue }
                                 break
@@ -255,7 +254,7 @@ public struct CSVAssigner: Sendable {
                     }
                     if isLon || isLat {
                         guard let v = numbers.parse(base, cs, ce) else {
-                            bad(RowError.notANumber(field: isLon ? "lon" : "lat", start: cs, end: ce).reason(in: b))
+                            bad("\(isLon ? "lon" : "lat") is not a number: \"\(String(decoding: UnsafeBufferPointer(rebasing: b[cs..<ce]), as: UTF8.self))\"")
                             continue rows
                         }
                         if isLon { lon = v } else { lat = v }
@@ -324,23 +323,5 @@ public struct CSVAssigner: Sendable {
         r.assigned = assigned
         r.rows = xs.count
         return r
-    }
-
-    /// Why a row was refused. The text is made only when reported, keeping the hot path free of
-    /// string work.
-    enum RowError: Error {
-        case fixed(StaticString)
-        /// The field's name and its byte range in the chunk.
-        case notANumber(field: StaticString, start: Int, end: Int)
-
-        init(_ s: StaticString) { self = .fixed(s) }
-
-        func reason(in b: UnsafeBufferPointer<UInt8>) -> String {
-            switch self {
-            case .fixed(let s): return s.description
-            case .notANumber(let field, let s, let e):
-                return "\(field) is not a number: \"\(String(decoding: UnsafeBufferPointer(rebasing: b[s..<e]), as: UTF8.self))\""
-            }
-        }
     }
 }

@@ -248,9 +248,7 @@ public struct DemoCounty {
                 let id = String(format: "%@-CAM-%05d", county.code, cameras.count + 1)
                 var camera = Camera(id: id, kind: kind, name: "\(kind.rawValue) \(cameras.count + 1)", position: p)
                 if kind == .tianwang || kind == .xueliang { Self.mountOnStreet(&camera, layer, &viewRandom) }
-                camera.gridCode = layer.grid(at: camera.position)?.code
-                camera.viewGridCode = layer.viewedGrid(of: camera)?.code
-                cameras.append(camera)
+                cameras.append(layer.located(camera))
             }
         }
 

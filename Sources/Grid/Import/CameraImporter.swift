@@ -29,28 +29,25 @@ public struct CameraImporter {
                 problem("kind is required, one of \(kinds)")
                 continue
             }
-            let numbers = ["azimuth", "fov", "range_m"].map { key -> (String, JSONValue?) in (key, properties[key].flatMap { $0 == .null ? nil : $0 }) }
-            let given = numbers.filter { $0.1 != nil }
+            let keys = ["azimuth", "fov", "range_m"]
+            let given = keys.filter { properties[$0] != nil && properties[$0] != .null }
             var view: Camera.View?
             if !given.isEmpty {
-                guard given.count == 3 else {
-                    problem("a view needs azimuth, fov and range_m together; missing: \(numbers.filter { $0.1 == nil }.map { $0.0 }.joined(separator: ", "))")
+                guard given.count == keys.count else {
+                    problem("a view needs azimuth, fov and range_m together; missing: \(keys.filter { !given.contains($0) }.joined(separator: ", "))")
                     continue
                 }
-                let values = given.map { $0.1?.doubleValue }
-                if let bad = zip(given, values).first(where: { $0.1 == nil }) {
-                    problem("\(bad.0.0) must be a number")
+                let values = keys.compactMap { properties[$0]?.doubleValue }
+                guard values.count == keys.count else {
+                    problem("\(keys.first { properties[$0]?.doubleValue == nil }!) must be a number")
                     continue
                 }
-                do throws(Camera.ViewError) { view = try Camera.View(azimuth: values[0]!, fov: values[1]!, rangeM: values[2]!) } catch {
+                do throws(Camera.ViewError) { view = try Camera.View(azimuth: values[0], fov: values[1], rangeM: values[2]) } catch {
                     problem(error.reason)
                     continue
                 }
             }
-            var camera = Camera(id: id, kind: kind, name: FeatureSource.text(properties["name"]) ?? id, position: p, view: view)
-            camera.gridCode = layer.grid(at: p)?.code
-            camera.viewGridCode = layer.viewedGrid(of: camera)?.code
-            cameras.append(camera)
+            cameras.append(layer.located(Camera(id: id, kind: kind, name: FeatureSource.text(properties["name"]) ?? id, position: p, view: view)))
         }
         guard problems.isEmpty else { throw ImportError(problems) }
         return cameras

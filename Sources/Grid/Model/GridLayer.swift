@@ -11,11 +11,7 @@ public struct GridLayer: Sendable {
     public init(grids: [Grid]) {
         self.grids = grids
         self.locator = PointLocator(polygons: grids.map(\.polygon))
-        boxes = grids.map { g in
-            var b = BoundingBox(minLon: .infinity, minLat: .infinity, maxLon: -.infinity, maxLat: -.infinity)
-            for p in g.polygon.exterior { b.extend(p) }
-            return b
-        }
+        boxes = grids.map { Self.box($0.polygon) }
     }
 
     /// The grid containing a WGS84 position. A point on an edge shared by two grids goes to exactly
@@ -39,22 +35,55 @@ public struct GridLayer: Sendable {
         return out
     }
 
+    /// The camera with its pole's grid and the grid it looks at, in this layer.
+    public func located(_ camera: Camera) -> Camera {
+        var c = camera
+        c.gridCode = grid(at: c.position)?.code
+        c.viewGridCode = viewedGrid(of: c)?.code
+        return c
+    }
+
+    /// Cameras placed by the layer `previous`, placed by this one: the pole's grid of each, and the
+    /// grid it looks at measured again only where its view reaches a grid that changed (a publish
+    /// changes a few grids of hundreds; the rest look where they did).
+    public func relocated(_ cameras: [Camera], placedBy previous: [Grid]) -> [Camera] {
+        let before = Dictionary(previous.map { ($0.code, $0.polygon) }, uniquingKeysWith: { a, _ in a })
+        let after = Dictionary(grids.map { ($0.code, $0.polygon) }, uniquingKeysWith: { a, _ in a })
+        var changed: [BoundingBox] = []
+        for code in Set(before.keys).union(after.keys) where before[code] != after[code] {
+            changed += [before[code], after[code]].compactMap { $0.map(Self.box) }
+        }
+        return cameras.map { c in
+            guard let reach = c.view?.sector(at: c.position).boundingBox, !changed.contains(where: { $0.intersects(reach) }) else {
+                return located(c)
+            }
+            var moved = c
+            moved.gridCode = grid(at: c.position)?.code
+            return moved
+        }
+    }
+
+    /// A polygon's bounding box (an empty one for no points).
+    public static func box(_ p: Polygon) -> BoundingBox {
+        Geometry.polygon(p).boundingBox ?? BoundingBox(minLon: 0, minLat: 0, maxLon: -1, maxLat: -1)
+    }
+
     /// The grid a camera looks at: the one holding the largest part of its view area (ties, or a
-    /// view over no grid: the pole's grid); a camera without a view parameters, its pole's grid.
+    /// view over no grid: the pole's grid); a camera without view parameters, its pole's grid.
     /// `bearing` turns a PTZ camera's view for one alert.
     public func viewedGrid(of camera: Camera, bearing: Double? = nil) -> Grid? {
-        let pole = grid(at: camera.position)
-        guard var view = camera.view?.sector(at: camera.position) else { return pole }
+        let pole = locator.locate(camera.position.lon, camera.position.lat)
+        guard var view = camera.view?.sector(at: camera.position) else { return pole.map { grids[$0] } }
         if let bearing { view.azimuth = bearing }
         var best: Int?, bestArea = 0.0, poleArea = 0.0
         let reach = view.boundingBox
         for k in grids.indices where boxes[k].intersects(reach) {
             let a = ConvexClip.area(of: grids[k].polygon, seenBy: view)
-            if grids[k].code == pole?.code { poleArea = a }
+            if k == pole { poleArea = a }
             if a > bestArea { best = k; bestArea = a }
         }
         // Equal to a part in a billion (areas of one piece measured twice): the pole's grid wins.
-        guard let best, bestArea > 0, poleArea < bestArea * (1 - 1e-9) else { return pole }
+        guard let best, bestArea > 0, poleArea < bestArea * (1 - 1e-9) else { return pole.map { grids[$0] } }
         return grids[best]
     }
 }

@@ -73,19 +73,20 @@ struct MapCatalog: Sendable {
         let cameraList = try r.grids.cameras()
         func viewProperties(_ c: Camera) -> [(String, JSONValue)] {
             [("azimuth", c.view.map { .number($0.azimuth) } ?? .null), ("fov", c.view.map { .number($0.fov) } ?? .null),
-             ("range_m", c.view.map { .number($0.rangeM) } ?? .null), ("view_grid_id", c.viewGridCode.map { .string($0) } ?? .null)]
+             ("range_m", c.view.map { .number($0.rangeM) } ?? .null)]
         }
         let cameras = cameraList.map { c in
             MapFeature(id: c.id, geometry: .point(c.position), properties: JSONObject([
                 ("camera_id", .string(c.id)), ("kind", .string(c.kind.rawValue)), ("name", .string(c.name)),
-                ("grid_id", c.gridCode.map { .string($0) } ?? .null)] + viewProperties(c)))
+                ("grid_id", c.gridCode.map { .string($0) } ?? .null)] + viewProperties(c)
+                + [("view_grid_id", c.viewGridCode.map { .string($0) } ?? .null)]))
         }
         let county = boundaries.first { $0.level == .county }?.area
         let views = try ViewAreaCache.shared.areas(cameraList, within: county).map { v in
             MapFeature(id: v.camera.id, geometry: v.area, properties: JSONObject([
                 ("camera_id", .string(v.camera.id)), ("kind", .string(v.camera.kind.rawValue)),
                 ("grid_id", v.camera.viewGridCode.map { .string($0) } ?? .null),
-                ("pole_grid_id", v.camera.gridCode.map { .string($0) } ?? .null)] + viewProperties(v.camera).dropLast()))
+                ("pole_grid_id", v.camera.gridCode.map { .string($0) } ?? .null)] + viewProperties(v.camera)))
         }
         let households = try r.grids.households().map { h in
             MapFeature(id: String(h.id), geometry: .point(h.position), properties: JSONObject([
