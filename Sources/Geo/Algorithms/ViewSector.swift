@@ -75,16 +75,21 @@ public struct ViewSector: Hashable, Sendable {
     /// (r/R)² · r, under a millimetre at 2 km (tested against `ring`).
     func convexPieces(in plane: LocalPlane) -> [[LocalPlane.Point]] {
         let rad = Double.pi / 180, a = 6_378_137.0, e2 = 0.00669437999014
-        let phi0 = apex.lat * rad
+        let phi0 = apex.lat * rad, s0 = sin(phi0), c0 = cos(phi0)
+        // One sine and cosine a point: the small turns (the convergence, about 1e-4 rad, and half
+        // the latitude step) by their second-order series, three orders below a millimetre.
         let r = ring(apex: LocalPlane.Point(x: 0, y: 0)) { bearing in
-            let b = bearing * rad
-            var dPhi = 0.0, dLambda = 0.0
-            for _ in 0..<3 {
-                let phiM = phi0 + dPhi / 2, s = sin(phiM), w = 1 - e2 * s * s
-                let m = a * (1 - e2) / (w * w.squareRoot()), nu = a / w.squareRoot()
-                let alpha = b + dLambda / 2 * s
-                dPhi = range * cos(alpha) / m
-                dLambda = range * sin(alpha) / (nu * cos(phiM))
+            let b = bearing * rad, sb = sin(b), cb = cos(b)
+            // Start from the flat step; two rounds of the mid-point rule settle it.
+            var dPhi = range * cb / (a * (1 - e2)), dLambda = range * sb / (a * c0)
+            for _ in 0..<2 {
+                let h = dPhi / 2, h2 = h * h / 2
+                let s = s0 + h * c0 - h2 * s0, c = c0 - h * s0 - h2 * c0   // sin, cos of φ0 + Δφ/2
+                let w = 1 - e2 * s * s, root = w.squareRoot()
+                let m = a * (1 - e2) / (w * root), nu = a / root
+                let d = dLambda / 2 * s, d2 = d * d / 2                     // the azimuth's turn
+                dPhi = range * (cb - d * sb - d2 * cb) / m
+                dLambda = range * (sb + d * cb - d2 * sb) / (nu * c)
             }
             return plane.point(Position(apex.lon + dLambda / rad, apex.lat + dPhi / rad))
         }
@@ -136,10 +141,13 @@ public enum ConvexClip {
         guard let x0 = clip.map(\.x).min(), let x1 = clip.map(\.x).max(),
               let y0 = clip.map(\.y).min(), let y1 = clip.map(\.y).max() else { return 0 }
         let box = [LocalPlane.Point(x: x0, y: y0), LocalPlane.Point(x: x1, y: y0), LocalPlane.Point(x: x1, y: y1), LocalPlane.Point(x: x0, y: y1)]
+        let boxArea = (x1 - x0) * (y1 - y0), clipArea = abs(signedArea(clip))
         var total = 0.0
         var input: [LocalPlane.Point] = [], output: [LocalPlane.Point] = []
         func cut(_ a: LocalPlane.Point, _ b: LocalPlane.Point) {
             let ex = b.x - a.x, ey = b.y - a.y
+            // Most edges of a sector's arc leave most rings whole: nothing to rebuild then.
+            guard input.contains(where: { ex * ($0.y - a.y) - ey * ($0.x - a.x) < 0 }) else { return }
             output.removeAll(keepingCapacity: true)
             guard var prev = input.last else { return }
             var prevSide = ex * (prev.y - a.y) - ey * (prev.x - a.x)
@@ -156,12 +164,29 @@ public enum ConvexClip {
             }
             swap(&input, &output)
         }
+        // How far each clip edge's line is from the plane's origin (squared), when the origin is on
+        // its inner side: a ring no farther out than that cannot cross it (points between two
+        // points are no farther than the farther one), so a sector's arc edges are skipped for
+        // the part of a grid within range.
+        let clear = (0..<clip.count).map { e -> Double in
+            let a = clip[e], b = clip[(e + 1) % clip.count]
+            let ex = b.x - a.x, ey = b.y - a.y, inner = ey * a.x - ex * a.y
+            return inner > 0 ? inner * inner / (ex * ex + ey * ey) : -1
+        }
         for (k, ring) in polygon.rings.enumerated() {
             input.removeAll(keepingCapacity: true)
             for p in ring.dropLast() { input.append(plane.point(p)) }
             for e in 0..<4 where !input.isEmpty { cut(box[e], box[(e + 1) % 4]) }
-            for e in 0..<clip.count where !input.isEmpty { cut(clip[e], clip[(e + 1) % clip.count]) }
-            let a = abs(signedArea(input))
+            let a: Double
+            if abs(signedArea(input)) >= boxArea * (1 - 1e-12) {
+                // The ring holds the whole box, so the whole clip: the usual case of a view inside
+                // one grid, without cutting by every edge of the arc.
+                a = clipArea
+            } else {
+                let farthest = input.reduce(0.0) { max($0, $1.x * $1.x + $1.y * $1.y) }
+                for e in 0..<clip.count where !input.isEmpty && farthest > clear[e] { cut(clip[e], clip[(e + 1) % clip.count]) }
+                a = abs(signedArea(input))
+            }
             total += k == 0 ? a : -a
         }
         return max(0, total)
@@ -184,7 +209,23 @@ public enum ConvexClip {
 
     /// Area in m² of `polygon` that `sector` sees.
     public static func area(of polygon: Polygon, seenBy sector: ViewSector) -> Double {
-        let plane = LocalPlane(origin: sector.apex)
-        return sector.convexPieces(in: plane).reduce(0) { $0 + area(of: polygon, in: plane, within: $1) }
+        Seen(sector).area(of: polygon)
+    }
+
+    /// A sector made ready for measuring many polygons against it (the grids near one camera):
+    /// its plane and convex pieces, made once.
+    public struct Seen: Sendable {
+        let plane: LocalPlane
+        let pieces: [[LocalPlane.Point]]
+
+        public init(_ sector: ViewSector) {
+            plane = LocalPlane(origin: sector.apex)
+            pieces = sector.convexPieces(in: plane)
+        }
+
+        /// Area in m² of `polygon` inside the sector.
+        public func area(of polygon: Polygon) -> Double {
+            pieces.reduce(0) { $0 + ConvexClip.area(of: polygon, in: plane, within: $1) }
+        }
     }
 }

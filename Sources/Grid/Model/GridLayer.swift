@@ -76,9 +76,9 @@ public struct GridLayer: Sendable {
         guard var view = camera.view?.sector(at: camera.position) else { return pole.map { grids[$0] } }
         if let bearing { view.azimuth = bearing }
         var best: Int?, bestArea = 0.0, poleArea = 0.0
-        let reach = view.boundingBox
+        let reach = view.boundingBox, seen = ConvexClip.Seen(view)
         for k in grids.indices where boxes[k].intersects(reach) {
-            let a = ConvexClip.area(of: grids[k].polygon, seenBy: view)
+            let a = seen.area(of: grids[k].polygon)
             if k == pole { poleArea = a }
             if a > bestArea { best = k; bestArea = a }
         }
