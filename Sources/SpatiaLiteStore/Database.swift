@@ -59,15 +59,6 @@ public final class Database {
         self.path = path
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, Database.busyTimeoutMilliseconds)
-        sqlite3_enable_load_extension(db, 1)
-        var err: UnsafeMutablePointer<CChar>?
-        if sqlite3_load_extension(db, "mod_spatialite", nil, &err) != SQLITE_OK {
-            let msg = err.map { String(cString: $0) } ?? "unknown error"
-            sqlite3_free(err)
-            sqlite3_close(db)
-            throw StoreError(.unavailable, "cannot load SpatiaLite (install libsqlite3-mod-spatialite)", detail: msg)
-        }
-        sqlite3_enable_load_extension(db, 0)
         // SQLite opens a file it may not write read-only without a word; Wangge writes beside it too
         // (the -wal and -shm files), so say so now rather than at the first statement.
         if !readOnly && sqlite3_db_readonly(db, "main") == 1 {
@@ -75,15 +66,15 @@ public final class Database {
             throw StoreError(.unavailable, "\(path) is read-only (the file, its folder or the file system): Wangge must be able to write it and the -wal and -shm files beside it")
         }
         do {
-            if !readOnly { try execute("PRAGMA journal_mode=WAL") }
-            try execute("PRAGMA foreign_keys=ON")
+            if !readOnly { try execute("PRAGMA journal_mode=WAL", spatial: false) }
+            try execute("PRAGMA foreign_keys=ON", spatial: false)
             // FULL: a committed transaction is on disk when COMMIT returns (an acknowledged write
             // survives power loss, not only a process kill).
-            try execute("PRAGMA synchronous=FULL")
+            try execute("PRAGMA synchronous=FULL", spatial: false)
             // Savepoints (one per request in a group commit) journal the pages they change: in
             // memory, not as writes to a temporary file. A 32 MB page cache holds a county's
             // indexes (the 2 MB default re-read pages on every intake).
-            try execute("PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768")
+            try execute("PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768", spatial: false)
         } catch {
             sqlite3_close(db)
             throw StoreError(error.kind, "cannot open \(path): \(error.reason)", detail: error.detail)
@@ -100,7 +91,28 @@ public final class Database {
         sqlite3_close_v2(db)
     }
 
-    public func execute(_ sql: String) throws(StoreError) {
+    /// Whether SpatiaLite is loaded into this connection yet.
+    private(set) var spatialLoaded = false
+
+    /// Loads SpatiaLite, the first time a statement needs it: loading it (with PROJ's database)
+    /// is 30 ms, most of the start of a command that only reads grids (`wangge assign`).
+    func loadSpatial() throws(StoreError) {
+        guard !spatialLoaded else { return }
+        sqlite3_enable_load_extension(db, 1)
+        defer { sqlite3_enable_load_extension(db, 0) }
+        var err: UnsafeMutablePointer<CChar>?
+        if sqlite3_load_extension(db, "mod_spatialite", nil, &err) != SQLITE_OK {
+            let msg = err.map { String(cString: $0) } ?? "unknown error"
+            sqlite3_free(err)
+            throw StoreError(.unavailable, "cannot load SpatiaLite (install libsqlite3-mod-spatialite)", detail: msg)
+        }
+        spatialLoaded = true
+    }
+
+    /// Runs SQL, one or more statements. With `spatial` (the default) SpatiaLite is loaded
+    /// first: a script cannot be retried halfway.
+    public func execute(_ sql: String, spatial: Bool = true) throws(StoreError) {
+        if spatial { try loadSpatial() }
         var err: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(db, sql, nil, nil, &err)
         if rc != SQLITE_OK {
@@ -199,7 +211,14 @@ public final class Statement {
 
     init(_ database: Database, _ sql: String) throws(StoreError) {
         var s: OpaquePointer?
-        let rc = sqlite3_prepare_v2(database.db, sql, -1, &s, nil)
+        var rc = sqlite3_prepare_v2(database.db, sql, -1, &s, nil)
+        // A SpatiaLite function, module or trigger in it: load SpatiaLite and prepare again
+        // (preparing changes nothing, so it can be retried).
+        if rc != SQLITE_OK && !database.spatialLoaded,
+           ["no such function", "no such module"].contains(where: database.lastError.hasPrefix) {
+            try database.loadSpatial()
+            rc = sqlite3_prepare_v2(database.db, sql, -1, &s, nil)
+        }
         guard rc == SQLITE_OK, let s else {
             throw StoreError.sqlite(database.lastErrorCode, database.lastError, doing: sql)
         }

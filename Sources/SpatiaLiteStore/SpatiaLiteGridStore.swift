@@ -170,11 +170,14 @@ public final class SpatiaLiteGridStore: GridStore {
 
     // MARK: grid layers (live, history, plans share one row shape)
 
-    private static let gridColumns = "grid_id, name, kind, households, households_override, population, AsBinary(geom)"
+    /// The geometry as stored: read in Swift (`GeometryBlob`), so reading a layer needs no SpatiaLite.
+    private static let gridColumns = "grid_id, name, kind, households, households_override, population, geom"
 
     private func gridRows(_ sql: String, _ args: [SQLValue] = []) throws -> [Grid] {
         try database.prepare(sql).rows(args).map { r in
-            guard case .polygon(let p) = try WKB.decode(r[6].blob ?? []) else {
+            let blob = r[6].blob ?? []
+            let wkb = try GeometryBlob.wkb(blob) ?? database.scalar("SELECT AsBinary(?)", [.blob(blob)]).blob ?? []
+            guard case .polygon(let p) = try WKB.decode(wkb) else {
                 throw StoreError(.internal, "grid \(r[0].text ?? "?") has no polygon")
             }
             return Grid(code: r[0].text ?? "", name: r[1].text ?? "", households: Int(r[3].int ?? 0), polygon: p,
