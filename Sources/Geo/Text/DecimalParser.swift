@@ -31,14 +31,12 @@ public struct DecimalParser: @unchecked Sendable {
         for k in 0...22 { exact[k] = p; p *= 10 }
         for q in Self.qRange {
             var t: UInt128, s: Int
+            var d: UInt128 = 1   // 10^|q|
+            for _ in 0..<q.magnitude { d *= 10 }
             if q >= 0 {
-                var d: UInt128 = 1
-                for _ in 0..<q { d *= 10 }
                 s = d.leadingZeroBitCount
                 t = d << s
             } else {
-                var d: UInt128 = 1
-                for _ in 0..<(-q) { d *= 10 }
                 s = 127 + (128 - d.leadingZeroBitCount)
                 // floor(2^s / d) by long division; the remainder stays below d < 2^127.
                 var r: UInt128 = 0
