@@ -1,8 +1,8 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Dependencies flow one way: Geo ← Grid ← Cases ← {SpatiaLiteStore, Server} ← wangge.
-// Geo wraps GEOS and PROJ; SpatiaLiteStore is the only target with SQLite (and every line of SQL).
+// Dependencies flow one way: Geo ← Grid ← Cases ← {SpatiaLiteStore, PostGISStore, Server} ← wangge.
+// Geo wraps GEOS and PROJ; the two store targets hold every line of SQL (SQLite's, PostgreSQL's).
 // The server sees the store protocols only; `wangge` picks the backend from --db.
 let package = Package(
     name: "Wangge",
@@ -35,6 +35,10 @@ let package = Package(
         .target(name: "Grid", dependencies: ["Geo"]),
         .target(name: "Cases", dependencies: ["Grid"]),
         .target(name: "SpatiaLiteStore", dependencies: ["CSQLite", "Geo", "Grid", "Cases"]),
+        // libpq from Debian: synchronous like the store protocols, LISTEN/NOTIFY on its socket.
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
+        .target(name: "PostGISStore", dependencies: ["CLibPQ", "Geo", "Grid", "Cases"]),
         .target(name: "Server", dependencies: [
             "Cases", "Grid", "Geo",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -47,17 +51,18 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], resources: [.copy("Map/Assets")]),
         .executableTarget(name: "wangge", dependencies: [
-            "Geo", "Grid", "Cases", "Server", "SpatiaLiteStore",
+            "Geo", "Grid", "Cases", "Server", "SpatiaLiteStore", "PostGISStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Helpers shared by the test targets (temporary directories, running programs).
-        .target(name: "TestSupport", dependencies: ["Grid", "Cases", "SpatiaLiteStore"], path: "Tests/Support"),
+        .target(name: "TestSupport", dependencies: ["Grid", "Cases", "SpatiaLiteStore", "PostGISStore"], path: "Tests/Support"),
         .testTarget(name: "GeoTests", dependencies: ["Geo", "TestSupport"]),
         .testTarget(name: "GridTests", dependencies: ["Grid", "Geo", "SpatiaLiteStore", "TestSupport"]),
         .testTarget(name: "CasesTests", dependencies: ["Cases", "Grid", "Geo", "SpatiaLiteStore", "TestSupport"]),
         .testTarget(name: "SpatiaLiteStoreTests", dependencies: ["SpatiaLiteStore", "Cases", "Grid", "Geo", "TestSupport"]),
+        .testTarget(name: "PostGISStoreTests", dependencies: ["PostGISStore", "Cases", "Grid", "Geo", "TestSupport"]),
         .testTarget(name: "wanggeTests", dependencies: ["wangge", "Grid", "Geo", "SpatiaLiteStore", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Cases", "Grid", "Geo", "SpatiaLiteStore", "TestSupport"]),
     ]

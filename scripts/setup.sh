@@ -3,7 +3,7 @@
 # Usage: scripts/setup.sh [extra packages…]
 set -euo pipefail
 packages=(pkg-config libgeos-dev libproj-dev proj-data libsqlite3-dev libspatialite-dev
-          libsqlite3-mod-spatialite zlib1g-dev gdal-bin sqlite3 curl
+          libsqlite3-mod-spatialite zlib1g-dev gdal-bin sqlite3 curl libpq-dev
           libjs-leaflet libjs-leaflet.markercluster "$@")
 missing=()
 for p in "${packages[@]}"; do

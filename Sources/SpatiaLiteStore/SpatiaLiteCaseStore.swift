@@ -362,27 +362,17 @@ enum CellKey {
 }
 
 extension SpatiaLiteCaseStore {
-    /// Inside a publish: every open case whose place falls in another grid of `layer` moves there,
-    /// with a `moved` event (from grid, to grid, the version) in its timeline and on the feed. The
-    /// case keeps its handler; the grid is what changes.
-    /// A camera's case goes by `viewedGrids` (camera id → the grid it now looks at).
+    /// Inside a publish: the open cases moved as `OpenCaseMove` says.
     func moveOpenCases(to layer: GridLayer, viewedGrids: [String: String?], version: Int, at now: Date) throws -> [Move] {
-        var moves: [Move] = []
         let open = try database.prepare("""
             SELECT \(Self.columns) FROM cases WHERE status NOT IN ('resolved','closed','rated') ORDER BY id
             """).rows().map(Self.row)
         let setGrid = try database.prepare("UPDATE cases SET grid_id = ?, pole_grid_id = ? WHERE id = ?")
-        for c in open {
-            let here = layer.grid(at: c.position)?.code
-            var to = here, pole = c.poleGridCode
-            if let camera = c.cameraID, let viewed = viewedGrids[camera] { to = viewed; pole = here }
-            guard to != c.gridCode || pole != c.poleGridCode else { continue }
-            try setGrid.run([to.map { .text($0) } ?? .null, pole.map { .text($0) } ?? .null, .integer(c.id)])
-            guard to != c.gridCode else { continue }
-            let note = "grid \(c.gridCode ?? "none") → \(to ?? "none") (layer version \(version))"
-            try insertEvents(c.id, [CaseEvent(at: now, actor: "system", source: "publish", action: "moved", from: c.status, to: c.status,
-                                              unit: c.unit, note: note)])
-            moves.append(Move(item: .case, itemID: String(c.id), from: c.gridCode, to: to))
+        var moves: [Move] = []
+        for m in OpenCaseMove.moves(of: open, to: layer, viewedGrids: viewedGrids, version: version, at: now) {
+            try setGrid.run([m.gridCode.map { .text($0) } ?? .null, m.poleGridCode.map { .text($0) } ?? .null, .integer(m.caseID)])
+            if let e = m.event { try insertEvents(m.caseID, [e]) }
+            if let move = m.move { moves.append(move) }
         }
         return moves
     }

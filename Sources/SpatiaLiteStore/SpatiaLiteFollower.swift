@@ -50,25 +50,7 @@ final class SpatiaLiteFollower: ChangeFollower, @unchecked Sendable {
     private func read() {
         guard let feed else { return }
         do {
-            let now = try Schema.position(database)
-            var changes: [Change] = []
-            var reached = position
-            while reached.caseEvent < now.caseEvent {
-                let events = try store.events(after: reached.caseEvent, limit: 1000)
-                guard let last = events.last else { break }
-                // The cases as they stand now (a later event of the same case may follow).
-                let cases = try store.find(ids: Array(Set(events.map(\.caseID))))
-                let byID = Dictionary(cases.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-                changes += events.compactMap { e in byID[e.caseID].map { .caseEvent(e, $0) } }
-                reached.caseEvent = last.id
-            }
-            reached.caseEvent = max(reached.caseEvent, now.caseEvent)
-            if now.layerVersion != position.layerVersion { changes.append(.layer(version: now.layerVersion)) }
-            if now.plans != position.plans { changes.append(.plans) }
-            if now.tokens != position.tokens { changes.append(.tokens) }
-            reached.layerVersion = now.layerVersion
-            reached.plans = now.plans
-            reached.tokens = now.tokens
+            let (changes, reached) = try ChangeFeed.changes(from: position, to: try Schema.position(database), in: store)
             position = reached
             feed.publish(changes, reaching: reached)
         } catch {

@@ -230,12 +230,7 @@ public final class SpatiaLiteGridStore: GridStore {
     }
 
     public func publish(_ grids: [Grid], note: String, planID: Int64?, effectiveAt: Date) throws -> PublishReport {
-        let layer = GridLayer(grids: grids)
-        let households = try self.households()
-        let cameras = try self.cameras()
-        let relocated = layer.relocated(cameras, placedBy: try self.grids())
-        // Recount from the household layer when there is one; otherwise keep the given figures.
-        let counted = layer.counted(from: households)
+        let changes = PublishChanges(grids: grids, households: try households(), cameras: try cameras(), previous: try self.grids())
         var moves: [Move] = []
         return try database.transaction {
             let version = try currentVersion() + 1
@@ -244,7 +239,7 @@ public final class SpatiaLiteGridStore: GridStore {
             try database.execute("DELETE FROM grids")
             let live = try database.prepare("INSERT INTO grids(\(Self.gridInsertColumns)) VALUES (\(Self.gridPlaceholders))")
             let history = try database.prepare("INSERT INTO grid_history(version, \(Self.gridInsertColumns)) VALUES (?, \(Self.gridPlaceholders))")
-            for g in counted {
+            for g in changes.grids {
                 do {
                     try live.run(gridValues(g))
                     try history.run([.integer(Int64(version))] + gridValues(g))
@@ -257,25 +252,21 @@ public final class SpatiaLiteGridStore: GridStore {
                               m.from.map { .text($0) } ?? .null, m.to.map { .text($0) } ?? .null])
             }
             let setHousehold = try database.prepare("UPDATE households SET grid_id = ? WHERE id = ?")
-            for h in households {
-                let to = layer.grid(at: h.position)?.code
-                guard to != h.gridCode else { continue }
+            for (h, to) in changes.households {
                 try setHousehold.run([to.map { .text($0) } ?? .null, .integer(h.id)])
-                try record(Move(item: .household, itemID: String(h.id), from: h.gridCode, to: to))
+                try record(changes.householdMove(h, to: to))
             }
-            // A camera moves when the grid it looks at changes (its pole's grid may change too).
             let setCamera = try database.prepare("UPDATE cameras SET grid_id = ?, view_grid_id = ? WHERE id = ?")
-            for (c, now) in zip(cameras, relocated) where now.gridCode != c.gridCode || now.viewGridCode != c.viewGridCode {
+            for (c, now) in changes.cameras {
                 try setCamera.run([now.gridCode.map { .text($0) } ?? .null, now.viewGridCode.map { .text($0) } ?? .null, .text(c.id)])
-                if now.viewGridCode != c.viewGridCode { try record(Move(item: .camera, itemID: c.id, from: c.viewGridCode, to: now.viewGridCode)) }
+                if let m = changes.cameraMove(c, now: now) { try record(m) }
             }
-            let viewed = Dictionary(relocated.map { ($0.id, $0.viewGridCode) }, uniquingKeysWith: { a, _ in a })
-            for m in try SpatiaLiteCaseStore(database: database).moveOpenCases(to: layer, viewedGrids: viewed, version: version, at: Date()) { try record(m) }
+            for m in try SpatiaLiteCaseStore(database: database).moveOpenCases(to: changes.layer, viewedGrids: changes.viewedGrids, version: version, at: Date()) { try record(m) }
             if let planID {
                 try database.prepare("UPDATE plans SET status = 'published', published_version = ? WHERE id = ?")
                     .run([.integer(Int64(version)), .integer(planID)])
             }
-            return PublishReport(version: version, moves: moves, grids: counted)
+            return PublishReport(version: version, moves: moves, grids: changes.grids)
         }
     }
 

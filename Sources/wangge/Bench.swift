@@ -12,7 +12,7 @@ struct Bench: ParsableCommand {
 struct BenchPoints: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "points",
         abstract: "Write N random points over the grid layer's extent as CSV id,lon,lat.")
-    @Option(help: "Database: a SpatiaLite file path.") var db: String
+    @Option(help: "Database: a SpatiaLite file path, or postgresql://user@host:port/name (PostGIS).") var db: String
     @Option var count = 1_000_000
     @Option var seed: UInt64 = 7
     @Option(help: "Decimals per coordinate; without it, full precision (the shortest text that reads back exactly, as Python, PostGIS and JavaScript write).") var decimals: Int?
@@ -42,7 +42,7 @@ struct BenchPoints: ParsableCommand {
 struct BenchKernel: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "kernel",
         abstract: "Time the in-memory assignment kernel on a points CSV; prints points/second (one core).")
-    @Option(help: "Database: a SpatiaLite file path.") var db: String
+    @Option(help: "Database: a SpatiaLite file path, or postgresql://user@host:port/name (PostGIS).") var db: String
     @Option(help: "Points CSV (id,lon,lat).") var points: String
     @Option var rounds = 5
 
@@ -124,7 +124,7 @@ struct BenchNumbers: ParsableCommand {
 struct BenchViews: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "views",
         abstract: "Time routing camera alerts by view area in memory (every camera with a view, at random bearings), and check each against GEOS intersection areas.")
-    @Option(help: "Database: a SpatiaLite file path.") var db: String
+    @Option(help: "Database: a SpatiaLite file path, or postgresql://user@host:port/name (PostGIS).") var db: String
     @Option var alerts = 200_000
     @Option(help: "How many of them to check against GEOS.") var checks = 2_000
 

@@ -3,6 +3,7 @@ import Foundation
 import Cases
 import Geo
 import Grid
+import PostGISStore
 import SpatiaLiteStore
 
 /// The input coordinate systems the CLI accepts.
@@ -74,12 +75,9 @@ func json(_ v: JSONValue) -> String {
 func json<T: Encodable>(_ view: T) throws -> String { json(try JSONValueEncoder().encode(view)) }
 
 
-/// The backend `--db` names: a path is a SpatiaLite file; `postgresql://…` will be PostGIS.
+/// The backend `--db` names: `postgresql://…` is PostGIS, anything else a SpatiaLite file path.
 func backend(_ db: String) throws -> any StoreBackend {
-    if db.hasPrefix("postgresql://") || db.hasPrefix("postgres://") {
-        throw StoreError(.schema, "PostGIS databases (postgresql://…) are not supported by this build yet; give a SpatiaLite file path")
-    }
-    return SpatiaLiteBackend(path: db)
+    PostGISBackend.accepts(db) ? PostGISBackend(url: db) : SpatiaLiteBackend(path: db)
 }
 
 /// A command's connection to an existing, up-to-date database.

@@ -15,7 +15,7 @@ struct Grids: ParsableCommand {
 }
 
 struct DatabaseOption: ParsableArguments {
-    @Option(help: "Database: a SpatiaLite file path.") var db: String
+    @Option(help: "Database: a SpatiaLite file path, or postgresql://user@host:port/name (PostGIS).") var db: String
     func connection() throws -> any StoreConnection { try connect(db) }
     func planning() throws -> GridPlanning { GridPlanning(store: try connection().grids) }
 }

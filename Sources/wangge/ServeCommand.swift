@@ -12,7 +12,7 @@ import SpatiaLiteStore
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve OGC API – Features, the dispatch and planning API, and the live feed.",
         discussion: "Stops gracefully on SIGTERM or SIGINT. Tokens: `wangge token create`.")
-    @Option(help: "Database: a SpatiaLite file path.") var db: String
+    @Option(help: "Database: a SpatiaLite file path, or postgresql://user@host:port/name (PostGIS).") var db: String
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port (0 picks a free one and prints it).") var port = 8080
     @Option(help: "Map collections anyone may read without a token, comma-separated (none by default).") var publicCollections = ""
@@ -67,7 +67,7 @@ struct TokenCommand: ParsableCommand {
 struct TokenCreate: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "create",
         abstract: "Create a token; it is printed once, alone on the last line, and stored only as a digest.")
-    @Option(help: "Database: a SpatiaLite file path.") var db: String
+    @Option(help: "Database: a SpatiaLite file path, or postgresql://user@host:port/name (PostGIS).") var db: String
     @Option(help: "planner, dispatcher, worker or viewer.") var role: String
     @Option(help: "Who holds it.") var name: String
     @Option(help: "For a worker token: the worker's id (they see their own grids' cases).") var worker: Int64?
@@ -86,7 +86,7 @@ struct TokenCreate: ParsableCommand {
 
 struct TokenList: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List tokens (never their secrets).")
-    @Option(help: "Database: a SpatiaLite file path.") var db: String
+    @Option(help: "Database: a SpatiaLite file path, or postgresql://user@host:port/name (PostGIS).") var db: String
 
     func run() throws {
         try reporting("token list") {
@@ -99,7 +99,7 @@ struct TokenList: ParsableCommand {
 
 struct TokenRevoke: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a token by its id (a running server stops accepting it as soon as its change feed sees it).")
-    @Option(help: "Database: a SpatiaLite file path.") var db: String
+    @Option(help: "Database: a SpatiaLite file path, or postgresql://user@host:port/name (PostGIS).") var db: String
     @Argument(help: "Token id (from `wangge token list`).") var id: Int64
 
     func run() throws {

@@ -16,23 +16,27 @@ struct Wangge: AsyncParsableCommand {
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create a Wangge database (or bring an existing one up to date).")
-    @Option(help: "Database: a SpatiaLite file path.") var db: String
+    @Option(help: "Database: a SpatiaLite file path, or postgresql://user@host:port/name (PostGIS).") var db: String
 
     func run() throws {
-        do { _ = try backend(db).migrate(create: true) } catch { throw fail("init", error) }
-        print("initialised \(db)")
+        do {
+            let b = try backend(db)
+            _ = try b.migrate(create: true)
+            print("initialised \(b.location)")
+        } catch { throw fail("init", error) }
     }
 }
 
 struct Migrate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Bring an existing database's schema up to date (a server on an old schema refuses to start until then).")
-    @Option(help: "Database: a SpatiaLite file path.") var db: String
+    @Option(help: "Database: a SpatiaLite file path, or postgresql://user@host:port/name (PostGIS).") var db: String
 
     func run() throws {
         do {
-            let applied = try backend(db).migrate(create: false)
-            print(applied.isEmpty ? "\(db) is up to date" : "\(db): applied \(applied.joined(separator: ", "))")
+            let b = try backend(db)
+            let applied = try b.migrate(create: false)
+            print(applied.isEmpty ? "\(b.location) is up to date" : "\(b.location): applied \(applied.joined(separator: ", "))")
         } catch { throw fail("migrate", error) }
     }
 }
@@ -44,7 +48,7 @@ struct Import: ParsableCommand {
 /// What every import takes (the database, the file and the CRS of its coordinates), and how it
 /// reports: one line on success, the file and every problem on failure.
 struct ImportSource: ParsableArguments {
-    @Option(help: "Database: a SpatiaLite file path.") var db: String
+    @Option(help: "Database: a SpatiaLite file path, or postgresql://user@host:port/name (PostGIS).") var db: String
     @Option(help: "CRS of the file's coordinates.") var crs: InputCRS = .wgs84
     @Argument(help: "GeoJSON file.") var file: String
 
@@ -115,7 +119,7 @@ struct Assign: ParsableCommand {
             at full precision or with an exponent are read as written. A point in no grid gets an empty grid_id. Bad rows \
             are reported on stderr with their line number and left out; the exit status is then 1.
             """)
-    @Option(help: "Database: a SpatiaLite file path.") var db: String
+    @Option(help: "Database: a SpatiaLite file path, or postgresql://user@host:port/name (PostGIS).") var db: String
     @Option(help: "CRS of the input coordinates.") var crs: InputCRS = .wgs84
     @Flag(help: "Write every input column, then grid_id (the id column is then optional).") var keepColumns = false
 
@@ -168,7 +172,7 @@ struct Demo: ParsableCommand {
             year.count = Int(Double(year.count) * scale)
             let disputes = try year.install(try Dispatcher(store: connection), households: result.households, cameras: result.cameras)
             let households = result.households.reduce(0) { $0 + $1.households }
-            print("demo county \(county.name) (\(county.code)) in \(db), version \(version): \(result.towns.count) towns, "
+            print("demo county \(county.name) (\(county.code)) in \(backend.location), version \(version): \(result.towns.count) towns, "
                   + "\(result.villages.count) villages, \(result.grids.count) grids, \(households) households, "
                   + "\(result.cameras.count) cameras, \(result.workers.count) workers, \(disputes) disputes over the past year")
         } catch { throw fail("demo", error) }

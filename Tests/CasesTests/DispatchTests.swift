@@ -19,8 +19,8 @@ import Testing
                       parties: (0..<parties).map { Party(name: "甲\($0)", phone: "1380000000\($0)", idNumber: "51172519900101123\($0)") })
     }
 
-    @Test func landsOnTheWorkerOnDutyElseTheLeaderByLocation() throws {
-        let (_, _, d) = try countyDesk()
+    @Test(arguments: StoreKind.allCases) func landsOnTheWorkerOnDutyElseTheLeaderByLocation(_ kind: StoreKind) throws {
+        let (_, _, d) = try countyDesk(kind)
         let (grid, p, worker) = try staffedGrid()
         let day = try d.intake(dispute(p), actor: clerk, now: monday(10))
         #expect(day.gridCode == grid.code && day.status == .assigned && day.level == .grid)
@@ -35,15 +35,15 @@ import Testing
         #expect(g.gridCode == grid.code && Geodesy.distance(g.position, p) < 0.01)
     }
 
-    @Test func outsideEveryGridGoesToTheCountyQueueFlagged() throws {
-        let (_, _, d) = try countyDesk()
+    @Test(arguments: StoreKind.allCases) func outsideEveryGridGoesToTheCountyQueueFlagged(_ kind: StoreKind) throws {
+        let (_, _, d) = try countyDesk(kind)
         let c = try d.intake(dispute(Position(106.5, 30.5)), actor: clerk, now: monday(10))
         #expect(c.gridCode == nil && c.unlocated && c.status == .reported && c.unit == "county:511725" && c.level == .county)
         #expect(try d.cases.events(caseID: c.id).map(\.action) == ["reported", "queued"])
     }
 
-    @Test func badLocationsAreRefusedAndNothingIsStored() throws {
-        let (_, _, d) = try countyDesk()
+    @Test(arguments: StoreKind.allCases) func badLocationsAreRefusedAndNothingIsStored(_ kind: StoreKind) throws {
+        let (_, _, d) = try countyDesk(kind)
         #expect(throws: CaseError.self) { try d.intake(dispute(Position(2.35, 48.85)), actor: clerk) }
         #expect(throws: CaseError.self) { try d.intake(dispute(Position(2.35, 48.85), crs: .gcj02), actor: clerk) }
         #expect(throws: CaseError.self) { try d.intake(dispute(Position(106.9, 30.9), crs: .epsg(3857)), actor: clerk) }
@@ -60,8 +60,8 @@ import Testing
         #expect(try d.cases.count() == 0)
     }
 
-    @Test func lifecycleRefusesIllegalStepsWithTheAllowedOnes() throws {
-        let (_, _, d) = try countyDesk()
+    @Test(arguments: StoreKind.allCases) func lifecycleRefusesIllegalStepsWithTheAllowedOnes(_ kind: StoreKind) throws {
+        let (_, _, d) = try countyDesk(kind)
         let (_, p, _) = try staffedGrid()
         let c = try d.intake(dispute(p), actor: clerk, now: monday(10))
         do { _ = try d.transition(caseID: c.id, TransitionRequest(to: .closed), actor: clerk); Issue.record("closed from assigned") } catch let e as CaseError {
@@ -93,12 +93,12 @@ import Testing
         // Every change is an event, and events cannot be rewritten.
         let events = try d.cases.events(caseID: c.id)
         #expect(events.count == 12 && events.allSatisfy { !$0.actor.isEmpty })   // 2 at intake, 10 transitions
-        #expect(throws: StoreError.self) { try sqlite(d).execute("UPDATE case_events SET actor = 'x'") }
-        #expect(throws: StoreError.self) { try sqlite(d).execute("DELETE FROM case_events") }
+        #expect(throws: StoreError.self) { try execute("UPDATE case_events SET actor = 'x'", on: d.store) }
+        #expect(throws: StoreError.self) { try execute("DELETE FROM case_events", on: d.store) }
     }
 
-    @Test func neighbouringDisputesAreLinkedAndManyPartiesMakeAGroupDispute() throws {
-        let (_, _, d) = try countyDesk()
+    @Test(arguments: StoreKind.allCases) func neighbouringDisputesAreLinkedAndManyPartiesMakeAGroupDispute(_ kind: StoreKind) throws {
+        let (_, _, d) = try countyDesk(kind)
         let (_, p, _) = try staffedGrid()
         let a = try d.intake(dispute(p, .labour, parties: 2), actor: clerk, now: monday(10))
         let b = try d.intake(dispute(Position(p.lon + 0.0005, p.lat), .labour, parties: 2), actor: clerk, now: monday(11))
@@ -111,14 +111,14 @@ import Testing
 
     /// The server and the CLI each have a dispatcher on the same file: each links to cases the
     /// other stored, and stops linking to one the other resolved or closed.
-    @Test func linkingSeesWhatAnotherProcessStoredOrFinished() throws {
+    @Test(arguments: StoreKind.allCases) func linkingSeesWhatAnotherProcessStoredOrFinished(_ kind: StoreKind) throws {
         let dir = TempDir()
-        _ = try countyDesk(tinyDemo, in: dir)
-        let path = dir.path("c.sqlite")
+        let path = kind.newLocation(in: dir)
+        _ = try countyDesk(tinyDemo, at: path)
         // The server follows the file's changes through its feed, as `wangge serve` does.
         let writer = try connect(path)
         let feed = ChangeFeed(position: try writer.feedPosition())
-        let follower = try SpatiaLiteBackend(path: path).follow(into: feed, from: feed.position)
+        let follower = try backend(path).follow(into: feed, from: feed.position)
         defer { withExtendedLifetime(follower) {} }
         let server = try Dispatcher(store: writer, feed: feed)
         let cli = try Dispatcher(store: try connect(path))
@@ -145,8 +145,8 @@ import Testing
         #expect(e.relatedTo != nil)                          // the server's first case, debt, still open
     }
 
-    @Test func cameraAlertsOpenOrJoinACase() throws {
-        let (_, _, d) = try countyDesk()
+    @Test(arguments: StoreKind.allCases) func cameraAlertsOpenOrJoinACase(_ kind: StoreKind) throws {
+        let (_, _, d) = try countyDesk(kind)
         let camera = tinyDemo.result.cameras.first { $0.gridCode != nil }!
         let (first, merged1) = try d.alert(AlertRequest(cameraID: camera.id, type: "fight", at: monday(10)), actor: clerk)
         #expect(!merged1 && first.channel == .camera && first.priority == .urgent && first.gridCode == camera.viewGridCode)
@@ -162,8 +162,8 @@ import Testing
 
     /// A camera on a street that is a grid boundary looks into the grid across it: its alerts go
     /// there, the pole's grid kept beside; a PTZ camera's bearing turns the view for one alert.
-    @Test func cameraAlertsGoToTheGridTheCameraLooksAt() throws {
-        let (_, store, d) = try countyDesk()
+    @Test(arguments: StoreKind.allCases) func cameraAlertsGoToTheGridTheCameraLooksAt(_ kind: StoreKind) throws {
+        let (_, store, d) = try countyDesk(kind)
         let layer = GridLayer(grids: try store.grids())
         let camera = try #require(try store.cameras().first { $0.view != nil && $0.gridCode != nil && $0.viewGridCode != $0.gridCode })
         #expect(camera.viewGridCode == layer.viewedGrid(of: camera)?.code)
@@ -187,8 +187,8 @@ import Testing
     }
 
     /// Publishing re-derives the grid each camera looks at, and moves its open alerts with it.
-    @Test func publishingRederivesTheGridsCamerasLookAt() throws {
-        let (_, store, d) = try countyDesk()
+    @Test(arguments: StoreKind.allCases) func publishingRederivesTheGridsCamerasLookAt(_ kind: StoreKind) throws {
+        let (_, store, d) = try countyDesk(kind)
         let camera = try #require(try store.cameras().first { $0.view != nil && $0.gridCode != nil && $0.viewGridCode != $0.gridCode })
         let (c, _) = try d.alert(AlertRequest(cameraID: camera.id, type: "intrusion", at: monday(10)), actor: clerk)
         // The grid it looked at is taken out of the layer: it must look at another now.
@@ -204,8 +204,8 @@ import Testing
         #expect(try d.cases.events(caseID: c.id).contains { $0.action == "moved" })
     }
 
-    @Test func overdueCasesAreFlaggedAndUrgentOnesEscalate() throws {
-        let (_, _, d) = try countyDesk()
+    @Test(arguments: StoreKind.allCases) func overdueCasesAreFlaggedAndUrgentOnesEscalate(_ kind: StoreKind) throws {
+        let (_, _, d) = try countyDesk(kind)
         let (_, p, _) = try staffedGrid()
         let normal = try d.intake(dispute(p, .debt), actor: clerk, now: monday(10))
         var r = dispute(p, .traffic); r.priority = .urgent
@@ -226,8 +226,8 @@ import Testing
         #expect(TrackingCode.normalise("K7Q2-M9XD-3HVO") == "K7Q2-M9XD-3HV0")
     }
 
-    @Test func statisticsCountWhatHappened() throws {
-        let (_, _, d) = try countyDesk()
+    @Test(arguments: StoreKind.allCases) func statisticsCountWhatHappened(_ kind: StoreKind) throws {
+        let (_, _, d) = try countyDesk(kind)
         let (_, p, _) = try staffedGrid()
         func through(_ id: Int64, _ steps: [Case.Status], at t: Date) throws {
             for (k, s) in steps.enumerated() {
@@ -250,8 +250,8 @@ import Testing
         #expect(byCategory.map(\.key) == ["debt", "family", "labour", "land"])
     }
 
-    @Test func publishingAGridLayerMovesOpenCasesOnly() throws {
-        let (_, store, d) = try countyDesk()
+    @Test(arguments: StoreKind.allCases) func publishingAGridLayerMovesOpenCasesOnly(_ kind: StoreKind) throws {
+        let (_, store, d) = try countyDesk(kind)
         let (grid, p, _) = try staffedGrid()
         let open = try d.intake(dispute(p, .land), actor: clerk, now: monday(10))
         let done = try d.intake(dispute(p, .debt), actor: clerk, now: monday(10))
@@ -274,18 +274,22 @@ import Testing
         #expect(try store.moves(version: report.version).contains { $0.item == .case })
     }
 
-    @Test func deskCommitsConcurrentIntakesTogether() async throws {
+    @Test(arguments: StoreKind.allCases) func deskCommitsConcurrentIntakesTogether(_ kind: StoreKind) async throws {
         let dir = TempDir()
-        _ = try countyDesk(tinyDemo, in: dir)
+        let path = kind.newLocation(in: dir)
+        _ = try countyDesk(tinyDemo, at: path)
         let (_, p, _) = try staffedGrid()
-        let path = dir.path("c.sqlite")
         let desk = CaseDesk(dispatcher: try Dispatcher(store: try connect(path, .writer)))
         // A store error after a case's first row is written (a party the database refuses): the
         // batch is written again with a savepoint per intake, and only that intake fails.
-        try Database(path: path).execute("""
+        try execute(kind == .spatialite ? """
             CREATE TRIGGER refuse_party BEFORE INSERT ON case_parties WHEN NEW.name = 'refused'
             BEGIN SELECT RAISE(ABORT, 'party refused by the test'); END
-            """)
+            """ : """
+            CREATE FUNCTION refuse_party() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW.name = 'refused' THEN RAISE EXCEPTION 'party refused by the test'; END IF; RETURN NEW; END $$;
+            CREATE TRIGGER refuse_party BEFORE INSERT ON case_parties FOR EACH ROW EXECUTE FUNCTION refuse_party();
+            """, on: try connect(path))
         let made = try await withThrowingTaskGroup(of: Case.self) { group in
             for k in 0..<3 {
                 group.addTask {
@@ -312,7 +316,7 @@ import Testing
         // Durable and visible to another connection; nothing of the refused ones.
         let other = try connect(path).cases
         #expect(try other.count() == 40)
-        #expect(try Database(path: path).scalar("SELECT count(*) FROM case_events WHERE case_id NOT IN (SELECT id FROM cases)").int == 0)
+        #expect(try scalar("SELECT count(*) FROM case_events WHERE case_id NOT IN (SELECT id FROM cases)", on: try connect(path)) == "0")
         // Found by box through the cell index, as SpatiaLite finds them by scanning.
         var q = CaseQuery(limit: 100)
         q.bbox = BoundingBox(minLon: p.lon - 1e-6, minLat: p.lat - 1e-6, maxLon: p.lon + 1e-6, maxLat: p.lat + 1e-6)

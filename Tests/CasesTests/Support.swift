@@ -8,9 +8,9 @@ import Geo
 /// A small demo county (a tenth of the households, 8 towns), built once.
 let tinyDemo = tinyDemoCounty(seed: 2, towns: 8)
 
-/// A fresh database with the tiny county and a dispatcher over it.
-func countyDesk() throws -> (TempDir, any GridStore, Dispatcher) {
+/// A fresh database of `kind` with the tiny county and a dispatcher over it.
+func countyDesk(_ kind: StoreKind) throws -> (TempDir, any GridStore, Dispatcher) {
     let dir = TempDir()
-    let d = try countyDesk(tinyDemo, in: dir)
+    let d = try countyDesk(tinyDemo, in: dir, kind)
     return (dir, d.grids, d)
 }

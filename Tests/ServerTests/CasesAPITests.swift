@@ -17,8 +17,8 @@ import Geo
             """)
     }
 
-    @Test func intakeLandsOnTheGridAtThePlace() async throws {
-        let s = try await SharedServer.instance.get()
+    @Test(arguments: StoreKind.allCases) func intakeLandsOnTheGridAtThePlace(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
         let r = try await intake(s, place)
         #expect(r.status == 201)
         let o = r.object
@@ -35,8 +35,8 @@ import Geo
         #expect(g.object["grid_id"]?.stringValue == gridID)
     }
 
-    @Test func lifecycleTrackingAndPersonalData() async throws {
-        let s = try await SharedServer.instance.get()
+    @Test(arguments: StoreKind.allCases) func lifecycleTrackingAndPersonalData(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
         let created = try await intake(s, place, party: "赵六").object
         let id = created["id"]!.integerValue!
         let code = created["code"]!.stringValue!
@@ -66,8 +66,8 @@ import Geo
         #expect(item.status == 200 && !item.text.contains("赵六") && !item.text.contains("邻里噪音"))
     }
 
-    @Test func alertsOpenThenMerge() async throws {
-        let s = try await SharedServer.instance.get()
+    @Test(arguments: StoreKind.allCases) func alertsOpenThenMerge(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
         let camera = tinyDemo.result.cameras[5].id
         let first = try await s.call("POST", "/api/alerts", role: .dispatcher, json: #"{"camera_id":"\#(camera)","type":"crowd_gathering","at":"2026-11-22T09:00:00+08:00"}"#)
         #expect(first.status == 201)
@@ -82,8 +82,8 @@ import Geo
     /// A camera looking across a grid edge: the alert goes to the grid it sees most of, with the
     /// pole's grid beside it; a PTZ bearing turns it; bad bearings are 422s; the view areas are a
     /// collection of polygons.
-    @Test func alertsGoWhereTheCameraLooks() async throws {
-        let s = try await SharedServer.instance.get()
+    @Test(arguments: StoreKind.allCases) func alertsGoWhereTheCameraLooks(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
         let camera = try #require(tinyDemo.result.cameras.first { $0.view != nil && $0.gridCode != nil && $0.viewGridCode != $0.gridCode })
         let r = try await s.call("POST", "/api/alerts", role: .dispatcher, json: #"{"camera_id":"\#(camera.id)","type":"intrusion"}"#)
         #expect(r.status == 201 || r.status == 200)
@@ -102,8 +102,8 @@ import Geo
         #expect(all.object["numberMatched"]?.integerValue == Int64(tinyDemo.result.cameras.filter { $0.view != nil }.count))
     }
 
-    @Test func badIntakesWriteNothing() async throws {
-        let s = try await TestServer()
+    @Test(arguments: StoreKind.allCases) func badIntakesWriteNothing(_ kind: StoreKind) async throws {
+        let s = try await TestServer(kind: kind)
         defer { s.stop() }
         let before = try connect(s.db).cases.count()
         let bodies: [(String, Int, String)] = [
@@ -134,8 +134,8 @@ import Geo
     }
 
     /// Many concurrent intakes: every one acknowledged is stored (group commit), none fails.
-    @Test func concurrentIntakesAreAllStored() async throws {
-        let s = try await TestServer()
+    @Test(arguments: StoreKind.allCases) func concurrentIntakesAreAllStored(_ kind: StoreKind) async throws {
+        let s = try await TestServer(kind: kind)
         defer { s.stop() }
         let before = try connect(s.db).cases.count()
         let p = place
@@ -149,8 +149,8 @@ import Geo
         #expect(try connect(s.db).cases.count() == before + 120)
     }
 
-    @Test func statsAndAssign() async throws {
-        let s = try await SharedServer.instance.get()
+    @Test(arguments: StoreKind.allCases) func statsAndAssign(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
         let st = try await s.call("/api/stats?by=town", role: .viewer)
         #expect(st.status == 200)
         let figures = st.object["figures"]?.arrayValue ?? []
@@ -165,8 +165,8 @@ import Geo
     }
 
     /// The live feed: a change appears on an open stream, and Last-Event-ID replays what was missed.
-    @Test func liveFeedAndReplay() async throws {
-        let s = try await SharedServer.instance.get()
+    @Test(arguments: StoreKind.allCases) func liveFeedAndReplay(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
         // Long enough for a loaded machine (the browser tests run beside this one).
         async let stream = run("/usr/bin/curl", ["-s", "-N", "--max-time", "10", "-H", "Authorization: Bearer \(s.tokens[.viewer]!)", "\(s.base)/api/events"])
         try await Task.sleep(for: .milliseconds(800))
@@ -178,7 +178,7 @@ import Geo
         let eventIDs = text.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap { Int64($0.dropFirst(4)) }
         let firstOfCase = try #require(eventIDs.min())
         // Reconnect from just before: the same events come again, in order.
-        let replay = try await run("/usr/bin/curl", ["-s", "-N", "--max-time", "1", "-H", "Last-Event-ID: \(firstOfCase - 1)",
+        let replay = try await run("/usr/bin/curl", ["-s", "-N", "--max-time", "3", "-H", "Last-Event-ID: \(firstOfCase - 1)",
                                               "-H", "Authorization: Bearer \(s.tokens[.viewer]!)", "\(s.base)/api/events"])
         let replayed = replay.out.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap { Int64($0.dropFirst(4)) }
         #expect(replayed.first == firstOfCase)

@@ -20,8 +20,8 @@ import Geo
         return nil
     }
 
-    @Test func aCLIImportAndRollbackReachTheRunningServer() async throws {
-        let s = try await TestServer()
+    @Test(arguments: StoreKind.allCases) func aCLIImportAndRollbackReachTheRunningServer(_ kind: StoreKind) async throws {
+        let s = try await TestServer(kind: kind)
         defer { s.stop() }
         // An open case and its grid; the new layer merges that grid into a neighbour.
         let open = try #require(try connect(s.db).cases.list(status: .assigned, limit: 1000).first { $0.gridCode != nil })
@@ -82,24 +82,26 @@ import Geo
 
     /// Another writer holds the database past the busy timeout: intake is a 503 with Retry-After
     /// and no database text; reads go on; once the lock goes, intake works again.
-    @Test func aLockedDatabaseIs503WithRetryAfter() async throws {
-        let s = try await TestServer()
+    @Test(arguments: StoreKind.allCases) func aLockedDatabaseIs503WithRetryAfter(_ kind: StoreKind) async throws {
+        let s = try await TestServer(kind: kind)
         defer { s.stop() }
-        let lock = try Database(path: s.db)
-        try lock.execute("BEGIN IMMEDIATE")
+        // SQLite: a writer's lock on the file. PostgreSQL: a session holding the table of tracking
+        // codes (every intake writes it) past the lock timeout.
+        let lock = try s.store()
+        try execute(kind == .spatialite ? "BEGIN IMMEDIATE" : "BEGIN; LOCK TABLE case_codes IN ACCESS EXCLUSIVE MODE", on: lock)
         let body = #"{"category":"debt","description":"while locked","location":{"type":"Point","coordinates":[106.97,30.84]}}"#
         let r = try await s.call("POST", "/api/cases", role: .dispatcher, json: body)
         #expect(r.status == 503 && r.headers["retry-after"] == "2", "\(r.status) \(r.text)")
         #expect(r.headers["content-type"] == "application/problem+json")
-        #expect(!r.text.lowercased().contains("sqlite") && !r.text.contains("locked"), "\(r.text)")
+        #expect(!r.text.lowercased().contains("sqlite") && !r.text.contains("locked") && !r.text.contains("case_codes"), "\(r.text)")
         #expect(try await s.call("/collections/cases/items?limit=1", role: .viewer).status == 200)
-        try lock.execute("ROLLBACK")
+        try execute("ROLLBACK", on: lock)
         #expect(try await s.call("POST", "/api/cases", role: .dispatcher, json: body).status == 201)
     }
 
     /// A token revoked from the CLI stops working on the running server (within a second in release).
-    @Test func aRevocationFromTheCLIReachesTheServer() async throws {
-        let s = try await TestServer()
+    @Test(arguments: StoreKind.allCases) func aRevocationFromTheCLIReachesTheServer(_ kind: StoreKind) async throws {
+        let s = try await TestServer(kind: kind)
         defer { s.stop() }
         let made = try await run(wanggePath, ["token", "create", "--db", s.db, "--role", "viewer", "--name", "to revoke"])
         let token = String(made.out.split(separator: "\n").last ?? "")
@@ -110,5 +112,38 @@ import Geo
         let refused = try await within(10) { try await status() == 401 }
         #expect(refused != nil)
         print("ChangeFeedTests: a CLI revocation was refused after \(refused.map { String(format: "%.2f", $0) } ?? "–") s")
+    }
+
+    /// Two servers on one PostGIS database: a case posted to one is in the other's SSE feed, items
+    /// and tiles; a publish from the CLI is served by both (LISTEN/NOTIFY, within a second in release).
+    @Test func serversOnOneDatabaseSeeEachOthersChanges() async throws {
+        let a = try await TestServer(kind: .postgis)
+        defer { a.stop() }
+        let b = try await TestServer(joining: a)
+        defer { b.stop() }
+        let p = Position(106.97, 30.84)
+        let tile = WebMercator.tile(containing: p, zoom: 16)
+        let tilePath = "/tiles/cases/\(tile.z)/\(tile.x)/\(tile.y).mvt"
+        let before = try await b.call(tilePath, role: .viewer)
+        async let stream = run("/usr/bin/curl", ["-s", "-N", "--max-time", "12", "-H", "Authorization: Bearer \(b.tokens[.viewer]!)", "\(b.base)/api/events"])
+        try await Task.sleep(for: .milliseconds(800))
+        let body = #"{"category":"debt","description":"posted to a","location":{"type":"Point","coordinates":[106.97,30.84]}}"#
+        let posted = try await a.call("POST", "/api/cases", role: .dispatcher, json: body)
+        #expect(posted.status == 201, "\(posted.text)")
+        let id = try #require(posted.object["id"]?.integerValue)
+        let took = try await within(10) { try await b.call("/collections/cases/items/\(id)", role: .viewer).status == 200 }
+        #expect(took != nil, "the case posted to one server never reached the other's items")
+        print("case posted to one server served by the other after \(took.map { String(format: "%.2f s", $0) } ?? "never")")
+        let after = try await b.call(tilePath, role: .viewer)
+        #expect(after.status == 200 && after.body != before.body, "the other server's cases tile did not change")
+        let events = try await stream.out
+        #expect(events.contains("\"case_id\":\(id)"), "\(events.prefix(300))")
+        // A publish from the CLI reaches both.
+        let into = try await mergeFromTheCLI(a, try #require(try connect(a.db).grids.grids().first?.code))
+        for s in [a, b] {
+            let served = try await within(10) { try await s.call("/healthz").object["layer_version"]?.integerValue == 2 }
+            #expect(served != nil, "server on port \(s.port) still serves the old layer")
+        }
+        #expect(try await b.call("/collections/grids/items/\(into)", role: .viewer).status == 200)
     }
 }

@@ -6,8 +6,8 @@ import Geo
 
 /// OGC API – Features against the running server, checked against the database and PROJ.
 @Suite struct FeaturesTests {
-    @Test func landingConformanceAndCollections() async throws {
-        let s = try await SharedServer.instance.get()
+    @Test(arguments: StoreKind.allCases) func landingConformanceAndCollections(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
         let landing = try await s.call("/")
         #expect(landing.status == 200)
         let rels = landing.object["links"]?.arrayValue?.compactMap { $0.objectValue?["rel"]?.stringValue } ?? []
@@ -25,8 +25,8 @@ import Geo
     /// Every path the OpenAPI document lists answers (with sample parameters), never 404 or 500,
     /// and every JSON answer (and error) is what the document's schema for it says, checked by
     /// Debian's python3-jsonschema.
-    @Test func theAPIDocumentMatchesTheServer() async throws {
-        let s = try await SharedServer.instance.get()
+    @Test(arguments: StoreKind.allCases) func theAPIDocumentMatchesTheServer(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
         let api = try await s.call("/api")
         #expect(api.headers["content-type"]?.hasPrefix("application/vnd.oai.openapi+json") == true)
         #expect(api.object["openapi"]?.stringValue == "3.0.3")
@@ -76,8 +76,8 @@ import Geo
         #expect(check.out.contains("0 not as documented"))
     }
 
-    @Test func itemsPageCompletelyByNextLinks() async throws {
-        let s = try await SharedServer.instance.get()
+    @Test(arguments: StoreKind.allCases) func itemsPageCompletelyByNextLinks(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
         var url: String? = "/collections/grids/items?limit=7"
         var ids: [String] = []
         var matched = 0
@@ -101,16 +101,14 @@ import Geo
         #expect(m["numberReturned"]?.integerValue == min(10_000, m["numberMatched"]?.integerValue ?? 0))
     }
 
-    /// bbox selects exactly what SpatiaLite's ST_Intersects selects.
-    @Test func bboxAgreesWithSpatiaLite() async throws {
-        let s = try await SharedServer.instance.get()
+    /// bbox selects exactly what the database's own ST_Intersects selects.
+    @Test(arguments: StoreKind.allCases) func bboxAgreesWithTheDatabase(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
         let b = tinyDemo.result.grids[3].polygon.exterior.reduce(into: BoundingBox(minLon: 180, minLat: 90, maxLon: -180, maxLat: -90)) { $0.extend($1) }
         let q = "\(b.minLon),\(b.minLat),\(b.maxLon),\(b.maxLat)"
         let r = try await s.call("/collections/grids/items?bbox=\(q)&limit=1000", role: .viewer).object
         let got = Set(r["features"]?.arrayValue?.compactMap { $0.objectValue?["id"]?.stringValue } ?? [])
-        let db = try Database(path: s.db)
-        let want = Set(try db.prepare("SELECT grid_id FROM grids WHERE ST_Intersects(geom, BuildMbr(?, ?, ?, ?, 4326))")
-            .rows([.real(b.minLon), .real(b.minLat), .real(b.maxLon), .real(b.maxLat)]).compactMap { $0[0].text })
+        let want = try s.ids("grids", "grid_id", meeting: b)
         #expect(got.count > 1)
         #expect(got == want)
         // The same box given in EPSG:3857 and in EPSG:4326 (latitude first) selects the same grids.
@@ -124,8 +122,8 @@ import Geo
         #expect(latLon == want)
     }
 
-    @Test func outputCRSs() async throws {
-        let s = try await SharedServer.instance.get()
+    @Test(arguments: StoreKind.allCases) func outputCRSs(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
         let g = tinyDemo.result.grids[0]
         let v = g.polygon.exterior[0]
         func first(_ crs: String) async throws -> (Position, String?) {
@@ -152,8 +150,8 @@ import Geo
         _ = v
     }
 
-    @Test func zoomSimplifiesAndKeepsNeighboursMeeting() async throws {
-        let s = try await SharedServer.instance.get()
+    @Test(arguments: StoreKind.allCases) func zoomSimplifiesAndKeepsNeighboursMeeting(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
         let full = try await s.call("/collections/grids/items?limit=1000", role: .viewer)
         let z10 = try await s.call("/collections/grids/items?limit=1000&zoom=10", role: .viewer)
         #expect(z10.body.count < full.body.count)
@@ -172,8 +170,8 @@ import Geo
         #expect(pairs > 20)
     }
 
-    @Test func filtersEtagsAndGzip() async throws {
-        let s = try await SharedServer.instance.get()
+    @Test(arguments: StoreKind.allCases) func filtersEtagsAndGzip(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
         let town = tinyDemo.result.grids[0].townCode!
         let r = try await s.call("/collections/grids/items?town_code=\(town)&limit=1000", role: .viewer)
         let features = r.object["features"]?.arrayValue ?? []
@@ -193,8 +191,8 @@ import Geo
     }
 
     /// Bad requests get the right 4xx with a problem+json body; the server stays up.
-    @Test func badRequestsAreProblems() async throws {
-        let s = try await SharedServer.instance.get()
+    @Test(arguments: StoreKind.allCases) func badRequestsAreProblems(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
         let cases: [(String, Int)] = [
             ("/collections/grids/items?bbox=1,2,3", 400), ("/collections/grids/items?bbox=107,31,106,30", 400),
             ("/collections/grids/items?bbox=NaN,1,2,3", 400), ("/collections/grids/items?limit=-1", 400),

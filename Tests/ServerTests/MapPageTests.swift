@@ -24,8 +24,8 @@ import Geo
         return String(format: "%.1f%%", x * 100)
     }
 
-    @Test func theMapDrawsTheCountyAndFollowsCasesLive() async throws {
-        let s = try await TestServer()
+    @Test(arguments: StoreKind.allCases) func theMapDrawsTheCountyAndFollowsCasesLive(_ kind: StoreKind) async throws {
+        let s = try await TestServer(kind: kind)
         defer { s.stop() }
         let b = try await Browser()
         do {
@@ -40,8 +40,8 @@ import Geo
 
     /// Close up (zoom 17 and more) the page draws the view areas of the cameras in sight, as the
     /// `camera_views` collection has them; further out, none.
-    @Test func cameraViewsAreDrawnCloseUp() async throws {
-        let s = try await SharedServer.instance.get()
+    @Test(arguments: StoreKind.allCases) func cameraViewsAreDrawnCloseUp(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
         let b = try await Browser()
         do {
             try await b.signIn(s.base, token: s.tokens[.viewer]!)
@@ -64,8 +64,8 @@ import Geo
 
     /// A layer published from the CLI while the page is open: the page draws the new grids from
     /// the live feed, without reloading.
-    @Test func theMapRedrawsANewLayerWithoutReloading() async throws {
-        let s = try await TestServer()
+    @Test(arguments: StoreKind.allCases) func theMapRedrawsANewLayerWithoutReloading(_ kind: StoreKind) async throws {
+        let s = try await TestServer(kind: kind)
         defer { s.stop() }
         let b = try await Browser()
         do {
@@ -187,8 +187,8 @@ import Geo
         #expect(try Data(contentsOf: shot).starts(with: [0x89, 0x50, 0x4E, 0x47]))
     }
 
-    @Test func aPlannerSeesAPlansProblemsOnTheMap() async throws {
-        let s = try await TestServer()
+    @Test(arguments: StoreKind.allCases) func aPlannerSeesAPlansProblemsOnTheMap(_ kind: StoreKind) async throws {
+        let s = try await TestServer(kind: kind)
         defer { s.stop() }
         let grid = try #require(try connect(s.db).grids.grids().first)
         let plan = try #require(try await s.call("POST", "/api/plans", role: .planner, json: #"{"name":"too big"}"#).object["id"]?.integerValue)
@@ -214,8 +214,8 @@ import Geo
 
     /// A GCJ-02 basemap that cannot be reached: the page still draws everything, shifted onto
     /// GCJ-02 like the basemap would be, and says the basemap is missing.
-    @Test func anUnreachableGCJ02BasemapLeavesAWorkingPage() async throws {
-        let s = try await TestServer(basemap: Basemap(url: "http://127.0.0.1:9/{z}/{x}/{y}.png", datum: .gcj02, attribution: "unreachable"))
+    @Test(arguments: StoreKind.allCases) func anUnreachableGCJ02BasemapLeavesAWorkingPage(_ kind: StoreKind) async throws {
+        let s = try await TestServer(kind: kind, basemap: Basemap(url: "http://127.0.0.1:9/{z}/{x}/{y}.png", datum: .gcj02, attribution: "unreachable"))
         defer { s.stop() }
         let grid = try #require(try connect(s.db).grids.grids().first)
         let b = try await Browser()

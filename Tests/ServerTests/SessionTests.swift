@@ -12,8 +12,8 @@ import Geo
         return ((try? String(contentsOfFile: headers, encoding: .utf8)) ?? "", r.out)
     }
 
-    @Test func signingInSetsAnHttpOnlyCookieThatActsAsTheToken() async throws {
-        let s = try await SharedServer.instance.get()
+    @Test(arguments: StoreKind.allCases) func signingInSetsAnHttpOnlyCookieThatActsAsTheToken(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
         let bad = try await curl(s, ["-H", "Content-Type: application/json", "--data", #"{"token":"wg_nope"}"#, "\(s.base)/api/session"])
         #expect(bad.headers.hasPrefix("HTTP/1.1 401") && !bad.headers.lowercased().contains("set-cookie"))
 

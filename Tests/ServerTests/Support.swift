@@ -24,8 +24,11 @@ final class TestServer: @unchecked Sendable {
     var workerID: Int64 = 0
     private var task: Task<Void, Error>?
 
-    init(publicCollections: Set<String> = [], basemap: Basemap? = nil) async throws {
-        db = dir.path("server.sqlite")
+    let kind: StoreKind
+
+    init(kind: StoreKind = .spatialite, publicCollections: Set<String> = [], basemap: Basemap? = nil) async throws {
+        self.kind = kind
+        db = kind.newLocation(in: dir, "server.sqlite")
         let connection = try newDatabase(db)
         let store = connection.grids
         _ = try GridPlanning(store: store).install(tinyDemo.result, county: tinyDemo.county, note: "tiny")
@@ -38,10 +41,23 @@ final class TestServer: @unchecked Sendable {
                              actor: Actor("seed", source: "test"))
         }
         for role in [Role.planner, .dispatcher, .viewer] { tokens[role] = try Tokens.create(in: connection, name: "test \(role)", role: role).token }
-        workerID = try sqlite(d).scalar("SELECT worker_id FROM grid_posts WHERE role = 'leader' ORDER BY grid_id LIMIT 1").int!
+        workerID = Int64(try #require(try scalar("SELECT worker_id FROM grid_posts WHERE role = 'leader' ORDER BY grid_id LIMIT 1", on: connection)))!
         tokens[.worker] = try Tokens.create(in: connection, name: "test worker", role: .worker, workerID: workerID).token
 
-        var settings = ServerSettings(backend: SpatiaLiteBackend(path: db))
+        try await start(publicCollections: publicCollections, basemap: basemap)
+    }
+
+    /// A second server on another's database (a prefecture's servers on one PostGIS database).
+    init(joining other: TestServer) async throws {
+        kind = other.kind
+        db = other.db
+        tokens = other.tokens
+        workerID = other.workerID
+        try await start(publicCollections: [], basemap: nil)
+    }
+
+    private func start(publicCollections: Set<String>, basemap: Basemap?) async throws {
+        var settings = ServerSettings(backend: backend(db))
         settings.port = 0
         settings.publicCollections = publicCollections
         settings.tileCacheDirectory = dir.path("tiles")
@@ -105,12 +121,31 @@ final class PortBox: @unchecked Sendable {
 /// One server shared by the read-mostly tests (started once, however many ask at the same time).
 actor SharedServer {
     static let instance = SharedServer()
-    private var server: Task<TestServer, Error>?
-    func get() async throws -> TestServer {
-        if let server { return try await server.value }
-        let t = Task { try await TestServer() }
-        server = t
+    private var servers: [StoreKind: Task<TestServer, Error>] = [:]
+    func get(_ kind: StoreKind) async throws -> TestServer {
+        if let server = servers[kind] { return try await server.value }
+        let t = Task { try await TestServer(kind: kind) }
+        servers[kind] = t
         return try await t.value
+    }
+}
+
+extension TestServer {
+    /// A store connection to the server's database (another connection, as a tool has).
+    func store() throws -> any StoreConnection { try connect(db) }
+
+    /// Rows in a table, counted by the database.
+    func count(_ table: String, where condition: String = "true") throws -> Int {
+        Int(try scalar("SELECT count(*) FROM \(table) WHERE \(condition)", on: try store()) ?? "") ?? -1
+    }
+
+    /// Ids of a table's rows whose geometry meets a box, by the database's own spatial test
+    /// (SpatiaLite's or PostGIS's): the oracle for bbox queries and tiles.
+    func ids(_ table: String, _ id: String, meeting box: BoundingBox, extra: String = "") throws -> Set<String> {
+        let envelope = kind == .spatialite
+            ? "BuildMbr(\(box.minLon), \(box.minLat), \(box.maxLon), \(box.maxLat), 4326)"
+            : "ST_MakeEnvelope(\(box.minLon), \(box.minLat), \(box.maxLon), \(box.maxLat), 4326)"
+        return Set(try rows("SELECT \(id) FROM \(table) WHERE ST_Intersects(geom, \(envelope)) \(extra)", on: try store()).compactMap { $0[0] })
     }
 }
 

@@ -5,7 +5,7 @@ import Geo
 @testable import Grid
 @testable import Server
 
-/// Vector tiles of the running server, read by GDAL's MVT driver and compared with SpatiaLite.
+/// Vector tiles of the running server, read by GDAL's MVT driver and compared with the database's own spatial test.
 @Suite struct TilesTests {
     /// The features GDAL reads from one tile of the server (`-oo CLIP=NO`: whole geometries, so the
     /// properties can be compared), keyed by `key`.
@@ -31,16 +31,8 @@ import Geo
         return byKey
     }
 
-    /// Ids of a table's rows whose geometry meets a box, by SpatiaLite.
-    func spatialite(_ s: TestServer, _ sql: String, _ box: BoundingBox) throws -> Set<String> {
-        let db = try Database(path: s.db)
-        return Set(try db.prepare(sql).rows([.real(box.minLon), .real(box.minLat), .real(box.maxLon), .real(box.maxLat)]).map {
-            $0[0].text ?? String($0[0].int ?? -1)
-        })
-    }
-
-    @Test func everyLayerHasTileJSONAndTilesGDALReads() async throws {
-        let s = try await SharedServer.instance.get()
+    @Test(arguments: StoreKind.allCases) func everyLayerHasTileJSONAndTilesGDALReads(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
         let sets = try await s.call("/tiles", role: .viewer).object["tilesets"]?.arrayValue ?? []
         #expect(sets.count == MapCatalog.ids.count)
         for layer in MapCatalog.ids {
@@ -70,8 +62,8 @@ import Geo
         let t = WebMercator.tile(containing: Position((centre.minLon + centre.maxLon) / 2, (centre.minLat + centre.maxLat) / 2), zoom: 13)
         let grids = try await gdalRead(s, "grids", t, key: "grid_id")
         // Every grid that meets the tile is in it; none from beyond its buffer (64 of 4,096 units).
-        let inner = try spatialite(s, "SELECT grid_id FROM grids WHERE ST_Intersects(geom, BuildMbr(?, ?, ?, ?, 4326))", t.bounds)
-        let outer = try spatialite(s, "SELECT grid_id FROM grids WHERE ST_Intersects(geom, BuildMbr(?, ?, ?, ?, 4326))", t.bounds(buffer: 0.02))
+        let inner = try s.ids("grids", "grid_id", meeting: t.bounds)
+        let outer = try s.ids("grids", "grid_id", meeting: t.bounds(buffer: 0.02))
         #expect(!inner.isEmpty && inner.isSubset(of: Set(grids.keys)) && Set(grids.keys).isSubset(of: outer), "\(grids.keys.sorted()) vs \(inner.sorted())")
         let g = try #require(grids[grid.code])
         // GDAL takes the schema from metadata.json: whole numbers are integer columns, and a property
@@ -83,14 +75,14 @@ import Geo
         // Points: exactly those in the tile and its buffer.
         let area = t.bounds(buffer: 64.0 / 4096)
         let households = try await gdalRead(s, "households", t, key: "household_id")
-        let hsWant = try spatialite(s, "SELECT id FROM households WHERE MbrIntersects(geom, BuildMbr(?, ?, ?, ?, 4326))", area)
+        let hsWant = try s.ids("households", "id", meeting: area)
         #expect(!hsWant.isEmpty && Set(households.keys) == hsWant)
         let cameras = try await gdalRead(s, "cameras", t, key: "camera_id")
-        #expect(Set(cameras.keys) == (try spatialite(s, "SELECT id FROM cameras WHERE MbrIntersects(geom, BuildMbr(?, ?, ?, ?, 4326))", area)))
+        #expect(Set(cameras.keys) == (try s.ids("cameras", "id", meeting: area)))
     }
 
-    @Test func tilesAreCachedOnDiskAndFollowCasesAndPublish() async throws {
-        let s = try await TestServer()
+    @Test(arguments: StoreKind.allCases) func tilesAreCachedOnDiskAndFollowCasesAndPublish(_ kind: StoreKind) async throws {
+        let s = try await TestServer(kind: kind)
         defer { s.stop() }
         let store = try connect(s.db).grids
         let home = try #require(try store.households().first)
@@ -129,8 +121,8 @@ import Geo
         #expect(stamps("grids") == ["g2"])
     }
 
-    @Test func aWorkerSeesOnlyTheirGridsCasesInTiles() async throws {
-        let s = try await TestServer()
+    @Test(arguments: StoreKind.allCases) func aWorkerSeesOnlyTheirGridsCasesInTiles(_ kind: StoreKind) async throws {
+        let s = try await TestServer(kind: kind)
         defer { s.stop() }
         let store = try connect(s.db).grids
         let mine = Set(try store.grids(ofWorker: s.workerID))
@@ -153,8 +145,8 @@ import Geo
         #expect(Set(theirs.keys) == Set(all.filter { mine.contains($0.value["grid_id"]?.stringValue ?? "") }.keys))
     }
 
-    @Test func badTileRequestsAreProblems() async throws {
-        let s = try await SharedServer.instance.get()
+    @Test(arguments: StoreKind.allCases) func badTileRequestsAreProblems(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
         for (path, status) in [("/tiles/grids/19/0/0.mvt", 404), ("/tiles/households/11/1600/800.mvt", 404),
                                ("/tiles/grids/3/8/0.mvt", 404), ("/tiles/grids/3/0/-1.mvt", 404), ("/tiles/grids/a/b/c.mvt", 400),
                                ("/tiles/roads/1/0/0.mvt", 404), ("/tiles/roads.json", 404)] {

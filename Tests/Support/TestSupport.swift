@@ -1,6 +1,7 @@
 import Cases
 import Foundation
 import Grid
+import PostGISStore
 import SpatiaLiteStore
 
 /// Helpers shared by the test targets: temporary directories, running programs, the repository.
@@ -57,24 +58,73 @@ public func tinyDemoCounty(seed: UInt64, towns: Int) -> (county: Boundary, resul
     return (county, try! demo.build())
 }
 
-/// A new, migrated SpatiaLite database at `path`, and a command connection to it.
-public func newDatabase(_ path: String) throws -> any StoreConnection {
-    let backend = SpatiaLiteBackend(path: path)
-    _ = try backend.migrate(create: true)
-    return try backend.connect(.command)
+/// The two backends every store, dispatch and server test runs on.
+public enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
+    case spatialite, postgis
+    public var description: String { rawValue }
+
+    /// A location for a new database: a file in `dir`, or a new database in the test cluster.
+    public func newLocation(in dir: TempDir, _ name: String = "c.sqlite") -> String {
+        switch self {
+        case .spatialite: dir.path(name)
+        case .postgis: PostgresCluster.shared.newDatabase()
+        }
+    }
 }
 
-/// Another command connection to an existing database.
-public func connect(_ path: String, _ role: ConnectionRole = .command) throws -> any StoreConnection {
-    try SpatiaLiteBackend(path: path).connect(role)
+/// The backend `--db` would pick for a location.
+public func backend(_ location: String) -> any StoreBackend {
+    PostGISBackend.accepts(location) ? PostGISBackend(url: location) : SpatiaLiteBackend(path: location)
 }
 
-/// A fresh database at `dir` with a demo county installed, and a dispatcher over it.
-public func countyDesk(_ demo: (county: Boundary, result: DemoCounty.Result), in dir: TempDir) throws -> Dispatcher {
-    let connection = try newDatabase(dir.path("c.sqlite"))
+/// A new, migrated database at `location` (a SpatiaLite path or a PostGIS URL), and a command
+/// connection to it.
+public func newDatabase(_ location: String) throws -> any StoreConnection {
+    let b = backend(location)
+    _ = try b.migrate(create: true)
+    return try b.connect(.command)
+}
+
+/// Another connection to an existing database.
+public func connect(_ location: String, _ role: ConnectionRole = .command) throws -> any StoreConnection {
+    try backend(location).connect(role)
+}
+
+/// A fresh database of `kind` with a demo county installed, and a dispatcher over it.
+public func countyDesk(_ demo: (county: Boundary, result: DemoCounty.Result), in dir: TempDir, _ kind: StoreKind = .spatialite) throws -> Dispatcher {
+    try countyDesk(demo, at: kind.newLocation(in: dir))
+}
+
+public func countyDesk(_ demo: (county: Boundary, result: DemoCounty.Result), at location: String) throws -> Dispatcher {
+    let connection = try newDatabase(location)
     _ = try GridPlanning(store: connection.grids).install(demo.result, county: demo.county, note: "tiny")
     return try Dispatcher(store: connection)
 }
+
+/// One SQL statement on the database under a store connection, its rows as text: for tests that
+/// check the database itself. Keep the SQL to what both SQLite and PostgreSQL read alike.
+public func rows(_ sql: String, on connection: any StoreConnection) throws -> [[String?]] {
+    if let r = try PostGISBackend.query(sql, on: connection) { return r }
+    guard let db = SpatiaLiteBackend.database(of: connection) else { fatalError("unknown backend") }
+    return try db.prepare(sql).rows().map { $0.map { v in
+        switch v {
+        case .null: nil
+        case .integer(let i): String(i)
+        case .real(let d): d.description
+        case .text(let t): t
+        case .blob(let b): b.map { String(format: "%02x", $0) }.joined()
+        }
+    } }
+}
+
+/// Statements without results (fault fixtures, checks that a write is refused).
+public func execute(_ sql: String, on connection: any StoreConnection) throws {
+    if try PostGISBackend.execute(sql, on: connection) { return }
+    try SpatiaLiteBackend.database(of: connection)!.execute(sql)
+}
+
+/// The first column of the first row.
+public func scalar(_ sql: String, on connection: any StoreConnection) throws -> String? { try rows(sql, on: connection).first?.first ?? nil }
 
 /// Monday 2026-11-23 at the given hour, China time.
 public func monday(_ hour: Int) -> Date {

@@ -101,6 +101,32 @@ public final class ChangeFeed: Sendable {
     }
 }
 
+extension ChangeFeed {
+    /// What a follower publishes: everything committed between `position` and `now` (the database's
+    /// position), the case events with their cases as they stand, read through `store`.
+    public static func changes(from position: FeedPosition, to now: FeedPosition, in store: any CaseStore) throws -> ([Change], FeedPosition) {
+        var changes: [Change] = []
+        var reached = position
+        while reached.caseEvent < now.caseEvent {
+            let events = try store.events(after: reached.caseEvent, limit: 1000)
+            guard let last = events.last else { break }
+            // The cases as they stand now (a later event of the same case may follow).
+            let cases = try store.find(ids: Array(Set(events.map(\.caseID))))
+            let byID = Dictionary(cases.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            changes += events.compactMap { e in byID[e.caseID].map { .caseEvent(e, $0) } }
+            reached.caseEvent = last.id
+        }
+        reached.caseEvent = max(reached.caseEvent, now.caseEvent)
+        if now.layerVersion != position.layerVersion { changes.append(.layer(version: now.layerVersion)) }
+        if now.plans != position.plans { changes.append(.plans) }
+        if now.tokens != position.tokens { changes.append(.tokens) }
+        reached.layerVersion = now.layerVersion
+        reached.plans = now.plans
+        reached.tokens = now.tokens
+        return (changes, reached)
+    }
+}
+
 /// Keeps a subscription alive; unsubscribes when cancelled or released.
 public final class FeedSubscription: Sendable {
     private let cancelBox: Mutex<[@Sendable () -> Void]>

@@ -1,0 +1,231 @@
+import CLibPQ
+import Foundation
+import Grid
+
+/// A value sent to or read from PostgreSQL in text form (libpq's text protocol: no binary layouts
+/// to get wrong; geometry travels as hex WKB).
+enum PGValue: Sendable {
+    case null
+    case text(String)
+
+    init(_ i: Int64) { self = .text(String(i)) }
+    init(_ i: Int) { self = .text(String(i)) }
+    init(_ d: Double) { self = .text(d.description) }
+    init(_ b: Bool) { self = .text(b ? "t" : "f") }
+    /// Bytes as a `bytea` literal (`\x…`).
+    init(bytes: [UInt8]) { self = .text("\\x" + PGConnection.hex(bytes)) }
+    init(_ s: String?) { self = s.map { .text($0) } ?? .null }
+    init(_ i: Int64?) { self = i.map { PGValue($0) } ?? .null }
+    init(_ d: Double?) { self = d.map { PGValue($0) } ?? .null }
+}
+
+/// One row of a result: its fields as text, nil for SQL NULL.
+struct PGRow {
+    let fields: [String?]
+    subscript(_ k: Int) -> String? { fields[k] }
+    func text(_ k: Int) -> String { fields[k] ?? "" }
+    func int(_ k: Int) -> Int64? { fields[k].flatMap { Int64($0) } }
+    func double(_ k: Int) -> Double? { fields[k].flatMap { Double($0) } }
+    func bool(_ k: Int) -> Bool { fields[k] == "t" }
+    /// A `bytea` column (hex output).
+    func bytes(_ k: Int) -> [UInt8]? { fields[k].flatMap(PGConnection.unhex) }
+    /// Seconds since 1970 (the queries select `extract(epoch …)`) as a date.
+    func date(_ k: Int) -> Date? { double(k).map { Date(timeIntervalSince1970: $0) } }
+}
+
+/// One libpq connection. Not thread-safe: one thread at a time, as `StoreConnection` says. The
+/// `PGconn` pointer stays inside; callers see rows of text and `StoreError`s by kind.
+final class PGConnection {
+    private let conn: OpaquePointer
+    /// Where, for messages: the URL without its password.
+    let location: String
+    private var depth = 0
+    private var savepoints = true
+
+    /// Connects, giving up after 5 s (an unreachable host is an error naming it, never a hang).
+    init(url: String) throws(StoreError) {
+        location = PGConnection.redacted(url)
+        let keys = ["dbname", "connect_timeout", "application_name", "options"]
+        // Statements give up after 5 s, lock waits after 2 s: a request never hangs on a lost primary
+        // or a held table (it is a 503 with Retry-After).
+        let values = [url, "5", "wangge", "-c statement_timeout=5000 -c lock_timeout=2000 -c TimeZone=Asia/Shanghai"]
+        var cKeys = keys.map { strdup($0) }, cValues = values.map { strdup($0) }
+        cKeys.append(nil); cValues.append(nil)
+        defer { (cKeys + cValues).forEach { free($0) } }
+        let c: OpaquePointer? = cKeys.withUnsafeBufferPointer { k in
+            cValues.withUnsafeBufferPointer { v in
+                k.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: keys.count + 1) { kp in
+                    v.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: values.count + 1) { vp in
+                        PQconnectdbParams(kp, vp, 1)
+                    }
+                }
+            }
+        }
+        guard let c else { throw StoreError(.unavailable, "cannot connect to \(location): out of memory") }
+        guard PQstatus(c) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(c)).trimmingCharacters(in: .whitespacesAndNewlines)
+            PQfinish(c)
+            throw StoreError(.unavailable, "cannot connect to \(location)", detail: PGConnection.redactedMessage(message, url: url))
+        }
+        conn = c
+        // Notices (CREATE … IF NOT EXISTS, …) are not for the user's terminal.
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
+    }
+
+    deinit { PQfinish(conn) }
+
+    /// The socket, for waiting on notifications.
+    var socket: Int32 { PQsocket(conn) }
+    var isBroken: Bool { PQstatus(conn) != CONNECTION_OK }
+
+    /// Runs one or more statements without parameters.
+    func execute(_ sql: String) throws(StoreError) {
+        let r = PQexec(conn, sql)
+        defer { PQclear(r) }
+        try check(r, sql)
+    }
+
+    /// Runs one statement with `$1 …` parameters and returns its rows.
+    @discardableResult
+    func query(_ sql: String, _ params: [PGValue] = []) throws(StoreError) -> [PGRow] {
+        var owned: [UnsafeMutablePointer<CChar>?] = params.map { if case .text(let s) = $0 { strdup(s) } else { nil } }
+        defer { owned.forEach { free($0) } }
+        let r: OpaquePointer? = owned.withUnsafeMutableBufferPointer { p in
+            p.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(p.count, 1)) { values in
+                PQexecParams(conn, sql, Int32(params.count), nil, params.isEmpty ? nil : values, nil, nil, 0)
+            }
+        }
+        defer { PQclear(r) }
+        try check(r, sql)
+        let n = Int(PQntuples(r)), m = Int(PQnfields(r))
+        var rows: [PGRow] = []
+        rows.reserveCapacity(n)
+        for i in 0..<n {
+            var fields: [String?] = []
+            fields.reserveCapacity(m)
+            for j in 0..<m {
+                fields.append(PQgetisnull(r, Int32(i), Int32(j)) == 1 ? nil : String(cString: PQgetvalue(r, Int32(i), Int32(j))))
+            }
+            rows.append(PGRow(fields: fields))
+        }
+        return rows
+    }
+
+    /// The first column of the first row.
+    func scalar(_ sql: String, _ params: [PGValue] = []) throws(StoreError) -> String? {
+        try query(sql, params).first?[0]
+    }
+
+    /// Rows changed by an UPDATE/DELETE, via `RETURNING 1` rows.
+    func changed(_ sql: String, _ params: [PGValue]) throws(StoreError) -> Int { try query(sql, params).count }
+
+    /// `body` as one transaction, or a savepoint inside another.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        let nested = depth > 0
+        if nested && !savepoints { return try body() }
+        try execute(nested ? "SAVEPOINT s\(depth)" : "BEGIN")
+        depth += 1
+        do {
+            let v = try body()
+            depth -= 1
+            try execute(nested ? "RELEASE SAVEPOINT s\(depth)" : "COMMIT")
+            return v
+        } catch {
+            depth -= 1
+            if !isBroken { try? execute(nested ? "ROLLBACK TO SAVEPOINT s\(depth); RELEASE SAVEPOINT s\(depth)" : "ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// Nested transactions inside `body` take no savepoints of their own.
+    func withoutSavepoints<T>(_ body: () throws -> T) rethrows -> T {
+        let was = savepoints
+        savepoints = false
+        defer { savepoints = was }
+        return try body()
+    }
+
+    /// Notifications received so far (after `consume`): their payloads.
+    func notifications() -> [String] {
+        var out: [String] = []
+        while let n = PQnotifies(conn) {
+            out.append(String(cString: n.pointee.extra))
+            PQfreemem(n)
+        }
+        return out
+    }
+
+    /// Reads what the server sent without blocking; false when the connection is lost.
+    func consume() -> Bool { PQconsumeInput(conn) == 1 }
+
+    private func check(_ r: OpaquePointer?, _ sql: String) throws(StoreError) {
+        let status = r.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR
+        guard status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK else { return }
+        let message = String(cString: r.map { PQresultErrorMessage($0) } ?? PQerrorMessage(conn))
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let state = r.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) } ?? ""
+        let primary = r.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "M"))) }.map { String(cString: $0) } ?? message
+        throw PGConnection.error(state: state, primary: primary, message: message, broken: isBroken)
+    }
+
+    /// PostgreSQL's error classes as Wangge's kinds (SQLSTATE, appendix A of its manual).
+    static func error(state: String, primary: String, message: String, broken: Bool) -> StoreError {
+        if broken || state.hasPrefix("08") || state.hasPrefix("57") || state.hasPrefix("53") || state == "40001" || state == "40P01"
+            || state == "55P03" || state == "25006" || state.isEmpty {
+            return StoreError(.unavailable, "the database cannot be written or read right now", detail: message)
+        }
+        switch state {
+        case "23505": return StoreError(.conflict, "that already exists", detail: message)
+        case "P0001": return StoreError(.invalid, primary, detail: message)   // RAISE: our own words
+        case let s where s.hasPrefix("23") || s.hasPrefix("22"):
+            return StoreError(.invalid, "a value is outside what the database accepts", detail: message)
+        default: return StoreError(.internal, "the database failed", detail: message)
+        }
+    }
+
+    /// `postgresql://user:secret@host/db` → `postgresql://user@host/db`.
+    static func redacted(_ url: String) -> String {
+        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
+        let credentials = url[scheme.upperBound..<at]
+        guard let colon = credentials.firstIndex(of: ":") else { return url }
+        return String(url[..<colon]) + String(url[at...])
+    }
+
+    static func redactedMessage(_ message: String, url: String) -> String {
+        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@"),
+              let colon = url[scheme.upperBound..<at].firstIndex(of: ":") else { return message }
+        let secret = String(url[url.index(after: colon)..<at])
+        return secret.isEmpty ? message : message.replacingOccurrences(of: secret, with: "…")
+    }
+
+    private static let digits = Array("0123456789abcdef".utf8)
+    static func hex(_ bytes: [UInt8]) -> String {
+        var out = [UInt8](repeating: 0, count: bytes.count * 2)
+        for (i, b) in bytes.enumerated() { out[2 * i] = digits[Int(b >> 4)]; out[2 * i + 1] = digits[Int(b & 15)] }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `\x0102…` (bytea hex output) or bare hex to bytes.
+    static func unhex(_ text: String) -> [UInt8]? {
+        var u = Array(text.utf8)
+        if u.starts(with: [0x5C, 0x78]) { u.removeFirst(2) }
+        guard u.count % 2 == 0 else { return nil }
+        func v(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: c - 0x30
+            case 0x61...0x66: c - 0x61 + 10
+            case 0x41...0x46: c - 0x41 + 10
+            default: nil
+            }
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(u.count / 2)
+        var i = 0
+        while i < u.count {
+            guard let a = v(u[i]), let b = v(u[i + 1]) else { return nil }
+            out.append(a << 4 | b)
+            i += 2
+        }
+        return out
+    }
+}

@@ -1,0 +1,263 @@
+import Cases
+import Foundation
+import Geo
+import Grid
+
+/// Cases, their parties and events in PostGIS, on the same connection as the grids (a publish moves
+/// open cases in its own transaction). `cases` is partitioned by month of report; tracking codes are
+/// unique across the partitions through `case_codes`; `case_events` is append-only (triggers refuse
+/// updates, deletes and truncation).
+final class PostGISCaseStore: CaseStore {
+    let db: PGConnection
+    init(db: PGConnection) { self.db = db }
+
+    /// Held from the first event of a transaction to its commit, so that event ids (and layer
+    /// versions) become visible in the order they were given: the feed reads "after id N" and must
+    /// never find N+1 committed before N.
+    static let commitOrderLock = 7_415_002
+
+    static func time(_ d: Date?) -> PGValue { d.map { .text(ChinaTime.text($0)) } ?? .null }
+    static func epoch(_ column: String) -> String { "extract(epoch FROM \(column))" }
+
+    // MARK: rules
+
+    func rules() throws -> CaseRules {
+        var deadlines: [String: CaseRules.Deadline] = [:]
+        for r in try db.query("SELECT category, priority, accept_minutes, arrive_minutes, resolve_minutes, auto_escalate FROM deadline_rules") {
+            guard let c = Case.Category(rawValue: r.text(0)), let p = Case.Priority(rawValue: r.text(1)) else { continue }
+            deadlines[CaseRules.key(c, p)] = CaseRules.Deadline(accept: Double(r.int(2) ?? 0) * 60, arrive: r.int(3).map { Double($0) * 60 },
+                                                                resolve: Double(r.int(4) ?? 0) * 60, autoEscalate: r.bool(5))
+        }
+        var settings: [String: Double] = [:]
+        for r in try db.query("SELECT key, value FROM case_settings") { settings[r.text(0)] = r.double(1) }
+        var rules = CaseRules(deadlines: deadlines)
+        if let v = settings["related_distance_m"] { rules.relatedDistance = v }
+        if let v = settings["related_window_hours"] { rules.relatedWindowHours = v }
+        if let v = settings["group_party_threshold"] { rules.groupPartyThreshold = Int(v) }
+        if let v = settings["alert_dedupe_minutes"] { rules.alertDedupeMinutes = v }
+        return rules
+    }
+
+    // MARK: rows
+
+    static let columns = """
+        id, code, category, channel, priority, description, household_id, camera_id, alert_type, alert_count, snapshot_url,
+        grid_id, level, unit, worker_id, status, unlocated, overdue, group_dispute, related_to,
+        \(["reported_at", "accept_by", "arrive_by", "due_at", "accepted_at", "resolved_at", "closed_at"].map(epoch).joined(separator: ", ")),
+        rating, ST_X(geom), ST_Y(geom), pole_grid_id
+        """
+
+    static func row(_ r: PGRow) -> Case {
+        Case(id: r.int(0) ?? 0, code: r.text(1), category: Case.Category(rawValue: r.text(2)) ?? .other,
+             channel: Case.Channel(rawValue: r.text(3)) ?? .window, priority: Case.Priority(rawValue: r.text(4)) ?? .normal,
+             description: r.text(5), position: Position(r.double(28) ?? 0, r.double(29) ?? 0),
+             householdID: r.int(6), cameraID: r[7], alertType: r[8], alertCount: Int(r.int(9) ?? 0), snapshotURL: r[10],
+             gridCode: r[11], level: Case.Level(rawValue: r.text(12)) ?? .grid, unit: r.text(13), workerID: r.int(14),
+             status: Case.Status(rawValue: r.text(15)) ?? .reported, unlocated: r.bool(16), overdue: r.bool(17),
+             groupDispute: r.bool(18), relatedTo: r.int(19), reportedAt: r.date(20) ?? Date(timeIntervalSince1970: 0),
+             acceptBy: r.date(21), arriveBy: r.date(22), dueAt: r.date(23), acceptedAt: r.date(24), resolvedAt: r.date(25),
+             closedAt: r.date(26), rating: r.int(27).map { Int($0) }, poleGridCode: r[30])
+    }
+
+    /// Parameters $1…$30 for `id` (given separately) and the rest.
+    static func values(_ c: Case) -> [PGValue] {
+        [.text(c.code), .text(c.category.rawValue), .text(c.channel.rawValue), .text(c.priority.rawValue), .text(c.description),
+         PGValue(c.householdID), PGValue(c.cameraID), PGValue(c.alertType), PGValue(c.alertCount), PGValue(c.snapshotURL),
+         PGValue(c.gridCode), .text(c.level.rawValue), .text(c.unit), PGValue(c.workerID), .text(c.status.rawValue),
+         PGValue(c.unlocated), PGValue(c.overdue), PGValue(c.groupDispute), PGValue(c.relatedTo),
+         time(c.reportedAt), time(c.acceptBy), time(c.arriveBy), time(c.dueAt), time(c.acceptedAt), time(c.resolvedAt), time(c.closedAt),
+         PGValue(c.rating.map { Int64($0) }), PGValue(c.position.lon), PGValue(c.position.lat), PGValue(c.poleGridCode)]
+    }
+
+    static let fields = """
+        code, category, channel, priority, description, household_id, camera_id, alert_type, alert_count, snapshot_url,
+        grid_id, level, unit, worker_id, status, unlocated, overdue, group_dispute, related_to,
+        reported_at, accept_by, arrive_by, due_at, accepted_at, resolved_at, closed_at, rating, geom, pole_grid_id
+        """
+    /// `$2 … $31` in the order of `fields`, the point made from two of them.
+    static let placeholders = (2...28).map { "$\($0)" }.joined(separator: ", ") + ", ST_SetSRID(ST_MakePoint($29, $30), 4326), $31"
+
+    private func insertEvents(_ id: Int64, _ events: [CaseEvent]) throws -> ClosedRange<Int64> {
+        try db.execute("SELECT pg_advisory_xact_lock(\(Self.commitOrderLock))")
+        let ids = try db.query("""
+            INSERT INTO case_events(case_id, at, actor, source, action, from_status, to_status, unit, note)
+            SELECT $1, at::timestamptz, actor, source, action, f, t, unit, note
+            FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+              WITH ORDINALITY AS e(at, actor, source, action, f, t, unit, note, k)
+            ORDER BY k RETURNING id
+            """, [PGValue(id), PGArray.texts(events.map { ChinaTime.text($0.at) }), PGArray.texts(events.map(\.actor)),
+                  PGArray.texts(events.map(\.source)), PGArray.texts(events.map(\.action)), PGArray.texts(events.map { $0.from?.rawValue }),
+                  PGArray.texts(events.map { $0.to?.rawValue }), PGArray.texts(events.map(\.unit)), PGArray.texts(events.map(\.note))])
+            .compactMap { $0.int(0) }
+        guard let first = ids.min(), let last = ids.max() else { throw StoreError(.internal, "no event ids returned") }
+        return first...last
+    }
+
+    /// The month's partition, made if it is missing. Asked every time (one short query): a
+    /// partition made inside a transaction that was then rolled back is gone again.
+    private func ensureMonth(_ d: Date) throws {
+        try db.query("SELECT wangge_case_month($1::timestamptz)", [Self.time(d)])
+    }
+
+    // MARK: writes
+
+    func insert(_ c: Case, parties: [Party], events: [CaseEvent]) throws -> (Case, events: ClosedRange<Int64>) {
+        precondition(!events.isEmpty, "a case is stored with the event that reports it")
+        try ensureMonth(c.reportedAt)
+        return try db.transaction {
+            guard let id = try db.scalar("INSERT INTO case_codes(code) VALUES ($1) RETURNING case_id", [.text(c.code)]).flatMap({ Int64($0) }) else {
+                throw StoreError(.internal, "no case id returned")
+            }
+            try db.query("INSERT INTO cases(id, \(Self.fields)) VALUES ($1, \(Self.placeholders))", [PGValue(id)] + Self.values(c))
+            var stored = c
+            stored.id = id
+            for x in parties {
+                try db.query("INSERT INTO case_parties(case_id, name, phone, id_number) VALUES ($1, $2, $3, $4)",
+                             [PGValue(id), .text(x.name), PGValue(x.phone), PGValue(x.idNumber)])
+            }
+            return (stored, try insertEvents(id, events))
+        }
+    }
+
+    func update(_ c: Case, events: [CaseEvent]) throws {
+        try db.transaction {
+            let set = Self.fields.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                .enumerated().map { k, f in f == "geom" ? "geom = ST_SetSRID(ST_MakePoint($29, $30), 4326)" : "\(f) = $\(k < 28 ? k + 2 : 31)" }
+            guard try db.changed("UPDATE cases SET \(set.joined(separator: ", ")) WHERE id = $1 RETURNING 1", [PGValue(c.id)] + Self.values(c)) == 1 else {
+                throw StoreError.notFound("no case \(c.id)")
+            }
+            if !events.isEmpty { _ = try insertEvents(c.id, events) }
+        }
+    }
+
+    // MARK: reads
+
+    func find(id: Int64) throws -> Case? {
+        try db.query("SELECT \(Self.columns) FROM cases WHERE id = $1", [PGValue(id)]).first.map(Self.row)
+    }
+
+    func find(ids: [Int64]) throws -> [Case] {
+        guard !ids.isEmpty else { return [] }
+        return try db.query("SELECT \(Self.columns) FROM cases WHERE id = ANY($1::bigint[])", [PGArray.ints(ids)]).map(Self.row)
+    }
+
+    func find(code: String) throws -> Case? {
+        try db.query("SELECT \(Self.columns) FROM cases WHERE code = $1", [.text(code)]).first.map(Self.row)
+    }
+
+    func parties(caseID: Int64) throws -> [Party] {
+        try db.query("SELECT name, phone, id_number FROM case_parties WHERE case_id = $1 ORDER BY id", [PGValue(caseID)])
+            .map { Party(name: $0.text(0), phone: $0[1], idNumber: $0[2]) }
+    }
+
+    func groupPartyCount(root: Int64) throws -> Int {
+        Int(try db.scalar("""
+            SELECT count(*) FROM case_parties WHERE case_id = $1 OR case_id IN (SELECT id FROM cases WHERE related_to = $1)
+            """, [PGValue(root)]) ?? "0") ?? 0
+    }
+
+    private static let eventColumns = "\(epoch("at")), actor, source, action, from_status, to_status, unit, note"
+    static func event(_ r: PGRow, at k: Int) -> CaseEvent {
+        CaseEvent(at: r.date(k) ?? Date(timeIntervalSince1970: 0), actor: r.text(k + 1), source: r.text(k + 2), action: r.text(k + 3),
+                  from: r[k + 4].flatMap(Case.Status.init), to: r[k + 5].flatMap(Case.Status.init), unit: r[k + 6], note: r[k + 7])
+    }
+
+    func events(caseID: Int64) throws -> [CaseEvent] {
+        try db.query("SELECT \(Self.eventColumns) FROM case_events WHERE case_id = $1 ORDER BY id", [PGValue(caseID)]).map { Self.event($0, at: 0) }
+    }
+
+    func page(_ q: CaseQuery, count: Bool) throws -> (cases: [Case], matched: Int) {
+        var sql = " FROM cases WHERE true"
+        var params: [PGValue] = []
+        func p(_ v: PGValue) -> String { params.append(v); return "$\(params.count)" }
+        if !q.statuses.isEmpty { sql += " AND status = ANY(\(p(PGArray.texts(q.statuses.map(\.rawValue))))::text[])" }
+        if let grids = q.gridCodes { sql += " AND grid_id = ANY(\(p(PGArray.texts(grids)))::text[])" }
+        if let c = q.category { sql += " AND category = \(p(.text(c.rawValue)))" }
+        if let c = q.channel { sql += " AND channel = \(p(.text(c.rawValue)))" }
+        if let w = q.workerID { sql += " AND worker_id = \(p(PGValue(w)))" }
+        if let o = q.overdue { sql += " AND overdue = \(p(PGValue(o)))" }
+        if let f = q.reportedFrom { sql += " AND reported_at >= \(p(Self.time(f)))::timestamptz" }
+        if let t = q.reportedTo { sql += " AND reported_at <= \(p(Self.time(t)))::timestamptz" }
+        if let b = q.bbox {
+            // Not `&&` alone: the index compares single-precision boxes, which take in points up to
+            // a metre outside. ST_Intersects uses the index and then the exact coordinates.
+            sql += " AND ST_Intersects(geom, ST_MakeEnvelope(\(p(PGValue(b.minLon))), \(p(PGValue(b.minLat))), \(p(PGValue(b.maxLon))), \(p(PGValue(b.maxLat))), 4326))"
+        }
+        let matched = count ? Int(try db.scalar("SELECT count(*)" + sql, params) ?? "0") ?? 0 : 0
+        let order = " ORDER BY id \(q.newestFirst ? "DESC" : "ASC") LIMIT \(p(PGValue(q.limit))) OFFSET \(p(PGValue(q.offset)))"
+        return (try db.query("SELECT \(Self.columns)" + sql + order, params).map(Self.row), matched)
+    }
+
+    func events(after id: Int64, limit: Int) throws -> [RecordedEvent] {
+        try db.query("SELECT id, case_id, \(Self.eventColumns) FROM case_events WHERE id > $1 ORDER BY id LIMIT $2", [PGValue(id), PGValue(limit)])
+            .map { RecordedEvent(id: $0.int(0) ?? 0, caseID: $0.int(1) ?? 0, event: Self.event($0, at: 2)) }
+    }
+
+    private static let open = "status NOT IN ('resolved','closed','rated')"
+
+    func openCases() throws -> [OpenCase] {
+        try db.query("SELECT id, category, related_to, ST_X(geom), ST_Y(geom), \(Self.epoch("reported_at")) FROM cases WHERE \(Self.open)").map { r in
+            OpenCase(id: r.int(0) ?? 0, category: Case.Category(rawValue: r.text(1)) ?? .other, relatedTo: r.int(2),
+                     position: Position(r.double(3) ?? 0, r.double(4) ?? 0), reportedAt: r.date(5) ?? Date(timeIntervalSince1970: 0))
+        }
+    }
+
+    func openAlert(cameraID: String, type: String, since: Date) throws -> Case? {
+        try db.query("""
+            SELECT \(Self.columns) FROM cases WHERE camera_id = $1 AND alert_type = $2 AND reported_at >= $3::timestamptz AND \(Self.open)
+            ORDER BY id DESC LIMIT 1
+            """, [.text(cameraID), .text(type), Self.time(since)]).first.map(Self.row)
+    }
+
+    func newlyOverdue(now: Date) throws -> [Case] {
+        try db.query("""
+            SELECT \(Self.columns) FROM cases WHERE NOT overdue AND \(Self.open)
+              AND ((due_at IS NOT NULL AND due_at < $1::timestamptz) OR (status IN ('reported','assigned') AND accept_by IS NOT NULL AND accept_by < $1::timestamptz))
+            ORDER BY id
+            """, [Self.time(now)]).map(Self.row)
+    }
+
+    func count() throws -> Int { Int(try db.scalar("SELECT count(*) FROM cases") ?? "0") ?? 0 }
+
+    /// Inside a publish: the open cases moved as `OpenCaseMove` says.
+    func moveOpenCases(to layer: GridLayer, viewedGrids: [String: String?], version: Int, at now: Date) throws -> [Move] {
+        let open = try db.query("SELECT \(Self.columns) FROM cases WHERE \(Self.open) ORDER BY id").map(Self.row)
+        var moves: [Move] = []
+        for m in OpenCaseMove.moves(of: open, to: layer, viewedGrids: viewedGrids, version: version, at: now) {
+            try db.query("UPDATE cases SET grid_id = $1, pole_grid_id = $2 WHERE id = $3", [PGValue(m.gridCode), PGValue(m.poleGridCode), PGValue(m.caseID)])
+            if let e = m.event { _ = try insertEvents(m.caseID, [e]) }
+            if let move = m.move { moves.append(move) }
+        }
+        return moves
+    }
+
+    func figures(from: Date, to: Date, by grouping: CaseGrouping) throws -> [CaseFigures] {
+        let key: String = switch grouping {
+        case .county: "'all'"
+        case .town: "coalesce(left(grid_id, 9), 'no grid')"
+        case .village: "coalesce(left(grid_id, 12), 'no grid')"
+        case .grid: "coalesce(grid_id, 'no grid')"
+        case .category: "category"
+        case .channel: "channel"
+        }
+        let range: [PGValue] = [Self.time(from), Self.time(to)]
+        var out: [String: CaseFigures] = [:]
+        for r in try db.query("""
+            SELECT \(key) AS k, count(*),
+              count(resolved_at), count(closed_at), count(coalesce(resolved_at, closed_at)),
+              count(*) FILTER (WHERE coalesce(resolved_at, closed_at) <= due_at),
+              count(*) FILTER (WHERE \(Self.open)),
+              count(DISTINCT worker_id) FILTER (WHERE \(Self.open)),
+              avg(rating)::float8,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM closed_at - reported_at) / 3600)
+                FILTER (WHERE closed_at IS NOT NULL)
+            FROM cases WHERE reported_at >= $1::timestamptz AND reported_at < $2::timestamptz GROUP BY k ORDER BY k
+            """, range) {
+            let k = r.text(0)
+            out[k] = CaseFigures(key: k, received: Int(r.int(1) ?? 0), resolved: Int(r.int(2) ?? 0), closed: Int(r.int(3) ?? 0),
+                                 finished: Int(r.int(4) ?? 0), onTime: Int(r.int(5) ?? 0), open: Int(r.int(6) ?? 0),
+                                 workersWithOpenCases: Int(r.int(7) ?? 0), medianHoursToClose: r.double(9), satisfaction: r.double(8))
+        }
+        return out.values.sorted { $0.key < $1.key }
+    }
+}
