@@ -41,6 +41,10 @@ final class PGConnection {
     let location: String
     private var depth = 0
     private var savepoints = true
+    /// Whether a lost connection is made again before the next statement outside a transaction
+    /// (so a server's writes resume by themselves when the database is back). The follower turns
+    /// it off: it must LISTEN again on a connection of its own making.
+    var reconnects = true
 
     /// Connects, giving up after 5 s (an unreachable host is an error naming it, never a hang).
     init(url: String) throws(StoreError) {
@@ -78,9 +82,33 @@ final class PGConnection {
     var socket: Int32 { PQsocket(conn) }
     var isBroken: Bool { PQstatus(conn) != CONNECTION_OK }
 
+    /// A connection lost outside a transaction is made again (libpq's reset, same parameters, at
+    /// most the connect timeout); inside one the transaction is lost and the statement fails.
+    private func ready() throws(StoreError) {
+        guard isBroken else { return }
+        guard reconnects && depth == 0 else { throw StoreError(.unavailable, "the connection to \(location) was lost") }
+        PQreset(conn)
+        guard !isBroken else {
+            throw StoreError(.unavailable, "cannot reach \(location)", detail: String(cString: PQerrorMessage(conn)).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+
+    /// A dead connection shows only when a statement fails on it. A `BEGIN` or a `SELECT`
+    /// outside a transaction changed nothing, so it is sent once more on a new connection (the
+    /// first request after the database comes back is then answered, not a 503).
+    private func retried(_ sql: String, _ send: () -> OpaquePointer?) throws(StoreError) -> OpaquePointer? {
+        try ready()
+        let r = send()
+        let failed = r.map { PQresultStatus($0) == PGRES_FATAL_ERROR } ?? true
+        guard failed, isBroken, reconnects, depth == 0, sql == "BEGIN" || sql.hasPrefix("SELECT") else { return r }
+        PQclear(r)
+        try ready()
+        return send()
+    }
+
     /// Runs one or more statements without parameters.
     func execute(_ sql: String) throws(StoreError) {
-        let r = PQexec(conn, sql)
+        let r = try retried(sql) { PQexec(conn, sql) }
         defer { PQclear(r) }
         try check(r, sql)
     }
@@ -90,9 +118,11 @@ final class PGConnection {
     func query(_ sql: String, _ params: [PGValue] = []) throws(StoreError) -> [PGRow] {
         var owned: [UnsafeMutablePointer<CChar>?] = params.map { if case .text(let s) = $0 { strdup(s) } else { nil } }
         defer { owned.forEach { free($0) } }
-        let r: OpaquePointer? = owned.withUnsafeMutableBufferPointer { p in
-            p.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(p.count, 1)) { values in
-                PQexecParams(conn, sql, Int32(params.count), nil, params.isEmpty ? nil : values, nil, nil, 0)
+        let r = try retried(sql) {
+            owned.withUnsafeMutableBufferPointer { p in
+                p.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(p.count, 1)) { values in
+                    PQexecParams(conn, sql, Int32(params.count), nil, params.isEmpty ? nil : values, nil, nil, 0)
+                }
             }
         }
         defer { PQclear(r) }
@@ -119,20 +149,22 @@ final class PGConnection {
     /// Rows changed by an UPDATE/DELETE, via `RETURNING 1` rows.
     func changed(_ sql: String, _ params: [PGValue]) throws(StoreError) -> Int { try query(sql, params).count }
 
-    /// `body` as one transaction, or a savepoint inside another.
+    /// `body` as one transaction, or a savepoint inside another. The commit runs while the
+    /// transaction still counts as open, so a connection lost meanwhile is an error, never a
+    /// reconnect that would report a lost transaction as committed.
     func transaction<T>(_ body: () throws -> T) throws -> T {
-        let nested = depth > 0
+        let level = depth
+        let nested = level > 0
         if nested && !savepoints { return try body() }
-        try execute(nested ? "SAVEPOINT s\(depth)" : "BEGIN")
+        try execute(nested ? "SAVEPOINT s\(level)" : "BEGIN")
         depth += 1
+        defer { depth = level }
         do {
             let v = try body()
-            depth -= 1
-            try execute(nested ? "RELEASE SAVEPOINT s\(depth)" : "COMMIT")
+            try execute(nested ? "RELEASE SAVEPOINT s\(level)" : "COMMIT")
             return v
         } catch {
-            depth -= 1
-            if !isBroken { try? execute(nested ? "ROLLBACK TO SAVEPOINT s\(depth); RELEASE SAVEPOINT s\(depth)" : "ROLLBACK") }
+            if !isBroken { try? execute(nested ? "ROLLBACK TO SAVEPOINT s\(level); RELEASE SAVEPOINT s\(level)" : "ROLLBACK") }
             throw error
         }
     }

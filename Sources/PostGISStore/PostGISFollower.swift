@@ -44,6 +44,7 @@ final class PostGISFollower: ChangeFollower, @unchecked Sendable {
 
     private func connect() throws {
         let c = try PGConnection(url: url)
+        c.reconnects = false
         try c.execute("LISTEN wangge")
         let s = DispatchSource.makeReadSource(fileDescriptor: c.socket, queue: queue)
         s.setEventHandler { [weak self] in self?.readable() }

@@ -26,9 +26,9 @@ final class TestServer: @unchecked Sendable {
 
     let kind: StoreKind
 
-    init(kind: StoreKind = .spatialite, publicCollections: Set<String> = [], basemap: Basemap? = nil) async throws {
+    init(kind: StoreKind = .spatialite, at location: String? = nil, publicCollections: Set<String> = [], basemap: Basemap? = nil) async throws {
         self.kind = kind
-        db = kind.newLocation(in: dir, "server.sqlite")
+        db = location ?? kind.newLocation(in: dir, "server.sqlite")
         let connection = try newDatabase(db)
         let store = connection.grids
         _ = try GridPlanning(store: store).install(tinyDemo.result, county: tinyDemo.county, note: "tiny")

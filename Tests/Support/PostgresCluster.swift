@@ -1,5 +1,6 @@
 import Foundation
 import PostGISStore
+import Synchronization
 
 /// A throwaway PostgreSQL 15 cluster with PostGIS for the test process: `initdb` into a temporary
 /// folder, a free loopback port, stopped and removed when the process exits. As root it runs as
@@ -12,12 +13,20 @@ public final class PostgresCluster: @unchecked Sendable {
 
     /// Started on first use, once per process.
     public static let shared: PostgresCluster = {
-        do { return try PostgresCluster() } catch { fatalError("cannot start a PostgreSQL cluster for the tests: \(error)") }
+        do { return try PostgresCluster(name: "wangge-pg-\(getpid())") } catch { fatalError("cannot start a PostgreSQL cluster for the tests: \(error)") }
     }()
 
-    private init() throws {
-        Self.removeStale()
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("wangge-pg-\(getpid())").path
+    /// A cluster of the caller's own, for tests that stop and start its server.
+    public static func own() throws -> PostgresCluster {
+        _ = shared   // stale clusters are cleared first, and exit stops both
+        return try PostgresCluster(name: "wangge-pg-\(getpid())-\(counter.next())")
+    }
+
+    private let options: String
+
+    private init(name: String) throws {
+        if name == "wangge-pg-\(getpid())" { Self.removeStale() }
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
         try? FileManager.default.removeItem(atPath: folder)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         if getuid() == 0 { _ = try Self.run("/bin/chown", ["postgres", folder]) }
@@ -27,27 +36,44 @@ public final class PostgresCluster: @unchecked Sendable {
         var lastError = ""
         for _ in 0..<5 {
             let p = Self.freePort()
-            // fsync off: a test cluster never outlives a machine crash; commits stay synchronous.
             let r = try Self.run(Self.bin + "/pg_ctl", ["-D", folder + "/data", "-l", folder + "/log", "-w", "-t", "30", "-o",
-                                                      "-p \(p) -k \(folder) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c shared_buffers=64MB", "start"])
+                                                      Self.options(port: p, folder: folder), "start"])
             if r.status == 0 { started = p; break }
             lastError = r.err + r.out
         }
         guard let started else { throw ClusterError("pg_ctl start failed: \(lastError)") }
         port = started
-        Self.active = self
-        atexit { PostgresCluster.active?.stop() }
+        options = Self.options(port: started, folder: folder)
+        Self.all.withLock { $0.append(self) }
+        if Self.all.withLock({ $0.count }) == 1 { atexit { PostgresCluster.all.withLock { $0 }.forEach { $0.stop() } } }
         let psql = try Self.run("/usr/bin/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "wangge", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q",
                                                    "-c", "CREATE DATABASE wangge_template",
                                                    "-c", "\\c wangge_template", "-c", "CREATE EXTENSION postgis"])
         guard psql.status == 0 else { throw ClusterError("cannot make the template database: \(psql.err)") }
     }
 
-    nonisolated(unsafe) static var active: PostgresCluster?
+    static let all = Mutex<[PostgresCluster]>([])
 
-    func stop() {
+    // fsync off: a test cluster never outlives a machine crash; commits stay synchronous.
+    private static func options(port: Int, folder: String) -> String {
+        "-p \(port) -k \(folder) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c shared_buffers=64MB"
+    }
+
+    public func stop() {
         _ = try? Self.run(Self.bin + "/pg_ctl", ["-D", folder + "/data", "-m", "immediate", "-w", "stop"])
         try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// The server goes away as in a crash (clients' connections are cut), the data stays.
+    public func crash() throws {
+        let r = try Self.run(Self.bin + "/pg_ctl", ["-D", folder + "/data", "-m", "immediate", "-w", "stop"])
+        guard r.status == 0 else { throw ClusterError("pg_ctl stop failed: \(r.err)") }
+    }
+
+    /// Starts the server again on the same port.
+    public func restart() throws {
+        let r = try Self.run(Self.bin + "/pg_ctl", ["-D", folder + "/data", "-l", folder + "/log", "-w", "-t", "30", "-o", options, "start"])
+        guard r.status == 0 else { throw ClusterError("pg_ctl start failed: \(r.err)") }
     }
 
     private static let counter = Counter()
@@ -121,7 +147,7 @@ public final class PostgresCluster: @unchecked Sendable {
         init(_ d: String) { description = d }
     }
 
-    final class Counter: @unchecked Sendable {
+    public final class Counter: @unchecked Sendable {
         private var n = 0
         private let lock = NSLock()
         func next() -> Int { lock.withLock { n += 1; return n } }
