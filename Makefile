@@ -40,7 +40,7 @@ test:
 	swift test --disable-xctest
 
 bench:
-	@scripts/setup.sh time bc
+	@scripts/setup.sh time bc postgresql-15 postgresql-15-postgis-3
 	bench/run.sh
 
 clean:

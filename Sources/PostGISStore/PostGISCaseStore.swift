@@ -30,12 +30,7 @@ final class PostGISCaseStore: CaseStore {
         }
         var settings: [String: Double] = [:]
         for r in try db.query("SELECT key, value FROM case_settings") { settings[r.text(0)] = r.double(1) }
-        var rules = CaseRules(deadlines: deadlines)
-        if let v = settings["related_distance_m"] { rules.relatedDistance = v }
-        if let v = settings["related_window_hours"] { rules.relatedWindowHours = v }
-        if let v = settings["group_party_threshold"] { rules.groupPartyThreshold = Int(v) }
-        if let v = settings["alert_dedupe_minutes"] { rules.alertDedupeMinutes = v }
-        return rules
+        return CaseRules(deadlines: deadlines, settings: settings)
     }
 
     // MARK: rows

@@ -189,19 +189,32 @@ final class PostGISGridStore: GridStore {
 
     func save(cameras: [Camera]) throws {
         try db.transaction {
-            for c in cameras {
-                do {
-                    try db.query("""
-                        INSERT INTO cameras(id, kind, name, grid_id, geom, azimuth, fov, range_m, view_grid_id)
-                        VALUES ($1, $2, $3, $4, ST_SetSRID(ST_MakePoint($5, $6), 4326), $7, $8, $9, $10)
-                        ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, name = EXCLUDED.name, grid_id = EXCLUDED.grid_id,
-                          geom = EXCLUDED.geom, azimuth = EXCLUDED.azimuth, fov = EXCLUDED.fov, range_m = EXCLUDED.range_m,
-                          view_grid_id = EXCLUDED.view_grid_id
-                        """, [.text(c.id), .text(c.kind.rawValue), .text(c.name), PGValue(c.gridCode), PGValue(c.position.lon), PGValue(c.position.lat),
-                              PGValue(c.view?.azimuth), PGValue(c.view?.fov), PGValue(c.view?.rangeM), PGValue(c.viewGridCode ?? c.gridCode)])
-                } catch let e as StoreError { throw e.about("camera \(c.id)") }
+            // A thousand per statement (the demo has 8,767); on a refusal the batch is tried one by
+            // one, so that the error names the camera.
+            for chunk in stride(from: 0, to: cameras.count, by: 1000).map({ Array(cameras[$0..<min($0 + 1000, cameras.count)]) }) {
+                do { try db.transaction { try insertCameras(chunk) } } catch let e as StoreError where chunk.count > 1 {
+                    for c in chunk {
+                        do { try insertCameras([c]) } catch let one as StoreError { throw one.about("camera \(c.id)") }
+                    }
+                    throw e
+                }
             }
         }
+    }
+
+    private func insertCameras(_ cs: [Camera]) throws {
+        try db.query("""
+            INSERT INTO cameras(id, kind, name, grid_id, geom, azimuth, fov, range_m, view_grid_id)
+            SELECT id, kind, name, g, ST_SetSRID(ST_MakePoint(x, y), 4326), a, f, r, v
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::text[])
+              AS t(id, kind, name, g, x, y, a, f, r, v)
+            ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, name = EXCLUDED.name, grid_id = EXCLUDED.grid_id,
+              geom = EXCLUDED.geom, azimuth = EXCLUDED.azimuth, fov = EXCLUDED.fov, range_m = EXCLUDED.range_m,
+              view_grid_id = EXCLUDED.view_grid_id
+            """, [PGArray.texts(cs.map(\.id)), PGArray.texts(cs.map(\.kind.rawValue)), PGArray.texts(cs.map(\.name)), PGArray.texts(cs.map(\.gridCode)),
+                  PGArray.doubles(cs.map(\.position.lon)), PGArray.doubles(cs.map(\.position.lat)),
+                  PGArray.doubles(cs.map { $0.view?.azimuth }), PGArray.doubles(cs.map { $0.view?.fov }), PGArray.doubles(cs.map { $0.view?.rangeM }),
+                  PGArray.texts(cs.map { $0.viewGridCode ?? $0.gridCode })])
     }
 
     // MARK: staff and duty
@@ -341,7 +354,7 @@ final class PostGISGridStore: GridStore {
 /// PostgreSQL array literals in text form, for `unnest($1::…[])` batch inserts.
 enum PGArray {
     static func ints(_ v: [Int64]) -> PGValue { .text("{" + v.map(String.init).joined(separator: ",") + "}") }
-    static func doubles(_ v: [Double]) -> PGValue { .text("{" + v.map(\.description).joined(separator: ",") + "}") }
+    static func doubles(_ v: [Double?]) -> PGValue { .text("{" + v.map { $0?.description ?? "NULL" }.joined(separator: ",") + "}") }
     static func texts(_ v: [String?]) -> PGValue {
         .text("{" + v.map { s in
             guard let s else { return "NULL" }

@@ -128,12 +128,7 @@ public final class SpatiaLiteCaseStore: CaseStore {
         }
         var settings: [String: Double] = [:]
         for r in try database.prepare("SELECT key, value FROM case_settings").rows() { settings[r[0].text ?? ""] = r[1].double }
-        var rules = CaseRules(deadlines: deadlines)
-        if let v = settings["related_distance_m"] { rules.relatedDistance = v }
-        if let v = settings["related_window_hours"] { rules.relatedWindowHours = v }
-        if let v = settings["group_party_threshold"] { rules.groupPartyThreshold = Int(v) }
-        if let v = settings["alert_dedupe_minutes"] { rules.alertDedupeMinutes = v }
-        return rules
+        return CaseRules(deadlines: deadlines, settings: settings)
     }
 
     // MARK: rows

@@ -5,6 +5,7 @@ import Geo
 import Grid
 import Hummingbird
 import Logging
+import PostGISStore
 import Server
 import SpatiaLiteStore
 
@@ -13,6 +14,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve OGC API – Features, the dispatch and planning API, and the live feed.",
         discussion: "Stops gracefully on SIGTERM or SIGINT. Tokens: `wangge token create`.")
     @Option(help: "Database: a SpatiaLite file path, or postgresql://user@host:port/name (PostGIS).") var db: String
+    @Option(help: "Reads from here instead: a hot standby of a PostGIS --db (postgresql://…).") var readDb: String?
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port (0 picks a free one and prints it).") var port = 8080
     @Option(help: "Map collections anyone may read without a token, comma-separated (none by default).") var publicCollections = ""
@@ -27,6 +29,12 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var settings: ServerSettings
         do { settings = ServerSettings(backend: try backend(db)) } catch { throw fail("serve", error) }
+        if let readDb {
+            guard PostGISBackend.accepts(db) && PostGISBackend.accepts(readDb) else {
+                throw fail("serve", "--read-db is a PostGIS standby (postgresql://…) of a PostGIS --db")
+            }
+            settings.readBackend = PostGISBackend(url: readDb)
+        }
         settings.host = host
         settings.port = port
         settings.publicCollections = Set(publicCollections.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })

@@ -175,4 +175,36 @@ import Geo
         let stored = try ids.filter { try connect(s.db).cases.find(id: $0) != nil }
         #expect(ids.count == 2 && stored == ids)
     }
+
+    /// `--read-db`: reads go to a streaming-replication standby and go on answering while the
+    /// primary is away; writes are 503 then, and resume by themselves when it is back.
+    @Test func aHotStandbyAnswersReadsWhileThePrimaryIsAway() async throws {
+        let primary = try PostgresCluster.own()
+        let url = primary.newDatabase()
+        let standby = try primary.standby()
+        defer { standby.stop(); primary.stop() }
+        let s = try await TestServer(kind: .postgis, at: url, readingFrom: standby.url(String(url.split(separator: "/").last!)))
+        defer { s.stop() }
+        let body = #"{"category":"debt","description":"standby","location":{"type":"Point","coordinates":[106.97,30.84]}}"#
+        let first = try await s.call("POST", "/api/cases", role: .dispatcher, json: body)
+        let id = try #require(first.object["id"]?.integerValue, "\(first.text)")
+        let code = try #require(first.object["code"]?.stringValue)
+        let replicated = try await within(10) { try await s.call("/collections/cases/items/\(id)", role: .viewer).status == 200 }
+        #expect(replicated != nil, "the standby never showed the new case")
+        try primary.crash()
+        let tile = WebMercator.tile(containing: Position(106.97, 30.84), zoom: 14)
+        for path in ["/collections/cases/items/\(id)", "/collections/grids/items?limit=5", "/tiles/grids/\(tile.z)/\(tile.x)/\(tile.y).mvt",
+                     "/api/stats?by=town", "/api/track/\(code)", "/api/cases?limit=3"] {
+            let r = try await s.call(path, role: .dispatcher)
+            #expect(r.status == 200, "\(path) with the primary away: \(r.status) \(r.text.prefix(200))")
+        }
+        let refused = try await s.call("POST", "/api/cases", role: .dispatcher, json: body)
+        #expect(refused.status == 503 && refused.headers["retry-after"] != nil, "\(refused.status) \(refused.text)")
+        try primary.restart()
+        let again = try await s.call("POST", "/api/cases", role: .dispatcher, json: body)
+        #expect(again.status == 201, "\(again.text)")
+        let ids = [first, again].compactMap { $0.object["id"]?.integerValue }
+        let stored = try ids.filter { try connect(url).cases.find(id: $0) != nil }
+        #expect(ids.count == 2 && stored == ids)
+    }
 }

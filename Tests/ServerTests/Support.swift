@@ -26,8 +26,13 @@ final class TestServer: @unchecked Sendable {
 
     let kind: StoreKind
 
-    init(kind: StoreKind = .spatialite, at location: String? = nil, publicCollections: Set<String> = [], basemap: Basemap? = nil) async throws {
+    /// Where the server reads, if not from `db` (a hot standby).
+    private var readLocation: String?
+
+    init(kind: StoreKind = .spatialite, at location: String? = nil, readingFrom standby: String? = nil,
+         publicCollections: Set<String> = [], basemap: Basemap? = nil) async throws {
         self.kind = kind
+        readLocation = standby
         db = location ?? kind.newLocation(in: dir, "server.sqlite")
         let connection = try newDatabase(db)
         let store = connection.grids
@@ -58,6 +63,7 @@ final class TestServer: @unchecked Sendable {
 
     private func start(publicCollections: Set<String>, basemap: Basemap?) async throws {
         var settings = ServerSettings(backend: backend(db))
+        settings.readBackend = readLocation.map(backend)
         settings.port = 0
         settings.publicCollections = publicCollections
         settings.tileCacheDirectory = dir.path("tiles")

@@ -24,14 +24,25 @@ public final class PostgresCluster: @unchecked Sendable {
 
     private let options: String
 
-    private init(name: String) throws {
+    /// A hot standby of this cluster (`pg_basebackup -R`, streaming replication), of the caller's own.
+    public func standby() throws -> PostgresCluster {
+        try PostgresCluster(name: "wangge-pg-\(getpid())-\(Self.counter.next())", primary: self)
+    }
+
+    private init(name: String, primary: PostgresCluster? = nil) throws {
         if name == "wangge-pg-\(getpid())" { Self.removeStale() }
         folder = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
         try? FileManager.default.removeItem(atPath: folder)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         if getuid() == 0 { _ = try Self.run("/bin/chown", ["postgres", folder]) }
-        let initdb = try Self.run(Self.bin + "/initdb", ["-D", folder + "/data", "-A", "trust", "-U", "wangge", "-E", "UTF8", "--locale=C", "--no-sync"])
-        guard initdb.status == 0 else { throw ClusterError("initdb failed: \(initdb.err)") }
+        if let primary {
+            let copy = try Self.run(Self.bin + "/pg_basebackup", ["-h", "127.0.0.1", "-p", "\(primary.port)", "-U", "wangge", "-D", folder + "/data",
+                                                                  "-R", "-X", "stream", "--checkpoint=fast", "--no-sync"])
+            guard copy.status == 0 else { throw ClusterError("pg_basebackup failed: \(copy.err)") }
+        } else {
+            let initdb = try Self.run(Self.bin + "/initdb", ["-D", folder + "/data", "-A", "trust", "-U", "wangge", "-E", "UTF8", "--locale=C", "--no-sync"])
+            guard initdb.status == 0 else { throw ClusterError("initdb failed: \(initdb.err)") }
+        }
         var started: Int?
         var lastError = ""
         for _ in 0..<5 {
@@ -45,7 +56,8 @@ public final class PostgresCluster: @unchecked Sendable {
         port = started
         options = Self.options(port: started, folder: folder)
         Self.all.withLock { $0.append(self) }
-        if Self.all.withLock({ $0.count }) == 1 { atexit { PostgresCluster.all.withLock { $0 }.forEach { $0.stop() } } }
+        if Self.all.withLock({ $0.count }) == 1 { atexit { PostgresCluster.all.withLock { $0 }.reversed().forEach { $0.stop() } } }
+        guard primary == nil else { return }
         let psql = try Self.run("/usr/bin/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "wangge", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q",
                                                    "-c", "CREATE DATABASE wangge_template",
                                                    "-c", "\\c wangge_template", "-c", "CREATE EXTENSION postgis"])

@@ -127,6 +127,15 @@ public struct CaseRules: Sendable {
         self.alertDedupeMinutes = alertDedupeMinutes
     }
 
+    /// The rules from the `case_settings` table's keys (a missing key keeps its default).
+    public init(deadlines: [String: Deadline], settings: [String: Double]) {
+        self.init(deadlines: deadlines)
+        if let v = settings["related_distance_m"] { relatedDistance = v }
+        if let v = settings["related_window_hours"] { relatedWindowHours = v }
+        if let v = settings["group_party_threshold"] { groupPartyThreshold = Int(v) }
+        if let v = settings["alert_dedupe_minutes"] { alertDedupeMinutes = v }
+    }
+
     public static func key(_ c: Case.Category, _ p: Case.Priority) -> String { "\(c.rawValue)/\(p.rawValue)" }
 
     public func deadline(_ c: Case.Category, _ p: Case.Priority) throws -> Deadline {

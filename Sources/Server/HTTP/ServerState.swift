@@ -9,6 +9,10 @@ import Synchronization
 public struct ServerSettings: Sendable {
     /// Where the data is (chosen by `wangge` from `--db`).
     public var backend: any StoreBackend
+    /// Where reads go, if not to `backend`: a streaming-replication standby of it (`--read-db`).
+    /// Items, tiles, statistics, tracking and tokens are read there and go on answering while the
+    /// primary is away; writes and the change feed stay on the primary.
+    public var readBackend: (any StoreBackend)?
     public var host = "127.0.0.1"
     public var port = 8080
     /// Map collections anyone may read without a token (a setting, none by default).
@@ -58,7 +62,7 @@ final class ServerState: Sendable {
         let territory = try Territory.load(writer.grids)
         territoryBox = Mutex(territory)
         desk = CaseDesk(dispatcher: try Dispatcher(store: writer, territory: territory, feed: feed), feed: feed)
-        readers = try ReaderPool(backend: backend, count: settings.readers)
+        readers = try ReaderPool(backend: settings.readBackend ?? backend, count: settings.readers)
         let catalog = try await readers.read { try MapCatalog.load($0, generation: 1) }
         catalogBox = Mutex(catalog)
         appliedLayer = Mutex((catalog.layerVersion, []))
