@@ -164,7 +164,11 @@ import Geo
             let r = try await s.call(method, path, role: .dispatcher, json: method == "POST" ? body : nil)
             #expect(r.status == 503 && r.headers["retry-after"] != nil && r.headers["content-type"] == "application/problem+json",
                     "\(method) \(path): \(r.status) \(r.text)")
-            #expect(Date().timeIntervalSince(started) < 6, "\(method) \(path) waited past the bound")
+            // No hang: a request that waited on the dead socket would stop only at URLSession's 60 s.
+            // The bound leaves room for a loaded test machine (8 ms by hand on a quiet one).
+            let waited = Date().timeIntervalSince(started)
+            print("ChangeFeedTests: \(method) \(path) with the database gone answered in \(String(format: "%.3f", waited)) s")
+            #expect(waited < 20, "\(method) \(path) waited past the bound")
             #expect(!r.text.contains("127.0.0.1") && !r.text.lowercased().contains("postgres"), "\(r.text)")
         }
         try cluster.restart()
