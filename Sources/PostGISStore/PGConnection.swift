@@ -45,6 +45,9 @@ final class PGConnection {
     /// (so a server's writes resume by themselves when the database is back). The follower turns
     /// it off: it must LISTEN again on a connection of its own making.
     var reconnects = true
+    /// Statements prepared on this session, by their text: parsed and planned once, not per call
+    /// (an intake sends about ten).
+    private var prepared: [String: String] = [:]
 
     /// Connects, giving up after 5 s (an unreachable host is an error naming it, never a hang).
     init(url: String) throws(StoreError) {
@@ -88,6 +91,7 @@ final class PGConnection {
         guard isBroken else { return }
         guard reconnects && depth == 0 else { throw StoreError(.unavailable, "the connection to \(location) was lost") }
         PQreset(conn)
+        prepared = [:]   // a new session has none of the old one's statements
         guard !isBroken else {
             throw StoreError(.unavailable, "cannot reach \(location)", detail: String(cString: PQerrorMessage(conn)).trimmingCharacters(in: .whitespacesAndNewlines))
         }
@@ -106,6 +110,19 @@ final class PGConnection {
         return send()
     }
 
+    /// The name of `sql` prepared on this session (prepared now if it is new); nil when the server
+    /// refused it.
+    private func statement(_ sql: String, count: Int) -> String? {
+        if let name = prepared[sql] { return name }
+        guard prepared.count < 512 else { return nil }   // the store's texts are few; a runaway is sent whole
+        let name = "w\(prepared.count)"
+        let r = PQprepare(conn, name, sql, Int32(count), nil)
+        defer { PQclear(r) }
+        guard r.map({ PQresultStatus($0) == PGRES_COMMAND_OK }) ?? false else { return nil }
+        prepared[sql] = name
+        return name
+    }
+
     /// Runs one or more statements without parameters.
     func execute(_ sql: String) throws(StoreError) {
         let r = try retried(sql) { PQexec(conn, sql) }
@@ -119,9 +136,12 @@ final class PGConnection {
         var owned: [UnsafeMutablePointer<CChar>?] = params.map { if case .text(let s) = $0 { strdup(s) } else { nil } }
         defer { owned.forEach { free($0) } }
         let r = try retried(sql) {
-            owned.withUnsafeMutableBufferPointer { p in
+            let name = statement(sql, count: params.count)
+            return owned.withUnsafeMutableBufferPointer { p in
                 p.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(p.count, 1)) { values in
-                    PQexecParams(conn, sql, Int32(params.count), nil, params.isEmpty ? nil : values, nil, nil, 0)
+                    // Not prepared (refused): sent whole, so that the error is the server's own.
+                    if let name { PQexecPrepared(conn, name, Int32(params.count), params.isEmpty ? nil : values, nil, nil, 0) }
+                    else { PQexecParams(conn, sql, Int32(params.count), nil, params.isEmpty ? nil : values, nil, nil, 0) }
                 }
             }
         }
