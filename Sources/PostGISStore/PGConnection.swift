@@ -110,17 +110,24 @@ final class PGConnection {
         return send()
     }
 
-    /// The name of `sql` prepared on this session (prepared now if it is new); nil when the server
-    /// refused it.
-    private func statement(_ sql: String, count: Int) -> String? {
-        if let name = prepared[sql] { return name }
-        guard prepared.count < 512 else { return nil }   // the store's texts are few; a runaway is sent whole
+    private enum Prepared {
+        case prepared(String)
+        /// The server's failed answer to the PREPARE (preparing takes the tables' locks too).
+        case refused(OpaquePointer?)
+        /// Past the cache's bound: sent whole.
+        case uncached
+    }
+
+    /// `sql` prepared on this session, prepared now if it is new.
+    private func statement(_ sql: String, count: Int) -> Prepared {
+        if let name = prepared[sql] { return .prepared(name) }
+        guard prepared.count < 512 else { return .uncached }   // the store's texts are few; a runaway is sent whole
         let name = "w\(prepared.count)"
         let r = PQprepare(conn, name, sql, Int32(count), nil)
-        defer { PQclear(r) }
-        guard r.map({ PQresultStatus($0) == PGRES_COMMAND_OK }) ?? false else { return nil }
+        guard r.map({ PQresultStatus($0) == PGRES_COMMAND_OK }) ?? false else { return .refused(r) }
+        PQclear(r)
         prepared[sql] = name
-        return name
+        return .prepared(name)
     }
 
     /// Runs one or more statements without parameters.
@@ -136,12 +143,20 @@ final class PGConnection {
         var owned: [UnsafeMutablePointer<CChar>?] = params.map { if case .text(let s) = $0 { strdup(s) } else { nil } }
         defer { owned.forEach { free($0) } }
         let r = try retried(sql) {
-            let name = statement(sql, count: params.count)
+            let name: String
+            switch statement(sql, count: params.count) {
+            case .prepared(let n): name = n
+            case .refused(let r): return r   // its error is the statement's (a lock wait, a lost session …)
+            case .uncached:
+                return owned.withUnsafeMutableBufferPointer { p in
+                    p.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(p.count, 1)) { values in
+                        PQexecParams(conn, sql, Int32(params.count), nil, params.isEmpty ? nil : values, nil, nil, 0)
+                    }
+                }
+            }
             return owned.withUnsafeMutableBufferPointer { p in
                 p.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(p.count, 1)) { values in
-                    // Not prepared (refused): sent whole, so that the error is the server's own.
-                    if let name { PQexecPrepared(conn, name, Int32(params.count), params.isEmpty ? nil : values, nil, nil, 0) }
-                    else { PQexecParams(conn, sql, Int32(params.count), nil, params.isEmpty ? nil : values, nil, nil, 0) }
+                    PQexecPrepared(conn, name, Int32(params.count), params.isEmpty ? nil : values, nil, nil, 0)
                 }
             }
         }

@@ -146,8 +146,10 @@ final class PostGISCaseStore: CaseStore {
     }
 
     func groupPartyCount(root: Int64) throws -> Int {
+        // Two indexed counts: with `OR` PostgreSQL scanned every party of every case.
         Int(try db.scalar("""
-            SELECT count(*) FROM case_parties WHERE case_id = $1 OR case_id IN (SELECT id FROM cases WHERE related_to = $1)
+            SELECT (SELECT count(*) FROM case_parties WHERE case_id = $1)
+                 + (SELECT count(*) FROM case_parties p JOIN cases c ON c.id = p.case_id WHERE c.related_to = $1)
             """, [PGValue(root)]) ?? "0") ?? 0
     }
 

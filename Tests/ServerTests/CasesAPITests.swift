@@ -178,7 +178,7 @@ import Geo
         let eventIDs = text.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap { Int64($0.dropFirst(4)) }
         let firstOfCase = try #require(eventIDs.min())
         // Reconnect from just before: the same events come again, in order.
-        let replay = try await run("/usr/bin/curl", ["-s", "-N", "--max-time", "3", "-H", "Last-Event-ID: \(firstOfCase - 1)",
+        let replay = try await run("/usr/bin/curl", ["-s", "-N", "--max-time", "8", "-H", "Last-Event-ID: \(firstOfCase - 1)",
                                               "-H", "Authorization: Bearer \(s.tokens[.viewer]!)", "\(s.base)/api/events"])
         let replayed = replay.out.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap { Int64($0.dropFirst(4)) }
         #expect(replayed.first == firstOfCase)
