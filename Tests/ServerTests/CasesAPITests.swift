@@ -168,7 +168,7 @@ import Geo
     @Test(arguments: StoreKind.allCases) func liveFeedAndReplay(_ kind: StoreKind) async throws {
         let s = try await SharedServer.instance.get(kind)
         // Long enough for a loaded machine (the browser tests run beside this one).
-        async let stream = run("/usr/bin/curl", ["-s", "-N", "--max-time", "20", "-H", "Authorization: Bearer \(s.tokens[.viewer]!)", "\(s.base)/api/events"])
+        async let stream = run("/usr/bin/curl", ["-s", "-N", "--max-time", "40", "-H", "Authorization: Bearer \(s.tokens[.viewer]!)", "\(s.base)/api/events"])
         try await Task.sleep(for: .milliseconds(800))
         let made = try await intake(s, place, party: "孙七").object
         let id = made["id"]!.integerValue!
