@@ -69,6 +69,13 @@ final class PostGISCaseStore: CaseStore {
         grid_id, level, unit, worker_id, status, unlocated, overdue, group_dispute, related_to,
         reported_at, accept_by, arrive_by, due_at, accepted_at, resolved_at, closed_at, rating, geom, pole_grid_id
         """
+    /// The same parameters as an insert's, `$1` the id; made once (every transition sends it).
+    static let updateSQL: String = {
+        let set = fields.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .enumerated().map { k, f in f == "geom" ? "geom = ST_SetSRID(ST_MakePoint($29, $30), 4326)" : "\(f) = $\(k < 28 ? k + 2 : 31)" }
+        return "UPDATE cases SET \(set.joined(separator: ", ")) WHERE id = $1 RETURNING 1"
+    }()
+
     /// `$2 … $31` in the order of `fields`, the point made from two of them.
     static let placeholders = (2...28).map { "$\($0)" }.joined(separator: ", ") + ", ST_SetSRID(ST_MakePoint($29, $30), 4326), $31"
 
@@ -116,9 +123,7 @@ final class PostGISCaseStore: CaseStore {
 
     func update(_ c: Case, events: [CaseEvent]) throws {
         try db.transaction {
-            let set = Self.fields.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-                .enumerated().map { k, f in f == "geom" ? "geom = ST_SetSRID(ST_MakePoint($29, $30), 4326)" : "\(f) = $\(k < 28 ? k + 2 : 31)" }
-            guard try db.changed("UPDATE cases SET \(set.joined(separator: ", ")) WHERE id = $1 RETURNING 1", [PGValue(c.id)] + Self.values(c)) == 1 else {
+            guard try db.changed(Self.updateSQL, [PGValue(c.id)] + Self.values(c)) == 1 else {
                 throw StoreError.notFound("no case \(c.id)")
             }
             if !events.isEmpty { _ = try insertEvents(c.id, events) }

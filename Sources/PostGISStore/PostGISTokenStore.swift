@@ -26,8 +26,8 @@ final class PostGISTokenStore: TokenStore {
     }
 
     func list() throws -> [TokenRecord] {
-        let utc = "to_char(%@ AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-        return try db.query("SELECT id, name, role, worker_id, \(utc.replacingOccurrences(of: "%@", with: "created_at")), \(utc.replacingOccurrences(of: "%@", with: "revoked_at")) FROM api_tokens ORDER BY id").map {
+        func utc(_ column: String) -> String { "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')" }
+        return try db.query("SELECT id, name, role, worker_id, \(utc("created_at")), \(utc("revoked_at")) FROM api_tokens ORDER BY id").map {
             TokenRecord(id: $0.int(0) ?? 0, name: $0.text(1), role: Role(rawValue: $0.text(2)) ?? .viewer, workerID: $0.int(3),
                         createdAt: $0.text(4), revokedAt: $0[5])
         }
