@@ -118,17 +118,8 @@ rm -f "$out/peer-intake.sqlite-wal" "$out/peer-intake.sqlite-shm"
 $w bench cases --db "$gdb" --count 20000 --callers 64
 /usr/bin/python3 bench/peers/spatialite_intake.py "$out/peer-intake.sqlite" 20000
 
-# The same on PostGIS: a loopback cluster (fsync on, as a real primary), the same demo county.
-echo
-echo "Cases on PostGIS (PostgreSQL 15, loopback cluster in $out/pg; release build)"
-pgurl=$(scripts/pg-cluster.sh start "$out/pg" 5439)
-pgdb="${pgurl%/*}/bench"
-psql -q "${pgurl%/*}/postgres" -c "DROP DATABASE IF EXISTS bench" >/dev/null
-t0=$(date +%s.%N)
-$w demo --db "$pgdb" --seed 1 >/dev/null
-printf '%-44s %.1f s\n' "demo county into PostGIS" "$(echo "$(date +%s.%N) - $t0" | bc -l)"
-$w bench cases --db "$pgdb" --count 20000 --solo 2000 --callers 64
-scripts/pg-cluster.sh stop "$out/pg"
+# A prefecture on PostGIS: wangge on PostGIS and SpatiaLite beside tipg, and a 7-county demo.
+bench/pg.sh
 
 # The server (issue: the server): this server and pygeoapi and MapServer on the same grid layer.
 bench/server.sh

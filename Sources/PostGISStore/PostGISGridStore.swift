@@ -153,6 +153,42 @@ final class PostGISGridStore: GridStore {
         try db.query("SELECT \(Self.householdColumns) FROM households WHERE id = $1", [PGValue(id)]).first.map(Self.household)
     }
 
+    /// The `FROM … WHERE …` of a point layer's query, and its parameters.
+    private static func pointFilter(_ table: String, _ q: PointQuery) -> (String, [PGValue]) {
+        var sql = " FROM \(table) WHERE true"
+        var params: [PGValue] = []
+        func p(_ v: PGValue) -> String { params.append(v); return "$\(params.count)" }
+        if let id = q.id { sql += " AND id = \(p(table == "households" ? PGValue(Int64(id) ?? -1) : .text(id)))" }
+        if let g = q.gridCode { sql += " AND grid_id = \(p(.text(g)))" }
+        if let c = q.county { sql += " AND county = \(p(.text(c)))" }
+        if let k = q.kind { sql += " AND kind = \(p(.text(k)))" }
+        if let v = q.viewGridCode { sql += " AND view_grid_id = \(p(.text(v)))" }
+        if q.withView { sql += " AND azimuth IS NOT NULL" }
+        if let b = q.bbox {
+            sql += " AND ST_Intersects(geom, ST_MakeEnvelope(\(p(PGValue(b.minLon))), \(p(PGValue(b.minLat))), \(p(PGValue(b.maxLon))), \(p(PGValue(b.maxLat))), 4326))"
+        }
+        params += [PGValue(q.limit), PGValue(q.offset)]
+        return (sql, params)
+    }
+
+    /// A page of a point layer: its rows and, when asked, how many match.
+    private func points(_ table: String, _ columns: String, _ q: PointQuery) throws -> (rows: [PGRow], matched: Int) {
+        let (sql, params) = Self.pointFilter(table, q)
+        let n = params.count
+        let matched = q.count ? Int(try db.scalar("SELECT count(*)" + sql, Array(params.dropLast(2))) ?? "0") ?? 0 : 0
+        return (try db.query("SELECT \(columns), county" + sql + " ORDER BY id LIMIT $\(n - 1) OFFSET $\(n)", params), matched)
+    }
+
+    func households(_ q: PointQuery) throws -> HouseholdPage {
+        let (rows, matched) = try points("households", Self.householdColumns, q)
+        return HouseholdPage(rows: rows.map { (Self.household($0), $0[7]) }, matched: matched)
+    }
+
+    func cameras(_ q: PointQuery) throws -> CameraPage {
+        let (rows, matched) = try points("cameras", Self.cameraColumns, q)
+        return CameraPage(rows: rows.map { (Self.camera($0), $0[10]) }, matched: matched)
+    }
+
     func save(households: [Household]) throws {
         try db.transaction {
             // In batches of one statement each: 40,000 households in a few round trips.
@@ -173,12 +209,14 @@ final class PostGISGridStore: GridStore {
     private static let cameraColumns = "id, kind, name, grid_id, ST_X(geom), ST_Y(geom), azimuth, fov, range_m, view_grid_id"
 
     private func cameraRows(_ sql: String, _ params: [PGValue] = []) throws -> [Camera] {
-        try db.query(sql, params).map { r in
-            // The table's checks keep the three together and in range.
-            let view = r.double(6).flatMap { a in r.double(7).flatMap { f in r.double(8).flatMap { try? Camera.View(azimuth: a, fov: f, rangeM: $0) } } }
-            return Camera(id: r.text(0), kind: Camera.Kind(rawValue: r.text(1)) ?? .social, name: r.text(2),
-                          position: Position(r.double(4) ?? 0, r.double(5) ?? 0), gridCode: r[3], view: view, viewGridCode: r[9])
-        }
+        try db.query(sql, params).map(Self.camera)
+    }
+
+    private static func camera(_ r: PGRow) -> Camera {
+        // The table's checks keep the three together and in range.
+        let view = r.double(6).flatMap { a in r.double(7).flatMap { f in r.double(8).flatMap { try? Camera.View(azimuth: a, fov: f, rangeM: $0) } } }
+        return Camera(id: r.text(0), kind: Camera.Kind(rawValue: r.text(1)) ?? .social, name: r.text(2),
+                      position: Position(r.double(4) ?? 0, r.double(5) ?? 0), gridCode: r[3], view: view, viewGridCode: r[9])
     }
 
     func cameras() throws -> [Camera] { try cameraRows("SELECT \(Self.cameraColumns) FROM cameras ORDER BY id") }

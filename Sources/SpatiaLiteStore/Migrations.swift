@@ -28,6 +28,27 @@ extension Migration {
         """
     }
 
+    /// A `county` column on `table` kept as PostGIS keeps it: the first six digits of the row's
+    /// grid, else the county boundary that covers it (a prefecture's database holds several counties).
+    public static func countyColumn(_ table: String) -> String {
+        func county(_ row: String) -> String {
+            """
+            coalesce(substr(\(row)grid_id, 1, 6), (SELECT b.code FROM boundaries b
+              WHERE b.level = 'county' AND ST_Covers(b.geom, \(row)geom) ORDER BY b.code LIMIT 1))
+            """
+        }
+        return """
+            ALTER TABLE \(table) ADD COLUMN county TEXT;
+            UPDATE \(table) SET county = \(county("\(table)."));
+            CREATE INDEX \(table)_county ON \(table)(county);
+            CREATE TRIGGER \(table)_county_insert AFTER INSERT ON \(table) FOR EACH ROW
+            BEGIN UPDATE \(table) SET county = \(county("NEW.")) WHERE id = NEW.id; END;
+            CREATE TRIGGER \(table)_county_update AFTER UPDATE OF grid_id, geom ON \(table) FOR EACH ROW
+            WHEN NEW.county IS NOT \(county("NEW."))
+            BEGIN UPDATE \(table) SET county = \(county("NEW.")) WHERE id = NEW.id; END;
+            """
+    }
+
     /// SpatiaLite's geometry-constraint and time-stamp triggers of `table`, doing the same but
     /// finding the layer's metadata row by its key: SpatiaLite's own compare `Lower(…)` of every
     /// row, a scan per inserted row. (SpatiaLite keeps those names lower case, so `=` is the same test.)

@@ -107,6 +107,8 @@ public final class SpatiaLiteCaseStore: CaseStore {
             """),
         // A camera alert's case: the grid of the pole, beside the grid it looks at (grid_id).
         Migration(module: "cases", number: 5, sql: "ALTER TABLE cases ADD COLUMN pole_grid_id TEXT;"),
+        // Each case's county, for a prefecture's figures and filters.
+        Migration(module: "cases", number: 6, sql: Migration.countyColumn("cases")),
     ]
 
     /// Works on an open connection whose schema is up to date (`SpatiaLiteBackend` checks).
@@ -281,6 +283,7 @@ public final class SpatiaLiteCaseStore: CaseStore {
         if let c = q.channel { sql += " AND channel = ?"; args.append(.text(c.rawValue)) }
         if let w = q.workerID { sql += " AND worker_id = ?"; args.append(.integer(w)) }
         if let o = q.overdue { sql += " AND overdue = ?"; args.append(.integer(o ? 1 : 0)) }
+        if let c = q.county { sql += " AND county = ?"; args.append(.text(c)) }
         if let f = q.reportedFrom { sql += " AND reported_at >= ?"; args.append(Self.value(f)) }
         if let t = q.reportedTo { sql += " AND reported_at <= ?"; args.append(Self.value(t)) }
         if let b = q.bbox {
@@ -377,7 +380,7 @@ extension SpatiaLiteCaseStore {
     /// Figures for cases reported in [from, to), grouped; one SQL pass plus the medians.
     public func figures(from: Date, to: Date, by grouping: CaseGrouping) throws -> [CaseFigures] {
         let key: String = switch grouping {
-        case .county: "'all'"
+        case .county: "coalesce(county, 'no county')"
         case .town: "coalesce(substr(grid_id, 1, 9), 'no grid')"
         case .village: "coalesce(substr(grid_id, 1, 12), 'no grid')"
         case .grid: "coalesce(grid_id, 'no grid')"

@@ -129,6 +129,8 @@ public final class SpatiaLiteGridStore: GridStore {
             WHEN (NEW.azimuth IS NULL) + (NEW.fov IS NULL) + (NEW.range_m IS NULL) NOT IN (0, 3)
             BEGIN SELECT RAISE(ABORT, 'a camera view needs azimuth, fov and range_m together'); END;
             """),
+        // A prefecture in one file: each household's county (collections filter by it).
+        Migration(module: "grid", number: 5, sql: Migration.countyColumn("households") + Migration.countyColumn("cameras")),
     ]
 
     /// Works on an open connection whose schema is up to date (`SpatiaLiteBackend` checks).
@@ -295,6 +297,48 @@ public final class SpatiaLiteGridStore: GridStore {
             }
     }
 
+    /// The `FROM … WHERE …` of a point layer's query, and its arguments.
+    private static func pointFilter(_ table: String, _ q: PointQuery) -> (String, [SQLValue]) {
+        var sql = " FROM \(table) WHERE 1 = 1"
+        var args: [SQLValue] = []
+        if let id = q.id { sql += " AND id = ?"; args.append(table == "households" ? .integer(Int64(id) ?? -1) : .text(id)) }
+        if let g = q.gridCode { sql += " AND grid_id = ?"; args.append(.text(g)) }
+        if let c = q.county { sql += " AND county = ?"; args.append(.text(c)) }
+        if let k = q.kind { sql += " AND kind = ?"; args.append(.text(k)) }
+        if let v = q.viewGridCode { sql += " AND view_grid_id = ?"; args.append(.text(v)) }
+        if q.withView { sql += " AND azimuth IS NOT NULL" }
+        if let b = q.bbox {
+            // The R*Tree keys rows by ROWID (cameras' ids are text) and rounds its single-precision
+            // boxes outwards; the exact test follows.
+            sql += """
+                 AND ROWID IN (SELECT pkid FROM idx_\(table)_geom WHERE xmin <= ? AND xmax >= ? AND ymin <= ? AND ymax >= ?)
+                 AND X(geom) BETWEEN ? AND ? AND Y(geom) BETWEEN ? AND ?
+                """
+            args += [.real(b.maxLon), .real(b.minLon), .real(b.maxLat), .real(b.minLat), .real(b.minLon), .real(b.maxLon), .real(b.minLat), .real(b.maxLat)]
+        }
+        return (sql, args)
+    }
+
+    public func households(_ q: PointQuery) throws -> HouseholdPage {
+        let (sql, args) = Self.pointFilter("households", q)
+        let matched = q.count ? Int(try database.scalar("SELECT count(*)" + sql, args).int ?? 0) : 0
+        let rows = try database.prepare("SELECT id, address, households, population, grid_id, X(geom), Y(geom), county" + sql
+                                        + " ORDER BY id LIMIT ? OFFSET ?")
+            .rows(args + [.integer(Int64(q.limit)), .integer(Int64(q.offset))]).map { r in
+                (Household(id: r[0].int ?? 0, address: r[1].text ?? "", households: Int(r[2].int ?? 0), population: Int(r[3].int ?? 0),
+                           position: Position(r[5].double ?? 0, r[6].double ?? 0), gridCode: r[4].text), r[7].text)
+            }
+        return HouseholdPage(rows: rows, matched: matched)
+    }
+
+    public func cameras(_ q: PointQuery) throws -> CameraPage {
+        let (sql, args) = Self.pointFilter("cameras", q)
+        let matched = q.count ? Int(try database.scalar("SELECT count(*)" + sql, args).int ?? 0) : 0
+        let page = args + [.integer(Int64(q.limit)), .integer(Int64(q.offset))]
+        let statement = try database.prepare("SELECT \(Self.cameraColumns), county" + sql + " ORDER BY id LIMIT ? OFFSET ?")
+        return CameraPage(rows: try statement.rows(page).map { (Self.camera($0), $0[10].text) }, matched: matched)
+    }
+
     public func save(households: [Household]) throws {
         try database.transaction {
             let ins = try database.prepare("""
@@ -311,12 +355,14 @@ public final class SpatiaLiteGridStore: GridStore {
     private static let cameraColumns = "id, kind, name, grid_id, X(geom), Y(geom), azimuth, fov, range_m, view_grid_id"
 
     private func cameraRows(_ sql: String, _ args: [SQLValue] = []) throws -> [Camera] {
-        try database.prepare(sql).rows(args).map { r in
-            // The table's checks keep the three together and in range.
-            let view = r[6].double.flatMap { a in r[7].double.flatMap { f in r[8].double.flatMap { try? Camera.View(azimuth: a, fov: f, rangeM: $0) } } }
-            return Camera(id: r[0].text ?? "", kind: Camera.Kind(rawValue: r[1].text ?? "") ?? .social, name: r[2].text ?? "",
-                          position: Position(r[4].double ?? 0, r[5].double ?? 0), gridCode: r[3].text, view: view, viewGridCode: r[9].text)
-        }
+        try database.prepare(sql).rows(args).map(Self.camera)
+    }
+
+    private static func camera(_ r: [SQLValue]) -> Camera {
+        // The table's checks keep the three together and in range.
+        let view = r[6].double.flatMap { a in r[7].double.flatMap { f in r[8].double.flatMap { try? Camera.View(azimuth: a, fov: f, rangeM: $0) } } }
+        return Camera(id: r[0].text ?? "", kind: Camera.Kind(rawValue: r[1].text ?? "") ?? .social, name: r[2].text ?? "",
+                      position: Position(r[4].double ?? 0, r[5].double ?? 0), gridCode: r[3].text, view: view, viewGridCode: r[9].text)
     }
 
     public func cameras() throws -> [Camera] {

@@ -150,31 +150,46 @@ struct Assign: ParsableCommand {
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build the demo county (Qu County, 渠县) from its real boundary into a new database.",
-        discussion: "Towns, villages, about 250,000 households, about 600 grids inside the 300–500 band, cameras of every network, grid workers with duty rosters. Same seed, same county.")
-    @Option(help: "Database file (new).") var db: String
+        discussion: """
+            Towns, villages, about 250,000 households, about 600 grids inside the 300–500 band, cameras of every network, grid workers \
+            with duty rosters, a year of disputes. Same seed, same county. --counties N adds N−1 copies of the county's boundary side \
+            by side (codes 519901…, each built from its own seed): a prefecture in one database.
+            """)
+    @Option(help: "Database: a new SpatiaLite file, or postgresql://user@host:port/name (PostGIS).") var db: String
     @Option(help: "Random seed: same seed, same county.") var seed: UInt64 = 1
     @Option(help: "County boundary (GCJ-02 GeoJSON, as Amap publishes it).") var boundary = "data/boundaries/511725.geojson"
-    @Option(help: "Scale of the county's households (1 = about 250,000).") var scale = 1.0
+    @Option(help: "Scale of each county's households (1 = about 250,000).") var scale = 1.0
+    @Option(help: "Counties in the database (1 to \(DemoPrefecture.maxCounties)): the real one, then copies beside it.") var counties = 1
 
     func run() throws {
         do {
-            let counties = try BoundaryImporter(crs: .gcj02).boundaries(from: readFile(boundary)).filter { $0.level == .county }
-            guard let county = counties.first else { throw StoreError("\(boundary) has no county-level feature") }
+            let found = try BoundaryImporter(crs: .gcj02).boundaries(from: readFile(boundary)).filter { $0.level == .county }
+            guard let county = found.first else { throw StoreError("\(boundary) has no county-level feature") }
+            guard scale > 0, scale <= 4 else { throw ValidationError("--scale is above 0 and at most 4, not \(scale)") }
+            let prefecture = DemoPrefecture(first: county, count: counties, seed: seed, scale: scale)
+            _ = try prefecture.counties()   // refuses a bad --counties before touching the database
             let backend = try backend(db)
             _ = try backend.migrate(create: true)
             let connection = try backend.connect(.command)
             let planning = GridPlanning(store: connection.grids)
             try planning.requireEmpty()
-            let result = try DemoCounty(county: county, seed: seed).scaled(by: scale).build()
-            let version = try planning.install(result, county: county, note: "demo county, seed \(seed)")
-            var year = DemoCases()
-            year.seed = seed
-            year.count = Int(Double(year.count) * scale)
-            let disputes = try year.install(try Dispatcher(store: connection), households: result.households, cameras: result.cameras)
-            let households = result.households.reduce(0) { $0 + $1.households }
-            print("demo county \(county.name) (\(county.code)) in \(backend.location), version \(version): \(result.towns.count) towns, "
-                  + "\(result.villages.count) villages, \(result.grids.count) grids, \(households) households, "
-                  + "\(result.cameras.count) cameras, \(result.workers.count) workers, \(disputes) disputes over the past year")
+            let built = try prefecture.build()
+            let all = DemoCounty.Result.merged(built.map(\.result))
+            let version = try planning.install(all, counties: built.map(\.boundary),
+                                               note: counties == 1 ? "demo county, seed \(seed)" : "demo prefecture, \(counties) counties, seed \(seed)")
+            let dispatcher = try Dispatcher(store: connection)
+            for c in built {
+                var year = DemoCases()
+                year.seed = c.seed
+                year.county = c.boundary.code
+                year.count = Int(Double(year.count) * scale)
+                let disputes = try year.install(dispatcher, households: c.result.households, cameras: c.result.cameras)
+                let r = c.result
+                let households = r.households.reduce(0) { $0 + $1.households }
+                print("demo county \(c.boundary.name) (\(c.boundary.code)) in \(backend.location), version \(version): \(r.towns.count) towns, "
+                      + "\(r.villages.count) villages, \(r.grids.count) grids, \(households) households, "
+                      + "\(r.cameras.count) cameras, \(r.workers.count) workers, \(disputes) disputes over the past year")
+            }
         } catch { throw fail("demo", error) }
     }
 }

@@ -30,13 +30,14 @@ final class TestServer: @unchecked Sendable {
     private var readLocation: String?
 
     init(kind: StoreKind = .spatialite, at location: String? = nil, readingFrom standby: String? = nil,
-         publicCollections: Set<String> = [], basemap: Basemap? = nil) async throws {
+         publicCollections: Set<String> = [], basemap: Basemap? = nil,
+         demo: (counties: [Boundary], result: DemoCounty.Result) = ([tinyDemo.county], tinyDemo.result)) async throws {
         self.kind = kind
         readLocation = standby
         db = location ?? kind.newLocation(in: dir, "server.sqlite")
         let connection = try newDatabase(db)
         let store = connection.grids
-        _ = try GridPlanning(store: store).install(tinyDemo.result, county: tinyDemo.county, note: "tiny")
+        _ = try GridPlanning(store: store).install(demo.result, counties: demo.counties, note: "tiny")
         let d = try Dispatcher(store: connection)
         // A few disputes at household places.
         let hs = try store.households()

@@ -235,6 +235,13 @@ func extent(_ summary: String) -> [Double] {
         // A second demo into the same file is refused, and the file keeps its county.
         r = try wangge("demo", "--db", db, "--scale", "0.2")
         #expect(r.status != 0 && r.err.contains("already holds a county"))
+        // Counties out of range are refused before anything is written.
+        for n in ["0", "100"] {
+            let other = dir.path("counties-\(n).sqlite")
+            r = try wangge("demo", "--db", other, "--counties", n)
+            #expect(r.status != 0 && r.err.contains("--counties is 1 to 99"), "\(r.err)")
+            #expect(!FileManager.default.fileExists(atPath: other))
+        }
 
         r = try wangge("grids", "validate", "--db", db)
         #expect(r.status == 0 && r.out.contains("no problems"), "\(r.out)")

@@ -1,6 +1,6 @@
 """Tile paths for the benchmark: for each layer and zoom, up to N tiles over the county's extent
 (a fixed sample, the same in every run), shuffled so that the threads share zooms evenly.
-Usage: tile_list.py WEST SOUTH EAST NORTH PREFIX EXT N LAYER:MINZOOM ..."""
+Usage: tile_list.py WEST SOUTH EAST NORTH PREFIX EXT N LAYER:MINZOOM[:MAXZOOM] ... (zooms 10 to 16 by default)"""
 import math, random, sys
 
 w, s, e, n = map(float, sys.argv[1:5])
@@ -16,8 +16,8 @@ def tile(lon, lat, z):
 rng = random.Random(11)
 out = []
 for spec in sys.argv[8:]:
-    layer, minzoom = spec.split(":")
-    for z in range(max(10, int(minzoom)), 17):
+    layer, minzoom, *rest = spec.split(":")
+    for z in range(max(10, int(minzoom)), int(rest[0]) + 1 if rest else 17):
         x0, y1 = tile(w, s, z)
         x1, y0 = tile(e, n, z)
         every = [(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]

@@ -8,6 +8,8 @@ public struct DemoCases {
     public var count = 9_000
     public var seed: UInt64 = 1
     public var end: Date
+    /// The county code that begins the parties' (invented) ID numbers.
+    public var county = "511725"
 
     public init(end: Date = Date()) { self.end = end }
 
@@ -38,7 +40,7 @@ public struct DemoCases {
         func person() -> Party {
             let name = "\(Self.surnames[Int(rng.next() % UInt64(Self.surnames.count))])\(Self.given[Int(rng.next() % UInt64(Self.given.count))])"
             let phone = "1" + ["3", "5", "8", "9"][Int(rng.next() % 4)] + String(format: "%09d", Int(rng.next() % 1_000_000_000))
-            return Party(name: name, phone: phone, idNumber: rng.next() % 2 == 0 ? String(format: "511725%08d%04d", 19_600_101 + Int(rng.next() % 400_000), Int(rng.next() % 10_000)) : nil)
+            return Party(name: name, phone: phone, idNumber: rng.next() % 2 == 0 ? county + String(format: "%08d%04d", 19_600_101 + Int(rng.next() % 400_000), Int(rng.next() % 10_000)) : nil)
         }
         let start = end - 365 * 86400
         let span = end.timeIntervalSince(start) - 3600

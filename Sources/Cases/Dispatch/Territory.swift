@@ -9,13 +9,22 @@ public struct Territory: Sendable {
     public let layer: GridLayer
     public let rosters: [String: DutyRoster]
     public let unitNames: UnitNames
+    /// The county whose centre takes what falls in no county (the first by code).
     public let countyCode: String
+    /// The counties (a prefecture's database holds several).
+    public let counties: Counties
 
     public init(layer: GridLayer, rosters: [String: DutyRoster], boundaries: [Boundary]) {
         self.layer = layer
         self.rosters = rosters
         unitNames = UnitNames(boundaries: boundaries)
-        countyCode = boundaries.first { $0.level == .county }?.code ?? layer.grids.first.map { String($0.code.prefix(6)) } ?? "county"
+        counties = Counties(boundaries: boundaries)
+        countyCode = counties.codes.first ?? layer.grids.first.map { String($0.code.prefix(6)) } ?? "county"
+    }
+
+    /// The county centre of a case: that of its grid's county, else of the county it is in, else the first.
+    func countyUnit(gridCode: String?, at p: Position?) -> String {
+        "county:\(counties.code(grid: gridCode, at: p) ?? countyCode)"
     }
 
     /// Reads the live layer, rosters and boundaries from a store.
@@ -26,16 +35,17 @@ public struct Territory: Sendable {
     /// The grid at a WGS84 place, its worker on duty (else its leader), and the unit a case there
     /// goes to: the grid, else the town centre; in no grid, the county centre's queue.
     public func placement(of p: Position, at now: Date = Date()) -> Placement {
-        placement(in: layer.grid(at: p), at: now)
+        placement(in: layer.grid(at: p), near: p, at: now)
     }
 
-    /// The same for a grid found otherwise (the one a camera looks at).
-    public func placement(in grid: Grid?, at now: Date = Date()) -> Placement {
-        guard let grid else { return Placement(grid: nil, onDuty: nil, leader: nil, unit: "county:\(countyCode)") }
+    /// The same for a grid found otherwise (the one a camera looks at); in none, the queue of the
+    /// county `p` is in.
+    public func placement(in grid: Grid?, near p: Position?, at now: Date = Date()) -> Placement {
+        guard let grid else { return Placement(grid: nil, onDuty: nil, leader: nil, unit: countyUnit(gridCode: nil, at: p)) }
         let roster = rosters[grid.code]
         let onDuty = roster?.onDuty(at: now)
         return Placement(grid: grid, onDuty: onDuty, leader: roster?.leader,
-                         unit: onDuty != nil ? "grid:\(grid.code)" : townUnit(of: grid.code).1)
+                         unit: onDuty != nil ? "grid:\(grid.code)" : townUnit(of: grid.code, at: p).1)
     }
 
     /// Grid and assignee by location: the grid worker on duty, else the town centre; in no grid,
@@ -46,7 +56,7 @@ public struct Territory: Sendable {
 
     /// The same, in a grid found otherwise (a camera's case: the grid it looks at).
     public func place(_ c: inout Case, now: Date, in grid: Grid?) throws {
-        let here = placement(in: grid, at: now)
+        let here = placement(in: grid, near: c.position, at: now)
         guard let grid = here.grid else {
             c.gridCode = nil
             c.unlocated = true
@@ -67,8 +77,8 @@ public struct Territory: Sendable {
     }
 
     /// The town centre of a grid's town, or the county centre for a code with no town in it.
-    func townUnit(of gridCode: String) -> (Case.Level, String) {
-        gridCode.count >= 9 ? (.town, "town:\(gridCode.prefix(9))") : (.county, "county:\(countyCode)")
+    func townUnit(of gridCode: String, at p: Position? = nil) -> (Case.Level, String) {
+        gridCode.count >= 9 ? (.town, "town:\(gridCode.prefix(9))") : (.county, countyUnit(gridCode: nil, at: p))
     }
 
     /// Sends a case to a level's unit (no worker: the unit's centre takes it; at the grid level,
@@ -85,8 +95,8 @@ public struct Territory: Sendable {
             guard let g = c.gridCode, g.count == 15 else { throw CaseError(.conflict, "the case is in no village") }
             c.unit = "village:\(g.prefix(12))"
         case .town:
-            (c.level, c.unit) = townUnit(of: c.gridCode ?? "")
-        case .county: c.unit = "county:\(countyCode)"
+            (c.level, c.unit) = townUnit(of: c.gridCode ?? "", at: c.position)
+        case .county: c.unit = countyUnit(gridCode: c.gridCode, at: c.position)
         case .arbitration: c.unit = "arbitration"
         case .court: c.unit = "court"
         }

@@ -88,6 +88,8 @@ public struct CaseQuery: Sendable {
     public var reportedFrom: Date?
     public var reportedTo: Date?
     public var bbox: BoundingBox?
+    /// Cases of one county (a prefecture's database holds several).
+    public var county: String?
     /// Newest first (lists for people); oldest first pages stably while cases arrive (map clients).
     public var newestFirst = true
     public var limit: Int

@@ -17,6 +17,9 @@ public struct DemoCounty {
     public var villageHouseholds = 1_100
     public var fullTimeWorkers = 356
     public var partTimeWorkers = 263
+    /// Ids already taken in the database (by the counties built before this one).
+    public var firstHouseholdID: Int64 = 1
+    public var firstWorkerID: Int64 = 1
     public static let cameraCounts: [(Camera.Kind, Int)] = [
         (.tianwang, 2_360), (.xueliang, 5_120), (.faceRecognition, 212), (.hospital, 318), (.school, 340),
         (.forestFire, 8), (.shipping, 4), (.floodLevel, 8), (.social, 397),
@@ -140,7 +143,7 @@ public struct DemoCounty {
         for (k, area) in townAreas.enumerated() {
             guard let area else { continue }
             let code = county.code + String(format: "%03d", towns.count + 1)
-            towns.append(Boundary(code: code, name: k == 0 ? "渠江街道" : names.place(rng.next() % 4 == 0 ? "乡" : "镇"),
+            towns.append(Boundary(code: code, name: k == 0 ? (county.code == "511725" ? "渠江街道" : names.place("街道")) : names.place(rng.next() % 4 == 0 ? "乡" : "镇"),
                                   level: .town, parentCode: county.code, area: [area]))
         }
         let townOf = PointLocator(polygons: towns.map { $0.area[0] })
@@ -225,7 +228,7 @@ public struct DemoCounty {
             let people = Int((Double(a.1) * (2.2 + rng.unit() * 1.2)).rounded())
             let g = layer.locator.locate(a.0.lon, a.0.lat)
             if let g { population[g] += people }
-            households.append(Household(id: Int64(i + 1), address: "渠县 \(i + 1) 号", households: a.1, population: people,
+            households.append(Household(id: firstHouseholdID + Int64(i), address: "\(county.name) \(i + 1) 号", households: a.1, population: people,
                                         position: a.0, gridCode: g.map { grids[$0].code }))
         }
         for k in grids.indices { grids[k].population = population[k] }
@@ -258,7 +261,7 @@ public struct DemoCounty {
         var posts: [GridPost] = []
         var shifts: [DutyShift] = []
         func hire(_ role: Worker.Role) -> Int64 {
-            let id = Int64(workers.count + 1)
+            let id = firstWorkerID + Int64(workers.count)
             workers.append(Worker(id: id, name: names.person(), role: role, phone: names.phone()))
             return id
         }

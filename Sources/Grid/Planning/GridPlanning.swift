@@ -68,8 +68,6 @@ public struct GridPlanning {
         return try publish(plan: plan.id, effectiveAt: effectiveAt)
     }
 
-    /// Installs a demo county into an empty store: boundaries, households, cameras, staff, and the
-    /// grid layer as version 1.
     /// Refuses a store that already holds a county (a demo goes into a new file).
     public func requireEmpty() throws {
         guard try store.currentVersion() == 0, try store.boundaries().isEmpty else {
@@ -77,9 +75,16 @@ public struct GridPlanning {
         }
     }
 
+    /// Installs a demo county into an empty store: boundaries, households, cameras, staff, and the
+    /// grid layer as version 1.
     public func install(_ demo: DemoCounty.Result, county: Boundary, note: String) throws -> Int {
+        try install(demo, counties: [county], note: note)
+    }
+
+    /// Several counties at once: one layer version holds all their grids.
+    public func install(_ demo: DemoCounty.Result, counties: [Boundary], note: String) throws -> Int {
         try requireEmpty()
-        try store.save(boundaries: [county] + demo.towns + demo.villages)
+        try store.save(boundaries: counties + demo.towns + demo.villages)
         try store.save(households: demo.households)
         try store.save(cameras: demo.cameras)
         let report = try store.publish(demo.grids, note: note, planID: nil, effectiveAt: Date())

@@ -95,6 +95,8 @@ public struct LayerValidator {
         let county = boundaries.first { $0.level == .county }
         func parent(_ g: Grid) -> Boundary? {
             for code in [g.villageCode, g.townCode].compactMap({ $0 }) { if let b = byCode[code] { return b } }
+            // A prefecture's database holds several counties: the one the code begins with.
+            if let b = byCode[String(g.code.prefix(6))], b.level == .county { return b }
             return county
         }
         var children: [String: [Int]] = [:]

@@ -25,10 +25,15 @@ public protocol GridStore: AnyObject {
 
     func households() throws -> [Household]
     func household(id: Int64) throws -> Household?
+    /// A page of address points, by id, with their counties: what the map reads per request
+    /// (a province's households are never all in memory).
+    func households(_ query: PointQuery) throws -> HouseholdPage
     func save(households: [Household]) throws
     func cameras() throws -> [Camera]
     func camera(id: String) throws -> Camera?
     func save(cameras: [Camera]) throws
+    /// A page of cameras, by id, with their counties (the map reads them per request).
+    func cameras(_ query: PointQuery) throws -> CameraPage
 
     func save(workers: [Worker], posts: [GridPost], shifts: [DutyShift]) throws
     func worker(id: Int64) throws -> Worker?
@@ -44,6 +49,47 @@ public protocol GridStore: AnyObject {
     func planGrids(id: Int64) throws -> [Grid]
     /// Replaces a draft plan's layer, all or nothing.
     func savePlanGrids(id: Int64, _ grids: [Grid]) throws
+}
+
+/// Which rows of a point layer (address points, cameras) to read: optionally one, those in a box,
+/// a grid or a county; a page of them, by id.
+public struct PointQuery: Sendable {
+    public var id: String?
+    public var bbox: BoundingBox?
+    public var gridCode: String?
+    public var county: String?
+    /// Cameras only: of a kind, looking into a grid, with a view.
+    public var kind: String?
+    public var viewGridCode: String?
+    public var withView = false
+    public var limit: Int
+    public var offset: Int
+    /// Count every match (for `numberMatched`); tiles do not need it.
+    public var count: Bool
+    public init(limit: Int = 100, offset: Int = 0, count: Bool = true) {
+        self.limit = limit
+        self.offset = offset
+        self.count = count
+    }
+}
+
+public struct HouseholdPage: Sendable {
+    public var rows: [(household: Household, county: String?)]
+    /// Every match (0 when not counted).
+    public var matched: Int
+    public init(rows: [(household: Household, county: String?)], matched: Int) {
+        self.rows = rows
+        self.matched = matched
+    }
+}
+
+public struct CameraPage: Sendable {
+    public var rows: [(camera: Camera, county: String?)]
+    public var matched: Int
+    public init(rows: [(camera: Camera, county: String?)], matched: Int) {
+        self.rows = rows
+        self.matched = matched
+    }
 }
 
 public struct PublishReport: Sendable {

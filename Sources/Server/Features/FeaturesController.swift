@@ -103,7 +103,8 @@ struct FeaturesController {
             state.responses.put(key, body)
             return body.response(to: request)
         }
-        let page = try await casesPage(query, workerGrids: workerGrids)
+        let page = StoredPoints.ids.contains(id) ? try await StoredPoints(readers: state.readers, catalog: catalog).page(id, query)
+            : try await casesPage(query, workerGrids: workerGrids)
         return try body(page, query, base: base, request: request).response(to: request)
     }
 
@@ -163,6 +164,7 @@ struct FeaturesController {
             case "overdue":
                 guard value == "true" || value == "false" else { throw Problem.badRequest("overdue is true or false", type: "bad-parameter") }
                 cq.overdue = value == "true"
+            case "county": cq.county = value
             default: break
             }
         }
@@ -187,6 +189,8 @@ struct FeaturesController {
         let feature: MapFeature?
         if let memory = catalog.memory[id] {
             feature = memory.feature(id: fid, zoom: query.zoom)
+        } else if StoredPoints.ids.contains(id) {
+            feature = try await StoredPoints(readers: state.readers, catalog: catalog).feature(id, fid)
         } else if let n = Int64(fid) {
             let c = try await state.readers.read { try $0.cases.find(id: n) }
             feature = c.flatMap { c in workerGrids.allows(c) ? c.mapFeature : nil }

@@ -85,12 +85,15 @@ struct MapController {
         let catalog = state.catalog
         let basemap = state.settings.basemap
         let crs: CRS = basemap?.datum == .gcj02 ? .gcj02 : .crs84
-        let county = catalog.memory["boundaries"]?.features.first { $0.properties["level"]?.stringValue == "county" }
+        let counties = (catalog.memory["boundaries"]?.features ?? []).filter { $0.properties["level"]?.stringValue == "county" }
+            .compactMap { $0.properties["name"]?.stringValue }
+        // A prefecture's database: "渠县等7县".
+        let county = counties.count > 1 ? "\(counties[0])等\(counties.count)县" : counties.first
         var o = JSONObject([
             ("basemap", basemap.map { b in .object(JSONObject([("url", .string(b.url)), ("datum", .string(b.datum.rawValue)),
                                                                ("attribution", .string(b.attribution)), ("max_zoom", .integer(Int64(b.maxZoom)))])) } ?? .null),
             ("crs", .string(crs.uri)),
-            ("county", county.map { .string($0.properties["name"]?.stringValue ?? "") } ?? .null),
+            ("county", county.map { .string($0) } ?? .null),
             ("household_band", .array([.integer(300), .integer(500)])),
         ])
         if let e = catalog.memory["boundaries"]?.extent {

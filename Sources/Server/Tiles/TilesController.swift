@@ -1,6 +1,7 @@
 import Cases
 import Foundation
 import Geo
+import Grid
 import HTTPTypes
 import Hummingbird
 
@@ -110,6 +111,10 @@ struct TilesController {
             let simplified = memory.simplified(zoom: min(z + 1, zooms.upperBound))
             for (k, f) in memory.features.enumerated() where f.bbox.intersects(area) {
                 layer.add(id: UInt64(f.id), geometry: simplified?[k] ?? f.geometry, properties: f.properties)
+            }
+        } else if StoredPoints.ids.contains(id) {
+            for f in try await StoredPoints(readers: state.readers, catalog: catalog).features(id, meeting: area) {
+                layer.add(id: UInt64(f.id), geometry: f.geometry, properties: f.properties)
             }
         } else {
             var q = CaseQuery(limit: 1_000_000)

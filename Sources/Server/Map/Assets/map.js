@@ -39,6 +39,20 @@
   }
 
   // Layers come in the basemap's datum: GCJ-02 for Amap/Tencent tiles, WGS84 otherwise.
+  // Every feature of a collection, page after page by its `next` links (a prefecture has more
+  // cameras than one page holds).
+  async function allFeatures(path) {
+    const first = await api(path);
+    let page = first;
+    for (let n = 0; n < 100; n++) {
+      const next = (page.links || []).find((l) => l.rel === 'next');
+      if (!next) break;
+      page = await api(next.href);
+      first.features.push(...page.features);
+    }
+    return first;
+  }
+
   function inCRS(path) {
     const crs = page.config.crs;
     if (crs.endsWith('CRS84')) return path;
@@ -125,7 +139,7 @@
   // ---- layers ----
 
   async function drawBoundaries() {
-    const fc = await api(inCRS('/collections/boundaries/items?limit=10000&zoom=12'));
+    const fc = await allFeatures(inCRS('/collections/boundaries/items?limit=10000&zoom=12'));
     L.geoJSON(fc, {
       pane: 'boundaries', interactive: false,
       filter: (f) => f.properties.level !== 'county',
@@ -136,7 +150,7 @@
   }
 
   async function drawGrids() {
-    const fc = await api(inCRS('/collections/grids/items?limit=10000&zoom=14'));
+    const fc = await allFeatures(inCRS('/collections/grids/items?limit=10000&zoom=14'));
     if (page.grids) page.map.removeLayer(page.grids);   // a new layer was published: redraw
     page.gridFeatures.clear();
     for (const f of fc.features) page.gridFeatures.set(f.properties.grid_id, f.properties);
@@ -151,7 +165,7 @@
   }
 
   async function drawCameras() {
-    const fc = await api(inCRS('/collections/cameras/items?limit=10000'));
+    const fc = await allFeatures(inCRS('/collections/cameras/items?limit=10000'));
     page.cameraLayer = L.markerClusterGroup({ animate: false, showCoverageOnHover: false, maxClusterRadius: 50, disableClusteringAtZoom: 15 });
     const markers = fc.features.map((f) => {
       const [lon, lat] = f.geometry.coordinates;
@@ -188,7 +202,7 @@
 
   async function drawCases() {
     page.caseLayer = L.featureGroup().addTo(page.map);
-    const fc = await api(inCRS('/collections/cases/items?limit=10000&status=' + OPEN.join(',')));
+    const fc = await allFeatures(inCRS('/collections/cases/items?limit=10000&status=' + OPEN.join(',')));
     for (const f of fc.features) putCase(f.properties, f.geometry.coordinates);
     showOpenCount();
   }

@@ -1,0 +1,116 @@
+import Foundation
+import Geo
+import Grid
+
+/// The point layers read from the database per request, never held whole: address points (46,000
+/// a county), cameras (8,800 a county) and the cameras' view areas, made from their view parameters
+/// as they are asked for (and kept a while by `ViewAreaCache`). A prefecture's or a province's
+/// server holds none of them.
+struct StoredPoints: Sendable {
+    let readers: ReaderPool
+    let catalog: MapCatalog
+
+    static let ids: Set<String> = ["households", "cameras", "camera_views"]
+    /// The farthest a camera sees (the table's check on `range_m`): a box query for view areas
+    /// reads the cameras this far around it.
+    static let maxRangeM = 2000.0
+
+    /// A page of a layer's features meeting `q` (its bbox tested on the features' own geometry).
+    func page(_ id: String, _ q: ItemsQuery) async throws -> FeaturePage {
+        var pq = try Self.query(id, q.filters)
+        pq.limit = q.limit
+        pq.offset = q.offset
+        guard id == "camera_views" else {
+            pq.bbox = q.bbox
+            let query = pq
+            return try await readers.read { r in
+                if id == "households" {
+                    let page = try r.grids.households(query)
+                    return FeaturePage(features: page.rows.map { MapCatalog.householdFeature($0.household, county: $0.county) }, matched: page.matched)
+                }
+                let page = try r.grids.cameras(query)
+                return FeaturePage(features: page.rows.map { MapCatalog.cameraFeature($0.camera, county: $0.county) }, matched: page.matched)
+            }
+        }
+        guard let box = q.bbox else {
+            let query = pq
+            let page = try await readers.read { try $0.grids.cameras(query) }
+            return FeaturePage(features: try views(page.rows), matched: page.matched)
+        }
+        // Views reach past their poles: the cameras around the box, each view tested on the box.
+        let meeting = try await views(meeting: box, pq)
+        let end = min(q.offset + q.limit, meeting.count)
+        return FeaturePage(features: q.offset < end ? Array(meeting[q.offset..<end]) : [], matched: meeting.count)
+    }
+
+    /// One feature by id, or nil.
+    func feature(_ id: String, _ fid: String) async throws -> MapFeature? {
+        var q = PointQuery(limit: 1, count: false)
+        q.id = fid
+        q.withView = id == "camera_views"
+        let query = q
+        return try await readers.read { r -> MapFeature? in
+            switch id {
+            case "households": return try r.grids.households(query).rows.first.map { MapCatalog.householdFeature($0.household, county: $0.county) }
+            case "cameras": return try r.grids.cameras(query).rows.first.map { MapCatalog.cameraFeature($0.camera, county: $0.county) }
+            default: return try views(r.grids.cameras(query).rows).first
+            }
+        }
+    }
+
+    /// Every feature of a layer that meets a tile's area.
+    func features(_ id: String, meeting area: BoundingBox) async throws -> [MapFeature] {
+        var q = PointQuery(limit: 1_000_000, count: false)
+        if id == "camera_views" { return try await views(meeting: area, q) }
+        q.bbox = area
+        let query = q
+        return try await readers.read { r in
+            id == "households"
+                ? try r.grids.households(query).rows.map { MapCatalog.householdFeature($0.household, county: $0.county) }
+                : try r.grids.cameras(query).rows.map { MapCatalog.cameraFeature($0.camera, county: $0.county) }
+        }
+    }
+
+    /// The view areas of the cameras within reach of a box that meet it, by camera id.
+    private func views(meeting box: BoundingBox, _ q: PointQuery) async throws -> [MapFeature] {
+        var q = q
+        let dLat = Self.maxRangeM / 111_000, dLon = dLat / max(cos(max(abs(box.minLat), abs(box.maxLat)) * .pi / 180), 0.01)
+        q.bbox = BoundingBox(minLon: box.minLon - dLon, minLat: box.minLat - dLat, maxLon: box.maxLon + dLon, maxLat: box.maxLat + dLat)
+        q.limit = 1_000_000
+        q.offset = 0
+        q.count = false
+        let query = q
+        let rows = try await readers.read { try $0.grids.cameras(query).rows }
+        return try views(rows).filter { $0.intersects(box) }
+    }
+
+    /// View-area features of cameras, each clipped to its own county.
+    private func views(_ rows: [(camera: Camera, county: String?)]) throws -> [MapFeature] {
+        let byCounty = Dictionary(grouping: rows) { $0.county ?? "" }
+        var out: [MapFeature] = []
+        for code in byCounty.keys.sorted() {
+            let group = byCounty[code]!
+            for v in try ViewAreaCache.shared.areas(group.map(\.camera), within: catalog.countyAreas[code]) {
+                out.append(MapCatalog.viewFeature(v.camera, area: v.area, county: code.isEmpty ? nil : code))
+            }
+        }
+        return out.sorted { $0.id < $1.id }
+    }
+
+    /// The store query for a layer's `property=value` filters.
+    private static func query(_ id: String, _ filters: [(String, String)]) throws -> PointQuery {
+        var q = PointQuery()
+        q.withView = id == "camera_views"
+        for (key, value) in filters {
+            switch (id, key) {
+            case (_, "county"): q.county = value
+            case ("camera_views", "grid_id"), ("cameras", "view_grid_id"): q.viewGridCode = value
+            case ("camera_views", "pole_grid_id"), (_, "grid_id"): q.gridCode = value
+            case ("camera_views", "camera_id"): q.id = value
+            case (_, "kind"): q.kind = value
+            default: break
+            }
+        }
+        return q
+    }
+}
