@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Metrics
+import NIOCore
 import Prometheus
 
 /// The Wangge server: OGC API – Features for map clients, the dispatch and planning API, the live
@@ -54,9 +55,16 @@ public enum WanggeServer {
 
         return Application(
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [RequestHeadTimeout(Self.time(settings.headTimeout))],
+                                                idleTimeout: Self.time(settings.idleTimeout))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "wangge"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },
             logger: logger)
+    }
+
+    /// NIO's time from Swift's.
+    static func time(_ d: Duration) -> TimeAmount {
+        .nanoseconds(d.components.seconds &* 1_000_000_000 &+ d.components.attoseconds / 1_000_000_000)
     }
 }
 

@@ -132,3 +132,20 @@ import Testing
         #expect(try JSONParser.parse(#""\ud83d\ude00""#) == .string("😀"))
     }
 }
+
+/// The parser's bounds on objects: duplicates found however many members precede them, and no
+/// more than `maxMembers` members in one object.
+@Suite struct JSONObjectBoundsTests {
+    @Test func duplicatesAndTooManyMembers() throws {
+        let many = "{" + (0..<JSONParser.maxMembers).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + "}"
+        let o = try JSONParser.parse(many).objectValue
+        #expect(o?.members.count == JSONParser.maxMembers && o?["k9999"] == .integer(9999))
+        #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(String(many.dropLast()) + ",\"one more\":1}") }
+        let late = "{" + (0..<100).map { "\"k\($0)\":1" }.joined(separator: ",") + ",\"k3\":2}"
+        do { _ = try JSONParser.parse(late); Issue.record("a duplicate after 100 members was accepted") } catch {
+            #expect(error.reason == "duplicate member 'k3'")
+        }
+        let early = #"{"a":1,"b":2,"a":3}"#
+        #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(early) }
+    }
+}

@@ -25,13 +25,16 @@ final class TestServer: @unchecked Sendable {
     private var task: Task<Void, Error>?
 
     let kind: StoreKind
+    private let idleTimeout: Duration
 
     /// Where the server reads, if not from `db` (a hot standby).
     private var readLocation: String?
 
     init(kind: StoreKind = .spatialite, at location: String? = nil, readingFrom standby: String? = nil,
          publicCollections: Set<String> = [], basemap: Basemap? = nil,
-         demo: (counties: [Boundary], result: DemoCounty.Result) = ([tinyDemo.county], tinyDemo.result)) async throws {
+         demo: (counties: [Boundary], result: DemoCounty.Result) = ([tinyDemo.county], tinyDemo.result),
+         idleTimeout: Duration = .seconds(60)) async throws {
+        self.idleTimeout = idleTimeout
         self.kind = kind
         readLocation = standby
         db = location ?? kind.newLocation(in: dir, "server.sqlite")
@@ -56,6 +59,7 @@ final class TestServer: @unchecked Sendable {
     /// A second server on another's database (a prefecture's servers on one PostGIS database).
     init(joining other: TestServer) async throws {
         kind = other.kind
+        idleTimeout = other.idleTimeout
         db = other.db
         tokens = other.tokens
         workerID = other.workerID
@@ -70,6 +74,8 @@ final class TestServer: @unchecked Sendable {
         settings.tileCacheDirectory = dir.path("tiles")
         settings.basemap = basemap
         settings.logLevel = .warning
+        settings.idleTimeout = idleTimeout
+        settings.headTimeout = idleTimeout
         let started = PortBox()
         let app = try await WanggeServer.application(settings) { port in started.set(port) }
         task = Task { try await app.runService(gracefulShutdownSignals: []) }

@@ -10,6 +10,9 @@ public struct JSONSyntaxError: Error, CustomStringConvertible, Sendable {
 public enum JSONParser {
     /// Nesting deeper than this is refused rather than risking the stack (GeoJSON needs about 6).
     public static let maxDepth = 512
+    /// Members one object may have: no document Wangge reads needs more (GeoJSON properties are
+    /// tens), and a bound keeps a hostile body's cost bounded.
+    public static let maxMembers = 10_000
 
     public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
         var p = Cursor(bytes: bytes)
@@ -73,6 +76,9 @@ public enum JSONParser {
         mutating func object(depth: Int) throws(JSONSyntaxError) -> JSONValue {
             i += 1
             var members: [(key: String, value: JSONValue)] = []
+            // Duplicates by a set once an object is past a few members: comparing each name with
+            // every earlier one made 130,000 names cost 18 s.
+            var names = Set<String>()
             skipSpace()
             if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(JSONObject(members)) }
             while true {
@@ -84,7 +90,13 @@ public enum JSONParser {
                 i += 1
                 skipSpace()
                 let v = try value(depth: depth + 1)
-                if members.contains(where: { $0.key == key }) { throw error("duplicate member '\(key)'") }
+                if members.count < 16 {
+                    if members.contains(where: { $0.key == key }) { throw error("duplicate member '\(key)'") }
+                } else {
+                    if names.isEmpty { names = Set(members.map(\.key)) }
+                    guard names.insert(key).inserted else { throw error("duplicate member '\(key)'") }
+                    guard members.count < JSONParser.maxMembers else { throw error("an object with more than \(JSONParser.maxMembers) members") }
+                }
                 members.append((key, v))
                 skipSpace()
                 guard i < bytes.count else { throw error("unexpected end of input in object") }

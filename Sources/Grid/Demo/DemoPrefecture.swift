@@ -51,15 +51,25 @@ public struct DemoPrefecture {
         var out: [County] = []
         var household: Int64 = 1, worker: Int64 = 1
         for (k, boundary) in try counties().enumerated() {
-            let s = seed &+ UInt64(k) &* 1_000_003
-            var demo = DemoCounty(county: boundary, seed: s).scaled(by: scale)
-            if let t = townCount { demo.townCount = t }
-            demo.firstHouseholdID = household
-            demo.firstWorkerID = worker
-            let result = try demo.build()
-            household += Int64(result.households.count)
-            worker += Int64(result.workers.count)
-            out.append(County(boundary: boundary, result: result, seed: s))
+            // A seed can draw a village the partitioner cannot cut into the band; a copy then takes
+            // the next seed (the real county keeps its own, so `--seed` still names it).
+            var attempt: UInt64 = 0
+            while true {
+                let s = seed &+ UInt64(k) &* 1_000_003 &+ attempt
+                var demo = DemoCounty(county: boundary, seed: s).scaled(by: scale)
+                if let t = townCount { demo.townCount = t }
+                demo.firstHouseholdID = household
+                demo.firstWorkerID = worker
+                let result: DemoCounty.Result
+                do { result = try demo.build() } catch is PlanError where k > 0 && attempt < 4 {
+                    attempt += 1
+                    continue
+                }
+                household += Int64(result.households.count)
+                worker += Int64(result.workers.count)
+                out.append(County(boundary: boundary, result: result, seed: s))
+                break
+            }
         }
         return out
     }

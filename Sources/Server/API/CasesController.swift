@@ -112,7 +112,9 @@ struct CasesController {
                 guard let n = Int(value), (1...1000).contains(n) else { throw Problem.badRequest("limit must be 1 to 1000", type: "bad-parameter") }
                 q.limit = n
             case "offset":
-                guard let n = Int(value), n >= 0 else { throw Problem.badRequest("offset must be ≥ 0", type: "bad-parameter") }
+                guard let n = Int(value), n >= 0, n <= ItemsQuery.maxOffset else {
+                    throw Problem.badRequest("offset must be a whole number from 0 to \(ItemsQuery.maxOffset)", type: "bad-parameter")
+                }
                 q.offset = n
             default: throw Problem.badRequest("unknown parameter \(key); use status, grid_id, overdue, limit, offset", type: "bad-parameter")
             }

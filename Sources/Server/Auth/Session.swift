@@ -40,7 +40,8 @@ struct Session {
             return try JSONResponse.make(SessionView(who))
         }
         router.post("/api/session") { request, context in
-            let f = try Fields(try await request.jsonBody(context: context), allowed: ["token"])
+            // Anyone may call this: a token fits in a few hundred bytes.
+            let f = try Fields(try await request.jsonBody(context: context, maxBytes: 4096), allowed: ["token"])
             let token = try f.string("token")
             guard let who = try await state.readers.read({ try Tokens.identity(token, in: $0) }) else {
                 throw Problem.unauthorized("unknown or revoked token")

@@ -6,6 +6,8 @@ import Geo
 struct ItemsQuery: Sendable, Hashable {
     static let defaultLimit = 100
     static let maxLimit = 10_000
+    /// Paging further than this is refused (400), so that no sum of offset and limit can overflow.
+    static let maxOffset = 1_000_000_000
     /// Output CRSs (Part 2), CRS84 first: the default and storage CRS.
     static let crsList: [CRS] = [.crs84, .epsg(4326), .epsg(4490), .epsg(3857), .gcj02]
 
@@ -38,7 +40,9 @@ struct ItemsQuery: Sendable, Hashable {
                 guard let n = Int(value), n >= 1 else { throw .badRequest("limit must be a whole number from 1 to \(Self.maxLimit), not \(value)", type: "bad-parameter") }
                 limit = min(n, Self.maxLimit)
             case "offset":
-                guard let n = Int(value), n >= 0 else { throw .badRequest("offset must be a whole number ≥ 0, not \(value)", type: "bad-parameter") }
+                guard let n = Int(value), n >= 0, n <= Self.maxOffset else {
+                    throw .badRequest("offset must be a whole number from 0 to \(Self.maxOffset), not \(value)", type: "bad-parameter")
+                }
                 offset = n
             case "bbox": bboxText = value
             case "bbox-crs": bboxCRS = try Self.crs(value, parameter: "bbox-crs")

@@ -100,7 +100,8 @@ final class MemoryCollection: Sendable {
     func page(_ q: ItemsQuery) -> FeaturePage {
         if q.bbox == nil && q.datetime == nil && q.filters.isEmpty {
             // Paging through everything (GDAL does, 10 at a time): no scan.
-            let range = min(q.offset, features.count)..<min(q.offset + q.limit, features.count)
+            let start = min(q.offset, features.count)
+            let range = start..<min(start + q.limit, features.count)
             return FeaturePage(features: range.map { variant($0, zoom: q.zoom) }, matched: features.count)
         }
         var out: [MapFeature] = []

@@ -39,8 +39,8 @@ struct StoredPoints: Sendable {
         }
         // Views reach past their poles: the cameras around the box, each view tested on the box.
         let meeting = try await views(meeting: box, pq)
-        let end = min(q.offset + q.limit, meeting.count)
-        return FeaturePage(features: q.offset < end ? Array(meeting[q.offset..<end]) : [], matched: meeting.count)
+        let start = min(q.offset, meeting.count), end = min(start + q.limit, meeting.count)
+        return FeaturePage(features: Array(meeting[start..<end]), matched: meeting.count)
     }
 
     /// One feature by id, or nil.

@@ -87,12 +87,13 @@ extension Request {
     }
 
     /// The body as JSON: 415 unless it is sent as JSON, 413 over the limit, 400 if malformed.
-    func jsonBody(context: WanggeContext) async throws -> JSONObject {
+    /// - Parameter maxBytes: a smaller cap than the context's (endpoints that need no token).
+    func jsonBody(context: WanggeContext, maxBytes: Int? = nil) async throws -> JSONObject {
         let type = headers[.contentType]?.lowercased() ?? ""
         guard type.hasPrefix("application/json") || type.hasPrefix("application/geo+json") else {
             throw Problem(.unsupportedMediaType, "unsupported-media-type", "send the body as application/json (got \(type.isEmpty ? "no Content-Type" : type))")
         }
-        let buffer = try await body.collect(upTo: context.maxUploadSize)
+        let buffer = try await body.collect(upTo: maxBytes.map { min($0, context.maxUploadSize) } ?? context.maxUploadSize)
         let value = try JSONParser.parse(Array(buffer.readableBytesView))
         guard case .object(let o) = value else { throw Problem.badRequest("the body must be a JSON object", type: "malformed-json") }
         return o

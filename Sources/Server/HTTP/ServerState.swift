@@ -26,6 +26,12 @@ public struct ServerSettings: Sendable {
     public var basemap: Basemap?
     /// Where Debian's `libjs-leaflet` and `libjs-leaflet.markercluster` put their files.
     public var leafletDirectory = "/usr/share/javascript/leaflet"
+    /// A connection idle after a response, or in the middle of a request that stopped coming, is
+    /// closed after this long.
+    public var idleTimeout: Duration = .seconds(60)
+    /// A connection whose request head has not arrived this long after it opened (or after the
+    /// last response) is closed: slow clients (slowloris) do not hold connections.
+    public var headTimeout: Duration = .seconds(10)
 
     public init(backend: any StoreBackend) { self.backend = backend }
 }
