@@ -161,6 +161,16 @@ final class PostGISCaseStore: CaseStore {
             """, [PGValue(root)]) ?? "0") ?? 0
     }
 
+    func idempotentCase(key: String) throws -> (caseID: Int64, fingerprint: String)? {
+        try db.query("SELECT case_id, fingerprint FROM idempotency_keys WHERE key = $1", [.text(key)]).first
+            .map { ($0.int(0) ?? 0, $0.text(1)) }
+    }
+
+    func remember(key: String, fingerprint: String, caseID: Int64, at: Date) throws {
+        try db.query("INSERT INTO idempotency_keys(key, fingerprint, case_id, created_at) VALUES ($1, $2, $3, $4::timestamptz)",
+                     [.text(key), .text(fingerprint), PGValue(caseID), Self.time(at)])
+    }
+
     private static let eventColumns = "\(epoch("at")), actor, source, action, from_status, to_status, unit, note"
     static func event(_ r: PGRow, at k: Int) -> CaseEvent {
         CaseEvent(at: r.date(k) ?? Date(timeIntervalSince1970: 0), actor: r.text(k + 1), source: r.text(k + 2), action: r.text(k + 3),

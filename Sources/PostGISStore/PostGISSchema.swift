@@ -229,6 +229,14 @@ enum PostGISSchema {
             INSERT INTO case_settings VALUES
               ('related_distance_m', 300), ('related_window_hours', 72), ('group_party_threshold', 5), ('alert_dedupe_minutes', 30);
             """),
+        // A retried intake (a phone on a poor network) finds the case its first attempt made.
+        Step(module: "cases", number: 2, sql: """
+            CREATE TABLE idempotency_keys(
+              key text PRIMARY KEY,
+              fingerprint text NOT NULL,
+              case_id bigint NOT NULL REFERENCES case_codes(case_id),
+              created_at timestamptz NOT NULL);
+            """),
         Step(module: "auth", number: 1, sql: """
             CREATE TABLE api_tokens(
               id bigserial PRIMARY KEY,

@@ -109,6 +109,14 @@ public final class SpatiaLiteCaseStore: CaseStore {
         Migration(module: "cases", number: 5, sql: "ALTER TABLE cases ADD COLUMN pole_grid_id TEXT;"),
         // Each case's county, for a prefecture's figures and filters.
         Migration(module: "cases", number: 6, sql: Migration.countyColumn("cases")),
+        // A retried intake (a phone on a poor network) finds the case its first attempt made.
+        Migration(module: "cases", number: 7, sql: """
+            CREATE TABLE idempotency_keys(
+              key TEXT PRIMARY KEY,
+              fingerprint TEXT NOT NULL,
+              case_id INTEGER NOT NULL REFERENCES cases(id),
+              created_at TEXT NOT NULL);
+            """),
     ]
 
     /// Works on an open connection whose schema is up to date (`SpatiaLiteBackend` checks).
@@ -253,6 +261,16 @@ public final class SpatiaLiteCaseStore: CaseStore {
         Int(try database.scalar("""
             SELECT count(*) FROM case_parties WHERE case_id = ?1 OR case_id IN (SELECT id FROM cases WHERE related_to = ?1)
             """, [.integer(root)]).int ?? 0)
+    }
+
+    public func idempotentCase(key: String) throws -> (caseID: Int64, fingerprint: String)? {
+        try database.prepare("SELECT case_id, fingerprint FROM idempotency_keys WHERE key = ?").rows([.text(key)]).first
+            .map { ($0[0].int ?? 0, $0[1].text ?? "") }
+    }
+
+    public func remember(key: String, fingerprint: String, caseID: Int64, at: Date) throws {
+        try database.prepare("INSERT INTO idempotency_keys(key, fingerprint, case_id, created_at) VALUES (?, ?, ?, ?)")
+            .run([.text(key), .text(fingerprint), .integer(caseID), Self.value(at)])
     }
 
     public func events(caseID: Int64) throws -> [CaseEvent] {

@@ -149,6 +149,35 @@ import Geo
         #expect(try connect(s.db).cases.count() == before + 120)
     }
 
+    /// A phone on a poor network retries: 20 concurrent POSTs under one `Idempotency-Key` make one
+    /// case and all answer it; the key with another body is refused; another key is another case.
+    @Test(arguments: StoreKind.allCases) func anIdempotencyKeyMakesOneCase(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
+        let p = place
+        let body = #"{"category":"debt","description":"retried \#(kind)","location":{"type":"Point","coordinates":[\#(p.lon),\#(p.lat)]}}"#
+        let key = "retry-\(kind)-\(UUID().uuidString)"
+        let answers = try await withThrowingTaskGroup(of: (Int, Int64?).self) { group in
+            for _ in 0..<20 {
+                group.addTask {
+                    let r = try await s.call("POST", "/api/cases", role: .dispatcher, json: body, headers: ["Idempotency-Key": key])
+                    return (r.status, r.object["id"]?.integerValue)
+                }
+            }
+            return try await group.reduce(into: [(Int, Int64?)]()) { $0.append($1) }
+        }
+        #expect(answers.allSatisfy { $0.0 == 201 }, "\(answers)")
+        #expect(Set(answers.map(\.1)).count == 1 && answers[0].1 != nil, "\(answers)")
+        #expect(try s.count("cases", where: "description = 'retried \(kind)'") == 1)
+        let other = try await s.call("POST", "/api/cases", role: .dispatcher, json: body.replacingOccurrences(of: "debt", with: "land"),
+                                     headers: ["Idempotency-Key": key])
+        #expect(other.status == 422 && other.object["detail"]?.stringValue?.contains("Idempotency-Key") == true, "\(other.text)")
+        let fresh = try await s.call("POST", "/api/cases", role: .dispatcher, json: body, headers: ["Idempotency-Key": key + "-2"])
+        #expect(fresh.status == 201 && fresh.object["id"]?.integerValue != answers[0].1)
+        #expect(try s.count("cases", where: "description = 'retried \(kind)'") == 2)
+        let bad = try await s.call("POST", "/api/cases", role: .dispatcher, json: body, headers: ["Idempotency-Key": String(repeating: "k", count: 256)])
+        #expect(bad.status == 400)
+    }
+
     @Test(arguments: StoreKind.allCases) func statsAndAssign(_ kind: StoreKind) async throws {
         let s = try await SharedServer.instance.get(kind)
         let st = try await s.call("/api/stats?by=town", role: .viewer)

@@ -16,6 +16,11 @@ public struct IntakeRequest: Sendable {
     public var description: String
     public var location: Location
     public var parties: [Party]
+    /// A client's key for this request (`Idempotency-Key`, scoped by the caller): the same key
+    /// again returns the case the first request made instead of making another.
+    public var idempotencyKey: String?
+    /// What the request asked, to tell a retry from another request under the same key.
+    public var fingerprint = ""
 
     public init(category: Case.Category, channel: Case.Channel, priority: Case.Priority = .normal, description: String,
                 location: Location, parties: [Party] = []) {
@@ -116,7 +121,19 @@ public final class Dispatcher {
     // MARK: intake
 
     public func intake(_ r: IntakeRequest, actor: Actor, now: Date = Date()) throws -> Case {
-        try intake(r, actor: actor, now: now, alert: nil)
+        guard let key = r.idempotencyKey else { return try intake(r, actor: actor, now: now, alert: nil) }
+        if let (id, fingerprint) = try cases.idempotentCase(key: key) {
+            guard fingerprint == r.fingerprint else {
+                throw CaseError(.invalid, "this Idempotency-Key was used for another request; use a new key for a new case")
+            }
+            guard let c = try cases.find(id: id) else { throw CaseError(.notFound, "no case \(id)") }
+            return c
+        }
+        return try store.write {
+            let c = try intake(r, actor: actor, now: now, alert: nil)
+            try cases.remember(key: key, fingerprint: r.fingerprint, caseID: c.id, at: now)
+            return c
+        }
     }
 
     /// `alert`: the camera alert that opens this case, stored with it in the same transaction.

@@ -20,6 +20,10 @@ public protocol CaseStore: AnyObject {
     func parties(caseID: Int64) throws -> [Party]
     /// Parties of a group of linked cases: the root and every case linked to it.
     func groupPartyCount(root: Int64) throws -> Int
+    /// The case an intake's `Idempotency-Key` made, and the fingerprint of that request.
+    func idempotentCase(key: String) throws -> (caseID: Int64, fingerprint: String)?
+    /// Records the case an `Idempotency-Key` made (in the intake's transaction).
+    func remember(key: String, fingerprint: String, caseID: Int64, at: Date) throws
     func events(caseID: Int64) throws -> [CaseEvent]
     /// One page of cases matching a query, with how many match in all (when asked).
     func page(_ q: CaseQuery, count: Bool) throws -> (cases: [Case], matched: Int)

@@ -167,7 +167,7 @@ public struct FiguresView: DocumentedShape, Sendable {
     }
 
     public static var examples: [FiguresView] {
-        [FiguresView(CaseFigures(key: "all", received: 4, resolved: 2, closed: 3, finished: 3, onTime: 3, open: 1, workersWithOpenCases: 1,
+        [FiguresView(CaseFigures(key: "511725", received: 4, resolved: 2, closed: 3, finished: 3, onTime: 3, open: 1, workersWithOpenCases: 1,
                                  medianHoursToClose: 3.25, satisfaction: 4.5)),
          FiguresView(CaseFigures(key: "none"))]
     }
@@ -187,7 +187,7 @@ public struct StatsView: DocumentedShape, Sendable {
     }
     public static var examples: [StatsView] {
         [StatsView(from: Date(timeIntervalSince1970: 0), to: Date(timeIntervalSince1970: 86400), by: .county,
-                   figures: [CaseFigures(key: "all", received: 1), CaseFigures(key: "none")])]
+                   figures: [CaseFigures(key: "511725", received: 1), CaseFigures(key: "none")])]
     }
 }
 

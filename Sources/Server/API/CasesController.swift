@@ -1,4 +1,5 @@
 import Cases
+import Crypto
 import Foundation
 import Geo
 import Grid
@@ -35,8 +36,8 @@ struct CasesController {
 
     private func intake(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let who = try context.require(.dispatcher, .worker)
-        let f = try Fields(try await request.jsonBody(context: context),
-                           allowed: ["category", "description", "channel", "priority", "location", "crs", "household_id", "camera_id", "parties"])
+        let body = try await request.jsonBody(context: context)
+        let f = try Fields(body, allowed: ["category", "description", "channel", "priority", "location", "crs", "household_id", "camera_id", "parties"])
         let location: IntakeRequest.Location
         if let h = try f.optionalInt("household_id") { location = .household(h) }
         else if let c = try f.optionalString("camera_id") { location = .camera(c) }
@@ -57,10 +58,20 @@ struct CasesController {
             let pf = try Fields(o, allowed: ["name", "phone", "id_number"])
             parties.append(Party(name: try pf.string("name"), phone: try pf.optionalString("phone"), idNumber: try pf.optionalString("id_number")))
         }
-        let r = IntakeRequest(category: try f.enumValue("category", Case.Category.self),
+        var r = IntakeRequest(category: try f.enumValue("category", Case.Category.self),
                               channel: try f.enumValue("channel", Case.Channel.self, default: .window),
                               priority: try f.enumValue("priority", Case.Priority.self, default: .normal),
                               description: try f.string("description"), location: location, parties: parties)
+        if let key = request.headers[HTTPField.Name("Idempotency-Key")!] {
+            guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+                throw Problem.badRequest("Idempotency-Key is 1 to 255 visible ASCII characters", type: "bad-header")
+            }
+            // Keys are the caller's own: another token's same key is another request.
+            r.idempotencyKey = "\(who.tokenID):\(key)"
+            var w = JSONWriter()
+            w.value(.object(body))
+            r.fingerprint = SHA256.hash(data: Data(w.bytes)).map { String(format: "%02x", $0) }.joined()
+        }
         let c = try await state.desk.intake(r, actor: actor(who, request))
         return try caseResponse(c, status: .created)
     }

@@ -96,8 +96,9 @@ enum OpenAPIDocument {
                 params: [collectionId, param("featureId", "path", "string", "The feature's id"), param("crs", "query", "string", "Output CRS"),
                          param("zoom", "query", "integer", "Simplify for a zoom")], responses: [("200", "A Feature", .feature)]))]),
             ("/api/cases", [
-                ("post", op("Take a dispute: located, coded, assigned (dispatcher, worker)", "Cases", body: true,
-                            responses: [("201", "The case: id, code, grid_id, assignee, status, due_at", .json("Case"))])),
+                ("post", op("Take a dispute: located, coded, assigned (dispatcher, worker)", "Cases", params: [
+                    param("Idempotency-Key", "header", "string", "1 to 255 visible ASCII characters: a retry with the same key (and the same body) answers the case the first attempt made; the same key with another body is 422")],
+                            body: true, responses: [("201", "The case: id, code, grid_id, assignee, status, due_at", .json("Case"))])),
                 ("get", op("List cases (dispatcher, viewer, worker: own grids)", "Cases", params: [
                     param("status", "query", "string", "Comma-separated states"), param("grid_id", "query", "string", "A grid code"),
                     param("overdue", "query", "boolean", "Only overdue (true) or not (false)"),
