@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Geo
 @testable import Server
+@testable import Grid
 
 /// What a hostile or careless client sends must not crash, stall or hold the server.
 @Suite struct HardeningTests {
@@ -59,5 +60,45 @@ import Geo
             #expect((Double(words.last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 99) < 5, "\(r.out)")
         }
         #expect(try await s.call("/healthz").status == 200)
+    }
+
+    /// Text and values outside their bounds are refused (422/400) and store nothing: NUL in text,
+    /// too many or too long parties, a note of 2,001 characters, a rating on another step, an alert
+    /// in year 1, a Web Mercator box of ±1e20, a household figure of 2^62.
+    @Test(arguments: StoreKind.allCases) func valuesWithoutBoundsAreRefused(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
+        let h = tinyDemo.result.households[3]
+        let before = try s.count("cases")
+        func intake(description: String = "bounds", parties: String = "[]") async throws -> Int {
+            try await s.call("POST", "/api/cases", role: .dispatcher, json: #"{"category":"land","description":"\#(description)","household_id":\#(h.id),"parties":\#(parties)}"#).status
+        }
+        #expect(try await intake(description: "a\\u0000b") == 422)
+        #expect(try await intake(parties: "[" + (0..<51).map { _ in #"{"name":"甲"}"# }.joined(separator: ",") + "]") == 422)
+        #expect(try await intake(parties: #"[{"name":"\#(String(repeating: "名", count: 101))"}]"#) == 422)
+        #expect(try await intake(parties: #"[{"name":"甲","phone":"\#(String(repeating: "1", count: 33))"}]"#) == 422)
+        #expect(try s.count("cases") == before)
+
+        let made = try await s.call("POST", "/api/cases", role: .dispatcher, json: #"{"category":"land","description":"bounds","household_id":\#(h.id)}"#)
+        let id = try #require(made.object["id"]?.integerValue)
+        let long = try await s.call("POST", "/api/cases/\(id)/transitions", role: .dispatcher,
+                                    json: #"{"to":"accepted","note":"\#(String(repeating: "x", count: 2_001))"}"#)
+        #expect(long.status == 422 && long.object["detail"]?.stringValue?.contains("note") == true, "\(long.text)")
+        let rated = try await s.call("POST", "/api/cases/\(id)/transitions", role: .dispatcher, json: #"{"to":"accepted","rating":5}"#)
+        #expect(rated.status == 422, "\(rated.text)")
+        let shown = try await s.call("/api/cases/\(id)", role: .dispatcher).object
+        #expect(shown["status"]?.stringValue == "assigned" && shown["events"]?.arrayValue?.count == 2)
+
+        let camera = tinyDemo.result.cameras[0].id
+        let old = try await s.call("POST", "/api/alerts", role: .dispatcher, json: #"{"camera_id":"\#(camera)","type":"fire_smoke","at":"0001-01-01T00:00:00Z"}"#)
+        #expect(old.status == 422 || old.status == 400, "\(old.text)")
+        let box = try await s.call("/collections/grids/items?bbox=-1e20,-1e20,1e20,1e20&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3857", role: .viewer)
+        #expect(box.status == 400, "\(box.text)")
+
+        let plan = try await s.call("POST", "/api/plans", role: .planner, json: #"{"name":"bounds"}"#)
+        let planID = try #require(plan.object["id"]?.integerValue)
+        let grid = tinyDemo.result.grids[0].code
+        let huge = try await s.call("POST", "/api/plans/\(planID)/operations", role: .planner,
+                                    json: #"{"op":"override","grid_id":"\#(grid)","households":4611686018427387904}"#)
+        #expect(huge.status == 422, "\(huge.text)")
     }
 }

@@ -140,9 +140,13 @@ public final class Dispatcher {
     private func intake(_ r: IntakeRequest, actor: Actor, now: Date, alert: AlertRequest?) throws -> Case {
         let description = r.description.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !description.isEmpty else { throw CaseError(.invalid, "description is empty") }
-        guard description.count <= 10_000 else { throw CaseError(.invalid, "description is longer than 10,000 characters") }
-        for (k, p) in r.parties.enumerated() where p.name.trimmingCharacters(in: .whitespaces).isEmpty {
-            throw CaseError(.invalid, "parties[\(k)].name is empty")
+        try Limits.check(description, "description", max: Limits.description)
+        guard r.parties.count <= Limits.parties else { throw CaseError(.invalid, "at most \(Limits.parties) parties, not \(r.parties.count)") }
+        for (k, p) in r.parties.enumerated() {
+            guard !p.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw CaseError(.invalid, "parties[\(k)].name is empty") }
+            try Limits.check(p.name, "parties[\(k)].name", max: Limits.name)
+            try p.phone.map { try Limits.check($0, "parties[\(k)].phone", max: Limits.number) }
+            try p.idNumber.map { try Limits.check($0, "parties[\(k)].id_number", max: Limits.number) }
         }
         var householdID: Int64?, cameraID: String?, camera: Camera?
         let position: Position
@@ -245,6 +249,9 @@ public final class Dispatcher {
             throw CaseError(.invalid, "unknown alert type \(a.type); known: \(AlertRequest.types.joined(separator: ", "))")
         }
         guard let camera = try grids.camera(id: a.cameraID) else { throw CaseError(.notFound, "unknown camera \(a.cameraID)") }
+        guard a.at >= Limits.earliest, a.at <= Date() + 3600 else {
+            throw CaseError(.invalid, "at must be a time from 2000 to now, not \(ChinaTime.text(a.at))")
+        }
         if let b = a.bearing {
             guard b.isFinite, b >= 0, b < 360 else { throw CaseError(.invalid, "bearing \(b) is not in [0, 360) degrees") }
             guard camera.view != nil else {
@@ -270,6 +277,8 @@ public final class Dispatcher {
     // MARK: lifecycle
 
     public func transition(caseID: Int64, _ t: TransitionRequest, actor: Actor, now: Date = Date()) throws -> Case {
+        try t.note.map { try Limits.check($0, "note", max: Limits.note) }
+        if t.rating != nil, t.to != .rated { throw CaseError(.invalid, "a rating is given with the step to rated, not to \(t.to.rawValue)") }
         guard var c = try cases.find(id: caseID) else { throw CaseError(.notFound, "unknown case \(caseID)") }
         let from = c.status
         guard from.next.contains(t.to) else {
@@ -352,5 +361,24 @@ extension CaseStore {
     public func track(code: String) throws -> (Case, [CaseEvent]) {
         guard let c = try find(code: TrackingCode.normalise(code)) else { throw CaseError(.notFound, "no case with code \(code)") }
         return (c, try events(caseID: c.id))
+    }
+}
+
+/// Bounds on what a request may store: everything kept in the append-only events is kept for ever
+/// and shown to every reader, so text has a size, and no text holds a NUL (stored truncated once).
+public enum Limits {
+    public static let description = 10_000
+    public static let note = 2_000
+    public static let name = 100
+    /// Phone and ID numbers.
+    public static let number = 32
+    public static let parties = 50
+    /// No Wangge time is before this (an alert's `at` of year 1 was stored and printed as year 0).
+    public static let earliest = Date(timeIntervalSince1970: 946_684_800)   // 2000-01-01T00:00:00Z
+
+    /// Refuses text longer than `max` characters or holding a NUL, naming the field.
+    public static func check(_ text: String, _ field: String, max: Int) throws {
+        guard text.count <= max else { throw CaseError(.invalid, "\(field) is longer than \(max) characters") }
+        guard !text.utf8.contains(0) else { throw CaseError(.invalid, "\(field) holds a NUL character") }
     }
 }

@@ -57,7 +57,9 @@ public struct PlanEditor {
     /// wins over the count in validation.
     public mutating func setOverride(_ code: String, households: Int?) throws {
         let k = try index(code)
-        if let h = households, h < 0 { throw PlanError("a household figure cannot be negative (\(h))") }
+        // A grid is 300–500 households; 100,000 is already a town. Larger figures are typing errors
+        // (2^62 was accepted, and sums over a village overflowed).
+        if let h = households, h < 0 || h > 100_000 { throw PlanError("a household figure is 0 to 100,000, not \(h)") }
         grids[k].householdsOverride = households
     }
 

@@ -85,6 +85,10 @@ struct ItemsQuery: Sendable, Hashable {
         var (x0, y0, x1, y1) = (v[0], v[1], v[half], v[half + 1])
         if crs.isLatLonOrder { (x0, y0, x1, y1) = (y0, x0, y1, x1) }
         guard x0 <= x1, y0 <= y1 else { throw .badRequest("bbox corners are in the wrong order: \(text) (lower-left first)", type: "bad-bbox") }
+        // PROJ wraps longitudes: a Web Mercator box of ±1e20 m would become a world-wide one.
+        if crs == .epsg(3857), [x0, y0, x1, y1].contains(where: { abs($0) > 20_037_508.342_789_244 }) {
+            throw .badRequest("bbox \(text) is outside Web Mercator's ±20,037,508.34 m", type: "bad-bbox")
+        }
         let corners: [Position]
         do {
             let convert = try CoordinateConverter(from: crs.storageEquivalent, to: .crs84)
