@@ -58,7 +58,10 @@ public enum WanggeServer {
             server: .http1(configuration: .init(additionalChannelHandlers: [RequestHeadTimeout(Self.time(settings.headTimeout))],
                                                 idleTimeout: Self.time(settings.idleTimeout))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "wangge"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? settings.port) },
+            onServerRunning: { channel in
+                state.tiles.clearDisk()
+                await onRunning(channel.localAddress?.port ?? settings.port)
+            },
             logger: logger)
     }
 

@@ -101,4 +101,33 @@ import Geo
                                     json: #"{"op":"override","grid_id":"\#(grid)","households":4611686018427387904}"#)
         #expect(huge.status == 422, "\(huge.text)")
     }
+
+    /// A second server started by mistake on a busy port fails to bind, and leaves the running
+    /// server's tile cache on disk as it was (it emptied the folder first, once).
+    @Test func aSecondServerOnABusyPortLeavesTheCacheAlone() async throws {
+        let s = try await TestServer()
+        defer { s.stop() }
+        let t = WebMercator.tile(containing: tinyDemo.result.households[0].position, zoom: 14)
+        #expect(try await s.call("/tiles/grids/14/\(t.x)/\(t.y).mvt", role: .viewer).status == 200)
+        let tiles = s.dir.path("tiles")
+        let files = { ((FileManager.default.enumerator(atPath: tiles)?.allObjects as? [String]) ?? []).filter { $0.hasSuffix(".mvt") }.sorted() }
+        for _ in 0..<250 where files().isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+        let before = files()
+        #expect(!before.isEmpty)
+        var settings = ServerSettings(backend: backend(s.db))
+        settings.port = s.port
+        settings.tileCacheDirectory = tiles
+        settings.logLevel = .critical
+        let app = try await WanggeServer.application(settings)
+        let failed = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask { do { try await app.runService(gracefulShutdownSignals: []); return false } catch { return true } }
+            group.addTask { try await Task.sleep(for: .seconds(15)); return false }
+            let first = try await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        #expect(failed, "the second server did not fail to bind")
+        #expect(files() == before)
+        #expect(try await s.call("/healthz").status == 200)
+    }
 }

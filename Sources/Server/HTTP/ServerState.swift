@@ -20,7 +20,7 @@ public struct ServerSettings: Sendable {
     /// Read connections (the writer is one more).
     public var readers = 2
     public var logLevel: Logger.Level = .info
-    /// Where vector tiles are cached on disk (emptied at start); nil keeps them in memory only.
+    /// Where vector tiles are cached on disk (emptied once the server listens); nil keeps them in memory only.
     public var tileCacheDirectory: String?
     /// The `/map` page's basemap; none (a clean page that works offline) by default.
     public var basemap: Basemap?

@@ -5,8 +5,8 @@ import Synchronization
 /// Made tiles, in memory and on disk under the cache directory (`tiles/` by default), as
 /// `{layer}/{stamp}/{z}/{x}/{y}.mvt`. The stamp names what the tile was made from (the map
 /// catalog's generation, or the cases' change count), so a publish or a case change makes new keys
-/// and the old stamp's files are removed in the background. The directory is emptied at start:
-/// stamps count from one in each run.
+/// and the old stamp's files are removed in the background. The directory is emptied once the
+/// server listens: stamps count from one in each run.
 final class TileCache: Sendable {
     let directory: URL?
     private let memory = Mutex<[String: CachedBody]>([:])
@@ -17,12 +17,19 @@ final class TileCache: Sendable {
     private let current = Mutex<[String: String]>([:])
     private let logger: Logger
 
+    private let layers: [String]
+
     init(directory: String?, layers: [String], logger: Logger) {
         self.logger = logger
+        self.layers = layers
         self.directory = directory.map { URL(fileURLWithPath: $0, isDirectory: true) }
-        if let dir = self.directory {
-            for layer in layers { try? FileManager.default.removeItem(at: dir.appendingPathComponent(layer)) }
-        }
+    }
+
+    /// Empties the directory of an earlier run's tiles: once the server has its port, so that a
+    /// second server started on a busy port by mistake does not empty the running one's cache.
+    func clearDisk() {
+        guard let directory else { return }
+        for layer in layers { try? FileManager.default.removeItem(at: directory.appendingPathComponent(layer)) }
     }
 
     static func key(_ layer: String, _ stamp: String, _ z: Int, _ x: Int, _ y: Int) -> String { "\(layer)/\(stamp)/\(z)/\(x)/\(y)" }
