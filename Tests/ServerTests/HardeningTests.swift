@@ -130,4 +130,23 @@ import Geo
         #expect(files() == before)
         #expect(try await s.call("/healthz").status == 200)
     }
+
+    /// A method a path does not take is 405 with `Allow`; malformed chunked framing is 400, not 500.
+    @Test func wrongMethodsAndMalformedFramingAreTheClients() async throws {
+        let s = try await SharedServer.instance.get(.spatialite)
+        let del = try await s.call("DELETE", "/collections/grids", role: .viewer)
+        #expect(del.status == 405 && del.headers["allow"] == "GET, HEAD", "\(del.status) \(del.headers)")
+        let put = try await s.call("PUT", "/api/cases", role: .dispatcher)
+        #expect(put.status == 405 && put.headers["allow"] == "GET, HEAD, POST", "\(put.status) \(put.headers)")
+        #expect(try await s.call("/nowhere", role: .viewer).status == 404)
+        let script = """
+            import socket
+            c = socket.create_connection(("127.0.0.1", \(s.port)))
+            c.sendall(b"POST /api/session HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: chunked\\r\\nContent-Type: application/json\\r\\n\\r\\nZZZ\\r\\nabc\\r\\n0\\r\\n\\r\\n")
+            c.settimeout(10)
+            print(c.recv(200).split(b"\\r\\n")[0].decode())
+            """
+        let r = try await run("/usr/bin/python3", ["-c", script])
+        #expect(r.out.hasPrefix("HTTP/1.1 400"), "\(r.out) \(r.err)")
+    }
 }

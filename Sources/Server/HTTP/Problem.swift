@@ -4,6 +4,7 @@ import Grid
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 
 /// An RFC 9457 problem: the one shape of every error the server returns. `type` names the kind of
 /// problem (a stable URI a client can branch on), `detail` says what was wrong with this request.
@@ -71,7 +72,10 @@ extension Problem {
             case .internal: return nil
             }
         case is NIOTooManyBytesError:
-            return Problem(.contentTooLarge, "body-too-large", "the request body is larger than 1 MiB")
+            return Problem(.contentTooLarge, "body-too-large", "the request body is larger than this resource takes (1 MiB; 4 KiB for sign-in)")
+        case let e as HTTPParserError:
+            // Malformed framing (a chunk size that is not hex, …) is the client's, not a 500.
+            return Problem(.badRequest, "malformed-http", "the request is not well-formed HTTP/1.1: \(e)")
         case let e as HTTPError:
             let detail = e.body ?? e.status.reasonPhrase
             switch e.status {
@@ -91,6 +95,14 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
+            // A path the API has, with a method it does not: 405 with the methods it takes.
+            if let e = error as? HTTPError, e.status == .notFound, let allowed = Self.allowed(request.uri.path),
+               !allowed.contains(request.method.rawValue) {
+                var r = try Problem(.methodNotAllowed, "method-not-allowed", "\(request.uri.path) takes \(allowed.joined(separator: ", "))")
+                    .response(from: request, context: context)
+                r.headers[.allow] = allowed.joined(separator: ", ")
+                return r
+            }
             if let p = Problem.from(error) {
                 if p.status == .serviceUnavailable { context.logger.warning("database unavailable", metadata: ["error": "\(error)", "path": "\(request.uri.path)"]) }
                 return try p.response(from: request, context: context)
@@ -99,6 +111,25 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try Problem(.internalServerError, "internal", "the server could not complete the request; it has been logged")
                 .response(from: request, context: context)
         }
+    }
+}
+
+extension ProblemMiddleware {
+    /// The methods a path takes, or nil for a path the API does not have.
+    static func allowed(_ path: String) -> [String]? {
+        let parts = path.split(separator: "/")
+        let methods = RouteTable.routes.filter { r in
+            r.segments.count == parts.count && zip(r.segments, parts).allSatisfy { t, p in t.hasPrefix("{") || t == p }
+        }.flatMap(\.methods)
+        return methods.isEmpty ? nil : Array(Set(methods)).sorted()
+    }
+}
+
+/// The API document's paths as segments (`{…}` matches any one segment) and their methods, built
+/// once: they do not change while the server runs.
+private enum RouteTable {
+    static let routes: [(segments: [Substring], methods: [String])] = OpenAPIDocument.paths.map { path, operations in
+        (path.split(separator: "/"), operations.map { $0.0.uppercased() } + (operations.contains { $0.0 == "get" } ? ["HEAD"] : []))
     }
 }
 
