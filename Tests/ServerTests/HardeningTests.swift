@@ -149,4 +149,34 @@ import Geo
         let r = try await run("/usr/bin/python3", ["-c", script])
         #expect(r.out.hasPrefix("HTTP/1.1 400"), "\(r.out) \(r.err)")
     }
+
+    /// A write carried only by the session cookie must come from the server's own origin (CSRF):
+    /// another site's Origin or `Sec-Fetch-Site: cross-site` is 403 and writes nothing.
+    @Test func crossSiteWritesWithTheCookieAreRefused() async throws {
+        let s = try await SharedServer.instance.get(.spatialite)
+        let cookie = "wangge_token=\(s.tokens[.dispatcher]!)"
+        let h = tinyDemo.result.households[5]
+        let body = #"{"category":"land","description":"csrf","household_id":\#(h.id)}"#
+        let before = try s.count("cases", where: "description = 'csrf'")
+        for headers in [["Origin": "https://evil.example"], ["Sec-Fetch-Site": "cross-site"], ["Origin": "http://127.0.0.1:1"]] {
+            let r = try await s.call("POST", "/api/cases", json: body, headers: headers.merging(["Cookie": cookie]) { a, _ in a })
+            #expect(r.status == 403, "\(headers): \(r.status) \(r.text)")
+        }
+        #expect(try s.count("cases", where: "description = 'csrf'") == before)
+        let own = try await s.call("POST", "/api/cases", json: body, headers: ["Cookie": cookie, "Origin": s.base, "Sec-Fetch-Site": "same-origin"])
+        #expect(own.status == 201, "\(own.text)")
+        // A bearer token is not sent by browsers on their own: no origin check.
+        let bearer = try await s.call("POST", "/api/cases", role: .dispatcher, json: body, headers: ["Origin": "https://evil.example"])
+        #expect(bearer.status == 201)
+    }
+
+    /// The map page may not be framed by another site, and runs only the server's own scripts.
+    @Test func theMapPageSaysWhereItsScriptsComeFrom() async throws {
+        let s = try await SharedServer.instance.get(.spatialite)
+        let page = try await s.call("/map")
+        #expect(page.status == 200)
+        #expect(page.headers["x-frame-options"] == "DENY")
+        let csp = page.headers["content-security-policy"] ?? ""
+        #expect(csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'self'"), "\(csp)")
+    }
 }

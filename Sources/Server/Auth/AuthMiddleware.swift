@@ -45,9 +45,23 @@ struct AuthMiddleware: RouterMiddleware {
             }
             throw Problem.unauthorized("unknown or revoked token")
         }
+        if fromCookie, ![.get, .head, .options].contains(request.method), !Self.sameOrigin(request) {
+            // A cookie rides along with any site's form or script: a write must come from our own pages.
+            throw Problem(.forbidden, "cross-site", "a change made with the session cookie must come from this server's own pages")
+        }
         var context = context
         context.identity = identity
         return try await next(request, context)
+    }
+
+    /// Whether a browser's request comes from this server's own origin: by `Sec-Fetch-Site` where
+    /// the browser sends it, else by `Origin` (scheme and host as the client addressed the server);
+    /// a client that sends neither (not a browser) is taken at its word.
+    static func sameOrigin(_ request: Request) -> Bool {
+        if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!] { return site == "same-origin" || site == "none" }
+        guard let origin = request.headers[HTTPField.Name("Origin")!] else { return true }
+        guard let host = request.head.authority else { return false }
+        return origin == "http://\(host)" || origin == "https://\(host)"
     }
 }
 

@@ -60,7 +60,15 @@ struct MapController {
     var leafletMissing: Bool { vendor["leaflet.min.js"] == nil }
 
     func register(on router: Router<WanggeContext>) {
-        router.get("/map") { request, _ in assets["map.html"]!.response(to: request) }
+        router.get("/map") { request, _ in
+            var r = assets["map.html"]!.response(to: request)
+            // Only our own scripts and styles; basemap tiles may come from elsewhere; never in a frame.
+            r.headers[HTTPField.Name("Content-Security-Policy")!] =
+                "default-src 'self'; img-src 'self' data: blob: http: https:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+            r.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+            r.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+            return r
+        }
         router.get("/map/map.js") { request, _ in assets["map.js"]!.response(to: request) }
         router.get("/map/map.css") { request, _ in assets["map.css"]!.response(to: request) }
         router.get("/map/config.json") { _, _ in JSONResponse.make(config) }
