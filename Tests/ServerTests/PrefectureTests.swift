@@ -9,19 +9,19 @@ import Geo
 /// filter by county, figures group by county, tiles cover both, households are read from the
 /// database per request. The oracle is the demo's own build: which county made which grid and household.
 @Suite struct PrefectureTests {
-    static let demo: [DemoPrefecture.County] = {
-        let county = try! BoundaryImporter(crs: .gcj02).boundaries(from: try! quCountyBytes())[0]
-        var p = DemoPrefecture(first: county, count: 2, seed: 5, scale: 0.05)
-        p.townCount = 3
-        return try! p.build()
-    }()
+    /// Built once, on a Dispatch thread: building it (a minute in a debug build) on one of Swift's
+    /// cooperative threads, as a lazy `static let` does, stalled every in-process server of the run
+    /// (2 cores, 2 cooperative threads) until requests timed out.
+    static func demo() async -> [DemoPrefecture.County] { await PrefectureDemo.shared.get() }
 
     static func server(_ kind: StoreKind) async throws -> TestServer {
-        try await TestServer(kind: kind, demo: (demo.map(\.boundary), DemoCounty.Result.merged(demo.map(\.result))))
+        let demo = await Self.demo()
+        return try await TestServer(kind: kind, demo: (demo.map(\.boundary), DemoCounty.Result.merged(demo.map(\.result))))
     }
 
-    @Test func copiesHaveTheirOwnCodesIdsAndPlace() throws {
-        let (a, b) = (Self.demo[0], Self.demo[1])
+    @Test func copiesHaveTheirOwnCodesIdsAndPlace() async throws {
+        let demo = await Self.demo()
+        let (a, b) = (demo[0], demo[1])
         #expect(a.boundary.code == "511725" && b.boundary.code == "519901")
         #expect(b.result.grids.allSatisfy { $0.code.hasPrefix("519901") } && a.result.grids.allSatisfy { $0.code.hasPrefix("511725") })
         #expect(Set(a.result.households.map(\.id)).isDisjoint(with: b.result.households.map(\.id)))
@@ -39,9 +39,10 @@ import Geo
 
     @Test(arguments: StoreKind.allCases) func collectionsFiguresAndTilesByCounty(_ kind: StoreKind) async throws {
         let s = try await Self.server(kind)
+        let demo = await Self.demo()
         defer { s.stop() }
-        let codes = Self.demo.map(\.boundary.code)
-        for (k, c) in Self.demo.enumerated() {
+        let codes = demo.map(\.boundary.code)
+        for (k, c) in demo.enumerated() {
             let grids = try await s.call("/collections/grids/items?county=\(codes[k])&limit=1000", role: .viewer).object
             #expect(grids["numberMatched"]?.integerValue.map { Int($0) } == c.result.grids.count, "\(kind) \(codes[k])")
             let got = Set(grids["features"]?.arrayValue?.compactMap { $0.objectValue?["id"]?.stringValue } ?? [])
@@ -56,12 +57,12 @@ import Geo
 
         // Cases in both counties (the server seeded 30 at households); the oracle is the county
         // whose build made each case's household.
-        let second = Self.demo[1].result.households
+        let second = demo[1].result.households
         for h in second.prefix(7) {
             let r = try await s.call("POST", "/api/cases", role: .dispatcher, json: #"{"category":"land","description":"d","household_id":\#(h.id)}"#)
             #expect(r.status == 201)
         }
-        let ownerOf = Dictionary(Self.demo.flatMap { c in c.result.households.map { ($0.id, c.boundary.code) } }, uniquingKeysWith: { a, _ in a })
+        let ownerOf = Dictionary(demo.flatMap { c in c.result.households.map { ($0.id, c.boundary.code) } }, uniquingKeysWith: { a, _ in a })
         let caseRows = try rows("SELECT household_id FROM cases", on: try s.store())
         var expected: [String: Int] = [:]
         for r in caseRows { if let h = r[0].flatMap({ Int64($0) }), let c = ownerOf[h] { expected[c, default: 0] += 1 } }
@@ -86,14 +87,14 @@ import Geo
         #expect(shown["assignee"]?.objectValue?["unit"]?.stringValue == "county:\(codes[1])", "\(shown)")
 
         // One tile at zoom 5 holds both counties' grids; the extent covers both.
-        let both = Geometry.multiPolygon(Self.demo.flatMap(\.boundary.area)).boundingBox!
+        let both = Geometry.multiPolygon(demo.flatMap(\.boundary.area)).boundingBox!
         let extent = try await s.call("/collections/grids", role: .viewer).object["extent"]?.objectValue?["spatial"]?.objectValue?["bbox"]?
             .arrayValue?.first?.arrayValue?.compactMap(\.doubleValue) ?? []
         #expect(extent.count == 4 && extent[0] <= both.minLon + 0.01 && extent[2] >= both.maxLon - 0.01, "\(extent)")
         let tile = WebMercator.tile(containing: Position((both.minLon + both.maxLon) / 2, (both.minLat + both.maxLat) / 2), zoom: 5)
         let ids = try await TilesTests().gdalRead(s, "grids", tile, key: "grid_id")
         // (Grids too small to draw at zoom 5 may be simplified away: both counties are there, nothing else.)
-        #expect(Set(ids.keys).isSubset(of: Self.demo.flatMap(\.result.grids).map(\.code)), "\(kind)")
+        #expect(Set(ids.keys).isSubset(of: demo.flatMap(\.result.grids).map(\.code)), "\(kind)")
         #expect(Set(ids.values.compactMap { $0["county"]?.stringValue }) == Set(codes), "\(kind): \(ids.count) grids in the z5 tile")
     }
 
@@ -101,8 +102,9 @@ import Geo
     /// the next answer, by id, by box and in its tile.
     @Test(arguments: StoreKind.allCases) func householdsAreReadFromTheDatabase(_ kind: StoreKind) async throws {
         let s = try await Self.server(kind)
+        let demo = await Self.demo()
         defer { s.stop() }
-        let h0 = Self.demo[1].result.households[0]
+        let h0 = demo[1].result.households[0]
         let new = Household(id: 9_000_001, address: "新门牌 1 号", households: 2, population: 5,
                             position: Position(h0.position.lon + 0.0001, h0.position.lat), gridCode: h0.gridCode)
         try s.store().grids.save(households: [new])
@@ -113,7 +115,7 @@ import Geo
         let page = try await s.call("/collections/households/items?bbox=\(box.minLon),\(box.minLat),\(box.maxLon),\(box.maxLat)&limit=1000", role: .viewer).object
         let got = Set(page["features"]?.arrayValue?.compactMap { $0.objectValue?["id"]?.integerValue.map { String($0) } ?? $0.objectValue?["id"]?.stringValue } ?? [])
         // The oracle: the demo's own points in the box, and the new one.
-        let expected = Set((Self.demo.flatMap(\.result.households) + [new]).filter {
+        let expected = Set((demo.flatMap(\.result.households) + [new]).filter {
             $0.position.lon >= box.minLon && $0.position.lon <= box.maxLon && $0.position.lat >= box.minLat && $0.position.lat <= box.maxLat
         }.map { String($0.id) })
         #expect(got == expected, "\(kind)")
@@ -128,9 +130,10 @@ import Geo
     /// Camera views end at their own county's edge (GEOS): none reaches into the other county.
     @Test func cameraViewsStayInTheirCounty() async throws {
         let s = try await Self.server(.spatialite)
+        let demo = await Self.demo()
         defer { s.stop() }
         let ctx = GEOSContext()
-        for c in Self.demo {
+        for c in demo {
             let page = try await s.call("/collections/camera_views/items?county=\(c.boundary.code)&limit=10000", role: .viewer)
             let doc = try GeoJSONReader().read(Array(page.body))
             #expect(!doc.features.isEmpty)
@@ -143,15 +146,16 @@ import Geo
     /// page of the collection), under the prefecture's name.
     @Test func theMapDrawsEveryCounty() async throws {
         let s = try await Self.server(.spatialite)
+        let demo = await Self.demo()
         defer { s.stop() }
         let b = try await Browser()
         do {
             try await b.signIn(s.base, token: s.tokens[.viewer]!)
             _ = try await b.wait(for: "return document.body.dataset.ready === 'true'", seconds: 90, "the map ready")
-            let cameras = Self.demo.reduce(0) { $0 + $1.result.cameras.count }
+            let cameras = demo.reduce(0) { $0 + $1.result.cameras.count }
             #expect(cameras > 10_000)
             #expect(try await b.run("return wangge.cameraCount").integerValue == Int64(cameras))
-            let grids = Self.demo.reduce(0) { $0 + $1.result.grids.count }
+            let grids = demo.reduce(0) { $0 + $1.result.grids.count }
             #expect(try await b.run("return document.querySelectorAll('path.wg-grid').length").integerValue == Int64(grids))
             #expect(try await b.run("return document.body.textContent").stringValue?.contains("渠县等2县") == true)
             _ = try MapPageTests.keep(try await b.screenshot(), "prefecture.png")
@@ -160,5 +164,27 @@ import Geo
             await b.close()
             throw error
         }
+    }
+}
+
+/// The two-county build, made once on a Dispatch thread and awaited without holding a thread.
+actor PrefectureDemo {
+    static let shared = PrefectureDemo()
+    private var task: Task<[DemoPrefecture.County], Never>?
+
+    func get() async -> [DemoPrefecture.County] {
+        if let task { return await task.value }
+        let t = Task {
+            await withCheckedContinuation { c in
+                DispatchQueue.global().async {
+                    let county = try! BoundaryImporter(crs: .gcj02).boundaries(from: try! quCountyBytes())[0]
+                    var p = DemoPrefecture(first: county, count: 2, seed: 5, scale: 0.05)
+                    p.townCount = 3
+                    c.resume(returning: try! p.build())
+                }
+            }
+        }
+        task = t
+        return await t.value
     }
 }
