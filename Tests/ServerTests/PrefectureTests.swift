@@ -14,10 +14,14 @@ import Geo
     /// (2 cores, 2 cooperative threads) until requests timed out.
     static func demo() async -> [DemoPrefecture.County] { await PrefectureDemo.shared.get() }
 
+    /// A server of its own (for a test that writes what others count).
     static func server(_ kind: StoreKind) async throws -> TestServer {
         let demo = await Self.demo()
         return try await TestServer(kind: kind, demo: (demo.map(\.boundary), DemoCounty.Result.merged(demo.map(\.result))))
     }
+
+    /// The server the read-only tests share, one per backend (each costs a two-county install).
+    static func shared(_ kind: StoreKind) async throws -> TestServer { try await PrefectureServers.shared.get(kind) }
 
     @Test func copiesHaveTheirOwnCodesIdsAndPlace() async throws {
         let demo = await Self.demo()
@@ -38,9 +42,8 @@ import Geo
     }
 
     @Test(arguments: StoreKind.allCases) func collectionsFiguresAndTilesByCounty(_ kind: StoreKind) async throws {
-        let s = try await Self.server(kind)
+        let s = try await Self.shared(kind)
         let demo = await Self.demo()
-        defer { s.stop() }
         let codes = demo.map(\.boundary.code)
         for (k, c) in demo.enumerated() {
             let grids = try await s.call("/collections/grids/items?county=\(codes[k])&limit=1000", role: .viewer).object
@@ -129,9 +132,8 @@ import Geo
 
     /// Camera views end at their own county's edge (GEOS): none reaches into the other county.
     @Test func cameraViewsStayInTheirCounty() async throws {
-        let s = try await Self.server(.spatialite)
+        let s = try await Self.shared(.spatialite)
         let demo = await Self.demo()
-        defer { s.stop() }
         let ctx = GEOSContext()
         for c in demo {
             let page = try await s.call("/collections/camera_views/items?county=\(c.boundary.code)&limit=10000", role: .viewer)
@@ -145,9 +147,8 @@ import Geo
     /// The map page of a prefecture draws every county's grids and all its cameras (more than one
     /// page of the collection), under the prefecture's name.
     @Test func theMapDrawsEveryCounty() async throws {
-        let s = try await Self.server(.spatialite)
+        let s = try await Self.shared(.spatialite)
         let demo = await Self.demo()
-        defer { s.stop() }
         let b = try await Browser()
         do {
             try await b.signIn(s.base, token: s.tokens[.viewer]!)
@@ -186,5 +187,17 @@ actor PrefectureDemo {
         }
         task = t
         return await t.value
+    }
+}
+
+/// The read-only tests' prefecture servers, started once per backend.
+actor PrefectureServers {
+    static let shared = PrefectureServers()
+    private var servers: [StoreKind: Task<TestServer, Error>] = [:]
+    func get(_ kind: StoreKind) async throws -> TestServer {
+        if let t = servers[kind] { return try await t.value }
+        let t = Task { try await PrefectureTests.server(kind) }
+        servers[kind] = t
+        return try await t.value
     }
 }
