@@ -38,20 +38,30 @@ final class TestServer: @unchecked Sendable {
         self.kind = kind
         readLocation = standby
         db = location ?? kind.newLocation(in: dir, "server.sqlite")
-        let connection = try newDatabase(db)
-        let store = connection.grids
-        _ = try GridPlanning(store: store).install(demo.result, counties: demo.counties, note: "tiny")
-        let d = try Dispatcher(store: connection)
-        // A few disputes at household places.
-        let hs = try store.households()
-        for k in 0..<30 {
-            _ = try d.intake(IntakeRequest(category: Case.Category.allCases[k % 9], channel: .window, description: "dispute \(k)",
-                                           location: .household(hs[k * 37 % hs.count].id), parties: [Party(name: "当事人\(k)", phone: "1390000\(1000 + k)")]),
-                             actor: Actor("seed", source: "test"))
+        // The database is made on a Dispatch thread: a two-county install takes many seconds, and on
+        // one of Swift's two cooperative threads it stalled every other server of the run.
+        let location = db
+        let made = try await offPool { () throws -> ([Role: String], Int64) in
+            let connection = try newDatabase(location)
+            let store = connection.grids
+            _ = try GridPlanning(store: store).install(demo.result, counties: demo.counties, note: "tiny")
+            let d = try Dispatcher(store: connection)
+            // A few disputes at household places.
+            let hs = try store.households()
+            for k in 0..<30 {
+                _ = try d.intake(IntakeRequest(category: Case.Category.allCases[k % 9], channel: .window, description: "dispute \(k)",
+                                               location: .household(hs[k * 37 % hs.count].id), parties: [Party(name: "当事人\(k)", phone: "1390000\(1000 + k)")]),
+                                 actor: Actor("seed", source: "test"))
+            }
+            var tokens: [Role: String] = [:]
+            for role in [Role.planner, .dispatcher, .viewer] { tokens[role] = try Tokens.create(in: connection, name: "test \(role)", role: role).token }
+            guard let leader = try scalar("SELECT worker_id FROM grid_posts WHERE role = 'leader' ORDER BY grid_id LIMIT 1", on: connection).flatMap({ Int64($0) }) else {
+                throw StoreError("the demo has no grid leader")
+            }
+            tokens[.worker] = try Tokens.create(in: connection, name: "test worker", role: .worker, workerID: leader).token
+            return (tokens, leader)
         }
-        for role in [Role.planner, .dispatcher, .viewer] { tokens[role] = try Tokens.create(in: connection, name: "test \(role)", role: role).token }
-        workerID = Int64(try #require(try scalar("SELECT worker_id FROM grid_posts WHERE role = 'leader' ORDER BY grid_id LIMIT 1", on: connection)))!
-        tokens[.worker] = try Tokens.create(in: connection, name: "test worker", role: .worker, workerID: workerID).token
+        (tokens, workerID) = made
 
         try await start(publicCollections: publicCollections, basemap: basemap)
     }
@@ -104,6 +114,9 @@ final class TestServer: @unchecked Sendable {
     func call(_ method: String, _ path: String, role: Role? = nil, json: String? = nil, body: Data? = nil,
               headers: [String: String] = [:]) async throws -> Reply {
         var r = URLRequest(url: URL(string: path.hasPrefix("http") ? path : base + path)!)
+        // The servers share this process's two cooperative threads with the CPU-heavy tests that
+        // run beside them: a request may wait that long behind them, which is not a server fault.
+        r.timeoutInterval = 300
         r.httpMethod = method
         if let role { r.setValue("Bearer \(tokens[role]!)", forHTTPHeaderField: "Authorization") }
         if let json { r.httpBody = Data(json.utf8); r.setValue("application/json", forHTTPHeaderField: "Content-Type") }
@@ -160,6 +173,12 @@ extension TestServer {
             : "ST_MakeEnvelope(\(box.minLon), \(box.minLat), \(box.maxLon), \(box.maxLat), 4326)"
         return Set(try rows("SELECT \(id) FROM \(table) WHERE ST_Intersects(geom, \(envelope)) \(extra)", on: try store()).compactMap { $0[0] })
     }
+}
+
+/// Heavy test-side work (GEOS over thousands of features, megabyte bodies) off Swift's cooperative
+/// threads: on this 2-core machine there are two, and the in-process servers' requests run on them.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { c in DispatchQueue.global().async { c.resume(with: Result { try body() }) } }
 }
 
 /// `sh` off Swift's cooperative threads: the server under test runs on them, and a test that

@@ -16,31 +16,34 @@ struct StoredPoints: Sendable {
     static let maxRangeM = 2000.0
 
     /// A page of a layer's features meeting `q` (its bbox tested on the features' own geometry).
+    /// Everything, views included, is made on a reader's thread: never on Swift's few cooperative
+    /// threads, which every request of the server shares.
     func page(_ id: String, _ q: ItemsQuery) async throws -> FeaturePage {
         var pq = try Self.query(id, q.filters)
         pq.limit = q.limit
         pq.offset = q.offset
-        guard id == "camera_views" else {
-            pq.bbox = q.bbox
-            let query = pq
-            return try await readers.read { r in
-                if id == "households" {
-                    let page = try r.grids.households(query)
-                    return FeaturePage(features: page.rows.map { MapCatalog.householdFeature($0.household, county: $0.county) }, matched: page.matched)
-                }
+        let (box, offset, limit) = (q.bbox, q.offset, q.limit)
+        if id != "camera_views" { pq.bbox = box }
+        let query = pq
+        return try await readers.read { r in
+            switch id {
+            case "households":
+                let page = try r.grids.households(query)
+                return FeaturePage(features: page.rows.map { MapCatalog.householdFeature($0.household, county: $0.county) }, matched: page.matched)
+            case "cameras":
                 let page = try r.grids.cameras(query)
                 return FeaturePage(features: page.rows.map { MapCatalog.cameraFeature($0.camera, county: $0.county) }, matched: page.matched)
+            default:
+                guard let box else {
+                    let page = try r.grids.cameras(query)
+                    return FeaturePage(features: try views(page.rows), matched: page.matched)
+                }
+                // Views reach past their poles: the cameras around the box, each view tested on the box.
+                let meeting = try views(meeting: box, query, r)
+                let start = min(offset, meeting.count), end = min(start + limit, meeting.count)
+                return FeaturePage(features: Array(meeting[start..<end]), matched: meeting.count)
             }
         }
-        guard let box = q.bbox else {
-            let query = pq
-            let page = try await readers.read { try $0.grids.cameras(query) }
-            return FeaturePage(features: try views(page.rows), matched: page.matched)
-        }
-        // Views reach past their poles: the cameras around the box, each view tested on the box.
-        let meeting = try await views(meeting: box, pq)
-        let start = min(q.offset, meeting.count), end = min(start + q.limit, meeting.count)
-        return FeaturePage(features: Array(meeting[start..<end]), matched: meeting.count)
     }
 
     /// One feature by id, or nil.
@@ -61,27 +64,27 @@ struct StoredPoints: Sendable {
     /// Every feature of a layer that meets a tile's area.
     func features(_ id: String, meeting area: BoundingBox) async throws -> [MapFeature] {
         var q = PointQuery(limit: 1_000_000, count: false)
-        if id == "camera_views" { return try await views(meeting: area, q) }
-        q.bbox = area
+        q.withView = id == "camera_views"
+        if id != "camera_views" { q.bbox = area }
         let query = q
         return try await readers.read { r in
-            id == "households"
-                ? try r.grids.households(query).rows.map { MapCatalog.householdFeature($0.household, county: $0.county) }
-                : try r.grids.cameras(query).rows.map { MapCatalog.cameraFeature($0.camera, county: $0.county) }
+            switch id {
+            case "households": return try r.grids.households(query).rows.map { MapCatalog.householdFeature($0.household, county: $0.county) }
+            case "cameras": return try r.grids.cameras(query).rows.map { MapCatalog.cameraFeature($0.camera, county: $0.county) }
+            default: return try views(meeting: area, query, r)
+            }
         }
     }
 
     /// The view areas of the cameras within reach of a box that meet it, by camera id.
-    private func views(meeting box: BoundingBox, _ q: PointQuery) async throws -> [MapFeature] {
+    private func views(meeting box: BoundingBox, _ q: PointQuery, _ r: Reader) throws -> [MapFeature] {
         var q = q
         let dLat = Self.maxRangeM / 111_000, dLon = dLat / max(cos(max(abs(box.minLat), abs(box.maxLat)) * .pi / 180), 0.01)
         q.bbox = BoundingBox(minLon: box.minLon - dLon, minLat: box.minLat - dLat, maxLon: box.maxLon + dLon, maxLat: box.maxLat + dLat)
         q.limit = 1_000_000
         q.offset = 0
         q.count = false
-        let query = q
-        let rows = try await readers.read { try $0.grids.cameras(query).rows }
-        return try views(rows).filter { $0.intersects(box) }
+        return try views(r.grids.cameras(q).rows).filter { $0.intersects(box) }
     }
 
     /// View-area features of cameras, each clipped to its own county.
