@@ -200,7 +200,7 @@ import Geo
         // from the feed's position now (`Last-Event-ID`), so a stream that subscribes only after
         // the intake below (curl slow to start under load) still gets the case, from the table.
         let position = try scalar("SELECT coalesce(max(id), 0) FROM case_events", on: try s.store()) ?? "0"
-        async let stream = run("/usr/bin/curl", ["-s", "-N", "--max-time", "40", "-H", "Last-Event-ID: \(position)",
+        async let stream = run("/usr/bin/curl", ["-s", "-N", "--max-time", "90", "-H", "Last-Event-ID: \(position)",
                                                  "-H", "Authorization: Bearer \(s.tokens[.viewer]!)", "\(s.base)/api/events"])
         try await Task.sleep(for: .milliseconds(800))
         let made = try await intake(s, place, party: "孙七").object
@@ -211,7 +211,7 @@ import Geo
         let eventIDs = text.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap { Int64($0.dropFirst(4)) }
         let firstOfCase = try #require(eventIDs.min())
         // Reconnect from just before: the same events come again, in order.
-        let replay = try await run("/usr/bin/curl", ["-s", "-N", "--max-time", "8", "-H", "Last-Event-ID: \(firstOfCase - 1)",
+        let replay = try await run("/usr/bin/curl", ["-s", "-N", "--max-time", "45", "-H", "Last-Event-ID: \(firstOfCase - 1)",
                                               "-H", "Authorization: Bearer \(s.tokens[.viewer]!)", "\(s.base)/api/events"])
         let replayed = replay.out.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap { Int64($0.dropFirst(4)) }
         #expect(replayed.first == firstOfCase)
