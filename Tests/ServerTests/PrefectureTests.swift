@@ -158,7 +158,7 @@ import Geo
         let b = try await Browser()
         do {
             try await b.signIn(s.base, token: s.tokens[.viewer]!)
-            _ = try await b.wait(for: "return document.body.dataset.ready === 'true'", seconds: 90, "the map ready")
+            _ = try await b.wait(for: "return document.body.dataset.ready === 'true'", seconds: 300, "the map ready")
             let cameras = demo.reduce(0) { $0 + $1.result.cameras.count }
             #expect(cameras > 10_000)
             #expect(try await b.run("return wangge.cameraCount").integerValue == Int64(cameras))
