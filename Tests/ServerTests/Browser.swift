@@ -108,7 +108,7 @@ final class Browser: @unchecked Sendable {
 
     /// Polls a script until it returns something other than false/null, or fails after `seconds`.
     @discardableResult
-    func wait(for script: String, seconds: Double = 20, _ what: String) async throws -> JSONValue {
+    func wait(for script: String, seconds: Double = 60, _ what: String) async throws -> JSONValue {
         let deadline = Date() + seconds
         while Date() < deadline {
             let v = try await run(script)
@@ -151,6 +151,6 @@ final class Browser: @unchecked Sendable {
         try await wait(for: "return !document.getElementById('signin').hidden", "the sign-in form")
         try await type("#token", token)
         try await click("#signin button[type=submit]")
-        try await wait(for: "return document.body.dataset.ready === 'true'", seconds: 30, "the map to be drawn")
+        try await wait(for: "return document.body.dataset.ready === 'true'", seconds: 120, "the map to be drawn")
     }
 }

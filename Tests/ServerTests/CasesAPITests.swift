@@ -196,24 +196,25 @@ import Geo
     /// The live feed: a change appears on an open stream, and Last-Event-ID replays what was missed.
     @Test(arguments: StoreKind.allCases) func liveFeedAndReplay(_ kind: StoreKind) async throws {
         let s = try await SharedServer.instance.get(kind)
-        // Long enough for a loaded machine (the browser tests run beside this one). The stream starts
-        // from the feed's position now (`Last-Event-ID`), so a stream that subscribes only after
-        // the intake below (curl slow to start under load) still gets the case, from the table.
+        // The stream starts from the feed's position now (`Last-Event-ID`), so a stream that
+        // subscribes only after the intake below (curl slow to start under load) still gets the
+        // case, from the table.
         let position = try scalar("SELECT coalesce(max(id), 0) FROM case_events", on: try s.store()) ?? "0"
-        async let stream = run("/usr/bin/curl", ["-s", "-N", "--max-time", "90", "-H", "Last-Event-ID: \(position)",
-                                                 "-H", "Authorization: Bearer \(s.tokens[.viewer]!)", "\(s.base)/api/events"])
+        let stream = try EventStream(s, lastEventID: position)
+        defer { stream.stop() }
         try await Task.sleep(for: .milliseconds(800))
         let made = try await intake(s, place, party: "孙七").object
         let id = made["id"]!.integerValue!
-        let text = try await stream.out
+        let text = try await stream.until { $0.contains("\"case_id\":\(id)") }
         #expect(text.contains("\"case_id\":\(id)"))
         #expect(!text.contains("孙七"))
         let eventIDs = text.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap { Int64($0.dropFirst(4)) }
         let firstOfCase = try #require(eventIDs.min())
         // Reconnect from just before: the same events come again, in order.
-        let replay = try await run("/usr/bin/curl", ["-s", "-N", "--max-time", "45", "-H", "Last-Event-ID: \(firstOfCase - 1)",
-                                              "-H", "Authorization: Bearer \(s.tokens[.viewer]!)", "\(s.base)/api/events"])
-        let replayed = replay.out.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap { Int64($0.dropFirst(4)) }
+        let replay = try EventStream(s, lastEventID: String(firstOfCase - 1))
+        defer { replay.stop() }
+        let again = try await replay.until { $0.contains("id: \(eventIDs.max()!)\n") }
+        let replayed = again.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap { Int64($0.dropFirst(4)) }
         #expect(replayed.first == firstOfCase)
         #expect(replayed == replayed.sorted())
     }

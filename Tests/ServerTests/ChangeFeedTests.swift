@@ -9,9 +9,10 @@ import Geo
 /// server's locator, items, tiles and SSE feed, and a busy database is a 503 to try again.
 @Suite struct ChangeFeedTests {
     /// Calls `probe` until it holds or `seconds` pass; returns how long it took (nil: never held).
-    /// The bound is generous (a debug build, every suite at once, a shared 2-core machine): the test
-    /// is about the change arriving; how fast it arrives is printed, and measured in release.
-    func within(_ seconds: Double, _ probe: () async throws -> Bool) async throws -> Double? {
+    /// The bound is generous (a debug build, every suite at once, a shared 2-core machine: a CLI
+    /// publish once took 20 s to be served in such a run): the test is about the change arriving;
+    /// how fast it arrives is printed, and measured in release.
+    func within(_ seconds: Double = 120, _ probe: () async throws -> Bool) async throws -> Double? {
         let start = Date()
         while Date().timeIntervalSince(start) < seconds {
             if try await probe() { return Date().timeIntervalSince(start) }
@@ -37,21 +38,20 @@ import Geo
         }
         #expect(try await tileHas(old))
 
-        // The stream stays open long enough for the CLI's four commands and the publish under a full
-        // test run (debug build, every suite at once); the frames are checked once it ends.
-        async let stream = run("/usr/bin/curl", ["-s", "-N", "--max-time", "30", "-H", "Authorization: Bearer \(s.tokens[.viewer]!)", "\(s.base)/api/events"])
+        let stream = try EventStream(s)
+        defer { stream.stop() }
         try await Task.sleep(for: .milliseconds(300))
 
         // The CLI, another process: a plan merging the grid into a neighbour of its village, published.
         let new = try await mergeFromTheCLI(s, old)
 
         // The locator, the items, the tiles and the layer version follow.
-        let served = try await within(10) { try await gridAt() == new }
+        let served = try await within() { try await gridAt() == new }
         #expect(served != nil, "/api/assign still answers the old grid")
         print("ChangeFeedTests: a CLI publish was served by /api/assign after \(served.map { String(format: "%.2f", $0) } ?? "–") s")
-        #expect(try await within(10) { try await s.call("/collections/grids/items/\(old)", role: .viewer).status == 404 } != nil)
+        #expect(try await within() { try await s.call("/collections/grids/items/\(old)", role: .viewer).status == 404 } != nil)
         #expect(try await s.call("/collections/grids/items/\(new)", role: .viewer).status == 200)
-        #expect(try await within(10) { try await !tileHas(old) } != nil)
+        #expect(try await within() { try await !tileHas(old) } != nil)
         #expect(try await s.call("/healthz").object["layer_version"]?.integerValue == 2)
         // A new case there is placed in the new grid; the moved one has its event.
         let placed = try await s.call("POST", "/api/cases", role: .dispatcher, json: """
@@ -63,7 +63,7 @@ import Geo
         #expect(moved.count == 1 && moved.first?["note"]?.stringValue == "grid \(old) → \(new) (layer version 2)")
 
         // The live feed carried the layer and the move.
-        let sse = try await stream.out
+        let sse = try await stream.until { $0.contains("event: layer") && $0.contains("\"action\":\"moved\"") }
         #expect(sse.contains("event: layer\ndata: {\"layer_version\":2}"), "\(sse.suffix(500))")
         let movedFrames = sse.components(separatedBy: "\n\n").filter { $0.contains("\"action\":\"moved\"") }
         #expect(movedFrames.contains { $0.contains("\"case_id\":\(open.id),") && $0.contains("\"grid_id\":\"\(new)\"") })
@@ -71,10 +71,10 @@ import Geo
         // A rollback from the CLI: the old grid is back, and the case moves back.
         let back = try await run(wanggePath, ["grids", "rollback", "--db", s.db, "--to", "1"])
         #expect(back.status == 0, "\(back.err)")
-        let restored = try await within(10) { try await gridAt() == old }
+        let restored = try await within() { try await gridAt() == old }
         #expect(restored != nil)
         print("ChangeFeedTests: a CLI rollback was served after \(restored.map { String(format: "%.2f", $0) } ?? "–") s")
-        #expect(try await within(10) { try await tileHas(old) } != nil)
+        #expect(try await within() { try await tileHas(old) } != nil)
         let after = try await s.call("/api/cases/\(open.id)", role: .dispatcher).object
         #expect(after["grid_id"]?.stringValue == old)
         #expect((after["events"]?.arrayValue ?? []).filter { $0.objectValue?["action"]?.stringValue == "moved" }.count == 2)
@@ -109,7 +109,7 @@ import Geo
         func status() async throws -> Int { try await s.call("/api/stats", headers: ["Authorization": "Bearer \(token)"]).status }
         #expect(try await status() == 200)   // and now cached
         #expect(try await run(wanggePath, ["token", "revoke", "--db", s.db, String(id)]).status == 0)
-        let refused = try await within(10) { try await status() == 401 }
+        let refused = try await within() { try await status() == 401 }
         #expect(refused != nil)
         print("ChangeFeedTests: a CLI revocation was refused after \(refused.map { String(format: "%.2f", $0) } ?? "–") s")
     }
@@ -125,23 +125,24 @@ import Geo
         let tile = WebMercator.tile(containing: p, zoom: 16)
         let tilePath = "/tiles/cases/\(tile.z)/\(tile.x)/\(tile.y).mvt"
         let before = try await b.call(tilePath, role: .viewer)
-        async let stream = run("/usr/bin/curl", ["-s", "-N", "--max-time", "12", "-H", "Authorization: Bearer \(b.tokens[.viewer]!)", "\(b.base)/api/events"])
+        let stream = try EventStream(b)
+        defer { stream.stop() }
         try await Task.sleep(for: .milliseconds(800))
         let body = #"{"category":"debt","description":"posted to a","location":{"type":"Point","coordinates":[106.97,30.84]}}"#
         let posted = try await a.call("POST", "/api/cases", role: .dispatcher, json: body)
         #expect(posted.status == 201, "\(posted.text)")
         let id = try #require(posted.object["id"]?.integerValue)
-        let took = try await within(10) { try await b.call("/collections/cases/items/\(id)", role: .viewer).status == 200 }
+        let took = try await within() { try await b.call("/collections/cases/items/\(id)", role: .viewer).status == 200 }
         #expect(took != nil, "the case posted to one server never reached the other's items")
         print("case posted to one server served by the other after \(took.map { String(format: "%.2f s", $0) } ?? "never")")
         let after = try await b.call(tilePath, role: .viewer)
         #expect(after.status == 200 && after.body != before.body, "the other server's cases tile did not change")
-        let events = try await stream.out
+        let events = try await stream.until { $0.contains("\"case_id\":\(id)") }
         #expect(events.contains("\"case_id\":\(id)"), "\(events.prefix(300))")
         // A publish from the CLI reaches both.
         let into = try await mergeFromTheCLI(a, try #require(try connect(a.db).grids.grids().first?.code))
         for s in [a, b] {
-            let served = try await within(10) { try await s.call("/healthz").object["layer_version"]?.integerValue == 2 }
+            let served = try await within() { try await s.call("/healthz").object["layer_version"]?.integerValue == 2 }
             #expect(served != nil, "server on port \(s.port) still serves the old layer")
         }
         #expect(try await b.call("/collections/grids/items/\(into)", role: .viewer).status == 200)
@@ -164,11 +165,11 @@ import Geo
             let r = try await s.call(method, path, role: .dispatcher, json: method == "POST" ? body : nil)
             #expect(r.status == 503 && r.headers["retry-after"] != nil && r.headers["content-type"] == "application/problem+json",
                     "\(method) \(path): \(r.status) \(r.text)")
-            // No hang: a request that waited on the dead socket would stop only at URLSession's 60 s.
-            // The bound leaves room for a loaded test machine (8 ms by hand on a quiet one).
+            // No hang: a request that waited on the dead socket would stop only at the test client's
+            // 300 s. The bound leaves room for a loaded test machine (8 ms by hand on a quiet one).
             let waited = Date().timeIntervalSince(started)
             print("ChangeFeedTests: \(method) \(path) with the database gone answered in \(String(format: "%.3f", waited)) s")
-            #expect(waited < 20, "\(method) \(path) waited past the bound")
+            #expect(waited < 60, "\(method) \(path) waited past the bound")
             #expect(!r.text.contains("127.0.0.1") && !r.text.lowercased().contains("postgres"), "\(r.text)")
         }
         try cluster.restart()
@@ -193,7 +194,7 @@ import Geo
         let first = try await s.call("POST", "/api/cases", role: .dispatcher, json: body)
         let id = try #require(first.object["id"]?.integerValue, "\(first.text)")
         let code = try #require(first.object["code"]?.stringValue)
-        let replicated = try await within(10) { try await s.call("/collections/cases/items/\(id)", role: .viewer).status == 200 }
+        let replicated = try await within() { try await s.call("/collections/cases/items/\(id)", role: .viewer).status == 200 }
         #expect(replicated != nil, "the standby never showed the new case")
         try primary.crash()
         let tile = WebMercator.tile(containing: Position(106.97, 30.84), zoom: 14)

@@ -75,7 +75,7 @@ import Geo
             _ = try await b.run("window.notReloaded = true; return true;")
             let old = grids[grids.count / 2].code
             let into = try await mergeFromTheCLI(s, old)
-            _ = try await b.wait(for: "return document.body.dataset.layerVersion === '2'", seconds: 20, "the new layer taken")
+            _ = try await b.wait(for: "return document.body.dataset.layerVersion === '2'", seconds: 120, "the new layer taken")
             let after = try await b.run("""
                 return { reloaded: !window.notReloaded, count: document.querySelectorAll('path.wg-grid').length,
                          old: !!document.querySelector('path.wg-grid[data-grid-id="\(old)"]'),

@@ -205,3 +205,41 @@ func mergeFromTheCLI(_ s: TestServer, _ old: String) async throws -> String {
     #expect(published.status == 0, "\(published.out) \(published.err)")
     return into
 }
+
+/// A server's live feed (`/api/events`) read by curl into a file, as a browser's EventSource
+/// would hold it open. `until` waits for what a test expects — not for a fixed time: under a full
+/// run on two cores a change may take many seconds to arrive, and a stream with a short
+/// `--max-time` closed before it did.
+final class EventStream: @unchecked Sendable {
+    private let process = Process()
+    private let file: URL
+
+    init(_ s: TestServer, role: Role = .viewer, lastEventID: String? = nil) throws {
+        file = s.dir.url.appendingPathComponent("events-\(UUID().uuidString).txt")
+        FileManager.default.createFile(atPath: file.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-s", "-N", "--max-time", "600", "-H", "Authorization: Bearer \(s.tokens[role]!)"]
+            + (lastEventID.map { ["-H", "Last-Event-ID: \($0)"] } ?? []) + ["\(s.base)/api/events"]
+        process.standardOutput = try FileHandle(forWritingTo: file)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// What has arrived so far.
+    var text: String { (try? String(contentsOf: file, encoding: .utf8)) ?? "" }
+
+    /// Waits until what arrived satisfies `holds`, up to `seconds`; answers the text either way.
+    @discardableResult
+    func until(_ seconds: Double = 120, _ holds: (String) -> Bool) async throws -> String {
+        let start = Date()
+        var seen = text
+        while !holds(seen) && Date().timeIntervalSince(start) < seconds {
+            try await Task.sleep(for: .milliseconds(100))
+            seen = text
+        }
+        return seen
+    }
+
+    func stop() { if process.isRunning { process.terminate() } }
+    deinit { stop() }
+}

@@ -362,6 +362,6 @@ func extent(_ summary: String) -> [Double] {
         kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
-        #expect(Date().timeIntervalSince(start) < 10)
+        #expect(Date().timeIntervalSince(start) < 30)   // no hang; generous for a loaded machine
     }
 }
