@@ -32,10 +32,11 @@ run: release
 	exec .build/release/wangge serve --db $(DB) --host $(HOST) --port $(PORT)
 
 # The map page's tests drive headless Chromium; the CJK font lets its screenshots show Chinese;
-# python3-jsonschema checks the server's answers against its OpenAPI document; PostgreSQL 15 and
-# PostGIS 3 run every store, dispatch and server test a second time, on a throwaway cluster.
+# python3-jsonschema checks the server's answers against its OpenAPI document; python3-qgis is
+# QGIS 3.22 loading layers with Basic credentials; PostgreSQL 15 and PostGIS 3 run every store,
+# dispatch and server test a second time, on a throwaway cluster.
 test:
-	@scripts/setup.sh chromium chromium-driver fonts-wqy-microhei python3-jsonschema postgresql-15 postgresql-15-postgis-3
+	@scripts/setup.sh chromium chromium-driver fonts-wqy-microhei python3-jsonschema python3-qgis postgresql-15 postgresql-15-postgis-3
 	swift build
 	swift test --disable-xctest
 

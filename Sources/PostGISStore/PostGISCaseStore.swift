@@ -192,6 +192,7 @@ final class PostGISCaseStore: CaseStore {
         if let w = q.workerID { sql += " AND worker_id = \(p(PGValue(w)))" }
         if let o = q.overdue { sql += " AND overdue = \(p(PGValue(o)))" }
         if let c = q.county { sql += " AND county = \(p(.text(c)))" }
+        if let a = q.area { sql += " AND " + Self.inArea(p(.text(a.code))) }
         if let f = q.reportedFrom { sql += " AND reported_at >= \(p(Self.time(f)))::timestamptz" }
         if let t = q.reportedTo { sql += " AND reported_at <= \(p(Self.time(t)))::timestamptz" }
         if let b = q.bbox {
@@ -247,7 +248,17 @@ final class PostGISCaseStore: CaseStore {
         return moves
     }
 
-    func figures(from: Date, to: Date, by grouping: CaseGrouping) throws -> [CaseFigures] {
+    /// `Area.holds` in SQL, for the area code in parameter `code`: the code after `kind:` in the
+    /// unit starts with the area's, or (for arbitration and the court) a county area holds the
+    /// case's grid.
+    static func inArea(_ code: String) -> String {
+        """
+        (starts_with(split_part(unit, ':', 2), \(code)::text)
+         OR (unit IN ('arbitration', 'court') AND length(\(code)::text) = 6 AND left(grid_id, 6) = \(code)::text))
+        """
+    }
+
+    func figures(from: Date, to: Date, by grouping: CaseGrouping, area: Area?) throws -> [CaseFigures] {
         let key: String = switch grouping {
         case .county: "coalesce(county, 'no county')"
         case .town: "coalesce(left(grid_id, 9), 'no grid')"
@@ -256,7 +267,8 @@ final class PostGISCaseStore: CaseStore {
         case .category: "category"
         case .channel: "channel"
         }
-        let range: [PGValue] = [Self.time(from), Self.time(to)]
+        let range: [PGValue] = [Self.time(from), Self.time(to)] + (area.map { [PGValue.text($0.code)] } ?? [])
+        let within = area == nil ? "" : " AND " + Self.inArea("$3")
         var out: [String: CaseFigures] = [:]
         for r in try db.query("""
             SELECT \(key) AS k, count(*),
@@ -267,7 +279,7 @@ final class PostGISCaseStore: CaseStore {
               avg(rating)::float8,
               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM closed_at - reported_at) / 3600)
                 FILTER (WHERE closed_at IS NOT NULL)
-            FROM cases WHERE reported_at >= $1::timestamptz AND reported_at < $2::timestamptz GROUP BY k ORDER BY k
+            FROM cases WHERE reported_at >= $1::timestamptz AND reported_at < $2::timestamptz\(within) GROUP BY k ORDER BY k
             """, range) {
             let k = r.text(0)
             out[k] = CaseFigures(key: k, received: Int(r.int(1) ?? 0), resolved: Int(r.int(2) ?? 0), closed: Int(r.int(3) ?? 0),

@@ -248,6 +248,14 @@ enum PostGISSchema {
               revoked_at timestamptz,
               CHECK((role = 'worker') = (worker_id IS NOT NULL)));
             """),
+        // The area a token is limited to (辖区: a county, town or village code); and sign-in
+        // sessions, rows of their own made from a token (`parent_id`), ending at `expires_at` or
+        // at sign-out, and with the token they came from.
+        Step(module: "auth", number: 2, sql: """
+            ALTER TABLE api_tokens ADD COLUMN area text CHECK(area IS NULL OR length(area) IN (6, 9, 12));
+            ALTER TABLE api_tokens ADD COLUMN parent_id bigint REFERENCES api_tokens(id);
+            ALTER TABLE api_tokens ADD COLUMN expires_at timestamptz;
+            """),
         // The change feed: a counter per kind besides case events and layer versions, bumped in the
         // transaction of the change whoever writes it, and a notification on channel `wangge`
         // (delivered at commit) so that every server's follower reads at once.

@@ -32,7 +32,7 @@ public enum WanggeServer {
         router.middlewares.add(MetricsMiddleware())
         // Method and path only, never headers (tokens) or bodies (personal data).
         router.middlewares.add(LogRequestsMiddleware(.info, includeHeaders: .none))
-        router.middlewares.add(AuthMiddleware(readers: state.readers, cache: state.tokenCache))
+        router.middlewares.add(AuthMiddleware(readers: state.readers, cache: state.tokenCache, failures: state.failures))
 
         router.get("/healthz") { _, _ in
             let version = try await state.readers.read { try $0.grids.currentVersion() }

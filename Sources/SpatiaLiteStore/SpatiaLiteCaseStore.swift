@@ -302,6 +302,7 @@ public final class SpatiaLiteCaseStore: CaseStore {
         if let w = q.workerID { sql += " AND worker_id = ?"; args.append(.integer(w)) }
         if let o = q.overdue { sql += " AND overdue = ?"; args.append(.integer(o ? 1 : 0)) }
         if let c = q.county { sql += " AND county = ?"; args.append(.text(c)) }
+        if let a = q.area { sql += " AND " + Self.inArea; args += Self.areaArguments(a) }
         if let f = q.reportedFrom { sql += " AND reported_at >= ?"; args.append(Self.value(f)) }
         if let t = q.reportedTo { sql += " AND reported_at <= ?"; args.append(Self.value(t)) }
         if let b = q.bbox {
@@ -395,8 +396,19 @@ extension SpatiaLiteCaseStore {
 }
 
 extension SpatiaLiteCaseStore {
+    /// `Area.holds` in SQL: the code after `kind:` in the unit starts with the area's, or (for
+    /// arbitration and the court) a county area holds the case's grid.
+    static let inArea = """
+        ((instr(unit, ':') > 0 AND substr(unit, instr(unit, ':') + 1, ?) = ?)
+         OR (unit IN ('arbitration', 'court') AND ? = 6 AND substr(grid_id, 1, 6) = ?))
+        """
+    static func areaArguments(_ a: Area) -> [SQLValue] {
+        let n = SQLValue.integer(Int64(a.code.utf8.count))
+        return [n, .text(a.code), n, .text(a.code)]
+    }
+
     /// Figures for cases reported in [from, to), grouped; one SQL pass plus the medians.
-    public func figures(from: Date, to: Date, by grouping: CaseGrouping) throws -> [CaseFigures] {
+    public func figures(from: Date, to: Date, by grouping: CaseGrouping, area: Area?) throws -> [CaseFigures] {
         let key: String = switch grouping {
         case .county: "coalesce(county, 'no county')"
         case .town: "coalesce(substr(grid_id, 1, 9), 'no grid')"
@@ -405,7 +417,8 @@ extension SpatiaLiteCaseStore {
         case .category: "category"
         case .channel: "channel"
         }
-        let args: [SQLValue] = [Self.value(from), Self.value(to)]
+        let within = area == nil ? "" : " AND " + Self.inArea
+        let args: [SQLValue] = [Self.value(from), Self.value(to)] + (area.map(Self.areaArguments) ?? [])
         var out: [String: CaseFigures] = [:]
         for r in try database.prepare("""
             SELECT \(key) AS k, count(*),
@@ -415,7 +428,7 @@ extension SpatiaLiteCaseStore {
               sum(status NOT IN ('resolved','closed','rated')),
               count(DISTINCT CASE WHEN status NOT IN ('resolved','closed','rated') THEN worker_id END),
               avg(rating)
-            FROM cases WHERE reported_at >= ? AND reported_at < ? GROUP BY k ORDER BY k
+            FROM cases WHERE reported_at >= ? AND reported_at < ?\(within) GROUP BY k ORDER BY k
             """).rows(args) {
             let k = r[0].text ?? ""
             out[k] = CaseFigures(key: k, received: Int(r[1].int ?? 0), resolved: Int(r[2].int ?? 0), closed: Int(r[3].int ?? 0),
@@ -425,7 +438,7 @@ extension SpatiaLiteCaseStore {
         var durations: [String: [Double]] = [:]
         for r in try database.prepare("""
             SELECT \(key), (julianday(closed_at) - julianday(reported_at)) * 24 FROM cases
-            WHERE reported_at >= ? AND reported_at < ? AND closed_at IS NOT NULL
+            WHERE reported_at >= ? AND reported_at < ? AND closed_at IS NOT NULL\(within)
             """).rows(args) {
             durations[r[0].text ?? "", default: []].append(r[1].double ?? 0)
         }

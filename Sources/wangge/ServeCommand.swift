@@ -79,14 +79,15 @@ struct TokenCreate: ParsableCommand {
     @Option(help: "planner, dispatcher, worker or viewer.") var role: String
     @Option(help: "Who holds it.") var name: String
     @Option(help: "For a worker token: the worker's id (they see their own grids' cases).") var worker: Int64?
+    @Option(help: "A county, town or village code: the token reads and writes only there (a town or village centre's desk). None: the whole database.") var area: String?
 
     func run() throws {
         try reporting("token create") {
             guard let r = Role(rawValue: role) else {
                 throw ValidationError("unknown role \(role); one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let (id, token) = try Tokens.create(in: try connect(db), name: name, role: r, workerID: worker)
-            printOut("token \(id) for \(name) (\(r.rawValue)); keep it, it is not shown again:")
+            let (id, token) = try Tokens.create(in: try connect(db), name: name, role: r, workerID: worker, area: area)
+            printOut("token \(id) for \(name) (\(r.rawValue)\(area.map { ", area \($0)" } ?? "")); keep it, it is not shown again:")
             printOut(token)
         }
     }
@@ -99,7 +100,7 @@ struct TokenList: ParsableCommand {
     func run() throws {
         try reporting("token list") {
             for t in try connect(db).tokens.list() {
-                printOut("\(t.id)\t\(t.role.rawValue)\t\(t.name)\(t.workerID.map { "\tworker \($0)" } ?? "")\tcreated \(t.createdAt)\(t.revokedAt.map { "\trevoked \($0)" } ?? "")")
+                printOut("\(t.id)\t\(t.role.rawValue)\t\(t.name)\(t.workerID.map { "\tworker \($0)" } ?? "")\(t.area.map { "\tarea \($0)" } ?? "")\tcreated \(t.createdAt)\(t.revokedAt.map { "\trevoked \($0)" } ?? "")")
             }
         }
     }

@@ -159,7 +159,7 @@ import Geo
     /// another site's Origin or `Sec-Fetch-Site: cross-site` is 403 and writes nothing.
     @Test func crossSiteWritesWithTheCookieAreRefused() async throws {
         let s = try await SharedServer.instance.get(.spatialite)
-        let cookie = "wangge_token=\(s.tokens[.dispatcher]!)"
+        let cookie = try await s.signIn(.dispatcher)
         let h = tinyDemo.result.households[5]
         let body = #"{"category":"land","description":"csrf","household_id":\#(h.id)}"#
         let before = try s.count("cases", where: "description = 'csrf'")

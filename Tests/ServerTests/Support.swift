@@ -26,6 +26,7 @@ final class TestServer: @unchecked Sendable {
 
     let kind: StoreKind
     private let idleTimeout: Duration
+    private var failedAuthPerMinute = 1000
 
     /// Where the server reads, if not from `db` (a hot standby).
     private var readLocation: String?
@@ -33,8 +34,9 @@ final class TestServer: @unchecked Sendable {
     init(kind: StoreKind = .spatialite, at location: String? = nil, readingFrom standby: String? = nil,
          publicCollections: Set<String> = [], basemap: Basemap? = nil,
          demo: (counties: [Boundary], result: DemoCounty.Result) = ([tinyDemo.county], tinyDemo.result),
-         idleTimeout: Duration = .seconds(60)) async throws {
+         idleTimeout: Duration = .seconds(60), failedAuthPerMinute: Int = 1000) async throws {
         self.idleTimeout = idleTimeout
+        self.failedAuthPerMinute = failedAuthPerMinute
         self.kind = kind
         readLocation = standby
         db = location ?? kind.newLocation(in: dir, "server.sqlite")
@@ -86,6 +88,7 @@ final class TestServer: @unchecked Sendable {
         settings.logLevel = .warning
         settings.idleTimeout = idleTimeout
         settings.headTimeout = idleTimeout
+        settings.failedAuthPerMinute = failedAuthPerMinute
         let started = PortBox()
         let app = try await WanggeServer.application(settings) { port in started.set(port) }
         task = Task { try await app.runService(gracefulShutdownSignals: []) }
@@ -242,4 +245,18 @@ final class EventStream: @unchecked Sendable {
 
     func stop() { if process.isRunning { process.terminate() } }
     deinit { stop() }
+}
+
+extension TestServer {
+    /// Signs in as `role` as the map page does (with curl: URLSession would keep the cookie and
+    /// send it to every other test's server); answers the `Cookie` header the browser then sends.
+    func signIn(_ role: Role) async throws -> String {
+        let r = try await run("/usr/bin/curl", ["-s", "-D", "-", "-o", "/dev/null", "-H", "Content-Type: application/json",
+                                                "--data", #"{"token":"\#(tokens[role]!)"}"#, "\(base)/api/session"])
+        guard let line = r.out.split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("set-cookie:") }),
+              let pair = line.dropFirst("set-cookie:".count).split(separator: ";").first else {
+            throw StoreError("signing in as \(role) set no cookie: \(r.out)")
+        }
+        return pair.trimmingCharacters(in: .whitespaces)
+    }
 }

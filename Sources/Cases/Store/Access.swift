@@ -14,6 +14,31 @@ public enum Role: String, Sendable, CaseIterable {
     case viewer
 }
 
+/// An area (辖区) a centre answers for: a county (6-digit code), a town (9) or a village or
+/// community (12). Every grid, household, camera and unit below it has a code that starts with
+/// its code, which is all the test needs.
+public struct Area: Sendable, Hashable, CustomStringConvertible {
+    public let code: String
+    /// nil unless `code` is 6, 9 or 12 digits.
+    public init?(code: String) {
+        guard [6, 9, 12].contains(code.utf8.count), code.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+        self.code = code
+    }
+    public var description: String { code }
+
+    /// Whether a grid, boundary or unit code is in the area (the area's own code included).
+    public func contains(code other: String) -> Bool { other.hasPrefix(code) }
+
+    /// Whether a case is in the area: the unit that has it now is (its grid, village, town or
+    /// county centre) — so a case escalated from a village to its town leaves the village's view
+    /// and stays in the town's. Arbitration and the court belong to the county of the case's grid.
+    public func holds(_ c: Case) -> Bool {
+        let parts = c.unit.split(separator: ":", maxSplits: 1)
+        if parts.count == 2 { return parts[1].hasPrefix(code) }
+        return code.utf8.count == 6 && (c.gridCode?.hasPrefix(code) ?? false)
+    }
+}
+
 /// Who is calling.
 public struct Identity: Sendable, Hashable {
     public var tokenID: Int64
@@ -21,22 +46,60 @@ public struct Identity: Sendable, Hashable {
     public var role: Role
     /// For `worker` tokens: the worker whose grids bound what they see.
     public var workerID: Int64?
-    public init(tokenID: Int64, name: String, role: Role, workerID: Int64?) {
+    /// The area the token is limited to; nil for the whole database.
+    public var area: Area?
+    /// Whether this came from a sign-in session (the page's cookie) rather than the token itself.
+    public var session: Bool
+    public init(tokenID: Int64, name: String, role: Role, workerID: Int64?, area: Area? = nil, session: Bool = false) {
         self.tokenID = tokenID
         self.name = name
         self.role = role
         self.workerID = workerID
+        self.area = area
+        self.session = session
+    }
+}
+
+/// What of the database a caller sees: everything, a worker's grids, an area, or both.
+public struct Scope: Sendable {
+    /// A worker's grids; nil for any.
+    public var grids: Set<String>?
+    public var area: Area?
+    public init(grids: Set<String>? = nil, area: Area? = nil) {
+        self.grids = grids
+        self.area = area
+    }
+    public static let everything = Scope()
+    public var isEverything: Bool { grids == nil && area == nil }
+
+    public func allows(_ c: Case) -> Bool {
+        (grids.map { g in c.gridCode.map(g.contains) ?? false } ?? true) && (area?.holds(c) ?? true)
+    }
+
+    /// Whether a code-bearing thing (a grid, boundary, household's or camera's grid) is in scope.
+    public func allows(code: String?) -> Bool {
+        guard let area else { return true }
+        return code.map(area.contains) ?? false
+    }
+
+    /// `q` narrowed to the scope (in the store's query, not after loading).
+    public func narrow(_ q: CaseQuery) -> CaseQuery {
+        var q = q
+        if let g = grids { q.gridCodes = (q.gridCodes ?? Array(g)).filter(g.contains).sorted() }
+        if let area { q.area = area }
+        return q
     }
 }
 
 /// A token as listed (never its clear text, which is not stored).
 public struct TokenRecord: Sendable {
-    public var id: Int64, name: String, role: Role, workerID: Int64?, createdAt: String, revokedAt: String?
-    public init(id: Int64, name: String, role: Role, workerID: Int64?, createdAt: String, revokedAt: String?) {
+    public var id: Int64, name: String, role: Role, workerID: Int64?, area: Area?, createdAt: String, revokedAt: String?
+    public init(id: Int64, name: String, role: Role, workerID: Int64?, area: Area? = nil, createdAt: String, revokedAt: String?) {
         self.id = id
         self.name = name
         self.role = role
         self.workerID = workerID
+        self.area = area
         self.createdAt = createdAt
         self.revokedAt = revokedAt
     }
@@ -44,9 +107,14 @@ public struct TokenRecord: Sendable {
 
 /// Bearer tokens by their digest (the caller hashes; a store never sees a token in clear).
 public protocol TokenStore: AnyObject {
-    func insert(name: String, role: Role, workerID: Int64?, digest: String) throws -> Int64
-    /// The identity behind a digest, or nil when it is unknown or revoked.
+    func insert(name: String, role: Role, workerID: Int64?, area: Area?, digest: String) throws -> Int64
+    /// A sign-in session made from a live token: the same role, worker and area, until `expires`.
+    func insertSession(of token: Int64, digest: String, expires: Date) throws -> Int64
+    /// The identity behind a digest (a token's or a session's: a session answers as its token),
+    /// or nil when it is unknown, revoked or expired.
     func identity(digest: String) throws -> Identity?
+    /// Ends a session (sign-out); false when there is no such live session.
+    func revokeSession(digest: String) throws -> Bool
     /// Revokes a token by its id; false when there is no such live token.
     func revoke(id: Int64) throws -> Bool
     func list() throws -> [TokenRecord]

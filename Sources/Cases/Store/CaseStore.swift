@@ -36,11 +36,14 @@ public protocol CaseStore: AnyObject {
     /// Open cases past a deadline and not yet flagged.
     func newlyOverdue(now: Date) throws -> [Case]
     func count() throws -> Int
-    /// Figures for cases reported in [from, to), grouped.
-    func figures(from: Date, to: Date, by grouping: CaseGrouping) throws -> [CaseFigures]
+    /// Figures of the cases reported in [from, to) (those an area holds, when given), grouped.
+    func figures(from: Date, to: Date, by grouping: CaseGrouping, area: Area?) throws -> [CaseFigures]
 }
 
 extension CaseStore {
+    public func figures(from: Date, to: Date, by grouping: CaseGrouping) throws -> [CaseFigures] {
+        try figures(from: from, to: to, by: grouping, area: nil)
+    }
     public func list(status: Case.Status? = nil, gridCode: String? = nil, limit: Int = 100, offset: Int = 0) throws -> [Case] {
         var q = CaseQuery(limit: limit, offset: offset)
         q.statuses = status.map { [$0] } ?? []
@@ -94,6 +97,8 @@ public struct CaseQuery: Sendable {
     public var bbox: BoundingBox?
     /// Cases of one county (a prefecture's database holds several).
     public var county: String?
+    /// Cases the units of an area have (`Area.holds`).
+    public var area: Area?
     /// Newest first (lists for people); oldest first pages stably while cases arrive (map clients).
     public var newestFirst = true
     public var limit: Int

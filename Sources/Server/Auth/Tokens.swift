@@ -10,8 +10,10 @@ public enum Tokens {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Creates a token and returns it with its row id; the clear text is never stored.
-    public static func create(in store: any StoreConnection, name: String, role: Role, workerID: Int64? = nil) throws -> (id: Int64, token: String) {
+    /// Creates a token and returns it with its row id; the clear text is never stored. `area`, a
+    /// county, town or village code of the database's boundaries, limits what it reads and writes.
+    public static func create(in store: any StoreConnection, name: String, role: Role, workerID: Int64? = nil,
+                              area code: String? = nil) throws -> (id: Int64, token: String) {
         guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw StoreError("a token needs a name (who holds it)") }
         if role == .worker {
             guard let w = workerID else { throw StoreError("a worker token needs --worker ID") }
@@ -19,12 +21,33 @@ public enum Tokens {
         } else if workerID != nil {
             throw StoreError("--worker applies to worker tokens only")
         }
-        var rng = SystemRandomNumberGenerator()   // getrandom(2): cryptographically secure
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        let token = "wg_" + Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        let id = try store.tokens.insert(name: name, role: role, workerID: workerID, digest: digest(token))
+        var area: Area?
+        if let code {
+            guard let a = Area(code: code) else { throw StoreError("--area \(code) is not a county, town or village code (6, 9 or 12 digits)") }
+            guard try store.grids.boundaries().contains(where: { $0.code == code }) else {
+                throw StoreError.notFound("--area \(code): no such county, town or village in the database")
+            }
+            area = a
+        }
+        let token = secret()
+        let id = try store.tokens.insert(name: name, role: role, workerID: workerID, area: area, digest: digest(token))
         return (id, token)
+    }
+
+    /// A sign-in session of a live token (the page's cookie): a secret of its own, so that
+    /// signing out ends it without touching the token.
+    static func createSession(in store: any StoreConnection, of tokenID: Int64, lasting seconds: TimeInterval) throws -> String {
+        let session = secret()
+        _ = try store.tokens.insertSession(of: tokenID, digest: digest(session), expires: Date() + seconds)
+        return session
+    }
+
+    /// 32 random bytes (getrandom(2): cryptographically secure), URL-safe base64.
+    private static func secret() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        return "wg_" + Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
     /// The identity behind a token, or nil when it is unknown or revoked.

@@ -172,10 +172,15 @@ enum OpenAPIDocument {
             ("info", .object(JSONObject([("title", "Wangge 网格"), ("version", "1.0.0"),
                                          ("description", "County grids, cameras and disputes: OGC API – Features and the dispatch API. Errors are RFC 9457 problem+json.")]))),
             ("servers", .array([.object(JSONObject([("url", .string(baseURL))]))])),
-            ("security", .array([.object(JSONObject([("bearer", .array([]))]))])),
+            // Either scheme: Basic carries the token as its password (for QGIS and GDAL).
+            ("security", .array([.object(JSONObject([("bearer", .array([]))])), .object(JSONObject([("basic", .array([]))]))])),
             ("paths", .object(JSONObject(paths.map { path, ops in (path, .object(JSONObject(ops.map { ($0.0, $0.1) }))) }))),
             ("components", .object(JSONObject([
-                ("securitySchemes", .object(JSONObject([("bearer", .object(JSONObject([("type", "http"), ("scheme", "bearer")])))]))),
+                ("securitySchemes", .object(JSONObject([
+                    ("bearer", .object(JSONObject([("type", "http"), ("scheme", "bearer")]))),
+                    ("basic", .object(JSONObject([("type", "http"), ("scheme", "basic"),
+                                                  ("description", "any user name; the token as the password")]))),
+                ]))),
                 ("schemas", .object(JSONObject(schemas))),
             ]))),
         ]))

@@ -7,9 +7,12 @@ import Logging
 public struct WanggeContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: Identity?
+    /// The peer's IP address (for rate limits); nil for a Unix socket.
+    public let clientIP: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        clientIP = source.channel.remoteAddress?.ipAddress
     }
 
     /// Bodies over 1 MiB are refused with 413 before they are read whole.

@@ -15,6 +15,9 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     public var detail: String
     /// Seconds after which to try again (503 from a busy or failing database).
     public var retryAfter: Int?
+    /// A 401 to a client that sent Basic credentials also offers Basic (RFC 7617). Only then: a
+    /// browser shown a Basic challenge on the map page's own requests would pop up a password box.
+    public var offersBasic = false
 
     public init(_ status: HTTPResponse.Status, _ type: String, _ detail: String) {
         self.status = status
@@ -34,7 +37,10 @@ public struct Problem: Error, HTTPResponseError, Sendable {
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/problem+json"]
-        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"wangge\"" }
+        if status == .unauthorized {
+            headers[.wwwAuthenticate] = "Bearer realm=\"wangge\""
+            if offersBasic { headers.append(HTTPField(name: .wwwAuthenticate, value: "Basic realm=\"wangge\", charset=\"UTF-8\"")) }
+        }
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         var w = JSONWriter()
         w.value(try JSONValueEncoder().encode(view))

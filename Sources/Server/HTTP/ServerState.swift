@@ -32,6 +32,10 @@ public struct ServerSettings: Sendable {
     /// A connection whose request head has not arrived this long after it opened (or after the
     /// last response) is closed: slow clients (slowloris) do not hold connections.
     public var headTimeout: Duration = .seconds(10)
+    /// Wrong tokens a client (by IP address) may send in a minute before it is answered 429 for
+    /// the rest of that minute. Tokens cannot be guessed (256 bits); this bounds the work a
+    /// guesser makes and tells an operator's logs who it is.
+    public var failedAuthPerMinute = 60
 
     public init(backend: any StoreBackend) { self.backend = backend }
 }
@@ -47,6 +51,7 @@ final class ServerState: Sendable {
     let responses = ResponseCache()
     let tiles: TileCache
     let tokenCache = TokenCache()
+    let failures: FailureLimiter
     private let follower: any ChangeFollower
     private let territoryBox: Mutex<Territory>
     private let catalogBox: Mutex<MapCatalog>
@@ -58,6 +63,7 @@ final class ServerState: Sendable {
     init(settings: ServerSettings, logger: Logger) async throws {
         self.settings = settings
         self.logger = logger
+        failures = FailureLimiter(perMinute: settings.failedAuthPerMinute)
         let backend = settings.backend
         // The schema is checked here: an old or newer one stops the server with what to run.
         let writer = try backend.connect(.writer)
