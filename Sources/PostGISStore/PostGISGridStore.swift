@@ -161,6 +161,10 @@ final class PostGISGridStore: GridStore {
         if let id = q.id { sql += " AND id = \(p(table == "households" ? PGValue(Int64(id) ?? -1) : .text(id)))" }
         if let g = q.gridCode { sql += " AND grid_id = \(p(.text(g)))" }
         if let c = q.county { sql += " AND county = \(p(.text(c)))" }
+        if let a = q.area {
+            let code = p(.text(a.code))
+            sql += " AND (starts_with(grid_id, \(code)::text) OR (grid_id IS NULL AND county = \(code)::text))"
+        }
         if let k = q.kind { sql += " AND kind = \(p(.text(k)))" }
         if let v = q.viewGridCode { sql += " AND view_grid_id = \(p(.text(v)))" }
         if q.withView { sql += " AND azimuth IS NOT NULL" }

@@ -304,6 +304,10 @@ public final class SpatiaLiteGridStore: GridStore {
         if let id = q.id { sql += " AND id = ?"; args.append(table == "households" ? .integer(Int64(id) ?? -1) : .text(id)) }
         if let g = q.gridCode { sql += " AND grid_id = ?"; args.append(.text(g)) }
         if let c = q.county { sql += " AND county = ?"; args.append(.text(c)) }
+        if let a = q.area {
+            sql += " AND (substr(grid_id, 1, ?) = ? OR (grid_id IS NULL AND county = ?))"
+            args += [.integer(Int64(a.code.utf8.count)), .text(a.code), .text(a.code)]
+        }
         if let k = q.kind { sql += " AND kind = ?"; args.append(.text(k)) }
         if let v = q.viewGridCode { sql += " AND view_grid_id = ?"; args.append(.text(v)) }
         if q.withView { sql += " AND azimuth IS NOT NULL" }

@@ -217,11 +217,11 @@ final class EventStream: @unchecked Sendable {
     private let process = Process()
     private let file: URL
 
-    init(_ s: TestServer, role: Role = .viewer, lastEventID: String? = nil) throws {
+    init(_ s: TestServer, role: Role = .viewer, lastEventID: String? = nil, token: String? = nil) throws {
         file = s.dir.url.appendingPathComponent("events-\(UUID().uuidString).txt")
         FileManager.default.createFile(atPath: file.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-s", "-N", "--max-time", "600", "-H", "Authorization: Bearer \(s.tokens[role]!)"]
+        process.arguments = ["-s", "-N", "--max-time", "600", "-H", "Authorization: Bearer \(token ?? s.tokens[role]!)"]
             + (lastEventID.map { ["-H", "Last-Event-ID: \($0)"] } ?? []) + ["\(s.base)/api/events"]
         process.standardOutput = try FileHandle(forWritingTo: file)
         process.standardError = FileHandle.nullDevice

@@ -21,6 +21,8 @@ public struct IntakeRequest: Sendable {
     public var idempotencyKey: String?
     /// What the request asked, to tell a retry from another request under the same key.
     public var fingerprint = ""
+    /// The caller's area: a case that would land outside it is refused (`forbidden`).
+    public var area: Area?
 
     public init(category: Case.Category, channel: Case.Channel, priority: Case.Priority = .normal, description: String,
                 location: Location, parties: [Party] = []) {
@@ -42,6 +44,8 @@ public struct AlertRequest: Sendable {
     public var snapshotURL: String?
     /// Where a PTZ camera pointed for this alert (degrees clockwise from north): turns its view.
     public var bearing: Double?
+    /// The caller's area: an alert whose case would land outside it is refused (`forbidden`).
+    public var area: Area?
     public init(cameraID: String, type: String, at: Date, snapshotURL: String? = nil, bearing: Double? = nil) {
         self.cameraID = cameraID
         self.type = type
@@ -58,6 +62,9 @@ public struct TransitionRequest: Sendable {
     public var note: String?
     public var target: String?
     public var rating: Int?
+    /// The caller's area: a case outside it cannot be moved, nor moved out of it except upwards
+    /// (escalation).
+    public var area: Area?
     public init(to: Case.Status, note: String? = nil, target: String? = nil, rating: Int? = nil) {
         self.to = to
         self.note = note
@@ -185,6 +192,9 @@ public final class Dispatcher {
         } else {
             try territory.place(&c, now: now)
         }
+        if let area = r.area, !area.holds(c) {
+            throw CaseError(.forbidden, "this place is handled by \(territory.unitNames.name(c.unit)), outside your area \(area)")
+        }
         // Related disputes: same category, open, near in place and time.
         let related = try relatedCases(to: c, now: now)
         if let root = related.first {
@@ -260,6 +270,9 @@ public final class Dispatcher {
         }
         let window = try rules().alertDedupeMinutes * 60
         if var open = try cases.openAlert(cameraID: camera.id, type: a.type, since: a.at - window) {
+            if let area = a.area, !area.holds(open) {
+                throw CaseError(.forbidden, "this camera's open alert (case \(open.id)) is with \(territory.unitNames.name(open.unit)), outside your area \(area)")
+            }
             open.alertCount += 1
             if let url = a.snapshotURL { open.snapshotURL = url }
             try cases.update(open, events: [CaseEvent(at: a.at, actor: actor.name, source: actor.source, action: "alert merged",
@@ -268,9 +281,10 @@ public final class Dispatcher {
         }
         let urgent = ["fight", "fire_smoke", "flood_level", "crowd_gathering"].contains(a.type)
         let category: Case.Category = a.type == "traffic_accident" ? .traffic : a.type == "fight" ? .neighbour : .other
-        let c = try intake(IntakeRequest(category: category, channel: .camera, priority: urgent ? .urgent : .normal,
-                                         description: "camera alert: \(a.type) at \(camera.name)", location: .camera(camera.id)),
-                           actor: actor, now: a.at, alert: a)
+        var r = IntakeRequest(category: category, channel: .camera, priority: urgent ? .urgent : .normal,
+                              description: "camera alert: \(a.type) at \(camera.name)", location: .camera(camera.id))
+        r.area = a.area
+        let c = try intake(r, actor: actor, now: a.at, alert: a)
         return (c, false)
     }
 
@@ -280,6 +294,9 @@ public final class Dispatcher {
         try t.note.map { try Limits.check($0, "note", max: Limits.note) }
         if t.rating != nil, t.to != .rated { throw CaseError(.invalid, "a rating is given with the step to rated, not to \(t.to.rawValue)") }
         guard var c = try cases.find(id: caseID) else { throw CaseError(.notFound, "unknown case \(caseID)") }
+        if let area = t.area, !area.holds(c) {
+            throw CaseError(.forbidden, "case \(caseID) is with \(territory.unitNames.name(c.unit)), outside your area \(area)")
+        }
         let from = c.status
         guard from.next.contains(t.to) else {
             let allowed = from.next.map(\.rawValue).joined(separator: ", ")
@@ -327,6 +344,11 @@ public final class Dispatcher {
             c.rating = r
             note = note ?? "rating \(r)"
         case .reported: break
+        }
+        // Out of the area only upwards: a village desk escalates to its town, but hands nothing
+        // to another town's grid.
+        if let area = t.area, !area.holds(c), t.to != .escalated {
+            throw CaseError(.forbidden, "this would give case \(caseID) to \(territory.unitNames.name(c.unit)), outside your area \(area)")
         }
         c.status = t.to
         try cases.update(c, events: [CaseEvent(at: now, actor: actor.name, source: actor.source, action: "transition",

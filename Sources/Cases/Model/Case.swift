@@ -161,7 +161,8 @@ public struct CaseEvent: Hashable, Sendable {
 
 /// Why a case operation was refused; `kind` maps to the HTTP status the server answers with.
 public struct CaseError: Error, CustomStringConvertible, Sendable {
-    public enum Kind: Sendable { case invalid, notFound, conflict }
+    /// `forbidden`: outside the caller's area (a town desk acting on another town's case).
+    public enum Kind: Sendable { case invalid, notFound, conflict, forbidden }
     public let kind: Kind
     public let reason: String
     public init(_ kind: Kind, _ reason: String) {

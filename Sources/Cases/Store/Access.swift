@@ -14,21 +14,7 @@ public enum Role: String, Sendable, CaseIterable {
     case viewer
 }
 
-/// An area (辖区) a centre answers for: a county (6-digit code), a town (9) or a village or
-/// community (12). Every grid, household, camera and unit below it has a code that starts with
-/// its code, which is all the test needs.
-public struct Area: Sendable, Hashable, CustomStringConvertible {
-    public let code: String
-    /// nil unless `code` is 6, 9 or 12 digits.
-    public init?(code: String) {
-        guard [6, 9, 12].contains(code.utf8.count), code.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
-        self.code = code
-    }
-    public var description: String { code }
-
-    /// Whether a grid, boundary or unit code is in the area (the area's own code included).
-    public func contains(code other: String) -> Bool { other.hasPrefix(code) }
-
+extension Area {
     /// Whether a case is in the area: the unit that has it now is (its grid, village, town or
     /// county centre) — so a case escalated from a village to its town leaves the village's view
     /// and stays in the town's. Arbitration and the court belong to the county of the case's grid.

@@ -15,11 +15,16 @@ public struct GridPlanning {
 
     /// Runs one operation on a draft plan and saves the result; nothing is saved if it throws.
     @discardableResult
-    public func edit(plan id: Int64, _ operation: (inout PlanEditor) throws -> [String]) throws -> [String] {
+    /// `area`: the caller's; an edit that adds, removes or changes a grid outside it is refused
+    /// (`OutsideArea`) and nothing is saved.
+    public func edit(plan id: Int64, within area: Area? = nil, _ operation: (inout PlanEditor) throws -> [String]) throws -> [String] {
         let plan = try store.plan(id: id)
         guard plan.status == .draft else { throw PlanError("plan \(id) is \(plan.status.rawValue); only a draft can change") }
-        var editor = PlanEditor(grids: try store.planGrids(id: id), boundaries: try store.boundaries(), households: try store.households())
+        let before = try store.planGrids(id: id)
+        var editor = PlanEditor(grids: before, boundaries: try store.boundaries(), households: try store.households())
         let touched = try operation(&editor)
+        let (old, new) = (Set(before.map(\.code)), Set(editor.grids.map(\.code)))
+        try OutsideArea.check(touched + old.symmetricDifference(new), in: area, "this edit")
         try store.savePlanGrids(id: id, editor.grids)
         return touched
     }
@@ -42,9 +47,14 @@ public struct GridPlanning {
 
     /// Publishes a draft: refused while it has validation problems or when the live layer has
     /// moved on since the plan was made. One transaction; nothing changes when refused.
-    public func publish(plan id: Int64, effectiveAt: Date = Date()) throws -> Published {
+    /// `area`: the caller's; a plan that changes a grid outside it is refused (`OutsideArea`).
+    public func publish(plan id: Int64, effectiveAt: Date = Date(), within area: Area? = nil) throws -> Published {
         let plan = try store.plan(id: id)
         guard plan.status == .draft else { throw PlanError("plan \(id) is already \(plan.status.rawValue)") }
+        if area != nil {
+            let d = try preview(plan: id)
+            try OutsideArea.check(d.added + d.removed + d.changed.map(\.code), in: area, "plan \(id)")
+        }
         let current = try store.currentVersion()
         guard plan.baseVersion == current else {
             throw PlanError("plan \(id) was made on version \(plan.baseVersion) but the live layer is now version \(current); make a new plan")

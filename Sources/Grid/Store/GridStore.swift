@@ -58,6 +58,8 @@ public struct PointQuery: Sendable {
     public var bbox: BoundingBox?
     public var gridCode: String?
     public var county: String?
+    /// Points of an area: their grid's code starts with the area's, or (no grid) their county is it.
+    public var area: Area?
     /// Cameras only: of a kind, looking into a grid, with a view.
     public var kind: String?
     public var viewGridCode: String?

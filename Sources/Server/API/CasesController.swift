@@ -62,6 +62,7 @@ struct CasesController {
                               channel: try f.enumValue("channel", Case.Channel.self, default: .window),
                               priority: try f.enumValue("priority", Case.Priority.self, default: .normal),
                               description: try f.string("description"), location: location, parties: parties)
+        r.area = who.area
         if let key = request.headers[HTTPField.Name("Idempotency-Key")!] {
             guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
                 throw Problem.badRequest("Idempotency-Key is 1 to 255 visible ASCII characters", type: "bad-header")
@@ -85,11 +86,11 @@ struct CasesController {
     private func show(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let who = try context.require(.dispatcher, .worker, .viewer)
         let id = try caseID(context)
-        let grids = try await state.workerGrids(who)
+        let scope = try await state.scope(who)
         let personal = who.role != .viewer
         let names = state.unitNames
         let view = try await state.readers.read { r -> CaseView? in
-            guard let c = try r.cases.find(id: id), grids.allows(c) else { return nil }
+            guard let c = try r.cases.find(id: id), scope.allows(c) else { return nil }
             return CaseView(c, names, personal: personal, parties: personal ? try r.cases.parties(caseID: id) : nil, events: try r.cases.events(caseID: id))
         }
         guard let view else { throw Problem.notFound("no case \(id)") }
@@ -100,14 +101,15 @@ struct CasesController {
         let who = try context.require(.dispatcher, .worker)
         let id = try caseID(context)
         let f = try Fields(try await request.jsonBody(context: context), allowed: ["to", "note", "target", "rating"])
-        let t = TransitionRequest(to: try f.enumValue("to", Case.Status.self), note: try f.optionalString("note"),
+        var t = TransitionRequest(to: try f.enumValue("to", Case.Status.self), note: try f.optionalString("note"),
                                   target: try f.optionalString("target"), rating: try f.optionalInt("rating").map { Int($0) })
-        if let grids = try await state.workerGrids(who) {
+        t.area = who.area
+        if let grids = try await state.scope(who).grids {
             let c = try await state.readers.read { try $0.cases.find(id: id) }
             guard let c, c.gridCode.map(grids.contains) ?? false else { throw Problem.notFound("no case \(id) in your grids") }
         }
-        let a = actor(who, request)
-        let c = try await state.desk.perform { try $0.transition(caseID: id, t, actor: a) }
+        let a = actor(who, request), step = t
+        let c = try await state.desk.perform { try $0.transition(caseID: id, step, actor: a) }
         return try caseResponse(c, status: .ok)
     }
 
@@ -130,8 +132,7 @@ struct CasesController {
             default: throw Problem.badRequest("unknown parameter \(key); use status, grid_id, overdue, limit, offset", type: "bad-parameter")
             }
         }
-        if let grids = try await state.workerGrids(who) { q.gridCodes = (q.gridCodes ?? Array(grids)).filter(grids.contains) }
-        let query = q
+        let query = try await state.scope(who).narrow(q)
         let names = state.unitNames, personal = who.role != .viewer
         let view = try await state.readers.read { r -> CaseListView in
             let (cases, matched) = try r.cases.page(query)
@@ -143,10 +144,11 @@ struct CasesController {
     private func alert(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let who = try context.require(.dispatcher)
         let f = try Fields(try await request.jsonBody(context: context), allowed: ["camera_id", "type", "at", "snapshot_url", "bearing"])
-        let a = AlertRequest(cameraID: try f.string("camera_id"), type: try f.string("type"), at: try f.date("at") ?? Date(),
+        var a = AlertRequest(cameraID: try f.string("camera_id"), type: try f.string("type"), at: try f.date("at") ?? Date(),
                              snapshotURL: try f.optionalString("snapshot_url"), bearing: try f.optionalDouble("bearing"))
-        let by = actor(who, request)
-        let (c, merged) = try await state.desk.perform { try $0.alert(a, actor: by) }
+        a.area = who.area
+        let by = actor(who, request), alert = a
+        let (c, merged) = try await state.desk.perform { try $0.alert(alert, actor: by) }
         var response = try JSONResponse.make(AlertView(merged: merged, case: CaseView(c, state.unitNames)), status: merged ? .ok : .created)
         response.headers[.location] = "/api/cases/\(c.id)"
         return response
@@ -164,7 +166,7 @@ struct CasesController {
     }
 
     private func stats(_ request: Request, _ context: WanggeContext) async throws -> Response {
-        _ = try context.require(.viewer, .dispatcher, .planner)
+        let who = try context.require(.viewer, .dispatcher, .planner)
         // Times are kept to the second and `to` is exclusive: by default, up to the end of this second,
         // so that a case taken a moment ago is counted.
         var from: Date?, to = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 1).rounded(.down)), by = CaseGrouping.county
@@ -185,8 +187,8 @@ struct CasesController {
         }
         let start = from ?? to - 365 * 86400
         guard start < to else { throw Problem.badRequest("from must be before to", type: "bad-parameter") }
-        let end = to, grouping = by
-        let figures = try await state.readers.read { try $0.cases.figures(from: start, to: end, by: grouping) }
+        let end = to, grouping = by, area = who.area
+        let figures = try await state.readers.read { try $0.cases.figures(from: start, to: end, by: grouping, area: area) }
         return try JSONResponse.make(StatsView(from: start, to: end, by: grouping, figures: figures))
     }
 
@@ -209,6 +211,9 @@ struct CasesController {
         let p = Position(lon, lat), c = crs
         let territory = state.territory
         let place = territory.placement(of: try Dispatcher.wgs84(p, c))
+        if let area = who.area, !area.contains(code: String(place.unit.split(separator: ":").last ?? "")) {
+            throw Problem(.forbidden, "outside-area", "this place is handled by \(territory.unitNames.name(place.unit)), outside your area \(area)")
+        }
         // Staff phones are not for viewers' screens.
         return try JSONResponse.make(PlacementView(place, territory.unitNames, phones: who.role != .viewer))
     }
@@ -222,7 +227,7 @@ struct CasesController {
             guard let n = Int64(last), n >= 0 else { throw Problem.badRequest("Last-Event-ID must be an event id from this stream", type: "bad-parameter") }
             after = n
         }
-        let body = try await CaseFeed(readers: state.readers, feed: state.feed, layerServed: { [state] in await state.layerServed($0) }).stream(after: after, grids: try await state.workerGrids(who))
+        let body = try await CaseFeed(readers: state.readers, feed: state.feed, layerServed: { [state] in await state.layerServed($0) }).stream(after: after, scope: try await state.scope(who))
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
     }
 }

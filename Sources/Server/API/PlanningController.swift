@@ -80,7 +80,7 @@ struct PlanningController {
     /// `{"op": "reshape", "grid_id", "polygon": Polygon}`, `{"op": "override", "grid_id", "households"}`,
     /// `{"op": "partition", "parent": code}`. Coordinates in WGS84, or GCJ-02 with `"crs": "GCJ-02"`.
     private func operate(_ request: Request, _ context: WanggeContext) async throws -> Response {
-        _ = try context.require(.planner)
+        let who = try context.require(.planner)
         let id = try planID(context)
         let f = try Fields(try await request.jsonBody(context: context),
                            allowed: ["op", "grid_id", "into", "line", "polygon", "households", "parent", "crs"])
@@ -115,9 +115,12 @@ struct PlanningController {
             edit = { try $0.partition(parent) }
         default: throw Fields.invalid("op \(op) is not one of split, merge, reshape, override, partition")
         }
+        // The grids named must be in the caller's area, and so must all the edit changes.
+        try OutsideArea.check(try ["grid_id", "into", "parent"].compactMap { try f.optionalString($0) }, in: who.area, "this edit")
+        let area = who.area
         let changed = try await planning { g, _ in
             guard try g.store.plan(id: id).status == .draft else { throw PlanError("plan \(id) is not a draft") }
-            return try g.edit(plan: id, edit)
+            return try g.edit(plan: id, within: area, edit)
         }
         let problems = try await planning { g, _ in try g.validate(plan: id) }
         return try JSONResponse.make(PlanOperationView(plan: id, changed: changed, problems: try Self.problems(problems)))
@@ -162,11 +165,11 @@ struct PlanningController {
     }
 
     private func publish(_ request: Request, _ context: WanggeContext) async throws -> Response {
-        _ = try context.require(.planner)
+        let who = try context.require(.planner)
         let id = try planID(context)
         let f = try Fields(try await request.jsonBody(context: context), allowed: ["effective_at"])
-        let at = try f.date("effective_at") ?? Date()
-        let p = try await planning { g, _ in try g.publish(plan: id, effectiveAt: at) }
+        let at = try f.date("effective_at") ?? Date(), area = who.area
+        let p = try await planning { g, _ in try g.publish(plan: id, effectiveAt: at, within: area) }
         await state.layerServed(p.version)
         return try JSONResponse.make(PublishedView(version: p.version, moves: p.moves, diff: p.diff.json))
     }
@@ -178,7 +181,9 @@ struct PlanningController {
     }
 
     private func rollback(_ request: Request, _ context: WanggeContext) async throws -> Response {
-        _ = try context.require(.planner)
+        let who = try context.require(.planner)
+        // A rollback brings back a whole layer: every area's grids at once.
+        if let area = who.area { throw OutsideArea("a rollback changes every grid of the layer, outside your area \(area)") }
         let f = try Fields(try await request.jsonBody(context: context), allowed: ["version"])
         guard let v = try f.optionalInt("version") else { throw Fields.invalid("version is required") }
         let p = try await planning { g, _ in try g.rollback(to: Int(v)) }
@@ -196,7 +201,9 @@ struct PlanningController {
         }
         let when = at
         // The live layer is in memory: no need to read every grid to know this one exists.
-        guard state.catalog.memory["grids"]?.feature(id: code, zoom: nil) != nil else { throw Problem.notFound("no grid \(code) in the live layer") }
+        guard state.catalog.memory["grids"]?.feature(id: code, zoom: nil) != nil, who.area?.contains(code: code) ?? true else {
+            throw Problem.notFound("no grid \(code) in the live layer\(who.area.map { " within your area \($0)" } ?? "")")
+        }
         let phones = who.role != .viewer
         let roster = try await state.readers.read { try $0.grids.roster(gridCode: code) }
         return try JSONResponse.make(DutyView(grid: code, at: when, roster: roster, phones: phones))

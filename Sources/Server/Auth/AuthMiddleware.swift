@@ -44,9 +44,7 @@ struct AuthMiddleware: RouterMiddleware {
                 r.headers[.setCookie] = Session.clearCookie
                 return r
             }
-            var p = Problem.unauthorized(basic ? "unknown or revoked token (the password of Basic authentication is the token)" : "unknown or revoked token")
-            p.offersBasic = basic
-            throw p
+            throw Problem.unauthorized(basic ? "unknown or revoked token (the password of Basic authentication is the token)" : "unknown or revoked token")
         }
         if fromCookie, ![.get, .head, .options].contains(request.method), !Self.sameOrigin(request) {
             // A cookie rides along with any site's form or script: a write must come from our own pages.
@@ -70,9 +68,7 @@ struct AuthMiddleware: RouterMiddleware {
         case "basic":
             guard value.utf8.count <= 1024, let data = Data(base64Encoded: value), let pair = String(data: data, encoding: .utf8),
                   let colon = pair.firstIndex(of: ":") else {
-                var p = Problem.unauthorized("Basic credentials must be base64 of `user:TOKEN` (any user name, the token as the password)")
-                p.offersBasic = true
-                throw p
+                throw Problem.unauthorized("Basic credentials must be base64 of `user:TOKEN` (any user name, the token as the password)")
             }
             return (String(pair[pair.index(after: colon)...]), true)
         default:

@@ -19,20 +19,22 @@ struct FeaturesController {
     static let geojson = "application/geo+json"
 
     func register(on router: Router<WanggeContext>) {
-        router.get("/") { request, _ in landing(request) }
+        router.get("/") { request, _ in HTMLPage.wanted(request) ? HTMLPage.landing(collections: infos) : landing(request) }
         router.get("/conformance") { _, _ in JSONResponse.make(.object(JSONObject([("conformsTo", .array(Self.conformance.map { .string($0) }))]))) }
         router.get("/api") { request, _ in
             JSONResponse.make(OpenAPIDocument.make(baseURL: request.baseURL), contentType: "application/vnd.oai.openapi+json;version=3.0")
         }
-        router.get("/collections") { request, _ in collections(request) }
+        router.get("/collections") { request, _ in HTMLPage.wanted(request) ? HTMLPage.collections(infos) : collections(request) }
         router.get("/collections/{collectionId}") { request, context in
             let id = try context.parameters.require("collectionId")
             guard let info = state.catalog.info(id) else { throw Self.unknownCollection(id) }
-            return JSONResponse.make(collectionJSON(info, request.baseURL))
+            return HTMLPage.wanted(request) ? HTMLPage.collection(info) : JSONResponse.make(collectionJSON(info, request.baseURL))
         }
         router.get("/collections/{collectionId}/items") { request, context in try await items(request, context) }
         router.get("/collections/{collectionId}/items/{featureId}") { request, context in try await item(request, context) }
     }
+
+    private var infos: [CollectionInfo] { MapCatalog.ids.compactMap { state.catalog.info($0) } }
 
     static func unknownCollection(_ id: String) -> Problem {
         .notFound("no collection \(id); the collections are \(MapCatalog.ids.joined(separator: ", "))")
@@ -87,25 +89,44 @@ struct FeaturesController {
         let id = try context.parameters.require("collectionId")
         let catalog = state.catalog
         guard let info = catalog.info(id) else { throw Self.unknownCollection(id) }
-        let workerGrids = try await state.access(id, context)
-        let query = try ItemsQuery(request.queryPairs, queryables: info.queryables, temporal: info.temporal)
+        let scope = try await state.access(id, context)
+        var query = try ItemsQuery(request.queryPairs, queryables: info.queryables, temporal: info.temporal)
+        query.area = scope.area
         let base = "\(request.baseURL)/collections/\(id)/items"
+        let html = HTMLPage.wanted(request)
+        let page: FeaturePage
         if var memory = catalog.memory[id] {
-            let key = "\(catalog.generation)|\(request.baseURL)\(request.uri.path)?\(request.uri.query ?? "")"
-            if let cached = state.responses.get(key) { return cached.response(to: request) }
+            let key = "\(catalog.generation)|\(scope.area?.code ?? "")|\(request.baseURL)\(request.uri.path)?\(request.uri.query ?? "")"
+            if !html, let cached = state.responses.get(key) { return cached.response(to: request) }
             var query = query
             if id == "grids", let t = query.datetime {
                 memory = try await gridsInForce(at: t.upperBound == .distantFuture ? Date() : t.upperBound, catalog)
                 query.datetime = nil
             }
-            let page = memory.page(query)
-            let body = try body(page, query, base: base, request: request)
-            state.responses.put(key, body)
-            return body.response(to: request)
+            page = memory.page(query)
+            if !html {
+                let body = try body(page, query, base: base, request: request)
+                state.responses.put(key, body)
+                return body.response(to: request)
+            }
+        } else {
+            page = StoredPoints.ids.contains(id) ? try await StoredPoints(readers: state.readers, catalog: catalog).page(id, query)
+                : try await casesPage(query, scope: scope)
         }
-        let page = StoredPoints.ids.contains(id) ? try await StoredPoints(readers: state.readers, catalog: catalog).page(id, query)
-            : try await casesPage(query, workerGrids: workerGrids)
+        if html { return itemsPage(info, page, query, request) }
         return try body(page, query, base: base, request: request).response(to: request)
+    }
+
+    /// The same page for a browser: links as the JSON answer's, in HTML (`f=html`), and the map's
+    /// GeoJSON (`f=json`).
+    private func itemsPage(_ info: CollectionInfo, _ page: FeaturePage, _ query: ItemsQuery, _ request: Request) -> Response {
+        let path = "/collections/\(info.id)/items?"
+        var pairs = request.queryPairs.filter { $0.0 != "f" }
+        func url(offset: Int, f: String) -> String { path + Self.query(pairs + [("f", f)], offset: offset) }
+        let next = query.offset + page.features.count < page.matched ? url(offset: query.offset + page.features.count, f: "html") : nil
+        let prev = query.offset > 0 ? url(offset: max(0, query.offset - query.limit), f: "html") : nil
+        pairs.removeAll { $0.0 == "crs" }   // the map draws in CRS84
+        return HTMLPage.items(info, page, offset: query.offset, json: url(offset: query.offset, f: "json"), next: next, prev: prev)
     }
 
     private func body(_ page: FeaturePage, _ query: ItemsQuery, base: String, request: Request) throws -> CachedBody {
@@ -142,7 +163,7 @@ struct FeaturesController {
         return c.percentEncodedQuery ?? ""
     }
 
-    private func casesPage(_ q: ItemsQuery, workerGrids: Set<String>?) async throws -> FeaturePage {
+    private func casesPage(_ q: ItemsQuery, scope: Scope) async throws -> FeaturePage {
         var cq = CaseQuery(limit: q.limit, offset: q.offset)
         cq.bbox = q.bbox
         cq.newestFirst = false
@@ -150,11 +171,10 @@ struct FeaturesController {
             cq.reportedFrom = t.lowerBound == .distantPast ? nil : t.lowerBound
             cq.reportedTo = t.upperBound == .distantFuture ? nil : t.upperBound
         }
-        var grids = workerGrids.map { Array($0).sorted() }
         for (key, value) in q.filters {
             switch key {
             case "status": cq.statuses = try Parameters.statuses(value)
-            case "grid_id": grids = grids.map { $0.filter { $0 == value } } ?? [value]
+            case "grid_id": cq.gridCodes = [value]
             case "category":
                 guard let c = Case.Category(rawValue: value) else { throw Problem.badRequest("unknown category \(value)", type: "bad-parameter") }
                 cq.category = c
@@ -168,8 +188,7 @@ struct FeaturesController {
             default: break
             }
         }
-        cq.gridCodes = grids
-        let query = cq
+        let query = scope.narrow(cq)
         let (cases, matched) = try await state.readers.read { try $0.cases.page(query) }
         return FeaturePage(features: cases.map(\.mapFeature), matched: matched)
     }
@@ -179,7 +198,7 @@ struct FeaturesController {
         let fid = try context.parameters.require("featureId")
         let catalog = state.catalog
         guard let info = catalog.info(id) else { throw Self.unknownCollection(id) }
-        let workerGrids = try await state.access(id, context)
+        let scope = try await state.access(id, context)
         var pairs = request.queryPairs
         pairs.removeAll { $0.0 == "f" }
         for (k, _) in pairs where !["crs", "zoom"].contains(k) {
@@ -188,12 +207,12 @@ struct FeaturesController {
         let query = try ItemsQuery(pairs, queryables: [], temporal: info.temporal)
         let feature: MapFeature?
         if let memory = catalog.memory[id] {
-            feature = memory.feature(id: fid, zoom: query.zoom)
+            feature = scope.allows(code: fid) ? memory.feature(id: fid, zoom: query.zoom) : nil
         } else if StoredPoints.ids.contains(id) {
-            feature = try await StoredPoints(readers: state.readers, catalog: catalog).feature(id, fid)
+            feature = try await StoredPoints(readers: state.readers, catalog: catalog).feature(id, fid, within: scope.area)
         } else if let n = Int64(fid) {
             let c = try await state.readers.read { try $0.cases.find(id: n) }
-            feature = c.flatMap { c in workerGrids.allows(c) ? c.mapFeature : nil }
+            feature = c.flatMap { c in scope.allows(c) ? c.mapFeature : nil }
         } else { feature = nil }
         guard let feature else { throw Problem.notFound("no feature \(fid) in \(id)") }
         let base = "\(request.baseURL)/collections/\(id)"

@@ -1,5 +1,6 @@
 import Foundation
 import Geo
+import Grid
 
 /// The query of `/collections/{id}/items` (OGC API – Features Part 1 and Part 2), checked: every
 /// parameter is known, every value in range, else a 400 naming it.
@@ -20,14 +21,17 @@ struct ItemsQuery: Sendable, Hashable {
     var zoom: Int?
     /// `property=value` filters on the collection's queryables, in the order given.
     var filters: [(String, String)] = []
+    /// Set by the server, never by the client: the caller's area (features outside are not there).
+    var area: Area?
 
     static func == (a: ItemsQuery, b: ItemsQuery) -> Bool {
         a.limit == b.limit && a.offset == b.offset && a.bbox == b.bbox && a.crs == b.crs && a.datetime == b.datetime
-            && a.zoom == b.zoom && a.filters.elementsEqual(b.filters, by: ==)
+            && a.zoom == b.zoom && a.filters.elementsEqual(b.filters, by: ==) && a.area == b.area
     }
     func hash(into h: inout Hasher) {
         h.combine(limit); h.combine(offset); h.combine(bbox); h.combine(crs); h.combine(datetime); h.combine(zoom)
         for (k, v) in filters { h.combine(k); h.combine(v) }
+        h.combine(area)
     }
 
     /// Parses the query string's pairs for a collection with these queryables.
@@ -54,7 +58,7 @@ struct ItemsQuery: Sendable, Hashable {
                 guard let z = Int(value), (0...22).contains(z) else { throw .badRequest("zoom must be a whole number from 0 to 22, not \(value)", type: "bad-parameter") }
                 zoom = z
             case "f":
-                guard ["json", "geojson"].contains(value.lowercased()) else { throw .badRequest("f must be json or geojson, not \(value)", type: "bad-parameter") }
+                guard ["json", "geojson", "html"].contains(value.lowercased()) else { throw .badRequest("f must be json, geojson or html, not \(value)", type: "bad-parameter") }
             default:
                 guard queryables.contains(key) else {
                     let known = ["limit", "offset", "bbox", "bbox-crs", "crs", "zoom", "f"] + (temporal ? ["datetime"] : []) + queryables

@@ -98,7 +98,7 @@ final class MemoryCollection: Sendable {
     }
 
     func page(_ q: ItemsQuery) -> FeaturePage {
-        if q.bbox == nil && q.datetime == nil && q.filters.isEmpty {
+        if q.bbox == nil && q.datetime == nil && q.filters.isEmpty && q.area == nil {
             // Paging through everything (GDAL does, 10 at a time): no scan.
             let start = min(q.offset, features.count)
             let range = start..<min(start + q.limit, features.count)
@@ -107,6 +107,7 @@ final class MemoryCollection: Sendable {
         var out: [MapFeature] = []
         var matched = 0
         for (k, f) in features.enumerated() {
+            if let a = q.area, !a.contains(code: f.id) { continue }
             if let b = q.bbox, !f.intersects(b) { continue }
             if let t = q.datetime, !(f.time.map { t.contains($0) } ?? false) { continue }
             if !q.filters.allSatisfy({ key, value in Self.matches(f.properties[key], value) }) { continue }

@@ -61,7 +61,7 @@ enum OpenAPIDocument {
         let writes = body ? [("409", "Conflict: an illegal change of state, or it exists already"), ("413", "Body too large"),
                              ("415", "Not sent as JSON"), ("422", "Refused: well-formed, but not acceptable")] : []
         for (code, description) in [("400", "Bad request"), ("404", "Not found"), ("503", "The database is busy or unavailable: retry after Retry-After seconds")]
-            + (secured ? [("401", "No or a bad token"), ("403", "Role not allowed")] : []) + writes {
+            + (secured ? [("401", "No or a bad token"), ("403", "Role not allowed, or outside the token's area")] : []) + writes {
             rs[code] = .object(JSONObject([("description", .string(description)), ("content", .object(JSONObject([
                 ("application/problem+json", .object(JSONObject([("schema", .object(JSONObject([("$ref", "#/components/schemas/Problem")])))])))])))]))
         }

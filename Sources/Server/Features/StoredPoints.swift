@@ -20,6 +20,7 @@ struct StoredPoints: Sendable {
     /// threads, which every request of the server shares.
     func page(_ id: String, _ q: ItemsQuery) async throws -> FeaturePage {
         var pq = try Self.query(id, q.filters)
+        pq.area = q.area
         pq.limit = q.limit
         pq.offset = q.offset
         let (box, offset, limit) = (q.bbox, q.offset, q.limit)
@@ -46,10 +47,11 @@ struct StoredPoints: Sendable {
         }
     }
 
-    /// One feature by id, or nil.
-    func feature(_ id: String, _ fid: String) async throws -> MapFeature? {
+    /// One feature by id (within an area, when given), or nil.
+    func feature(_ id: String, _ fid: String, within area: Area?) async throws -> MapFeature? {
         var q = PointQuery(limit: 1, count: false)
         q.id = fid
+        q.area = area
         q.withView = id == "camera_views"
         let query = q
         return try await readers.read { r -> MapFeature? in
@@ -61,9 +63,10 @@ struct StoredPoints: Sendable {
         }
     }
 
-    /// Every feature of a layer that meets a tile's area.
-    func features(_ id: String, meeting area: BoundingBox) async throws -> [MapFeature] {
+    /// Every feature of a layer that meets a tile's area (and is in `within`, when given).
+    func features(_ id: String, meeting area: BoundingBox, within: Area?) async throws -> [MapFeature] {
         var q = PointQuery(limit: 1_000_000, count: false)
+        q.area = within
         q.withView = id == "camera_views"
         if id != "camera_views" { q.bbox = area }
         let query = q

@@ -15,9 +15,6 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     public var detail: String
     /// Seconds after which to try again (503 from a busy or failing database).
     public var retryAfter: Int?
-    /// A 401 to a client that sent Basic credentials also offers Basic (RFC 7617). Only then: a
-    /// browser shown a Basic challenge on the map page's own requests would pop up a password box.
-    public var offersBasic = false
 
     public init(_ status: HTTPResponse.Status, _ type: String, _ detail: String) {
         self.status = status
@@ -37,10 +34,10 @@ public struct Problem: Error, HTTPResponseError, Sendable {
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/problem+json"]
-        if status == .unauthorized {
-            headers[.wwwAuthenticate] = "Bearer realm=\"wangge\""
-            if offersBasic { headers.append(HTTPField(name: .wwwAuthenticate, value: "Basic realm=\"wangge\", charset=\"UTF-8\"")) }
-        }
+        // Bearer only, though Basic is taken too (QGIS and GDAL send it unasked): a Basic challenge
+        // makes browsers pop up a password box over the map page, and Foundation's URLSession on
+        // Linux never returns from one.
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"wangge\"" }
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         var w = JSONWriter()
         w.value(try JSONValueEncoder().encode(view))
@@ -58,8 +55,10 @@ extension Problem {
             case .invalid: return Problem(.unprocessableContent, "invalid-case", e.reason)
             case .notFound: return Problem(.notFound, "not-found", e.reason)
             case .conflict: return Problem(.conflict, "illegal-transition", e.reason)
+            case .forbidden: return Problem(.forbidden, "outside-area", e.reason)
             }
         case let e as PlanError: return Problem(.unprocessableContent, "invalid-plan", e.description)
+        case let e as OutsideArea: return Problem(.forbidden, "outside-area", e.description)
         case let e as ImportError: return Problem(.unprocessableContent, "invalid-import", e.description)
         case let e as GeoJSONError: return Problem(.badRequest, "malformed-geojson", e.description)
         case let e as JSONSyntaxError: return Problem(.badRequest, "malformed-json", e.description)

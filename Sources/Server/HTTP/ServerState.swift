@@ -161,24 +161,25 @@ final class ServerState: Sendable {
     var territory: Territory { territoryBox.withLock { $0 } }
     var unitNames: UnitNames { territory.unitNames }
 
-    /// Who may read a map collection or its tiles: any token holder, or anyone when the operator
-    /// made it public. Workers read cases of their own grids only (those grids returned).
-    func access(_ collection: String, _ context: WanggeContext) async throws -> Set<String>? {
-        if context.identity == nil && settings.publicCollections.contains(collection) { return nil }
+    /// Who may read a map collection or its tiles, and what of it: any token holder (within their
+    /// scope), or anyone when the operator made the collection public.
+    func access(_ collection: String, _ context: WanggeContext) async throws -> Scope {
+        if context.identity == nil && settings.publicCollections.contains(collection) { return .everything }
         let who = try context.require(.viewer, .dispatcher, .planner, .worker)
-        return collection == "cases" ? try await workerGrids(who) : nil
+        let scope = try await scope(who)
+        // A worker's grids bound the cases they see; the map layers (grids, cameras…) only by area.
+        return collection == "cases" ? scope : Scope(area: scope.area)
     }
 
     var catalog: MapCatalog { catalogBox.withLock { $0 } }
 
-    /// The grids a worker may see (those they are posted to); nil, meaning all, for other roles.
-    func workerGrids(_ who: Identity) async throws -> Set<String>? {
-        guard who.role == .worker, let w = who.workerID else { return nil }
-        return Set(try await readers.read { try $0.grids.grids(ofWorker: w) })
+    /// What a caller sees: a worker the cases of the grids they are posted to, a token with an
+    /// area what is in it; others everything.
+    func scope(_ who: Identity) async throws -> Scope {
+        var scope = Scope(area: who.area)
+        if who.role == .worker, let w = who.workerID {
+            scope.grids = Set(try await readers.read { try $0.grids.grids(ofWorker: w) })
+        }
+        return scope
     }
-}
-
-extension Optional where Wrapped == Set<String> {
-    /// Whether a case is within these grids (nil: no restriction).
-    func allows(_ c: Case) -> Bool { map { g in c.gridCode.map(g.contains) ?? false } ?? true }
 }

@@ -20,8 +20,8 @@ struct CaseFeed: Sendable {
 
     private enum Item: Sendable { case changes([Change]), tick }
 
-    /// `grids`: only cases in these grids (a worker's view); nil for all.
-    func stream(after lastEventID: Int64?, grids: Set<String>?) async throws -> ResponseBody {
+    /// `scope`: only the cases the caller sees (a worker's grids, a token's area).
+    func stream(after lastEventID: Int64?, scope: Scope) async throws -> ResponseBody {
         // Subscribe first, then replay up to where the subscription began: nothing falls between.
         // A client too slow for its buffer is not given a gap: its stream ends, and it reconnects
         // with Last-Event-ID and gets the rest from the database.
@@ -51,7 +51,7 @@ struct CaseFeed: Sendable {
                 }
                 guard let last = page.last else { break }
                 cursor = last.0.id
-                let text = page.filter { grids.allows($0.1) }.map { Self.frame($0.0, $0.1) }.joined()
+                let text = page.filter { scope.allows($0.1) }.map { Self.frame($0.0, $0.1) }.joined()
                 if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
             }
             cursor = max(cursor, position.caseEvent)
@@ -65,7 +65,7 @@ struct CaseFeed: Sendable {
                         case .caseEvent(let e, let c):
                             guard e.id > cursor else { continue }
                             cursor = e.id
-                            if grids.allows(c) { text += Self.frame(e, c) }
+                            if scope.allows(c) { text += Self.frame(e, c) }
                         case .layer(let v):
                             await layerServed(v)
                             text += "event: layer\ndata: {\"layer_version\":\(v)}\n\n"

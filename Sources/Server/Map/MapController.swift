@@ -40,7 +40,8 @@ struct MapController {
         self.state = state
         var assets: [String: CachedBody] = [:]
         for (name, type) in [("map.html", "text/html; charset=utf-8"), ("map.js", "text/javascript; charset=utf-8"),
-                             ("map.css", "text/css; charset=utf-8")] {
+                             ("map.css", "text/css; charset=utf-8"), ("items.js", "text/javascript; charset=utf-8"),
+                             ("pages.css", "text/css; charset=utf-8")] {
             guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Assets"),
                   let data = FileManager.default.contents(atPath: url.path) else {
                 throw ServerSetupError("the map page's file \(name) is missing from the server's resources")
@@ -71,6 +72,9 @@ struct MapController {
         }
         router.get("/map/map.js") { request, _ in assets["map.js"]!.response(to: request) }
         router.get("/map/map.css") { request, _ in assets["map.css"]!.response(to: request) }
+        // The OGC API pages' script and styles (`HTMLPage`).
+        router.get("/map/items.js") { request, _ in assets["items.js"]!.response(to: request) }
+        router.get("/map/pages.css") { request, _ in assets["pages.css"]!.response(to: request) }
         router.get("/map/config.json") { _, _ in JSONResponse.make(config) }
         router.get("/vendor/leaflet/{file}") { request, context in try vendorFile(try context.parameters.require("file"), request) }
         router.get("/vendor/leaflet/images/{file}") { request, context in

@@ -97,11 +97,11 @@ struct TilesController {
         guard let tile = TileID(z: z, x: x, y: y) else {
             throw Problem.notFound("tile \(z)/\(x)/\(y) is outside the world (x and y run from 0 to \((1 << z) - 1) at zoom \(z))")
         }
-        let workerGrids = try await state.access(id, context)
+        let scope = try await state.access(id, context)
         let catalog = state.catalog
         let stamp = id == "cases" ? state.casesStamp : "g\(catalog.generation)"
-        // A worker's case tiles hold only their grids: made for them, never cached.
-        let key = workerGrids == nil ? TileCache.key(id, stamp, z, x, y) : nil
+        // A worker's or an area's tiles hold only what they see: made for them, never cached.
+        let key = scope.isEverything ? TileCache.key(id, stamp, z, x, y) : nil
         if let key, let cached = state.tiles.get(key) { return Self.respond(cached, request) }
 
         var layer = VectorTileLayer(name: id, tile: tile)
@@ -109,19 +109,18 @@ struct TilesController {
         if let memory = catalog.memory[id] {
             // 4,096 units over a tile shown about 512 pixels wide: simplify as for the next zoom.
             let simplified = memory.simplified(zoom: min(z + 1, zooms.upperBound))
-            for (k, f) in memory.features.enumerated() where f.bbox.intersects(area) {
+            for (k, f) in memory.features.enumerated() where f.bbox.intersects(area) && scope.allows(code: f.id) {
                 layer.add(id: UInt64(f.id), geometry: simplified?[k] ?? f.geometry, properties: f.properties)
             }
         } else if StoredPoints.ids.contains(id) {
-            for f in try await StoredPoints(readers: state.readers, catalog: catalog).features(id, meeting: area) {
+            for f in try await StoredPoints(readers: state.readers, catalog: catalog).features(id, meeting: area, within: scope.area) {
                 layer.add(id: UInt64(f.id), geometry: f.geometry, properties: f.properties)
             }
         } else {
             var q = CaseQuery(limit: 1_000_000)
             q.bbox = area
             q.newestFirst = false
-            q.gridCodes = workerGrids.map { Array($0).sorted() }
-            let query = q
+            let query = scope.narrow(q)
             for c in try await state.readers.read({ try $0.cases.page(query, count: false).cases }) {
                 let f = c.mapFeature
                 layer.add(id: UInt64(c.id), geometry: f.geometry, properties: f.properties)
