@@ -53,9 +53,10 @@ public enum WanggeServer {
         }
         map.register(on: router)
 
+        let connections = ConnectionCounts(limit: settings.connectionsPerClient)
         return Application(
             router: router,
-            server: .http1(configuration: .init(additionalChannelHandlers: [RequestHeadTimeout(Self.time(settings.headTimeout))],
+            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionLimit(connections), RequestHeadTimeout(Self.time(settings.headTimeout))],
                                                 idleTimeout: Self.time(settings.idleTimeout))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "wangge"),
             onServerRunning: { channel in

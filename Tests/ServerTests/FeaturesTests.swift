@@ -211,4 +211,32 @@ import Geo
         }
         #expect(try await s.call("/healthz").status == 200)
     }
+
+    /// `/collections/{id}/queryables` (Part 3): a JSON Schema of exactly the properties the items
+    /// filter on, typed as the features carry them; each one filters (the server takes it).
+    @Test(arguments: StoreKind.allCases) func queryablesSayWhatItemsFilterOn(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
+        for id in MapCatalog.ids {
+            let r = try await s.call("/collections/\(id)/queryables")
+            #expect(r.status == 200 && r.headers["content-type"] == "application/schema+json", "\(id): \(r.status)")
+            #expect(r.object["$schema"]?.stringValue == "https://json-schema.org/draft/2020-12/schema")
+            let properties = try #require(r.object["properties"]?.objectValue, "\(id)")
+            let collection = try await s.call("/collections/\(id)").object
+            #expect((collection["links"]?.arrayValue ?? []).contains { $0.objectValue?["href"]?.stringValue?.hasSuffix("/collections/\(id)/queryables") == true })
+            let page = try await s.call("/collections/\(id)/items?limit=1", role: .viewer).object
+            let first = page["features"]?.arrayValue?.first?.objectValue?["properties"]?.objectValue
+            for (name, schema) in properties.members {
+                // Typed as the first feature has it, and accepted as a filter.
+                if let value = first?[name], value != .null {
+                    let want: String = switch value { case .integer: "integer"; case .number: "number"; case .bool: "boolean"; default: "string" }
+                    #expect(schema.objectValue?["type"]?.stringValue == want, "\(id).\(name)")
+                }
+                let filtered = try await s.call("/collections/\(id)/items?limit=1&\(name)=x", role: .viewer)
+                #expect(filtered.status == 200 || (filtered.status == 400 && !filtered.text.contains("unknown parameter")), "\(id).\(name): \(filtered.text.prefix(200))")
+            }
+            let unknown = try await s.call("/collections/\(id)/items?limit=1&no_such_property=1", role: .viewer)
+            #expect(unknown.status == 400 && properties["no_such_property"] == nil)
+        }
+        #expect(try await s.call("/collections/nothing/queryables").status == 404)
+    }
 }

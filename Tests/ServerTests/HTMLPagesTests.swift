@@ -42,6 +42,12 @@ import Geo
         #expect(first.body.contains("data-geojson=\"/collections/grids/items?limit=5&amp;f=json&amp;offset=0\""), "\(first.body.prefix(1500))")
         let second = try await curl(["-H", auth, "\(s.base)/collections/grids/items?f=html&limit=5&offset=5"])
         #expect(second.body.contains("上一页 previous") && second.body.contains("显示 6–10"))
+        // One feature: its properties, and the JSON still for clients.
+        let code = try #require(tinyDemo.result.grids.first?.code)
+        let item = try await curl(["-H", auth, "-H", browser, "\(s.base)/collections/grids/items/\(code)"])
+        #expect(item.head.contains("text/html") && item.body.contains("<th>grid_id</th><td>\(code)</td>"), "\(item.body.prefix(600))")
+        #expect(try await s.call("/collections/grids/items/\(code)", role: .viewer).object["type"]?.stringValue == "Feature")
+        #expect(try await s.call("/conformance").text.contains("ogcapi-features-1/1.0/conf/html"))
         // What the client sent is escaped, never echoed as markup.
         let hostile = try await curl(["-H", auth, "\(s.base)/collections/grids/items?f=html&limit=1&grid_id=%3Cscript%3Ealert(1)%3C/script%3E"])
         #expect(hostile.head.hasPrefix("HTTP/1.1 200") && !hostile.body.contains("<script>alert") && hostile.body.contains("%3Cscript%3E"), "\(hostile.body.prefix(800))")

@@ -70,6 +70,53 @@ import Geo
         #expect(try await s.call("/healthz").status == 200)
     }
 
+    /// One client address cannot hold more connections than allowed (here 5): the next is closed
+    /// as it opens; once one of the five goes, a new one is answered.
+    @Test func connectionsPerClientAreCapped() async throws {
+        let s = try await TestServer(connectionsPerClient: 5)
+        defer { s.stop() }
+        let script = """
+            import socket
+            def get(c):
+                c.sendall(b"GET /healthz HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+                r = b""
+                while b"}" not in r:
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        return "closed"
+                    r += chunk
+                return r.split(b" ")[1].decode()
+            held = [socket.create_connection(("127.0.0.1", \(s.port))) for _ in range(5)]
+            for c in held:
+                c.settimeout(120)
+            print("held", *[get(c) for c in held])
+            extra = socket.create_connection(("127.0.0.1", \(s.port)))
+            extra.settimeout(120)
+            try:
+                print("sixth", get(extra))
+            except (ConnectionResetError, BrokenPipeError):
+                print("sixth closed")
+            held.pop().close()
+            again = None
+            import time
+            for _ in range(100):   # the server notices the close a moment later
+                c = socket.create_connection(("127.0.0.1", \(s.port)))
+                c.settimeout(120)
+                try:
+                    again = get(c)
+                except (ConnectionResetError, BrokenPipeError):
+                    again = "closed"
+                if again != "closed":
+                    break
+                time.sleep(0.05)
+            print("after", again)
+            """
+        let r = try await run("/usr/bin/python3", ["-c", script])
+        #expect(r.out.contains("held 200 200 200 200 200"), "\(r.out) \(r.err)")
+        #expect(r.out.contains("sixth closed"), "\(r.out)")
+        #expect(r.out.contains("after 200"), "\(r.out)")
+    }
+
     /// Text and values outside their bounds are refused (422/400) and store nothing: NUL in text,
     /// too many or too long parties, a note of 2,001 characters, a rating on another step, an alert
     /// in year 1, a Web Mercator box of ±1e20, a household figure of 2^62.

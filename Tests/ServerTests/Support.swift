@@ -27,6 +27,7 @@ final class TestServer: @unchecked Sendable {
     let kind: StoreKind
     private let idleTimeout: Duration
     private var failedAuthPerMinute = 1000
+    private var connectionsPerClient = 256
 
     /// Where the server reads, if not from `db` (a hot standby).
     private var readLocation: String?
@@ -34,9 +35,10 @@ final class TestServer: @unchecked Sendable {
     init(kind: StoreKind = .spatialite, at location: String? = nil, readingFrom standby: String? = nil,
          publicCollections: Set<String> = [], basemap: Basemap? = nil,
          demo: (counties: [Boundary], result: DemoCounty.Result) = ([tinyDemo.county], tinyDemo.result),
-         idleTimeout: Duration = .seconds(60), failedAuthPerMinute: Int = 1000) async throws {
+         idleTimeout: Duration = .seconds(60), failedAuthPerMinute: Int = 1000, connectionsPerClient: Int = 256) async throws {
         self.idleTimeout = idleTimeout
         self.failedAuthPerMinute = failedAuthPerMinute
+        self.connectionsPerClient = connectionsPerClient
         self.kind = kind
         readLocation = standby
         db = location ?? kind.newLocation(in: dir, "server.sqlite")
@@ -89,6 +91,7 @@ final class TestServer: @unchecked Sendable {
         settings.idleTimeout = idleTimeout
         settings.headTimeout = idleTimeout
         settings.failedAuthPerMinute = failedAuthPerMinute
+        settings.connectionsPerClient = connectionsPerClient
         let started = PortBox()
         let app = try await WanggeServer.application(settings) { port in started.set(port) }
         task = Task { try await app.runService(gracefulShutdownSignals: []) }

@@ -14,6 +14,7 @@ struct FeaturesController {
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
         "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     ]
     static let geojson = "application/geo+json"
@@ -30,8 +31,35 @@ struct FeaturesController {
             guard let info = state.catalog.info(id) else { throw Self.unknownCollection(id) }
             return HTMLPage.wanted(request) ? HTMLPage.collection(info) : JSONResponse.make(collectionJSON(info, request.baseURL))
         }
+        router.get("/collections/{collectionId}/queryables") { request, context in
+            let id = try context.parameters.require("collectionId")
+            guard let info = state.catalog.info(id) else { throw Self.unknownCollection(id) }
+            return JSONResponse.make(queryables(info, request.baseURL), contentType: "application/schema+json")
+        }
         router.get("/collections/{collectionId}/items") { request, context in try await items(request, context) }
         router.get("/collections/{collectionId}/items/{featureId}") { request, context in try await item(request, context) }
+    }
+
+    /// The properties `items` filters on (`property=value`), as a JSON Schema (OGC API – Features
+    /// Part 3's queryables), typed as the collection's fields are.
+    private func queryables(_ info: CollectionInfo, _ base: String) -> JSONValue {
+        let types = Dictionary(state.catalog.fields(info.id).map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
+        func schema(_ name: String) -> JSONValue {
+            let type: String = switch types[name] {
+            case .integer?: "integer"
+            case .number?: "number"
+            case .boolean?: "boolean"
+            default: "string"
+            }
+            return .object(JSONObject([("title", .string(name)), ("type", .string(type))]))
+        }
+        return .object(JSONObject([
+            ("$schema", "https://json-schema.org/draft/2020-12/schema"),
+            ("$id", .string("\(base)/collections/\(info.id)/queryables")),
+            ("type", "object"), ("title", .string(info.title)),
+            ("properties", .object(JSONObject(info.queryables.map { ($0, schema($0)) }))),
+            ("additionalProperties", .bool(false)),
+        ]))
     }
 
     private var infos: [CollectionInfo] { MapCatalog.ids.compactMap { state.catalog.info($0) } }
@@ -73,6 +101,8 @@ struct FeaturesController {
             ("links", .array([
                 Link(href: "\(base)/collections/\(info.id)", rel: "self", type: "application/json"),
                 Link(href: "\(base)/collections/\(info.id)/items", rel: "items", type: Self.geojson, title: info.title),
+                Link(href: "\(base)/collections/\(info.id)/queryables", rel: "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                     type: "application/schema+json", title: "What items filter on"),
             ].map(\.json))),
         ])
         var ext = JSONObject()
@@ -200,6 +230,10 @@ struct FeaturesController {
         guard let info = catalog.info(id) else { throw Self.unknownCollection(id) }
         let scope = try await state.access(id, context)
         var pairs = request.queryPairs
+        let html = HTMLPage.wanted(request)
+        if let f = request.uri.queryParameters.get("f"), !["json", "geojson", "html"].contains(f.lowercased()) {
+            throw Problem.badRequest("f must be json, geojson or html, not \(f)", type: "bad-parameter")
+        }
         pairs.removeAll { $0.0 == "f" }
         for (k, _) in pairs where !["crs", "zoom"].contains(k) {
             throw Problem.badRequest("unknown parameter \(k); a feature takes crs and zoom", type: "bad-parameter")
@@ -215,6 +249,7 @@ struct FeaturesController {
             feature = c.flatMap { c in scope.allows(c) ? c.mapFeature : nil }
         } else { feature = nil }
         guard let feature else { throw Problem.notFound("no feature \(fid) in \(id)") }
+        if html { return HTMLPage.item(info, feature) }
         let base = "\(request.baseURL)/collections/\(id)"
         let bytes = try FeatureEncoder(crs: query.crs).feature(feature, links: [
             Link(href: "\(base)/items/\(fid)", rel: "self", type: Self.geojson),

@@ -93,24 +93,38 @@ enum HTMLPage {
             """)
     }
 
+    /// One feature: its place on the small map and its properties.
+    static func item(_ info: CollectionInfo, _ f: MapFeature) -> Response {
+        let json = "/collections/\(info.id)/items/\(f.id)?f=json"
+        let rows = f.properties.members.map { "<tr><th>\(escape($0.key))</th><td>\(cell($0.value))</td></tr>" }.joined(separator: "\n")
+        return response(title: "\(info.title) — \(f.id)", body: """
+            <p>\(link("/collections/\(info.id)/items?f=html", "← 全部要素 all items")) · \(link(json, "GeoJSON"))</p>
+            <div id="items-map" data-geojson="\(escape(json))"></div>
+            <table><tbody>
+            \(rows)
+            </tbody></table>
+            """, map: true)
+    }
+
+    static func cell(_ v: JSONValue?) -> String {
+        switch v {
+        case .string(let s)?: return escape(s)
+        case .integer(let n)?: return String(n)
+        case .number(let d)?: return String(d)
+        case .bool(let b)?: return b ? "true" : "false"
+        case nil, .null?: return ""
+        default: return escape(String(describing: v!))
+        }
+    }
+
     /// A page of items: the map draws the same page as GeoJSON (`json`), the table lists the
     /// properties; `next`/`prev` are the JSON answer's links, as HTML.
     static func items(_ info: CollectionInfo, _ page: FeaturePage, offset: Int, json: String, next: String?, prev: String?) -> Response {
         let keys = page.features.reduce(into: [String]()) { keys, f in
             for (k, _) in f.properties.members where !keys.contains(k) { keys.append(k) }
         }
-        func cell(_ v: JSONValue?) -> String {
-            switch v {
-            case .string(let s)?: return escape(s)
-            case .integer(let n)?: return String(n)
-            case .number(let d)?: return String(d)
-            case .bool(let b)?: return b ? "true" : "false"
-            case nil, .null?: return ""
-            default: return escape(String(describing: v!))
-            }
-        }
         let rows = page.features.map { f in
-            "<tr><td>\(link("/collections/\(info.id)/items/\(f.id)?f=json", f.id))</td>" + keys.map { "<td>\(cell(f.properties[$0]))</td>" }.joined() + "</tr>"
+            "<tr><td>\(link("/collections/\(info.id)/items/\(f.id)?f=html", f.id))</td>" + keys.map { "<td>\(cell(f.properties[$0]))</td>" }.joined() + "</tr>"
         }.joined(separator: "\n")
         let nav = [prev.map { link($0, "← 上一页 previous") }, next.map { link($0, "下一页 next →") }].compactMap { $0 }.joined(separator: " · ")
         let shown = page.features.isEmpty ? "0" : "\(offset + 1)–\(offset + page.features.count)"

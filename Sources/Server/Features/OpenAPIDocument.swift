@@ -27,6 +27,8 @@ enum OpenAPIDocument {
         static let featureCollection = Body(type: "application/geo+json", schema: ref("FeatureCollection"))
         static let feature = Body(type: "application/geo+json", schema: ref("Feature"))
         static func other(_ type: String) -> Body { Body(type: type, schema: .object(JSONObject([("type", "string")]))) }
+        /// A JSON Schema document (queryables).
+        static let jsonSchema = Body(type: "application/schema+json", schema: .object(JSONObject([("type", "object")])))
         static func ref(_ name: String) -> JSONValue { .object(JSONObject([("$ref", .string("#/components/schemas/\(name)"))])) }
     }
 
@@ -90,6 +92,8 @@ enum OpenAPIDocument {
             ("/api", [("get", op("This document", "OGC API – Features", responses: [("200", "OpenAPI 3.0", Body(type: "application/vnd.oai.openapi+json;version=3.0", schema: .object(JSONObject([("type", "object")]))))], secured: false))]),
             ("/collections", [("get", op("The collections", "OGC API – Features", responses: [("200", "Collections", .document)], secured: false))]),
             ("/collections/{collectionId}", [("get", op("One collection", "OGC API – Features", params: [collectionId], responses: [("200", "Collection", .document)], secured: false))]),
+            ("/collections/{collectionId}/queryables", [("get", op("The properties items filter on, as JSON Schema (OGC API – Features Part 3)", "OGC API – Features",
+                params: [collectionId], responses: [("200", "JSON Schema", .jsonSchema)], secured: false))]),
             ("/collections/{collectionId}/items", [("get", op("Features (a token unless the collection is public)", "OGC API – Features", params: itemsParams,
                                                               responses: [("200", "A FeatureCollection with numberMatched, numberReturned and links", .featureCollection)]))]),
             ("/collections/{collectionId}/items/{featureId}", [("get", op("One feature", "OGC API – Features",
@@ -144,11 +148,12 @@ enum OpenAPIDocument {
             ("/api/grids/{code}/duty", [("get", op("Who is on duty in a grid", "Planning", params: [param("code", "path", "string", "Grid code"),
                                                                                                      param("at", "query", "string", "RFC 3339")],
                                                    responses: [("200", "The worker on duty", .json("Duty"))]))]),
-            ("/tiles", [("get", op("The vector tile sets, one per layer", "Tiles", responses: [("200", "Tile sets", .document)]))]),
+            // The tile sets' metadata is open, as the collections' is; the tiles need a token.
+            ("/tiles", [("get", op("The vector tile sets, one per layer", "Tiles", responses: [("200", "Tile sets", .document)], secured: false))]),
             ("/tiles/{layer}.json", [("get", op("A layer's TileJSON 3.0 document", "Tiles",
-                params: [param("layer", "path", "string", "boundaries, grids, cameras, cases or households")], responses: [("200", "TileJSON", .document)]))]),
+                params: [param("layer", "path", "string", "boundaries, grids, cameras, cases or households")], responses: [("200", "TileJSON", .document)], secured: false))]),
             ("/tiles/{layer}/metadata.json", [("get", op("tippecanoe's metadata.json (fields and types for GDAL's MVT driver)", "Tiles",
-                params: [param("layer", "path", "string", "boundaries, grids, cameras, cases or households")], responses: [("200", "Metadata", .document)]))]),
+                params: [param("layer", "path", "string", "boundaries, grids, cameras, cases or households")], responses: [("200", "Metadata", .document)], secured: false))]),
             ("/tiles/{layer}/{z}/{x}/{y}.mvt", [("get", op("A Mapbox Vector Tile 2.1 (XYZ scheme, EPSG:3857); 204 when empty", "Tiles",
                 params: [param("layer", "path", "string", "boundaries, grids, cameras, cases or households"), param("z", "path", "integer", "Zoom"),
                          param("x", "path", "integer", "Column"), param("y", "path", "integer", "Row from the north")],

@@ -26,9 +26,9 @@ public struct ServerSettings: Sendable {
     public var basemap: Basemap?
     /// Where Debian's `libjs-leaflet` and `libjs-leaflet.markercluster` put their files.
     public var leafletDirectory = "/usr/share/javascript/leaflet"
-    /// A connection idle after a response, or in the middle of a request that stopped coming, is
-    /// closed after this long.
-    public var idleTimeout: Duration = .seconds(60)
+    /// A connection in the middle of a request that stopped coming (a body shorter than its
+    /// Content-Length) is closed after this long; between requests `headTimeout` applies.
+    public var idleTimeout: Duration = .seconds(30)
     /// A connection whose request head has not arrived this long after it opened (or after the
     /// last response) is closed: slow clients (slowloris) do not hold connections.
     public var headTimeout: Duration = .seconds(10)
@@ -36,6 +36,9 @@ public struct ServerSettings: Sendable {
     /// the rest of that minute. Tokens cannot be guessed (256 bits); this bounds the work a
     /// guesser makes and tells an operator's logs who it is.
     public var failedAuthPerMinute = 60
+    /// Connections one client address may hold open at once (a town centre behind one NAT address
+    /// has tens of browsers, six connections each); more are closed as they open.
+    public var connectionsPerClient = 256
 
     public init(backend: any StoreBackend) { self.backend = backend }
 }

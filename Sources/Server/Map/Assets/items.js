@@ -14,7 +14,7 @@
       }).addTo(map);
       var box = layer.getBounds();
       if (box.isValid()) { map.fitBounds(box, { padding: [12, 12] }); } else { map.setView([30.84, 106.97], 9); }
-      document.body.dataset.features = String(doc.features.length);
+      document.body.dataset.features = String(doc.features ? doc.features.length : 1);
       document.body.dataset.ready = 'true';
     })
     .catch(function (e) {
