@@ -5,11 +5,11 @@ import Hummingbird
 import Synchronization
 
 /// Resolves `Authorization: Bearer …`, or HTTP Basic with the token as the password (any user
-/// name: QGIS and GDAL can send Basic but no bearer header), or for the `/map` page the session
-/// cookie holding a sign-in session (never a token itself), to an identity. A token that is present but unknown or revoked
-/// is refused (401) even where none is needed, so a client learns its token is bad. Lookups are
-/// cached until the change feed says tokens changed (a revocation by the CLI reaches the server
-/// within the follower's 100 ms).
+/// name: QGIS and GDAL can send Basic but no bearer header), or for the `/map` page the cookie of
+/// a sign-in session (never a token itself), to an identity. A token that is present but unknown
+/// or revoked is refused (401) even where none is needed, so a client learns its token is bad.
+/// Lookups are cached until the change feed says tokens changed (a revocation by the CLI reaches
+/// the server within the follower's 100 ms), and for a minute at most (sessions expire).
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = WanggeContext
     let readers: ReaderPool
@@ -37,13 +37,14 @@ struct AuthMiddleware: RouterMiddleware {
             cache.put(token, identity, readAt: generation)
         }
         guard let identity, identity.session == fromCookie else {
-            failures.record(context.clientIP)
             if fromCookie {
-                // A stale session cookie: answer as to nobody and drop it, so the page asks to sign in.
+                // A stale session cookie: answer as to nobody and drop it, so the page asks to sign
+                // in. Not counted as a guess: the browser's cookie simply outlived its session.
                 var r = try await next(request, context)
                 r.headers[.setCookie] = Session.clearCookie
                 return r
             }
+            failures.record(context.clientIP)
             throw Problem.unauthorized(basic ? "unknown or revoked token (the password of Basic authentication is the token)" : "unknown or revoked token")
         }
         if fromCookie, ![.get, .head, .options].contains(request.method), !Self.sameOrigin(request) {
@@ -115,9 +116,16 @@ final class FailureLimiter: Sendable {
 }
 
 final class TokenCache: Sendable {
-    private let entries = Mutex<(map: [String: Identity?], generation: Int)>(([:], 0))
+    private let entries = Mutex<(map: [String: (identity: Identity?, at: Date)], generation: Int)>(([:], 0))
+    /// How long a lookup is trusted without a change: a session that expires is refused this late at most.
+    static let lifetime: TimeInterval = 60
 
-    func get(_ token: String) -> Identity?? { entries.withLock { $0.map[token] } }
+    func get(_ token: String) -> Identity?? {
+        entries.withLock { e in
+            guard let hit = e.map[token], Date().timeIntervalSince(hit.at) < Self.lifetime else { return nil }
+            return .some(hit.identity)
+        }
+    }
 
     /// Bumped by every `clear`: a lookup that began before a clear must not be cached after it.
     var generation: Int { entries.withLock { $0.generation } }
@@ -126,7 +134,7 @@ final class TokenCache: Sendable {
         entries.withLock { e in
             guard e.generation == generation else { return }
             if e.map.count > 10_000 { e.map.removeAll() }   // bounded: unknown tokens are cached too
-            e.map[token] = .some(id)
+            e.map[token] = (id, Date())
         }
     }
 
