@@ -98,6 +98,16 @@ rtile() {   # label, port, paths, token
 rtile "  wangge serve, PostGIS" 18480 "$out/z14.txt" "$VPG"
 rtile "  wangge serve, SpatiaLite" 18481 "$out/z14.txt" "$VSL"
 
+# A token limited to a town (a town centre's desk) against an unscoped one, on the same requests.
+ASL=$($w token create --db "$sl" --role viewer --name bench-town --area 511725001 | tail -1)
+echo "A token limited to a town (511725001) against an unscoped one, the same request (SpatiaLite):"
+measure "  grids of the town (town_code=), unscoped" 16 -H "Authorization: Bearer $VSL" "http://127.0.0.1:18481$items?town_code=511725001"
+measure "  grids of the town (town_code=), area token" 16 -H "Authorization: Bearer $ASL" "http://127.0.0.1:18481$items?town_code=511725001"
+measure "  cases, a page of 100, unscoped" 16 -H "Authorization: Bearer $VSL" "http://127.0.0.1:18481/collections/cases/items?limit=100"
+measure "  cases, a page of 100, area token" 16 -H "Authorization: Bearer $ASL" "http://127.0.0.1:18481/collections/cases/items?limit=100"
+rtile "  grids tiles z14, cached, unscoped" 18481 "$out/z14.txt" "$VSL"
+rtile "  grids tiles z14, cached, area token" 18481 "$out/z14.txt" "$ASL"
+
 echo "Intake (POST /api/cases, durable on return, located and assigned; tipg is read-only):"
 TOKEN=$DPG measure "  wangge serve, PostGIS, 16 connections" 16 -s bench/peers/intake.lua http://127.0.0.1:18480
 TOKEN=$DPG measure "  wangge serve, PostGIS, 64 connections" 64 -s bench/peers/intake.lua http://127.0.0.1:18480

@@ -92,6 +92,9 @@ import Geo
             #expect(all.status == 200 && mine.status == 200, "\(layer): \(all.status) \(mine.status)")
             #expect(mine.body.count < all.body.count, "\(layer): the town's tile is not smaller than the county's")
             #expect(mine.body.range(of: Data(d.outsideGrid.utf8)) == nil && mine.body.range(of: Data(d.town.utf8)) != nil, "\(layer)")
+            // Cached apart: neither answer is served for the other.
+            let (allAgain, mineAgain) = (try await s.call(path, role: .viewer), try await d.get("town-viewer", path))
+            #expect(allAgain.body == all.body && mineAgain.body == mine.body, "\(layer)")
         }
 
         // /api/cases, statistics, the live feed's replay.

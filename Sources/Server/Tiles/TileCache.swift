@@ -63,7 +63,9 @@ final class TileCache: Sendable {
         }
     }
 
-    private func put(memoryOnly key: String, _ body: CachedBody) {
+    /// In memory only: tiles made for one area's tokens (a key of its own per area), not worth the
+    /// disk.
+    func put(memoryOnly key: String, _ body: CachedBody) {
         memory.withLock { m in
             if m.count >= Self.capacity { m.removeAll(keepingCapacity: true) }
             m[key] = body

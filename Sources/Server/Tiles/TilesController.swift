@@ -100,8 +100,9 @@ struct TilesController {
         let scope = try await state.access(id, context)
         let catalog = state.catalog
         let stamp = id == "cases" ? state.casesStamp : "g\(catalog.generation)"
-        // A worker's or an area's tiles hold only what they see: made for them, never cached.
-        let key = scope.isEverything ? TileCache.key(id, stamp, z, x, y) : nil
+        // An area's tiles hold only what is in it: cached under a key of their own (in memory). A
+        // worker's case tiles hold only their grids: made for them, never cached.
+        let key = scope.grids == nil ? TileCache.key(scope.area.map { "\(id)@\($0.code)" } ?? id, stamp, z, x, y) : nil
         if let key, let cached = state.tiles.get(key) { return Self.respond(cached, request) }
 
         var layer = VectorTileLayer(name: id, tile: tile)
@@ -127,7 +128,9 @@ struct TilesController {
             }
         }
         let body = CachedBody(VectorTileLayer.tile([layer]), contentType: Self.mediaType)
-        if let key { state.tiles.put(key, body, layer: id, stamp: stamp) }
+        if let key {
+            if scope.area == nil { state.tiles.put(key, body, layer: id, stamp: stamp) } else { state.tiles.put(memoryOnly: key, body) }
+        }
         return Self.respond(body, request)
     }
 
