@@ -2,7 +2,7 @@ import Foundation
 
 /// An area (辖区) a centre answers for: a county (6-digit code), a town (9) or a village or
 /// community (12). Every grid, household, camera and unit below it has a code that starts with
-/// its code, which is all the test needs.
+/// its code, which is all that containment needs.
 public struct Area: Sendable, Hashable, CustomStringConvertible {
     public let code: String
     /// nil unless `code` is 6, 9 or 12 digits.
