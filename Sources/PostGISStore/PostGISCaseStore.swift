@@ -192,7 +192,7 @@ final class PostGISCaseStore: CaseStore {
         if let w = q.workerID { sql += " AND worker_id = \(p(PGValue(w)))" }
         if let o = q.overdue { sql += " AND overdue = \(p(PGValue(o)))" }
         if let c = q.county { sql += " AND county = \(p(.text(c)))" }
-        if let a = q.area { sql += " AND " + Self.inArea(p(.text(a.code))) }
+        if let a = q.area { sql += " AND " + Self.inArea(a, p) }
         if let f = q.reportedFrom { sql += " AND reported_at >= \(p(Self.time(f)))::timestamptz" }
         if let t = q.reportedTo { sql += " AND reported_at <= \(p(Self.time(t)))::timestamptz" }
         if let b = q.bbox {
@@ -248,14 +248,14 @@ final class PostGISCaseStore: CaseStore {
         return moves
     }
 
-    /// `Area.holds` in SQL, for the area code in parameter `code`: the code after `kind:` in the
-    /// unit starts with the area's, or (for arbitration and the court) a county area holds the
-    /// case's grid.
-    static func inArea(_ code: String) -> String {
-        """
-        (starts_with(split_part(unit, ':', 2), \(code)::text)
-         OR (unit IN ('arbitration', 'court') AND length(\(code)::text) = 6 AND left(grid_id, 6) = \(code)::text))
-        """
+    /// `Area.holds` in SQL, with `p` adding parameters: the code after `kind:` in the unit starts
+    /// with the area's (a byte-order range of the indexed expression: codes are digits, and ':'
+    /// sorts right after '9'), or, for a county, arbitration and the court with a grid of the county.
+    static func inArea(_ a: Area, _ p: (PGValue) -> String) -> String {
+        let code = #"(split_part(unit, ':', 2) COLLATE "C")"#
+        let range = "(\(code) >= \(p(.text(a.code))) AND \(code) < \(p(.text(a.code + ":"))))"
+        guard a.code.utf8.count == 6 else { return range }
+        return "(\(range) OR (unit IN ('arbitration', 'court') AND left(grid_id, 6) = \(p(.text(a.code)))))"
     }
 
     func figures(from: Date, to: Date, by grouping: CaseGrouping, area: Area?) throws -> [CaseFigures] {
@@ -267,8 +267,8 @@ final class PostGISCaseStore: CaseStore {
         case .category: "category"
         case .channel: "channel"
         }
-        let range: [PGValue] = [Self.time(from), Self.time(to)] + (area.map { [PGValue.text($0.code)] } ?? [])
-        let within = area == nil ? "" : " AND " + Self.inArea("$3")
+        var range: [PGValue] = [Self.time(from), Self.time(to)]
+        let within = area.map { a in " AND " + Self.inArea(a) { range.append($0); return "$\(range.count)" } } ?? ""
         var out: [String: CaseFigures] = [:]
         for r in try db.query("""
             SELECT \(key) AS k, count(*),

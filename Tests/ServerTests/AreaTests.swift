@@ -25,7 +25,7 @@ import Geo
             insideGrid = try #require(try scalar("SELECT grid_id FROM grids WHERE grid_id LIKE '\(village)%' ORDER BY grid_id LIMIT 1", on: c))
             outsideGrid = try #require(try scalar("SELECT grid_id FROM grids WHERE grid_id NOT LIKE '\(town)%' ORDER BY grid_id LIMIT 1", on: c))
             for (name, role, area) in [("town-dispatcher", Role.dispatcher, town), ("town-viewer", .viewer, town), ("town-planner", .planner, town),
-                                       ("village-dispatcher", .dispatcher, village)] {
+                                       ("village-dispatcher", .dispatcher, village), ("county-viewer", .viewer, String(town.prefix(6)))] {
                 tokens[name] = try Tokens.create(in: c, name: name, role: role, area: area).token
             }
         }
@@ -154,6 +154,13 @@ import Geo
         #expect(publish.status == 403 && publish.text.contains(d.outsideGrid), "\(publish.text)")
         #expect(try await d.call("town-planner", "POST", "/api/grids/rollback", json: #"{"version":1}"#).status == 403)
         #expect(try await s.call("/healthz").object["layer_version"]?.integerValue == 1)
+
+        // The county's token: every case of this one-county database, arbitration and court included.
+        try execute("UPDATE cases SET unit = 'court', level = 'court' WHERE id = (SELECT min(id) FROM cases WHERE grid_id IS NOT NULL)", on: db)
+        let county = try await d.get("county-viewer", "/collections/cases/items?limit=1")
+        #expect(county.object["numberMatched"]?.integerValue == Int64(try s.count("cases")), "\(county.text.prefix(200))")
+        #expect(try await d.get("town-viewer", "/collections/cases/items?limit=10000").object["numberMatched"]?.integerValue
+                == Int64(try d.casesIn(d.town).count))
     }
 
     /// `token create --area` takes only a county, town or village of the database, and says why not.
