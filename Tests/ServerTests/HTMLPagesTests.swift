@@ -52,7 +52,10 @@ import Geo
         let hostile = try await curl(["-H", auth, "\(s.base)/collections/grids/items?f=html&limit=1&grid_id=%3Cscript%3Ealert(1)%3C/script%3E"])
         #expect(hostile.head.hasPrefix("HTTP/1.1 200") && !hostile.body.contains("<script>alert") && hostile.body.contains("%3Cscript%3E"), "\(hostile.body.prefix(800))")
         // The same rules as JSON: no token, no items; unknown f is a problem.
-        #expect(try await curl(["\(s.base)/collections/grids/items?f=html"]).head.hasPrefix("HTTP/1.1 401"))
+        let unsigned = try await curl(["-H", browser, "\(s.base)/collections/grids/items"])
+        #expect(unsigned.head.hasPrefix("HTTP/1.1 401") && unsigned.head.contains("text/html") && unsigned.body.contains("href=\"/map\""), "\(unsigned.head)")
+        let client = try await curl(["\(s.base)/collections/grids/items"])
+        #expect(client.head.hasPrefix("HTTP/1.1 401") && client.head.contains("application/problem+json"))
         #expect(try await curl(["-H", auth, "\(s.base)/collections/grids/items?f=pdf"]).head.hasPrefix("HTTP/1.1 400"))
     }
 

@@ -57,6 +57,16 @@ enum HTMLPage {
         return r
     }
 
+    /// A 401 for a browser: why, and where to sign in (the map page's form makes the session).
+    static func signInNeeded(_ detail: String) -> Response {
+        var r = response(title: "需要登录 Sign in first", body: """
+            <p>\(escape(detail))</p>
+            <p>\(link("/map", "在地图页登录 — sign in on the map page")), 然后回到本页 — then come back to this page.</p>
+            """)
+        r.status = .unauthorized
+        return r
+    }
+
     static func link(_ href: String, _ text: String) -> String { "<a href=\"\(escape(href))\">\(escape(text))</a>" }
 
     static func landing(collections: [CollectionInfo]) -> Response {

@@ -33,6 +33,13 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        // A person at a browser who needs to sign in gets a page that says where (clients, and the
+        // map page's own requests, never ask for HTML and get the problem).
+        if status == .unauthorized, HTMLPage.wanted(request) {
+            var r = HTMLPage.signInNeeded(detail)
+            r.headers[.wwwAuthenticate] = "Bearer realm=\"wangge\""
+            return r
+        }
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         // Bearer only, though Basic is taken too (QGIS and GDAL send it unasked): a Basic challenge
         // makes browsers pop up a password box over the map page, and Foundation's URLSession on
