@@ -229,13 +229,10 @@ struct FeaturesController {
         let catalog = state.catalog
         guard let info = catalog.info(id) else { throw Self.unknownCollection(id) }
         let scope = try await state.access(id, context)
-        var pairs = request.queryPairs
+        let pairs = request.queryPairs
         let html = HTMLPage.wanted(request)
-        if let f = request.uri.queryParameters.get("f"), !["json", "geojson", "html"].contains(f.lowercased()) {
-            throw Problem.badRequest("f must be json, geojson or html, not \(f)", type: "bad-parameter")
-        }
-        pairs.removeAll { $0.0 == "f" }
-        for (k, _) in pairs where !["crs", "zoom"].contains(k) {
+        // `f` is checked by ItemsQuery, as for items.
+        for (k, _) in pairs where !["crs", "zoom", "f"].contains(k) {
             throw Problem.badRequest("unknown parameter \(k); a feature takes crs and zoom", type: "bad-parameter")
         }
         let query = try ItemsQuery(pairs, queryables: [], temporal: info.temporal)

@@ -169,9 +169,8 @@ final class ServerState: Sendable {
     func access(_ collection: String, _ context: WanggeContext) async throws -> Scope {
         if context.identity == nil && settings.publicCollections.contains(collection) { return .everything }
         let who = try context.require(.viewer, .dispatcher, .planner, .worker)
-        let scope = try await scope(who)
-        // A worker's grids bound the cases they see; the map layers (grids, cameras…) only by area.
-        return collection == "cases" ? scope : Scope(area: scope.area)
+        // A worker's grids bound the cases they see (read only then); the map layers only by area.
+        return collection == "cases" ? try await scope(who) : Scope(area: who.area)
     }
 
     var catalog: MapCatalog { catalogBox.withLock { $0 } }
