@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Dependencies flow one way: Geo ← Grid ← Cases ← {SpatiaLiteStore, PostGISStore, Server} ← wangge.
-// Geo wraps GEOS and PROJ; the two store targets hold every line of SQL (SQLite's, PostgreSQL's).
+// Geo wraps GEOS and PROJ; the two store targets (and StoreSQL, which they share) hold every line of SQL.
 // The server sees the store protocols only; `wangge` picks the backend from --db.
 let package = Package(
     name: "Wangge",
@@ -35,11 +35,13 @@ let package = Package(
         .target(name: "Geo", dependencies: ["CGEOS", "CPROJ"]),
         .target(name: "Grid", dependencies: ["Geo"]),
         .target(name: "Cases", dependencies: ["Grid"]),
-        .target(name: "SpatiaLiteStore", dependencies: ["CSQLite", "Geo", "Grid", "Cases"]),
+        // What the two stores' SQL shares: CQL2 filters as conditions.
+        .target(name: "StoreSQL", dependencies: ["Geo"]),
+        .target(name: "SpatiaLiteStore", dependencies: ["CSQLite", "Geo", "Grid", "Cases", "StoreSQL"]),
         // libpq from Debian: synchronous like the store protocols, LISTEN/NOTIFY on its socket.
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
                        providers: [.apt(["libpq-dev"])]),
-        .target(name: "PostGISStore", dependencies: ["CLibPQ", "Geo", "Grid", "Cases"]),
+        .target(name: "PostGISStore", dependencies: ["CLibPQ", "Geo", "Grid", "Cases", "StoreSQL"]),
         .target(name: "Server", dependencies: [
             "Cases", "Grid", "Geo",
             .product(name: "Hummingbird", package: "hummingbird"),

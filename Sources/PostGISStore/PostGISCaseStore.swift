@@ -2,6 +2,7 @@ import Cases
 import Foundation
 import Geo
 import Grid
+import StoreSQL
 
 /// Cases, their parties and events in PostGIS, on the same connection as the grids (a publish moves
 /// open cases in its own transaction). `cases` is partitioned by month of report; tracking codes are
@@ -195,6 +196,7 @@ final class PostGISCaseStore: CaseStore {
         if let a = q.area { sql += " AND " + Self.inArea(a, p) }
         if let f = q.reportedFrom { sql += " AND reported_at >= \(p(Self.time(f)))::timestamptz" }
         if let t = q.reportedTo { sql += " AND reported_at <= \(p(Self.time(t)))::timestamptz" }
+        if let f = q.filter { sql += " AND " + (try Self.filterCondition(PostGISFilters.cases, f, &params)) }
         if let b = q.bbox {
             // Not `&&` alone: the index compares single-precision boxes, which take in points up to
             // a metre outside. ST_Intersects uses the index and then the exact coordinates.
@@ -203,6 +205,11 @@ final class PostGISCaseStore: CaseStore {
         let matched = count ? Int(try db.scalar("SELECT count(*)" + sql, params) ?? "0") ?? 0 : 0
         let order = " ORDER BY id \(q.newestFirst ? "DESC" : "ASC") LIMIT \(p(PGValue(q.limit))) OFFSET \(p(PGValue(q.offset)))"
         return (try db.query("SELECT \(Self.columns)" + sql + order, params).map(Self.row), matched)
+    }
+
+    /// A filter's condition; a property without a column is the caller's error.
+    static func filterCondition(_ sql: FilterSQL<PGValue>, _ f: Filter, _ params: inout [PGValue]) throws -> String {
+        do { return try sql.condition(f, &params) } catch { throw StoreError(.invalid, error.reason) }
     }
 
     func events(after id: Int64, limit: Int) throws -> [RecordedEvent] {

@@ -154,7 +154,7 @@ final class PostGISGridStore: GridStore {
     }
 
     /// The `FROM … WHERE …` of a point layer's query, and its parameters.
-    private static func pointFilter(_ table: String, _ q: PointQuery) -> (String, [PGValue]) {
+    private static func pointFilter(_ table: String, _ q: PointQuery) throws -> (String, [PGValue]) {
         var sql = " FROM \(table) WHERE true"
         var params: [PGValue] = []
         func p(_ v: PGValue) -> String { params.append(v); return "$\(params.count)" }
@@ -168,6 +168,9 @@ final class PostGISGridStore: GridStore {
         if let k = q.kind { sql += " AND kind = \(p(.text(k)))" }
         if let v = q.viewGridCode { sql += " AND view_grid_id = \(p(.text(v)))" }
         if q.withView { sql += " AND azimuth IS NOT NULL" }
+        if let f = q.filter {
+            sql += " AND " + (try PostGISCaseStore.filterCondition(table == "households" ? PostGISFilters.households : PostGISFilters.cameras, f, &params))
+        }
         if let b = q.bbox {
             sql += " AND ST_Intersects(geom, ST_MakeEnvelope(\(p(PGValue(b.minLon))), \(p(PGValue(b.minLat))), \(p(PGValue(b.maxLon))), \(p(PGValue(b.maxLat))), 4326))"
         }
@@ -177,7 +180,7 @@ final class PostGISGridStore: GridStore {
 
     /// A page of a point layer: its rows and, when asked, how many match.
     private func points(_ table: String, _ columns: String, _ q: PointQuery) throws -> (rows: [PGRow], matched: Int) {
-        let (sql, params) = Self.pointFilter(table, q)
+        let (sql, params) = try Self.pointFilter(table, q)
         let n = params.count
         let matched = q.count ? Int(try db.scalar("SELECT count(*)" + sql, Array(params.dropLast(2))) ?? "0") ?? 0 : 0
         return (try db.query("SELECT \(columns), county" + sql + " ORDER BY id LIMIT $\(n - 1) OFFSET $\(n)", params), matched)

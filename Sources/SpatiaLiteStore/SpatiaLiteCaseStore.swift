@@ -2,6 +2,7 @@ import Cases
 import Foundation
 import Geo
 import Grid
+import StoreSQL
 
 /// Cases, their parties and events in the same SpatiaLite file as the grids (one connection, so a
 /// grid publish moves open cases in the same transaction). `cases` is a point layer without personal
@@ -312,6 +313,7 @@ public final class SpatiaLiteCaseStore: CaseStore {
         }
         if let f = q.reportedFrom { sql += " AND reported_at >= ?"; args.append(Self.value(f)) }
         if let t = q.reportedTo { sql += " AND reported_at <= ?"; args.append(Self.value(t)) }
+        if let f = q.filter { sql += " AND " + (try Self.filterCondition(SpatiaLiteFilters.cases, f, &args)) }
         if let b = q.bbox {
             let ranges = CellKey.ranges(covering: b)
             sql += " AND (\(ranges.map { _ in "cell BETWEEN ? AND ?" }.joined(separator: " OR ")))"
@@ -323,6 +325,11 @@ public final class SpatiaLiteCaseStore: CaseStore {
         let rows = try database.prepare("SELECT \(Self.columns)" + sql + " ORDER BY id \(q.newestFirst ? "DESC" : "ASC") LIMIT ? OFFSET ?")
             .rows(args + [.integer(Int64(q.limit)), .integer(Int64(q.offset))]).map(Self.row)
         return (rows, matched)
+    }
+
+    /// A filter's condition; a property without a column is the caller's error.
+    static func filterCondition(_ sql: FilterSQL<SQLValue>, _ f: Filter, _ args: inout [SQLValue]) throws -> String {
+        do { return try sql.condition(f, &args) } catch { throw StoreError(.invalid, error.reason) }
     }
 
     /// Case events after `id` (the server's live feed replays these by `Last-Event-ID`), oldest first.

@@ -298,7 +298,7 @@ public final class SpatiaLiteGridStore: GridStore {
     }
 
     /// The `FROM … WHERE …` of a point layer's query, and its arguments.
-    private static func pointFilter(_ table: String, _ q: PointQuery) -> (String, [SQLValue]) {
+    private static func pointFilter(_ table: String, _ q: PointQuery) throws -> (String, [SQLValue]) {
         var sql = " FROM \(table) WHERE 1 = 1"
         var args: [SQLValue] = []
         if let id = q.id { sql += " AND id = ?"; args.append(table == "households" ? .integer(Int64(id) ?? -1) : .text(id)) }
@@ -311,6 +311,9 @@ public final class SpatiaLiteGridStore: GridStore {
         if let k = q.kind { sql += " AND kind = ?"; args.append(.text(k)) }
         if let v = q.viewGridCode { sql += " AND view_grid_id = ?"; args.append(.text(v)) }
         if q.withView { sql += " AND azimuth IS NOT NULL" }
+        if let f = q.filter {
+            sql += " AND " + (try SpatiaLiteCaseStore.filterCondition(table == "households" ? SpatiaLiteFilters.households : SpatiaLiteFilters.cameras, f, &args))
+        }
         if let b = q.bbox {
             // The R*Tree keys rows by ROWID (cameras' ids are text) and rounds its single-precision
             // boxes outwards; the exact test follows.
@@ -324,7 +327,7 @@ public final class SpatiaLiteGridStore: GridStore {
     }
 
     public func households(_ q: PointQuery) throws -> HouseholdPage {
-        let (sql, args) = Self.pointFilter("households", q)
+        let (sql, args) = try Self.pointFilter("households", q)
         let matched = q.count ? Int(try database.scalar("SELECT count(*)" + sql, args).int ?? 0) : 0
         let rows = try database.prepare("SELECT id, address, households, population, grid_id, X(geom), Y(geom), county" + sql
                                         + " ORDER BY id LIMIT ? OFFSET ?")
@@ -336,7 +339,7 @@ public final class SpatiaLiteGridStore: GridStore {
     }
 
     public func cameras(_ q: PointQuery) throws -> CameraPage {
-        let (sql, args) = Self.pointFilter("cameras", q)
+        let (sql, args) = try Self.pointFilter("cameras", q)
         let matched = q.count ? Int(try database.scalar("SELECT count(*)" + sql, args).int ?? 0) : 0
         let page = args + [.integer(Int64(q.limit)), .integer(Int64(q.offset))]
         let statement = try database.prepare("SELECT \(Self.cameraColumns), county" + sql + " ORDER BY id LIMIT ? OFFSET ?")

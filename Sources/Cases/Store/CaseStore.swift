@@ -99,6 +99,8 @@ public struct CaseQuery: Sendable {
     public var county: String?
     /// Cases the units of an area have (`Area.holds`).
     public var area: Area?
+    /// A checked CQL2 filter on the case features' properties (the cases collection's queryables) and `geometry`.
+    public var filter: Filter?
     /// Newest first (lists for people); oldest first pages stably while cases arrive (map clients).
     public var newestFirst = true
     public var limit: Int

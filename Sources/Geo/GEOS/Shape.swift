@@ -97,6 +97,19 @@ public final class Shape {
     public func intersects(_ o: Shape) -> Bool { GEOSIntersects_r(h, raw, o.raw) == 1 }
     public func contains(_ o: Shape) -> Bool { GEOSContains_r(h, raw, o.raw) == 1 }
     public func covers(_ o: Shape) -> Bool { GEOSCovers_r(h, raw, o.raw) == 1 }
+    /// A spatial function of CQL2 (OGC Simple Features' predicates), this shape first.
+    public func relates(_ r: Filter.SpatialRelation, _ o: Shape) -> Bool {
+        switch r {
+        case .intersects: GEOSIntersects_r(h, raw, o.raw) == 1
+        case .disjoint: GEOSDisjoint_r(h, raw, o.raw) == 1
+        case .equals: GEOSEquals_r(h, raw, o.raw) == 1
+        case .touches: GEOSTouches_r(h, raw, o.raw) == 1
+        case .within: GEOSWithin_r(h, raw, o.raw) == 1
+        case .contains: GEOSContains_r(h, raw, o.raw) == 1
+        case .overlaps: GEOSOverlaps_r(h, raw, o.raw) == 1
+        case .crosses: GEOSCrosses_r(h, raw, o.raw) == 1
+        }
+    }
     /// True when the boundaries meet along a line (DE-9IM `****1****`): two grids that are neighbours,
     /// not merely touching at a corner.
     public func sharesEdge(with o: Shape) -> Bool { GEOSRelatePattern_r(h, raw, o.raw, "****1****") == 1 }

@@ -64,6 +64,8 @@ public struct PointQuery: Sendable {
     public var kind: String?
     public var viewGridCode: String?
     public var withView = false
+    /// A checked CQL2 filter on the layer's feature properties and `geometry`.
+    public var filter: Filter?
     public var limit: Int
     public var offset: Int
     /// Count every match (for `numberMatched`); tiles do not need it.

@@ -16,6 +16,17 @@ struct FeaturesController {
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
         "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+        "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+        "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+        "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+        "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+        "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+        "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+        "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+        "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
     ]
     static let geojson = "application/geo+json"
 
@@ -40,24 +51,29 @@ struct FeaturesController {
         router.get("/collections/{collectionId}/items/{featureId}") { request, context in try await item(request, context) }
     }
 
-    /// The properties `items` filters on (`property=value`), as a JSON Schema (OGC API – Features
-    /// Part 3's queryables), typed as the collection's fields are.
+    /// What a CQL2 `filter` may name, as a JSON Schema (OGC API – Features Part 3's queryables),
+    /// typed as the collection's fields are.
     private func queryables(_ info: CollectionInfo, _ base: String) -> JSONValue {
-        let types = Dictionary(state.catalog.fields(info.id).map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
+        let fields = Dictionary(state.catalog.fields(info.id).map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
+        let types = state.catalog.filterTypes(info.id)
+        let points = ["cases", "households", "cameras"].contains(info.id)
         func schema(_ name: String) -> JSONValue {
-            let type: String = switch types[name] {
-            case .integer?: "integer"
-            case .number?: "number"
-            case .boolean?: "boolean"
-            default: "string"
+            var o = JSONObject([("title", .string(name))])
+            switch types[name] {
+            case .geometry?: o["format"] = .string(points ? "geometry-point" : "geometry-any")
+            case .timestamp?: o["type"] = "string"; o["format"] = "date-time"
+            case .boolean?: o["type"] = "boolean"
+            case .number?: o["type"] = fields[name] == .integer ? "integer" : "number"
+            default: o["type"] = "string"
             }
-            return .object(JSONObject([("title", .string(name)), ("type", .string(type))]))
+            return .object(o)
         }
+        let names = ["geometry"] + state.catalog.fields(info.id).map(\.name)
         return .object(JSONObject([
             ("$schema", "https://json-schema.org/draft/2020-12/schema"),
             ("$id", .string("\(base)/collections/\(info.id)/queryables")),
             ("type", "object"), ("title", .string(info.title)),
-            ("properties", .object(JSONObject(info.queryables.map { ($0, schema($0)) }))),
+            ("properties", .object(JSONObject(names.map { ($0, schema($0)) }))),
             ("additionalProperties", .bool(false)),
         ]))
     }
@@ -120,7 +136,8 @@ struct FeaturesController {
         let catalog = state.catalog
         guard let info = catalog.info(id) else { throw Self.unknownCollection(id) }
         let scope = try await state.access(id, context)
-        var query = try ItemsQuery(request.queryPairs, queryables: info.queryables, temporal: info.temporal)
+        let types = catalog.filterTypes(id)
+        var query = try ItemsQuery(request.queryPairs, queryables: info.queryables, filterTypes: types, temporal: info.temporal)
         query.area = scope.area
         let base = "\(request.baseURL)/collections/\(id)/items"
         let html = HTMLPage.wanted(request)
@@ -133,14 +150,14 @@ struct FeaturesController {
                 memory = try await gridsInForce(at: t.upperBound == .distantFuture ? Date() : t.upperBound, catalog)
                 query.datetime = nil
             }
-            page = memory.page(query)
+            do { page = try memory.page(query, types: types) } catch { throw Problem.badRequest("filter: \(error.reason)", type: "bad-filter") }
             if !html {
                 let body = try body(page, query, base: base, request: request)
                 state.responses.put(key, body)
                 return body.response(to: request)
             }
         } else {
-            page = StoredPoints.ids.contains(id) ? try await StoredPoints(readers: state.readers, catalog: catalog).page(id, query)
+            page = StoredPoints.ids.contains(id) ? try await StoredPoints(readers: state.readers, catalog: catalog).page(id, query, types: types)
                 : try await casesPage(query, scope: scope)
         }
         if html { return itemsPage(info, page, query, request) }
@@ -190,7 +207,8 @@ struct FeaturesController {
     static func query(_ pairs: [(String, String)], offset: Int) -> String {
         var c = URLComponents()
         c.queryItems = pairs.filter { $0.0 != "offset" }.map { URLQueryItem(name: $0.0, value: $0.1) } + [URLQueryItem(name: "offset", value: String(offset))]
-        return c.percentEncodedQuery ?? ""
+        // `+` would read back as a space.
+        return (c.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
     }
 
     private func casesPage(_ q: ItemsQuery, scope: Scope) async throws -> FeaturePage {
@@ -218,6 +236,8 @@ struct FeaturesController {
             default: break
             }
         }
+        cq.filter = q.filter
+        if let box = q.filter?.requiredBox { cq.bbox = cq.bbox.map { $0.intersection(box) } ?? box }
         let query = scope.narrow(cq)
         let (cases, matched) = try await state.readers.read { try $0.cases.page(query) }
         return FeaturePage(features: cases.map(\.mapFeature), matched: matched)

@@ -21,23 +21,28 @@ struct ItemsQuery: Sendable, Hashable {
     var zoom: Int?
     /// `property=value` filters on the collection's queryables, in the order given.
     var filters: [(String, String)] = []
+    /// The CQL2 `filter` (Part 3), checked against the queryables, its geometries in CRS84.
+    var filter: Filter?
     /// Set by the server, never by the client: the caller's area (features outside are not there).
     var area: Area?
 
     static func == (a: ItemsQuery, b: ItemsQuery) -> Bool {
         a.limit == b.limit && a.offset == b.offset && a.bbox == b.bbox && a.crs == b.crs && a.datetime == b.datetime
-            && a.zoom == b.zoom && a.filters.elementsEqual(b.filters, by: ==) && a.area == b.area
+            && a.zoom == b.zoom && a.filters.elementsEqual(b.filters, by: ==) && a.filter == b.filter && a.area == b.area
     }
     func hash(into h: inout Hasher) {
         h.combine(limit); h.combine(offset); h.combine(bbox); h.combine(crs); h.combine(datetime); h.combine(zoom)
         for (k, v) in filters { h.combine(k); h.combine(v) }
+        h.combine(filter)
         h.combine(area)
     }
 
-    /// Parses the query string's pairs for a collection with these queryables.
-    init(_ pairs: [(String, String)], queryables: [String], temporal: Bool) throws(Problem) {
+    /// Parses the query string's pairs for a collection with these `property=value` parameters
+    /// and these CQL2 queryables.
+    init(_ pairs: [(String, String)], queryables: [String], filterTypes: [String: FilterType] = [:], temporal: Bool) throws(Problem) {
         var bboxText: String?
         var bboxCRS: CRS = .crs84
+        var filterText: String?, filterLang = "cql2-text", filterCRS: CRS = .crs84
         for (key, value) in pairs {
             switch key {
             case "limit":
@@ -49,6 +54,13 @@ struct ItemsQuery: Sendable, Hashable {
                 }
                 offset = n
             case "bbox": bboxText = value
+            case "filter": filterText = value
+            case "filter-lang":
+                guard ["cql2-text", "cql2-json"].contains(value) else {
+                    throw .badRequest("filter-lang must be cql2-text or cql2-json, not \(value)", type: "bad-filter")
+                }
+                filterLang = value
+            case "filter-crs": filterCRS = try Self.crs(value, parameter: "filter-crs")
             case "bbox-crs": bboxCRS = try Self.crs(value, parameter: "bbox-crs")
             case "crs": crs = try Self.crs(value, parameter: "crs")
             case "datetime":
@@ -61,7 +73,8 @@ struct ItemsQuery: Sendable, Hashable {
                 guard ["json", "geojson", "html"].contains(value.lowercased()) else { throw .badRequest("f must be json, geojson or html, not \(value)", type: "bad-parameter") }
             default:
                 guard queryables.contains(key) else {
-                    let known = ["limit", "offset", "bbox", "bbox-crs", "crs", "zoom", "f"] + (temporal ? ["datetime"] : []) + queryables
+                    let known = ["limit", "offset", "bbox", "bbox-crs", "crs", "zoom", "f", "filter", "filter-lang", "filter-crs"]
+                        + (temporal ? ["datetime"] : []) + queryables
                     throw .badRequest("unknown parameter \(key); this collection takes \(known.joined(separator: ", "))", type: "bad-parameter")
                 }
                 filters.append((key, value))
@@ -69,6 +82,37 @@ struct ItemsQuery: Sendable, Hashable {
         }
         if let bboxText { bbox = try Self.box(bboxText, crs: bboxCRS) }
         else if pairs.contains(where: { $0.0 == "bbox-crs" }) { throw .badRequest("bbox-crs needs a bbox", type: "bad-parameter") }
+        if let filterText { filter = try Self.filter(filterText, lang: filterLang, crs: filterCRS, types: filterTypes) }
+        else if pairs.contains(where: { $0.0 == "filter-lang" || $0.0 == "filter-crs" }) {
+            throw .badRequest("filter-lang and filter-crs need a filter", type: "bad-filter")
+        }
+    }
+
+    /// A CQL2 filter parsed, checked against the collection's queryables and its geometries
+    /// brought to CRS84 and checked as GEOS would test them; every fault a 400 saying what.
+    static func filter(_ text: String, lang: String, crs: CRS, types: [String: FilterType]) throws(Problem) -> Filter {
+        do throws(FilterError) {
+            var f = lang == "cql2-json" ? try CQL2JSON.parse(text) : try CQL2Text.parse(text)
+            try f.check(types)
+            if crs != .crs84 {
+                let convert: CoordinateConverter
+                do { convert = try CoordinateConverter(from: crs.storageEquivalent, to: .crs84) } catch { throw FilterError("filter-crs \(crs.uri): \(error)") }
+                do {
+                    f = try f.mapGeometries { g in
+                        try g.mapPositions { p in
+                            if crs == .epsg(3857), abs(p.lon) > 20_037_508.342_789_244 || abs(p.lat) > 20_037_508.342_789_244 {
+                                throw FilterError("\(p.lon) \(p.lat) is outside Web Mercator's ±20,037,508.34 m")
+                            }
+                            return try convert.convert(crs.isLatLonOrder ? Position(p.lat, p.lon) : p)
+                        }
+                    }
+                } catch { throw FilterError("a geometry of the filter is outside \(crs.uri): \(error)") }
+            }
+            try FilterEvaluator.validate(f)
+            return f
+        } catch {
+            throw .badRequest("filter: \(error.reason)", type: "bad-filter")
+        }
     }
 
     static func crs(_ text: String, parameter: String) throws(Problem) -> CRS {

@@ -95,6 +95,21 @@ struct MapCatalog: Sendable {
         memory[id]?.fieldTypes ?? Self.storedFields[id] ?? []
     }
 
+    /// What a CQL2 filter may name in a collection, typed: every property (times, `…_at`, as
+    /// timestamps) and `geometry`.
+    func filterTypes(_ id: String) -> [String: FilterType] {
+        var types: [String: FilterType] = ["geometry": .geometry]
+        for (name, type) in fields(id) {
+            let t: FilterType = switch type {
+            case .string: name.hasSuffix("_at") ? .timestamp : .string
+            case .number, .integer: .number
+            case .boolean: .boolean
+            }
+            types[name] = t
+        }
+        return types
+    }
+
     static func load(_ r: Reader, generation: Int) throws -> MapCatalog {
         let boundaries = try r.grids.boundaries()
         let names = Dictionary(boundaries.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })

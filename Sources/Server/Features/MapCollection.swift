@@ -97,8 +97,9 @@ final class MemoryCollection: Sendable {
         return variant(k, zoom: zoom)
     }
 
-    func page(_ q: ItemsQuery) -> FeaturePage {
-        if q.bbox == nil && q.datetime == nil && q.filters.isEmpty && q.area == nil {
+    /// A page of the features meeting the query; `types` are the queryables' (for a filter).
+    func page(_ q: ItemsQuery, types: [String: FilterType]) throws(FilterError) -> FeaturePage {
+        if q.bbox == nil && q.datetime == nil && q.filters.isEmpty && q.filter == nil && q.area == nil {
             // Paging through everything (GDAL does, 10 at a time): no scan.
             let start = min(q.offset, features.count)
             let range = start..<min(start + q.limit, features.count)
@@ -106,11 +107,13 @@ final class MemoryCollection: Sendable {
         }
         var out: [MapFeature] = []
         var matched = 0
+        let evaluator = try q.filter.map { f throws(FilterError) in try FilterEvaluator(f, types: types) }
         for (k, f) in features.enumerated() {
             if let a = q.area, !a.contains(code: f.id) { continue }
             if let b = q.bbox, !f.intersects(b) { continue }
             if let t = q.datetime, !(f.time.map { t.contains($0) } ?? false) { continue }
             if !q.filters.allSatisfy({ key, value in Self.matches(f.properties[key], value) }) { continue }
+            if let e = evaluator, !e.matches(f.properties, geometry: f.geometry, bbox: f.bbox) { continue }
             if matched >= q.offset && out.count < q.limit { out.append(variant(k, zoom: q.zoom)) }
             matched += 1
         }

@@ -85,6 +85,10 @@ enum OpenAPIDocument {
             param("crs", "query", "string", "Output CRS (CRS84, EPSG:4326, EPSG:4490, EPSG:3857, GCJ-02)."),
             param("datetime", "query", "string", "RFC 3339 instant or interval (cases: reported time; grids: the layer version in force at its end)."),
             param("zoom", "query", "integer", "Simplify for a web-map zoom (0–22); neighbouring polygons keep meeting."),
+            param("filter", "query", "string", "A CQL2 filter (OGC API – Features Part 3) on the collection's queryables: comparisons, LIKE, BETWEEN, IN, IS NULL, AND/OR/NOT, the S_ spatial functions on geometry, TIMESTAMP and DATE literals. At most 16,384 bytes, 32 levels deep, 1,000 terms, 10,000 vertices."),
+            .object(JSONObject([("name", "filter-lang"), ("in", "query"), ("description", "The filter's encoding (default cql2-text)."),
+                                ("required", false), ("schema", .object(JSONObject([("type", "string"), ("enum", ["cql2-text", "cql2-json"]), ("default", "cql2-text")])))])),
+            param("filter-crs", "query", "string", "CRS of the filter's geometries (CRS84 by default; EPSG:4326 and EPSG:4490 latitude first)."),
         ]
         return [
             ("/", [("get", op("Landing page", "OGC API – Features", responses: [("200", "Links to the API, conformance and collections", .document)], secured: false))]),

@@ -18,13 +18,15 @@ struct StoredPoints: Sendable {
     /// A page of a layer's features meeting `q` (its bbox tested on the features' own geometry).
     /// Everything, views included, is made on a reader's thread: never on Swift's few cooperative
     /// threads, which every request of the server shares.
-    func page(_ id: String, _ q: ItemsQuery) async throws -> FeaturePage {
+    func page(_ id: String, _ q: ItemsQuery, types: [String: FilterType]) async throws -> FeaturePage {
         var pq = try Self.query(id, q.filters)
         pq.area = q.area
         pq.limit = q.limit
         pq.offset = q.offset
-        let (box, offset, limit) = (q.bbox, q.offset, q.limit)
-        if id != "camera_views" { pq.bbox = box }
+        // Every match lies in the filter's box, where it has one: the spatial index reads only those.
+        let box = q.filter?.requiredBox.map { b in q.bbox.map { $0.intersection(b) } ?? b } ?? q.bbox
+        let (offset, limit, filter) = (q.offset, q.limit, q.filter)
+        if id != "camera_views" { pq.bbox = box; pq.filter = filter }
         let query = pq
         return try await readers.read { r in
             switch id {
@@ -35,12 +37,17 @@ struct StoredPoints: Sendable {
                 let page = try r.grids.cameras(query)
                 return FeaturePage(features: page.rows.map { MapCatalog.cameraFeature($0.camera, county: $0.county) }, matched: page.matched)
             default:
-                guard let box else {
+                guard box != nil || filter != nil else {
                     let page = try r.grids.cameras(query)
                     return FeaturePage(features: try views(page.rows), matched: page.matched)
                 }
-                // Views reach past their poles: the cameras around the box, each view tested on the box.
-                let meeting = try views(meeting: box, query, r)
+                // Views reach past their poles: the cameras around the box, each view tested on the
+                // box; a filter is on the views (their area, their grid), so it is tested on them.
+                var meeting = try box.map { try views(meeting: $0, query, r) } ?? views(everything: query, r)
+                if let filter {
+                    let e = try FilterEvaluator(filter, types: types)
+                    meeting = meeting.filter { e.matches($0.properties, geometry: $0.geometry, bbox: $0.bbox) }
+                }
                 let start = min(offset, meeting.count), end = min(start + limit, meeting.count)
                 return FeaturePage(features: Array(meeting[start..<end]), matched: meeting.count)
             }
@@ -88,6 +95,13 @@ struct StoredPoints: Sendable {
         q.offset = 0
         q.count = false
         return try views(r.grids.cameras(q).rows).filter { $0.intersects(box) }
+    }
+
+    /// Every view area the query's cameras have.
+    private func views(everything q: PointQuery, _ r: Reader) throws -> [MapFeature] {
+        var q = q
+        (q.limit, q.offset, q.count) = (1_000_000, 0, false)
+        return try views(r.grids.cameras(q).rows)
     }
 
     /// View-area features of cameras, each clipped to its own county.

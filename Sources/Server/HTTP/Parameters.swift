@@ -8,6 +8,8 @@ enum Parameters {
         if let d = try? Date.ISO8601FormatStyle().parse(s) { return d }
         if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(s) { return d }
         if s.count == 10, let d = try? Date.ISO8601FormatStyle().year().month().day().parse(s) { return d }
+        // An offset's + written unencoded in a query string arrives as a space.
+        if s.contains(" ") { return time(s.replacingOccurrences(of: " ", with: "+")) }
         return nil
     }
 

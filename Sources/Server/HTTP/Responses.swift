@@ -82,8 +82,18 @@ enum JSONResponse {
 
 extension Request {
     /// The query string's pairs in order, percent-decoded.
+    /// The query's pairs, decoded as forms and most clients encode them: `+` is a space (a plus
+    /// is `%2B`), as in `filter=households+>+450`.
     var queryPairs: [(String, String)] {
-        uri.queryParameters.map { (String($0.key), String($0.value)) }
+        guard let q = uri.query, !q.isEmpty else { return [] }
+        return q.split(separator: "&", omittingEmptySubsequences: true).map { pair in
+            func decode(_ s: Substring) -> String {
+                let spaced = s.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            guard let eq = pair.firstIndex(of: "=") else { return (decode(pair), "") }
+            return (decode(pair[..<eq]), decode(pair[pair.index(after: eq)...]))
+        }
     }
 
     /// The body as JSON: 415 unless it is sent as JSON, 413 over the limit, 400 if malformed.
