@@ -202,8 +202,19 @@ final class PostGISCaseStore: CaseStore {
             // a metre outside. ST_Intersects uses the index and then the exact coordinates.
             sql += " AND ST_Intersects(geom, ST_MakeEnvelope(\(p(PGValue(b.minLon))), \(p(PGValue(b.minLat))), \(p(PGValue(b.maxLon))), \(p(PGValue(b.maxLat))), 4326))"
         }
+        let direction = " ORDER BY id \(q.newestFirst ? "DESC" : "ASC")"
+        if count, q.filter != nil {
+            // A filter's spatial functions cost GEOS calls per candidate: the matching ids once
+            // (how many, and which are the page), then the page's rows by id.
+            let ids = try db.query("SELECT id" + sql + direction, params).compactMap { $0.int(0) }
+            let page = Array(ids.dropFirst(min(q.offset, ids.count)).prefix(q.limit))
+            guard !page.isEmpty else { return ([], ids.count) }
+            let rows = try db.query("SELECT \(Self.columns) FROM cases WHERE id = ANY($1::bigint[])" + direction,
+                                    [PGArray.ints(page)]).map(Self.row)
+            return (rows, ids.count)
+        }
         let matched = count ? Int(try db.scalar("SELECT count(*)" + sql, params) ?? "0") ?? 0 : 0
-        let order = " ORDER BY id \(q.newestFirst ? "DESC" : "ASC") LIMIT \(p(PGValue(q.limit))) OFFSET \(p(PGValue(q.offset)))"
+        let order = direction + " LIMIT \(p(PGValue(q.limit))) OFFSET \(p(PGValue(q.offset)))"
         return (try db.query("SELECT \(Self.columns)" + sql + order, params).map(Self.row), matched)
     }
 

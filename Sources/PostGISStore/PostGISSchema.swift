@@ -240,6 +240,8 @@ enum PostGISSchema {
         // The code of each case's handling unit, indexed (byte order): a town's or a village's desk
         // reads its cases by a range of it, not by scanning every case.
         Step(module: "cases", number: 3, sql: #"CREATE INDEX cases_unit_code ON cases ((split_part(unit, ':', 2) COLLATE "C"));"#),
+        // Disputes of a kind (a filter's category = …), beside the GiST index of places.
+        Step(module: "cases", number: 4, sql: "CREATE INDEX cases_category ON cases(category);"),
         Step(module: "auth", number: 1, sql: """
             CREATE TABLE api_tokens(
               id bigserial PRIMARY KEY,

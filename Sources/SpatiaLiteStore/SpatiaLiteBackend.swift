@@ -61,10 +61,25 @@ final class SpatiaLiteConnection: StoreConnection {
             // shrinks back to this size.
             try database.execute("PRAGMA journal_size_limit=\(64 << 20)")
             checkpointer = try Checkpointer(path: database.path)
+            try Self.refreshStatistics(database)
         } else {
             flusher = nil
             checkpointer = nil
         }
+    }
+
+    /// The query planner's statistics for cases (`sqlite_stat1`), made when missing and again
+    /// when the table has doubled: without them SQLite reads every case of a category rather than
+    /// that category's cells in the box (a filter's `category = … AND S_INTERSECTS(…)`, 5 ms
+    /// instead of 30 over 100,000 cases). ANALYZE takes 0.1 s at that size; connections opened
+    /// after the writer (the server's readers) load the figures with the schema.
+    static func refreshStatistics(_ database: Database) throws {
+        let rows = try database.scalar("SELECT count(*) FROM cases").int ?? 0
+        guard rows >= 1000 else { return }
+        let stats = try database.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").int == 1
+            ? try database.scalar("SELECT stat FROM sqlite_stat1 WHERE tbl = 'cases' AND idx = 'cases_category_cell'").text : nil
+        let counted = stats.flatMap { $0.split(separator: " ").first.flatMap { Int64($0) } } ?? 0
+        if counted == 0 || rows > 2 * counted { try database.execute("ANALYZE cases") }
     }
 
     func write<T>(_ body: () throws -> T) throws -> T { try database.transaction(body) }

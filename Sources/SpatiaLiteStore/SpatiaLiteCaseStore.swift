@@ -121,6 +121,10 @@ public final class SpatiaLiteCaseStore: CaseStore {
         // The code of each case's handling unit, indexed: a town's or a village's desk reads its
         // cases by a range of it (`inArea`), not by scanning every case.
         Migration(module: "cases", number: 8, sql: "CREATE INDEX cases_unit_code ON cases(substr(unit, instr(unit, ':') + 1));"),
+        // Disputes of a kind in an area — the map's commonest filter (category = … AND
+        // S_INTERSECTS(…)): the cells of that category only, not every case's in the box (3 ms
+        // instead of 20 over 100,000 cases).
+        Migration(module: "cases", number: 9, sql: "CREATE INDEX cases_category_cell ON cases(category, cell);"),
     ]
 
     /// Works on an open connection whose schema is up to date (`SpatiaLiteBackend` checks).
@@ -306,11 +310,6 @@ public final class SpatiaLiteCaseStore: CaseStore {
         if let w = q.workerID { sql += " AND worker_id = ?"; args.append(.integer(w)) }
         if let o = q.overdue { sql += " AND overdue = ?"; args.append(.integer(o ? 1 : 0)) }
         if let c = q.county { sql += " AND county = ?"; args.append(.text(c)) }
-        if let a = q.area {
-            let (condition, values) = Self.inArea(a)
-            sql += " AND " + condition
-            args += values
-        }
         if let f = q.reportedFrom { sql += " AND reported_at >= ?"; args.append(Self.value(f)) }
         if let t = q.reportedTo { sql += " AND reported_at <= ?"; args.append(Self.value(t)) }
         if let f = q.filter { sql += " AND " + (try Self.filterCondition(SpatiaLiteFilters.cases, f, &args)) }
@@ -321,8 +320,32 @@ public final class SpatiaLiteCaseStore: CaseStore {
             sql += " AND X(geom) BETWEEN ? AND ? AND Y(geom) BETWEEN ? AND ?"
             args += [.real(b.minLon), .real(b.maxLon), .real(b.minLat), .real(b.maxLat)]
         }
+        // The area last: its condition is written two ways below.
+        let area = q.area.map(Self.inArea)
+        args += area?.1 ?? []
+        let order = " ORDER BY id \(q.newestFirst ? "DESC" : "ASC")"
+        let unscoped = sql
+        sql += area.map { " AND " + $0.0 } ?? ""
+        if count, q.filter != nil {
+            // A filter's spatial functions cost GEOS calls per candidate: the matching ids once
+            // (how many, and which are the page), then the page's rows by id.
+            let ids = try database.prepare("SELECT id" + sql + order).rows(args).compactMap { $0[0].int }
+            let page = ids.dropFirst(min(q.offset, ids.count)).prefix(q.limit)
+            guard !page.isEmpty else { return ([], ids.count) }
+            let rows = try database.prepare("SELECT \(Self.columns) FROM cases WHERE id IN (\(page.map { _ in "?" }.joined(separator: ",")))" + order)
+                .rows(page.map { .integer($0) }).map(Self.row)
+            return (rows, ids.count)
+        }
         let matched = count ? Int(try database.scalar("SELECT count(*)" + sql, args).int ?? 0) : 0
-        let rows = try database.prepare("SELECT \(Self.columns)" + sql + " ORDER BY id \(q.newestFirst ? "DESC" : "ASC") LIMIT ? OFFSET ?")
+        // A town's page: its cases by the unit index, sorted by id — or, when the area holds so
+        // many that a walk in id order meets a page of them sooner, that walk (the `+` keeps the
+        // index out). A county seat's 5,800 of 100,000 cases: 0.5 ms instead of 6.
+        var page = sql
+        if let area, matched > 0, let top = try database.scalar("SELECT max(id) FROM cases").int,
+           Double(matched) * Double(matched) >= Double(q.offset + q.limit) * Double(top) {
+            page = unscoped + " AND +" + area.0
+        }
+        let rows = try database.prepare("SELECT \(Self.columns)" + page + order + " LIMIT ? OFFSET ?")
             .rows(args + [.integer(Int64(q.limit)), .integer(Int64(q.offset))]).map(Self.row)
         return (rows, matched)
     }

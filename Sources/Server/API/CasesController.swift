@@ -37,7 +37,7 @@ struct CasesController {
     private func intake(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let who = try context.require(.dispatcher, .worker)
         let body = try await request.jsonBody(context: context)
-        let f = try Fields(body, allowed: ["category", "description", "channel", "priority", "location", "crs", "household_id", "camera_id", "parties"])
+        let f = try Fields(body, .intake)
         let location: IntakeRequest.Location
         if let h = try f.optionalInt("household_id") { location = .household(h) }
         else if let c = try f.optionalString("camera_id") { location = .camera(c) }
@@ -55,7 +55,7 @@ struct CasesController {
         var parties: [Party] = []
         for (k, v) in try f.array("parties").enumerated() {
             guard case .object(let o) = v else { throw Fields.invalid("parties[\(k)] must be an object with name, phone, id_number") }
-            let pf = try Fields(o, allowed: ["name", "phone", "id_number"])
+            let pf = try Fields(o, .party)
             parties.append(Party(name: try pf.string("name"), phone: try pf.optionalString("phone"), idNumber: try pf.optionalString("id_number")))
         }
         var r = IntakeRequest(category: try f.enumValue("category", Case.Category.self),
@@ -100,7 +100,7 @@ struct CasesController {
     private func transition(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let who = try context.require(.dispatcher, .worker)
         let id = try caseID(context)
-        let f = try Fields(try await request.jsonBody(context: context), allowed: ["to", "note", "target", "rating"])
+        let f = try Fields(try await request.jsonBody(context: context), .transition)
         var t = TransitionRequest(to: try f.enumValue("to", Case.Status.self), note: try f.optionalString("note"),
                                   target: try f.optionalString("target"), rating: try f.optionalInt("rating").map { Int($0) })
         t.area = who.area
@@ -119,8 +119,14 @@ struct CasesController {
         for (key, value) in request.queryPairs {
             switch key {
             case "status": q.statuses = try Parameters.statuses(value)
-            case "grid_id": q.gridCodes = [value]
-            case "overdue": q.overdue = value == "true"
+            case "grid_id":
+                guard value.utf8.count == 15, value.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+                    throw Problem.badRequest("grid_id is a grid's 15-digit code, not \(value)", type: "bad-parameter")
+                }
+                q.gridCodes = [value]
+            case "overdue":
+                guard value == "true" || value == "false" else { throw Problem.badRequest("overdue is true or false, not \(value)", type: "bad-parameter") }
+                q.overdue = value == "true"
             case "limit":
                 guard let n = Int(value), (1...1000).contains(n) else { throw Problem.badRequest("limit must be 1 to 1000", type: "bad-parameter") }
                 q.limit = n
@@ -143,7 +149,7 @@ struct CasesController {
 
     private func alert(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let who = try context.require(.dispatcher)
-        let f = try Fields(try await request.jsonBody(context: context), allowed: ["camera_id", "type", "at", "snapshot_url", "bearing"])
+        let f = try Fields(try await request.jsonBody(context: context), .alert)
         var a = AlertRequest(cameraID: try f.string("camera_id"), type: try f.string("type"), at: try f.date("at") ?? Date(),
                              snapshotURL: try f.optionalString("snapshot_url"), bearing: try f.optionalDouble("bearing"))
         a.area = who.area

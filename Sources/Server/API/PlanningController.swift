@@ -52,7 +52,7 @@ struct PlanningController {
 
     private func newPlan(_ request: Request, _ context: WanggeContext) async throws -> Response {
         _ = try context.require(.planner)
-        let f = try Fields(try await request.jsonBody(context: context), allowed: ["name", "from_version"])
+        let f = try Fields(try await request.jsonBody(context: context), .newPlan)
         let name = try f.optionalString("name") ?? "plan", from = try f.optionalInt("from_version").map { Int($0) }
         let p = try await planning { g, _ in try g.newPlan(name: name, fromVersion: from) }
         var r = try JSONResponse.make(PlanView(p), status: .created)
@@ -82,8 +82,7 @@ struct PlanningController {
     private func operate(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let who = try context.require(.planner)
         let id = try planID(context)
-        let f = try Fields(try await request.jsonBody(context: context),
-                           allowed: ["op", "grid_id", "into", "line", "polygon", "households", "parent", "crs"])
+        let f = try Fields(try await request.jsonBody(context: context), .operation)
         let op = try f.string("op")
         let crsText = try f.optionalString("crs") ?? "EPSG:4326"
         guard let crs = CRS(crsText), crs.isWGS84LonLat || crs == .gcj02 else {
@@ -167,7 +166,7 @@ struct PlanningController {
     private func publish(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let who = try context.require(.planner)
         let id = try planID(context)
-        let f = try Fields(try await request.jsonBody(context: context), allowed: ["effective_at"])
+        let f = try Fields(try await request.jsonBody(context: context), .publish)
         let at = try f.date("effective_at") ?? Date(), area = who.area
         let p = try await planning { g, _ in try g.publish(plan: id, effectiveAt: at, within: area) }
         await state.layerServed(p.version)
@@ -184,7 +183,7 @@ struct PlanningController {
         let who = try context.require(.planner)
         // A rollback brings back a whole layer: every area's grids at once.
         if let area = who.area { throw OutsideArea("a rollback changes every grid of the layer, outside your area \(area)") }
-        let f = try Fields(try await request.jsonBody(context: context), allowed: ["version"])
+        let f = try Fields(try await request.jsonBody(context: context), .rollback)
         guard let v = try f.optionalInt("version") else { throw Fields.invalid("version is required") }
         let p = try await planning { g, _ in try g.rollback(to: Int(v)) }
         await state.layerServed(p.version)

@@ -50,7 +50,7 @@ struct Session {
         router.post("/api/session") { request, context in
             // Anyone may call this: a token fits in a few hundred bytes, and guessing is limited.
             try state.failures.check(context.clientIP)
-            let f = try Fields(try await request.jsonBody(context: context, maxBytes: 4096), allowed: ["token"])
+            let f = try Fields(try await request.jsonBody(context: context, maxBytes: 4096), .signIn)
             let token = try f.string("token")
             guard let who = try await state.readers.read({ try Tokens.identity(token, in: $0) }) else {
                 state.failures.record(context.clientIP)

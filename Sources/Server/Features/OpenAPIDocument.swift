@@ -5,9 +5,10 @@ import Geo
 /// A test calls each path listed here against the running server.
 enum OpenAPIDocument {
     private static func param(_ name: String, _ place: String = "query", _ type: String = "string", _ description: String, required: Bool = false,
-                              style: String? = nil, array: Bool = false) -> JSONValue {
+                              style: String? = nil, array: Bool = false, schema given: JSONValue? = nil) -> JSONValue {
         var schema: JSONValue = .object(JSONObject([("type", .string(type))]))
         if array { schema = .object(JSONObject([("type", "array"), ("items", .object(JSONObject([("type", .string(type))])))])) }
+        if let given { schema = given }
         var o = JSONObject([("name", .string(name)), ("in", .string(place)), ("description", .string(description)),
                             ("required", .bool(required || place == "path")), ("schema", schema)])
         if let style { o["style"] = .string(style); o["explode"] = false }
@@ -48,22 +49,27 @@ enum OpenAPIDocument {
             ("properties", .object(JSONObject([("type", "object"), ("nullable", true)])))])))]))),
     ]
 
-    private static func op(_ summary: String, _ tag: String, params: [JSONValue] = [], body: Bool = false, responses: [(String, String, Body)],
-                           secured: Bool = true) -> JSONValue {
+    /// - Parameter refusals: problems this operation has beyond the common ones (400, 404, 503; 401,
+    ///   403 and 429 when secured; 409, 413, 415 and 422 with a body).
+    private static func op(_ summary: String, _ tag: String, params: [JSONValue] = [], body: RequestShape? = nil, responses: [(String, String, Body)],
+                           secured: Bool = true, refusals: [(String, String)] = []) -> JSONValue {
         var o = JSONObject([("summary", .string(summary)), ("tags", .array([.string(tag)])), ("parameters", .array(params))])
-        if body {
+        if let body {
             o["requestBody"] = .object(JSONObject([("required", true), ("content", .object(JSONObject([
-                ("application/json", .object(JSONObject([("schema", .object(JSONObject([("type", "object")])))])))])))]))
+                ("application/json", .object(JSONObject([("schema", body.schema)])))])))]))
         }
         var rs = JSONObject()
         for (code, description, body) in responses {
-            rs[code] = .object(JSONObject([("description", .string(description)),
-                                           ("content", .object(JSONObject([(body.type, .object(JSONObject([("schema", body.schema)])))])))]))
+            // A 204 has no body, so no media type.
+            rs[code] = code == "204" ? .object(JSONObject([("description", .string(description))]))
+                : .object(JSONObject([("description", .string(description)),
+                                      ("content", .object(JSONObject([(body.type, .object(JSONObject([("schema", body.schema)])))])))]))
         }
-        let writes = body ? [("409", "Conflict: an illegal change of state, or it exists already"), ("413", "Body too large"),
+        let writes = body != nil ? [("409", "Conflict: an illegal change of state, or it exists already"), ("413", "Body too large"),
                              ("415", "Not sent as JSON"), ("422", "Refused: well-formed, but not acceptable")] : []
         for (code, description) in [("400", "Bad request"), ("404", "Not found"), ("503", "The database is busy or unavailable: retry after Retry-After seconds")]
-            + (secured ? [("401", "No or a bad token"), ("403", "Role not allowed, or outside the token's area")] : []) + writes {
+            + (secured ? [("401", "No or a bad token"), ("403", "Role not allowed, or outside the token's area"),
+                          ("429", "Too many wrong tokens from this client: retry after Retry-After seconds")] : []) + writes + refusals {
             rs[code] = .object(JSONObject([("description", .string(description)), ("content", .object(JSONObject([
                 ("application/problem+json", .object(JSONObject([("schema", .object(JSONObject([("$ref", "#/components/schemas/Problem")])))])))])))]))
         }
@@ -105,52 +111,61 @@ enum OpenAPIDocument {
                          param("zoom", "query", "integer", "Simplify for a zoom")], responses: [("200", "A Feature", .feature)]))]),
             ("/api/cases", [
                 ("post", op("Take a dispute: located, coded, assigned (dispatcher, worker)", "Cases", params: [
-                    param("Idempotency-Key", "header", "string", "1 to 255 visible ASCII characters: a retry with the same key (and the same body) answers the case the first attempt made; the same key with another body is 422")],
-                            body: true, responses: [("201", "The case: id, code, grid_id, assignee, status, due_at", .json("Case"))])),
+                    param("Idempotency-Key", "header", "string", "1 to 255 visible ASCII characters: a retry with the same key (and the same body) answers the case the first attempt made; the same key with another body is 422",
+                          schema: .object(JSONObject([("type", "string"), ("pattern", "^[!-~]{1,255}$")])))],
+                            body: .intake, responses: [("201", "The case: id, code, grid_id, assignee, status, due_at", .json("Case"))])),
                 ("get", op("List cases (dispatcher, viewer, worker: own grids)", "Cases", params: [
-                    param("status", "query", "string", "Comma-separated states"), param("grid_id", "query", "string", "A grid code"),
+                    param("status", "query", "string", "Comma-separated states", style: "form",
+                          schema: .object(JSONObject([("type", "array"), ("items", RequestShape.oneOf(Case.Status.allCases.map(\.rawValue)))]))),
+                    param("grid_id", "query", "string", "A grid's 15-digit code", schema: .object(JSONObject([("type", "string"), ("pattern", "^[0-9]{15}$")]))),
                     param("overdue", "query", "boolean", "Only overdue (true) or not (false)"),
-                    param("limit", "query", "integer", "1 to 1000"), param("offset", "query", "integer", "Cases to skip")],
+                    param("limit", "query", "integer", "1 to 1000", schema: RequestShape.whole(1...1000)),
+                    param("offset", "query", "integer", "Cases to skip", schema: RequestShape.whole(0...Int64(ItemsQuery.maxOffset)))],
                            responses: [("200", "number_matched and cases", .json("CaseList"))])),
             ]),
             ("/api/cases/{id}", [("get", op("A case with its events (parties for dispatchers and workers)", "Cases",
                                             params: [param("id", "path", "integer", "Case id")], responses: [("200", "The case", .json("Case"))]))]),
             ("/api/cases/{id}/transitions", [("post", op("Move a case: to, note, target (escalation or worker:ID), rating", "Cases",
-                                                         params: [param("id", "path", "integer", "Case id")], body: true,
+                                                         params: [param("id", "path", "integer", "Case id")], body: .transition,
                                                          responses: [("200", "The case after the change", .json("Case"))]))]),
-            ("/api/alerts", [("post", op("A camera alert: camera_id, type, at, snapshot_url, bearing (a PTZ camera's direction, degrees; dispatcher)", "Cases", body: true,
+            ("/api/alerts", [("post", op("A camera alert: camera_id, type, at, snapshot_url, bearing (a PTZ camera's direction, degrees; dispatcher)", "Cases", body: .alert,
                                          responses: [("201", "A new case", .json("Alert")), ("200", "Merged into the open case", .json("Alert"))]))]),
             ("/api/track/{code}", [("get", op("Public tracking by code: status, timeline, handling unit", "Public",
                                               params: [param("code", "path", "string", "Tracking code")], responses: [("200", "The public view", .json("Track"))], secured: false))]),
             ("/api/stats", [("get", op("Figures by period and grouping (viewer, dispatcher, planner)", "Cases", params: [
-                param("from", "query", "string", "RFC 3339"), param("to", "query", "string", "RFC 3339"),
-                param("by", "query", "string", "county, town, village, grid, category, channel")], responses: [("200", "Figures", .json("Stats"))]))]),
+                param("from", "query", "string", "RFC 3339 (default a year before to)", schema: RequestShape.time),
+                param("to", "query", "string", "RFC 3339 (default now), after from", schema: RequestShape.time),
+                param("by", "query", "string", "The grouping", schema: RequestShape.oneOf(CaseGrouping.allCases.map(\.rawValue)))],
+                responses: [("200", "Figures", .json("Stats"))]))]),
             ("/api/assign", [("get", op("The grid at a place and who is on duty", "Cases", params: [
-                param("lon", "query", "number", "Longitude", required: true), param("lat", "query", "number", "Latitude", required: true),
-                param("crs", "query", "string", "EPSG:4326 (default) or GCJ-02")], responses: [("200", "Grid, on duty, leader, unit", .json("Placement"))]))]),
+                param("lon", "query", "number", "Longitude (in China)", required: true, schema: RequestShape.number(72.004...137.8347)),
+                param("lat", "query", "number", "Latitude (in China)", required: true, schema: RequestShape.number(0.8293...55.8271)),
+                param("crs", "query", "string", "EPSG:4326 (default) or GCJ-02", schema: RequestShape.oneOf(["EPSG:4326", "GCJ-02"]))],
+                responses: [("200", "Grid, on duty, leader, unit", .json("Placement"))], refusals: [("422", "The place is outside China")]))]),
             ("/api/events", [("get", op("Live case changes (Server-Sent Events; Last-Event-ID resumes; viewer, dispatcher, planner, worker: own grids)", "Cases",
                                         responses: [("200", "An event stream", .other("text/event-stream"))]))]),
             ("/api/plans", [
                 ("get", op("Plans (planner, viewer)", "Planning", responses: [("200", "Plans", .json(arrayOf: "Plan"))])),
-                ("post", op("Start a plan: name, from_version (planner)", "Planning", body: true, responses: [("201", "The plan", .json("Plan"))])),
+                ("post", op("Start a plan: name, from_version (planner)", "Planning", body: .newPlan, responses: [("201", "The plan", .json("Plan"))])),
             ]),
             ("/api/plans/{id}", [("get", op("A plan", "Planning", params: [param("id", "path", "integer", "Plan id")], responses: [("200", "The plan", .json("Plan"))]))]),
             ("/api/plans/{id}/grids", [("get", op("A plan's grids", "Planning", params: [param("id", "path", "integer", "Plan id")], responses: [("200", "Grids", .featureCollection)]))]),
             ("/api/plans/{id}/operations", [("post", op("split, merge, reshape, override or partition (planner)", "Planning",
-                                                        params: [param("id", "path", "integer", "Plan id")], body: true,
+                                                        params: [param("id", "path", "integer", "Plan id")], body: .operation,
                                                         responses: [("200", "What changed and the plan's problems", .json("PlanOperation"))]))]),
             ("/api/plans/{id}/validation", [("get", op("A plan's problems, located", "Planning", params: [param("id", "path", "integer", "Plan id")],
                                                        responses: [("200", "Problems as GeoJSON", .featureCollection)]))]),
             ("/api/plans/{id}/diff", [("get", op("What publishing would change and move", "Planning", params: [param("id", "path", "integer", "Plan id")],
                                                  responses: [("200", "The diff", .document)]))]),
             ("/api/plans/{id}/publish", [("post", op("Publish a plan (planner); refused with problems", "Planning", params: [param("id", "path", "integer", "Plan id")],
-                                                     body: true, responses: [("200", "The new version and its moves", .json("Published"))]))]),
+                                                     body: .publish, responses: [("200", "The new version and its moves", .json("Published"))]))]),
             ("/api/grids/validation", [("get", op("The live layer's problems", "Planning", responses: [("200", "Problems as GeoJSON", .featureCollection)]))]),
             ("/api/grids/history", [("get", op("Published versions", "Planning", responses: [("200", "Versions", .json(arrayOf: "LayerVersion"))]))]),
-            ("/api/grids/rollback", [("post", op("Publish an earlier version again: version (planner)", "Planning", body: true,
+            ("/api/grids/rollback", [("post", op("Publish an earlier version again: version (planner)", "Planning", body: .rollback,
                                                  responses: [("200", "The new version", .json("Published"))]))]),
-            ("/api/grids/{code}/duty", [("get", op("Who is on duty in a grid", "Planning", params: [param("code", "path", "string", "Grid code"),
-                                                                                                     param("at", "query", "string", "RFC 3339")],
+            ("/api/grids/{code}/duty", [("get", op("Who is on duty in a grid", "Planning", params: [param("code", "path", "string", "Grid code",
+                schema: .object(JSONObject([("type", "string"), ("pattern", "^[0-9]{15}$")]))),
+                                                                                                     param("at", "query", "string", "RFC 3339 (default now)", schema: RequestShape.time)],
                                                    responses: [("200", "The worker on duty", .json("Duty"))]))]),
             // The tile sets' metadata is open, as the collections' is; the tiles need a token.
             ("/tiles", [("get", op("The vector tile sets, one per layer", "Tiles", responses: [("200", "Tile sets", .document)], secured: false))]),
@@ -166,8 +181,9 @@ enum OpenAPIDocument {
             ("/map/config.json", [("get", op("The map page's settings: basemap, CRS, extent", "Map", responses: [("200", "Settings", .document)], secured: false))]),
             ("/api/session", [
                 ("get", op("Who the map page is signed in as (role null when nobody)", "Map", responses: [("200", "name, role, worker_id", .json("Session"))], secured: false)),
-                ("post", op("Sign the page in: token; sets an HttpOnly SameSite=Strict cookie", "Map", body: true,
-                            responses: [("200", "name, role, worker_id", .json("Session"))], secured: false)),
+                ("post", op("Sign the page in: token; sets an HttpOnly SameSite=Strict cookie", "Map", body: .signIn,
+                            responses: [("200", "name, role, worker_id", .json("Session"))], secured: false,
+                            refusals: [("401", "Not a token"), ("429", "Too many wrong tokens from this client")])),
                 ("delete", op("Sign out", "Map", responses: [("204", "Signed out", .other("text/plain"))], secured: false)),
             ]),
             ("/healthz", [("get", op("Liveness and the database", "Operations", responses: [("200", "ok", .json("Health"))], secured: false))]),
