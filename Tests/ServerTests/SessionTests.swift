@@ -79,16 +79,25 @@ import Geo
     @Test func guessingTokensIsLimited() async throws {
         let s = try await TestServer(kind: .spatialite, failedAuthPerMinute: 5)
         defer { s.stop() }
-        // Stay within one minute: the count starts again when it changes.
-        while Int(Date().timeIntervalSince1970) % 60 > 45 { try await Task.sleep(for: .seconds(1)) }
-        for _ in 0..<5 {
-            #expect(try await s.call("/api/stats", headers: ["Authorization": "Bearer wg_guess"]).status == 401)
+        // Within one minute: the count starts again when it changes. Under a full run on two cores
+        // the calls can straddle a minute's end; then the round is tried again, a minute later.
+        func minute() -> Int { Int(Date().timeIntervalSince1970) / 60 }
+        var round: (limited: TestServer.Reply, signIn: TestServer.Reply, first: [Int])?
+        for _ in 0..<3 {
+            while Int(Date().timeIntervalSince1970) % 60 > 45 { try await Task.sleep(for: .seconds(1)) }
+            let start = minute()
+            var first: [Int] = []
+            for _ in 0..<5 { first.append(try await s.call("/api/stats", headers: ["Authorization": "Bearer wg_guess"]).status) }
+            let limited = try await s.call("/api/stats", headers: ["Authorization": "Bearer wg_guess"])
+            let signIn = try await s.call("POST", "/api/session", json: #"{"token":"wg_guess"}"#)
+            if minute() == start { round = (limited, signIn, first); break }
+            while minute() == start + 1 && Int(Date().timeIntervalSince1970) % 60 < 2 { try await Task.sleep(for: .seconds(1)) }
         }
-        let limited = try await s.call("/api/stats", headers: ["Authorization": "Bearer wg_guess"])
-        #expect(limited.status == 429 && Int(limited.headers["retry-after"] ?? "") != nil, "\(limited.status) \(limited.text)")
-        #expect(limited.headers["content-type"] == "application/problem+json")
-        let signIn = try await s.call("POST", "/api/session", json: #"{"token":"wg_guess"}"#)
-        #expect(signIn.status == 429)
+        let r = try #require(round, "three rounds straddled a minute")
+        #expect(r.first == [401, 401, 401, 401, 401], "\(r.first)")
+        #expect(r.limited.status == 429 && Int(r.limited.headers["retry-after"] ?? "") != nil, "\(r.limited.status) \(r.limited.text)")
+        #expect(r.limited.headers["content-type"] == "application/problem+json")
+        #expect(r.signIn.status == 429)
         // No credentials: nothing to limit (the public's tracking goes on).
         #expect(try await s.call("/healthz").status == 200)
     }
