@@ -41,6 +41,11 @@ final class PGConnection {
     let location: String
     private var depth = 0
     private var savepoints = true
+    /// Transaction-level advisory locks taken in the open transaction (asked for once, not per
+    /// statement: PostgreSQL holds them to its end).
+    private var heldLocks: Set<Int> = []
+    /// Run after the open transaction commits; dropped when it rolls back.
+    private var onCommit: [() -> Void] = []
     /// Whether a lost connection is made again before the next statement outside a transaction
     /// (so a server's writes resume by themselves when the database is back). The follower turns
     /// it off: it must LISTEN again on a connection of its own making.
@@ -191,17 +196,39 @@ final class PGConnection {
         let level = depth
         let nested = level > 0
         if nested && !savepoints { return try body() }
+        if !nested { heldLocks = []; onCommit = [] }
         try execute(nested ? "SAVEPOINT s\(level)" : "BEGIN")
         depth += 1
         defer { depth = level }
         do {
             let v = try body()
             try execute(nested ? "RELEASE SAVEPOINT s\(level)" : "COMMIT")
+            if !nested {
+                let done = onCommit
+                heldLocks = []; onCommit = []
+                done.forEach { $0() }
+            }
             return v
         } catch {
             if !isBroken { try? execute(nested ? "ROLLBACK TO SAVEPOINT s\(level); RELEASE SAVEPOINT s\(level)" : "ROLLBACK") }
+            // A savepoint's rollback may release what was taken after it: ask again next time.
+            heldLocks = []
+            if !nested { onCommit = [] }
             throw error
         }
+    }
+
+    /// `pg_advisory_xact_lock(key)`, once per transaction (outside one: every time).
+    func advisoryTransactionLock(_ key: Int) throws(StoreError) {
+        guard depth == 0 || !heldLocks.contains(key) else { return }
+        try execute("SELECT pg_advisory_xact_lock(\(key))")
+        if depth > 0 { heldLocks.insert(key) }
+    }
+
+    /// Runs `action` once what has been done so far is committed: now outside a transaction,
+    /// after the COMMIT inside one, never if it rolls back.
+    func whenCommitted(_ action: @escaping () -> Void) {
+        if depth == 0 { action() } else { onCommit.append(action) }
     }
 
     /// Nested transactions inside `body` take no savepoints of their own.

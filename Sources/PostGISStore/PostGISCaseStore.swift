@@ -12,6 +12,10 @@ final class PostGISCaseStore: CaseStore {
     let db: PGConnection
     init(db: PGConnection) { self.db = db }
 
+    /// Months whose partition is known to exist (committed), on this connection.
+    private final class Months { var known: Set<String> = [] }
+    private let months = Months()
+
     /// Held from the first event of a transaction to its commit, so that event ids (and layer
     /// versions) become visible in the order they were given: the feed reads "after id N" and must
     /// never find N+1 committed before N.
@@ -84,7 +88,7 @@ final class PostGISCaseStore: CaseStore {
     static let placeholders = (2...28).map { "$\($0)" }.joined(separator: ", ") + ", ST_SetSRID(ST_MakePoint($29, $30), 4326), $31"
 
     private func insertEvents(_ id: Int64, _ events: [CaseEvent]) throws -> ClosedRange<Int64> {
-        try db.execute("SELECT pg_advisory_xact_lock(\(Self.commitOrderLock))")
+        try db.advisoryTransactionLock(Self.commitOrderLock)
         let ids = try db.query("""
             INSERT INTO case_events(case_id, at, actor, source, action, from_status, to_status, unit, note)
             SELECT $1, at::timestamptz, actor, source, action, f, t, unit, note
@@ -99,10 +103,15 @@ final class PostGISCaseStore: CaseStore {
         return first...last
     }
 
-    /// The month's partition, made if it is missing. Asked every time (one short query): a
-    /// partition made inside a transaction that was then rolled back is gone again.
+    /// The month's partition, made if it is missing. A month is asked for again until a
+    /// transaction that asked has committed: a partition made inside one that was then rolled
+    /// back is gone again.
     private func ensureMonth(_ d: Date) throws {
+        let month = String(ChinaTime.text(d).prefix(7))
+        guard !months.known.contains(month) else { return }
         try db.query("SELECT wangge_case_month($1::timestamptz)", [Self.time(d)])
+        let months = months
+        db.whenCommitted { months.known.insert(month) }
     }
 
     // MARK: writes
@@ -111,10 +120,14 @@ final class PostGISCaseStore: CaseStore {
         precondition(!events.isEmpty, "a case is stored with the event that reports it")
         try ensureMonth(c.reportedAt)
         return try db.transaction {
-            guard let id = try db.scalar("INSERT INTO case_codes(code) VALUES ($1) RETURNING case_id", [.text(c.code)]).flatMap({ Int64($0) }) else {
+            // The code's row gives the id ($1 is the code for it); the case row takes it in the
+            // same statement.
+            guard let id = try db.scalar("""
+                WITH code AS (INSERT INTO case_codes(code) VALUES ($1) RETURNING case_id)
+                INSERT INTO cases(id, \(Self.fields)) SELECT case_id, \(Self.placeholders) FROM code RETURNING id
+                """, [.text(c.code)] + Self.values(c)).flatMap({ Int64($0) }) else {
                 throw StoreError(.internal, "no case id returned")
             }
-            try db.query("INSERT INTO cases(id, \(Self.fields)) VALUES ($1, \(Self.placeholders))", [PGValue(id)] + Self.values(c))
             var stored = c
             stored.id = id
             for x in parties {

@@ -96,7 +96,7 @@ final class PostGISGridStore: GridStore {
         var moves: [Move] = []
         return try db.transaction {
             // Versions and event ids follow commit order (the feed reads by them).
-            try db.execute("SELECT pg_advisory_xact_lock(\(PostGISCaseStore.commitOrderLock))")
+            try db.advisoryTransactionLock(PostGISCaseStore.commitOrderLock)
             let version = try currentVersion() + 1
             try db.query("INSERT INTO grid_versions(version, effective_at, published_at, plan_id, note) VALUES ($1, to_timestamp($2), now(), $3, $4)",
                          [PGValue(version), Self.timestamp(effectiveAt), PGValue(planID), .text(note)])
