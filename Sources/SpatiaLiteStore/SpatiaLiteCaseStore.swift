@@ -399,8 +399,10 @@ enum CellKey {
         "CAST((X(\(row)geom) + 180) * 100 AS INTEGER) * 32768 + CAST((Y(\(row)geom) + 90) * 100 AS INTEGER)"
     }
     static let sql = sql()
-    private static func column(_ lon: Double) -> Int64 { Int64(max(0, (lon + 180) * 100).rounded(.down)) }
-    private static func row(_ lat: Double) -> Int64 { Int64(max(0, (lat + 90) * 100).rounded(.down)) }
+    // Clamped to the world: a box from a request (a filter's literal of 1e300°) must not trap in
+    // the conversion, and no stored point lies beyond it.
+    private static func column(_ lon: Double) -> Int64 { Int64((min(max(lon, -180), 180) + 180) * 100) }
+    private static func row(_ lat: Double) -> Int64 { Int64((min(max(lat, -90), 90) + 90) * 100) }
     /// The same as `sql` (valid positions are positive after the shift, so truncation is floor).
     static func key(_ p: Position) -> Int64 { column(p.lon) * 32768 + row(p.lat) }
 

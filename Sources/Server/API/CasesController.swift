@@ -227,7 +227,7 @@ struct CasesController {
     private func events(_ request: Request, _ context: WanggeContext) async throws -> Response {
         // The feed carries what the cases collection does (no personal data): whoever may read that.
         let who = try context.require(.dispatcher, .viewer, .worker, .planner)
-        let last = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters.get("last_event_id")
+        let last = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.query("last_event_id")
         var after: Int64?
         if let last {
             guard let n = Int64(last), n >= 0 else { throw Problem.badRequest("Last-Event-ID must be an event id from this stream", type: "bad-parameter") }

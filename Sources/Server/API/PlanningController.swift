@@ -194,7 +194,7 @@ struct PlanningController {
         let who = try context.require(.planner, .dispatcher, .viewer, .worker)
         let code = try context.parameters.require("code")
         var at = Date()
-        if let t = request.uri.queryParameters.get("at") {
+        if let t = request.query("at") {
             guard let d = Parameters.time(t) else { throw Problem.badRequest("at must be an RFC 3339 time", type: "bad-parameter") }
             at = d
         }

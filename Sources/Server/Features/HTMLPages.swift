@@ -11,7 +11,7 @@ import NIOCore
 enum HTMLPage {
     /// Whether a request wants HTML: `f=html`, or (no `f`) a browser's `Accept` naming text/html.
     static func wanted(_ request: Request) -> Bool {
-        if let f = request.uri.queryParameters.get("f") { return f.lowercased() == "html" }
+        if let f = request.query("f") { return f.lowercased() == "html" }
         return (request.headers[.accept] ?? "").contains("text/html")
     }
 

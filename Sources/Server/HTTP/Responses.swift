@@ -96,6 +96,9 @@ extension Request {
         }
     }
 
+    /// The first value of a query parameter, decoded as `queryPairs` decodes.
+    func query(_ name: String) -> String? { queryPairs.first { $0.0 == name }?.1 }
+
     /// The body as JSON: 415 unless it is sent as JSON, 413 over the limit, 400 if malformed.
     /// - Parameter maxBytes: a smaller cap than the context's (endpoints that need no token).
     func jsonBody(context: WanggeContext, maxBytes: Int? = nil) async throws -> JSONObject {
