@@ -34,13 +34,18 @@ run: release
 # The map page's tests drive headless Chromium; the CJK font lets its screenshots show Chinese;
 # python3-jsonschema checks the server's answers against its OpenAPI document; python3-qgis is
 # QGIS 3.22 loading layers with Basic credentials; PostgreSQL 15 and PostGIS 3 run every store,
-# dispatch and server test a second time, on a throwaway cluster. The test venv holds, from PyPI,
-# the CQL2 tests' oracle (pygeofilter, tipg's and pygeoapi's parser, and shapely) and schemathesis.
+# dispatch and server test a second time, on a throwaway cluster. The test venv holds the oracles
+# and clients from PyPI that Tests/Fixtures/requirements.txt lists (remade when that file changes).
 test:
 	@scripts/setup.sh chromium chromium-driver fonts-wqy-microhei python3-jsonschema python3-qgis python3-venv postgresql-15 postgresql-15-postgis-3
-	@test -x .build/venv-test/bin/schemathesis || { /usr/bin/python3 -m venv .build/venv-test && .build/venv-test/bin/pip install -q "pygeofilter==0.4.*" "shapely>=2,<3" "schemathesis==4.*"; }
+	@$(MAKE) --no-print-directory .build/venv-test/.installed
 	swift build
 	swift test --disable-xctest
+
+.build/venv-test/.installed: Tests/Fixtures/requirements.txt
+	@test -x .build/venv-test/bin/python || /usr/bin/python3 -m venv .build/venv-test
+	.build/venv-test/bin/pip install -q -r Tests/Fixtures/requirements.txt
+	@touch $@
 
 bench:
 	@scripts/setup.sh time bc postgresql-15 postgresql-15-postgis-3

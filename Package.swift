@@ -20,7 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.9.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
-        // SHA-256 for stored tokens.
+        // SHA-256 for stored tokens; AES-GCM and HMAC for the parties' numbers.
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         // gzip for cached responses (zlib from Debian).
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
@@ -34,7 +34,8 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "Geo", dependencies: ["CGEOS", "CPROJ"]),
         .target(name: "Grid", dependencies: ["Geo"]),
-        .target(name: "Cases", dependencies: ["Grid"]),
+        // AES-GCM and HMAC for the parties' numbers.
+        .target(name: "Cases", dependencies: ["Grid", .product(name: "Crypto", package: "swift-crypto")]),
         // What the two stores' SQL shares: CQL2 filters as conditions.
         .target(name: "StoreSQL", dependencies: ["Geo"]),
         .target(name: "SpatiaLiteStore", dependencies: ["CSQLite", "Geo", "Grid", "Cases", "StoreSQL"]),

@@ -116,7 +116,7 @@ final class PostGISCaseStore: CaseStore {
 
     // MARK: writes
 
-    func insert(_ c: Case, parties: [Party], events: [CaseEvent]) throws -> (Case, events: ClosedRange<Int64>) {
+    func insert(_ c: Case, parties: [StoredParty], events: [CaseEvent]) throws -> (Case, events: ClosedRange<Int64>) {
         precondition(!events.isEmpty, "a case is stored with the event that reports it")
         try ensureMonth(c.reportedAt)
         return try db.transaction {
@@ -131,8 +131,8 @@ final class PostGISCaseStore: CaseStore {
             var stored = c
             stored.id = id
             for x in parties {
-                try db.query("INSERT INTO case_parties(case_id, name, phone, id_number) VALUES ($1, $2, $3, $4)",
-                             [PGValue(id), .text(x.name), PGValue(x.phone), PGValue(x.idNumber)])
+                try db.query("INSERT INTO case_parties(case_id, name, phone_sealed, phone_match, id_sealed, id_match) VALUES ($1, $2, $3, $4, $5, $6)",
+                             [PGValue(id), .text(x.name)] + Self.sealed(x.phone) + Self.sealed(x.idNumber))
             }
             return (stored, try insertEvents(id, events))
         }
@@ -162,9 +162,66 @@ final class PostGISCaseStore: CaseStore {
         try db.query("SELECT \(Self.columns) FROM cases WHERE code = $1", [.text(code)]).first.map(Self.row)
     }
 
-    func parties(caseID: Int64) throws -> [Party] {
-        try db.query("SELECT name, phone, id_number FROM case_parties WHERE case_id = $1 ORDER BY id", [PGValue(caseID)])
-            .map { Party(name: $0.text(0), phone: $0[1], idNumber: $0[2]) }
+    static func sealed(_ n: SealedNumber?) -> [PGValue] { n.map { [PGValue(bytes: $0.sealed), PGValue(bytes: $0.match)] } ?? [.null, .null] }
+
+    static func sealed(_ r: PGRow, _ k: Int) -> SealedNumber? {
+        guard let s = r.bytes(k), let m = r.bytes(k + 1) else { return nil }
+        return SealedNumber(sealed: s, match: m)
+    }
+
+    func parties(caseID: Int64) throws -> [StoredParty] {
+        try db.query("SELECT name, phone_sealed, phone_match, id_sealed, id_match FROM case_parties WHERE case_id = $1 ORDER BY id", [PGValue(caseID)])
+            .map { StoredParty(name: $0.text(0), phone: Self.sealed($0, 1), idNumber: Self.sealed($0, 3)) }
+    }
+
+    func partyMatches(caseID: Int64) throws -> [PartyMatch] {
+        try db.query("""
+            WITH p AS (SELECT row_number() OVER (ORDER BY id) - 1 AS ord, id_match, phone_match FROM case_parties WHERE case_id = $1)
+            SELECT p.ord, q.case_id FROM p JOIN case_parties q ON q.id_match = p.id_match WHERE q.case_id <> $1
+            UNION
+            SELECT p.ord, q.case_id FROM p JOIN case_parties q ON q.phone_match = p.phone_match WHERE q.case_id <> $1
+            """, [PGValue(caseID)]).map { PartyMatch(party: Int($0.int(0) ?? 0), caseID: $0.int(1) ?? 0) }
+    }
+
+    func importedIDs(among ids: [String]) throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        return Set(try db.query("SELECT external_id FROM case_external_ids WHERE external_id = ANY($1::text[])", [PGArray.texts(ids)]).map { $0.text(0) })
+    }
+
+    func remember(externalID: String, caseID: Int64) throws {
+        try db.query("INSERT INTO case_external_ids(external_id, case_id) VALUES ($1, $2)", [.text(externalID), PGValue(caseID)])
+    }
+
+    func partyKeyID() throws -> String? {
+        try db.scalar("SELECT id FROM party_key LIMIT 1")
+    }
+
+    func recordPartyKeyID(_ id: String) throws {
+        try db.transaction {
+            try db.execute("DELETE FROM party_key")
+            try db.query("INSERT INTO party_key(id) VALUES ($1)", [.text(id)])
+        }
+    }
+
+    func plainParties(limit: Int) throws -> [PlainParty] {
+        try db.query("SELECT id, phone, id_number FROM case_parties WHERE phone IS NOT NULL OR id_number IS NOT NULL LIMIT $1", [PGValue(limit)])
+            .map { PlainParty(row: $0.int(0) ?? 0, phone: $0[1], idNumber: $0[2]) }
+    }
+
+    func seal(_ rows: [(row: Int64, phone: SealedNumber?, idNumber: SealedNumber?)]) throws {
+        try db.transaction {
+            for r in rows {
+                try db.query("""
+                    UPDATE case_parties SET phone = NULL, id_number = NULL, phone_sealed = $1, phone_match = $2, id_sealed = $3, id_match = $4
+                    WHERE id = $5
+                    """, Self.sealed(r.phone) + Self.sealed(r.idNumber) + [PGValue(r.row)])
+            }
+        }
+    }
+
+    func erasePlainRemains() throws {
+        // The old row versions stay in the table's pages until the table is rewritten.
+        try db.execute("VACUUM FULL case_parties")
     }
 
     func groupPartyCount(root: Int64) throws -> Int {
@@ -287,6 +344,20 @@ final class PostGISCaseStore: CaseStore {
         let range = "(\(code) >= \(p(.text(a.code))) AND \(code) < \(p(.text(a.code + ":"))))"
         guard a.code.utf8.count == 6 else { return range }
         return "(\(range) OR (unit IN ('arbitration', 'court') AND left(grid_id, 6) = \(p(.text(a.code)))))"
+    }
+
+    func binnedCounts(_ bins: [DateInterval], category: Case.Category?, gridPrefix: String?) throws -> [BinCount] {
+        guard !bins.isEmpty else { return [] }
+        var args: [PGValue] = [PGArray.texts(bins.map { ChinaTime.text($0.start) }), PGArray.texts(bins.map { ChinaTime.text($0.end) })]
+        var extra = ""
+        if let category { args.append(.text(category.rawValue)); extra += " AND c.category = $\(args.count)" }
+        if let gridPrefix { args.append(.text(gridPrefix)); extra += " AND left(c.grid_id, \(gridPrefix.utf8.count)) = $\(args.count)" }
+        return try db.query("""
+            SELECT c.grid_id, b.k - 1, count(*)
+            FROM unnest($1::timestamptz[], $2::timestamptz[]) WITH ORDINALITY AS b(s, e, k)
+            JOIN cases c ON c.reported_at >= b.s AND c.reported_at < b.e
+            WHERE c.grid_id IS NOT NULL\(extra) GROUP BY c.grid_id, b.k
+            """, args).map { BinCount(grid: $0.text(0), bin: Int($0.int(1) ?? 0), count: Int($0.int(2) ?? 0)) }
     }
 
     func figures(from: Date, to: Date, by grouping: CaseGrouping, area: Area?) throws -> [CaseFigures] {

@@ -242,6 +242,35 @@ enum PostGISSchema {
         Step(module: "cases", number: 3, sql: #"CREATE INDEX cases_unit_code ON cases ((split_part(unit, ':', 2) COLLATE "C"));"#),
         // Disputes of a kind (a filter's category = …), beside the GiST index of places.
         Step(module: "cases", number: 4, sql: "CREATE INDEX cases_category ON cases(category);"),
+        // Parties' numbers sealed (AES-GCM) with a keyed hash to match them across cases; the plain
+        // columns stay for older rows until the first writer seals them (it has the key, SQL has
+        // not), and no statement may put a plain number back.
+        Step(module: "cases", number: 5, sql: """
+            ALTER TABLE case_parties ADD COLUMN phone_sealed bytea, ADD COLUMN phone_match bytea,
+              ADD COLUMN id_sealed bytea, ADD COLUMN id_match bytea;
+            CREATE INDEX case_parties_phone_match ON case_parties(phone_match) WHERE phone_match IS NOT NULL;
+            CREATE INDEX case_parties_id_match ON case_parties(id_match) WHERE id_match IS NOT NULL;
+            CREATE INDEX case_parties_plain ON case_parties(id) WHERE phone IS NOT NULL OR id_number IS NOT NULL;
+            CREATE FUNCTION wangge_parties_sealed() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF NEW.phone IS NOT NULL OR NEW.id_number IS NOT NULL THEN
+                RAISE EXCEPTION 'parties'' numbers are kept sealed, never plain' USING ERRCODE = 'check_violation';
+              END IF;
+              RETURN NEW;
+            END $$;
+            CREATE TRIGGER case_parties_sealed BEFORE INSERT OR UPDATE OF phone, id_number ON case_parties
+              FOR EACH ROW EXECUTE FUNCTION wangge_parties_sealed();
+            CREATE TABLE party_key(id text NOT NULL);
+            """),
+        // Letters and visits (信访) as a channel; and the provincial system's id of each imported
+        // case, so that importing the same file again adds nothing.
+        Step(module: "cases", number: 6, sql: """
+            ALTER TABLE cases DROP CONSTRAINT cases_channel_check,
+              ADD CONSTRAINT cases_channel_check CHECK(channel IN ('window','qr','patrol','hotline','camera','referral','petition'));
+            CREATE TABLE case_external_ids(
+              external_id text PRIMARY KEY,
+              case_id bigint NOT NULL REFERENCES case_codes(case_id));
+            """),
         Step(module: "auth", number: 1, sql: """
             CREATE TABLE api_tokens(
               id bigserial PRIMARY KEY,

@@ -6,10 +6,19 @@ public struct Migration: Sendable {
     public let module: String
     public let number: Int
     public let sql: String
+    /// Makes the step's SQL from the database as it is (a step that must name its schema version).
+    let build: (@Sendable (Database) throws(StoreError) -> String)?
     public init(module: String, number: Int, sql: String) {
         self.module = module
         self.number = number
         self.sql = sql
+        build = nil
+    }
+    init(module: String, number: Int, build: @escaping @Sendable (Database) throws(StoreError) -> String) {
+        self.module = module
+        self.number = number
+        sql = ""
+        self.build = build
     }
 }
 
@@ -26,6 +35,22 @@ extension Migration {
         WHERE f_table_name = '\(table)' AND f_geometry_column = 'geom';
         END;
         """
+    }
+
+    /// Loosens a CHECK of `table` in place (SQLite cannot alter a constraint): its text in the
+    /// schema replaced, as SQLite's documentation allows for a constraint that refuses less, and
+    /// the schema version bumped so every connection reads the new text.
+    static func loosenCheck(_ table: String, from old: String, to new: String) -> @Sendable (Database) throws(StoreError) -> String {
+        { db throws(StoreError) in
+            let version = try db.scalar("PRAGMA schema_version").int ?? 0
+            let quote = { (s: String) in "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
+            return """
+                PRAGMA writable_schema = ON;
+                UPDATE sqlite_master SET sql = replace(sql, \(quote(old)), \(quote(new))) WHERE type = 'table' AND name = '\(table)';
+                PRAGMA schema_version = \(version + 1);
+                PRAGMA writable_schema = OFF;
+                """
+        }
     }
 
     /// A `county` column on `table` kept as PostGIS keeps it: the first six digits of the row's
@@ -118,7 +143,7 @@ extension Database {
             if done { continue }
             do {
                 try transaction {
-                    try execute(m.sql)
+                    try execute(try m.build?(self) ?? m.sql)
                     try prepare("INSERT INTO schema_migrations VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))")
                         .run([.text(m.module), .integer(Int64(m.number))])
                 }

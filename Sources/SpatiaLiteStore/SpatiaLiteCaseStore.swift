@@ -125,6 +125,34 @@ public final class SpatiaLiteCaseStore: CaseStore {
         // S_INTERSECTS(…)): the cells of that category only, not every case's in the box (3 ms
         // instead of 20 over 100,000 cases).
         Migration(module: "cases", number: 9, sql: "CREATE INDEX cases_category_cell ON cases(category, cell);"),
+        // Parties' numbers sealed (AES-GCM) with a keyed hash to match them across cases; the plain
+        // columns stay for older rows until the first writer seals them (it has the key, SQL has
+        // not), and no statement may put a plain number back.
+        Migration(module: "cases", number: 10, sql: """
+            ALTER TABLE case_parties ADD COLUMN phone_sealed BLOB;
+            ALTER TABLE case_parties ADD COLUMN phone_match BLOB;
+            ALTER TABLE case_parties ADD COLUMN id_sealed BLOB;
+            ALTER TABLE case_parties ADD COLUMN id_match BLOB;
+            CREATE INDEX case_parties_phone_match ON case_parties(phone_match) WHERE phone_match IS NOT NULL;
+            CREATE INDEX case_parties_id_match ON case_parties(id_match) WHERE id_match IS NOT NULL;
+            CREATE INDEX case_parties_plain ON case_parties(case_id) WHERE phone IS NOT NULL OR id_number IS NOT NULL;
+            CREATE TRIGGER case_parties_sealed_i BEFORE INSERT ON case_parties
+            WHEN NEW.phone IS NOT NULL OR NEW.id_number IS NOT NULL
+            BEGIN SELECT RAISE(ABORT, 'parties'' numbers are kept sealed, never plain'); END;
+            CREATE TRIGGER case_parties_sealed_u BEFORE UPDATE OF phone, id_number ON case_parties
+            WHEN NEW.phone IS NOT NULL OR NEW.id_number IS NOT NULL
+            BEGIN SELECT RAISE(ABORT, 'parties'' numbers are kept sealed, never plain'); END;
+            CREATE TABLE party_key(id TEXT NOT NULL);
+            """),
+        // Letters and visits (信访) as a channel; and the provincial system's id of each imported
+        // case, so that importing the same file again adds nothing.
+        Migration(module: "cases", number: 11, build: { db throws(StoreError) in
+            try Migration.loosenCheck("cases", from: "'camera','referral')", to: "'camera','referral','petition')")(db) + """
+                CREATE TABLE case_external_ids(
+                  external_id TEXT PRIMARY KEY,
+                  case_id INTEGER NOT NULL REFERENCES cases(id));
+                """
+        }),
     ]
 
     /// Works on an open connection whose schema is up to date (`SpatiaLiteBackend` checks).
@@ -215,15 +243,15 @@ public final class SpatiaLiteCaseStore: CaseStore {
 
     /// Stores a new case with its parties and first events; returns it with its id, and the ids
     /// of its events.
-    public func insert(_ c: Case, parties: [Party], events: [CaseEvent]) throws -> (Case, events: ClosedRange<Int64>) {
+    public func insert(_ c: Case, parties: [StoredParty], events: [CaseEvent]) throws -> (Case, events: ClosedRange<Int64>) {
         precondition(!events.isEmpty, "a case is stored with the event that reports it")
         return try database.transaction {
             try database.prepare(Self.insertSQL).run(Self.values(c))
             var stored = c
             stored.id = database.lastInsertRowID
-            let p = try database.prepare("INSERT INTO case_parties(case_id, name, phone, id_number) VALUES (?, ?, ?, ?)")
+            let p = try database.prepare("INSERT INTO case_parties(case_id, name, phone_sealed, phone_match, id_sealed, id_match) VALUES (?, ?, ?, ?, ?, ?)")
             for x in parties {
-                try p.run([.integer(stored.id), .text(x.name), x.phone.map { .text($0) } ?? .null, x.idNumber.map { .text($0) } ?? .null])
+                try p.run([.integer(stored.id), .text(x.name)] + Self.sealed(x.phone) + Self.sealed(x.idNumber))
             }
             try insertEvents(stored.id, events)
             let last = database.lastInsertRowID   // one connection, one transaction: consecutive ids
@@ -259,9 +287,74 @@ public final class SpatiaLiteCaseStore: CaseStore {
         try database.prepare("SELECT \(Self.columns) FROM cases WHERE code = ?").rows([.text(code)]).first.map(Self.row)
     }
 
-    public func parties(caseID: Int64) throws -> [Party] {
-        try database.prepare("SELECT name, phone, id_number FROM case_parties WHERE case_id = ? ORDER BY rowid")
-            .rows([.integer(caseID)]).map { Party(name: $0[0].text ?? "", phone: $0[1].text, idNumber: $0[2].text) }
+    static func sealed(_ n: SealedNumber?) -> [SQLValue] { n.map { [.blob($0.sealed), .blob($0.match)] } ?? [.null, .null] }
+
+    static func sealed(_ sealed: SQLValue, _ match: SQLValue) -> SealedNumber? {
+        guard let s = sealed.blob, let m = match.blob else { return nil }
+        return SealedNumber(sealed: s, match: m)
+    }
+
+    public func parties(caseID: Int64) throws -> [StoredParty] {
+        try database.prepare("SELECT name, phone_sealed, phone_match, id_sealed, id_match FROM case_parties WHERE case_id = ? ORDER BY rowid")
+            .rows([.integer(caseID)]).map { StoredParty(name: $0[0].text ?? "", phone: Self.sealed($0[1], $0[2]), idNumber: Self.sealed($0[3], $0[4])) }
+    }
+
+    public func partyMatches(caseID: Int64) throws -> [PartyMatch] {
+        // One indexed join per number (an OR in the join would scan every party).
+        try database.prepare("""
+            WITH p AS (SELECT row_number() OVER (ORDER BY rowid) - 1 AS ord, id_match, phone_match FROM case_parties WHERE case_id = ?1)
+            SELECT p.ord, q.case_id FROM p JOIN case_parties q ON q.id_match = p.id_match WHERE q.case_id <> ?1
+            UNION
+            SELECT p.ord, q.case_id FROM p JOIN case_parties q ON q.phone_match = p.phone_match WHERE q.case_id <> ?1
+            """).rows([.integer(caseID)]).map { PartyMatch(party: Int($0[0].int ?? 0), caseID: $0[1].int ?? 0) }
+    }
+
+    public func importedIDs(among ids: [String]) throws -> Set<String> {
+        var out = Set<String>()
+        for chunk in stride(from: 0, to: ids.count, by: 64).map({ Array(ids[$0..<min($0 + 64, ids.count)]) }) {
+            let sql = "SELECT external_id FROM case_external_ids WHERE external_id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))"
+            for r in try database.prepare(sql).rows(chunk.map { .text($0) }) { r[0].text.map { _ = out.insert($0) } }
+        }
+        return out
+    }
+
+    public func remember(externalID: String, caseID: Int64) throws {
+        try database.prepare("INSERT INTO case_external_ids(external_id, case_id) VALUES (?, ?)").run([.text(externalID), .integer(caseID)])
+    }
+
+    public func partyKeyID() throws -> String? {
+        try database.scalar("SELECT id FROM party_key LIMIT 1").text
+    }
+
+    public func recordPartyKeyID(_ id: String) throws {
+        try database.transaction {
+            try database.execute("DELETE FROM party_key")
+            try database.prepare("INSERT INTO party_key(id) VALUES (?)").run([.text(id)])
+        }
+    }
+
+    public func plainParties(limit: Int) throws -> [PlainParty] {
+        try database.prepare("""
+            SELECT rowid, phone, id_number FROM case_parties WHERE phone IS NOT NULL OR id_number IS NOT NULL LIMIT ?
+            """).rows([.integer(Int64(limit))]).map { PlainParty(row: $0[0].int ?? 0, phone: $0[1].text, idNumber: $0[2].text) }
+    }
+
+    public func seal(_ rows: [(row: Int64, phone: SealedNumber?, idNumber: SealedNumber?)]) throws {
+        // Freed cells zeroed: the plain numbers must not linger in the file's free space.
+        try database.execute("PRAGMA secure_delete = ON")
+        defer { try? database.execute("PRAGMA secure_delete = OFF") }
+        try database.transaction {
+            let u = try database.prepare("""
+                UPDATE case_parties SET phone = NULL, id_number = NULL, phone_sealed = ?, phone_match = ?, id_sealed = ?, id_match = ?
+                WHERE rowid = ?
+                """)
+            for r in rows { try u.run(Self.sealed(r.phone) + Self.sealed(r.idNumber) + [.integer(r.row)]) }
+        }
+    }
+
+    public func erasePlainRemains() throws {
+        // The old page images are in the write-ahead log until it is checkpointed and truncated.
+        try database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     }
 
     /// Parties of a group of linked cases: the root and every case linked to it.
@@ -446,6 +539,21 @@ extension SpatiaLiteCaseStore {
     }
 
     /// Figures for cases reported in [from, to), grouped; one SQL pass plus the medians.
+    public func binnedCounts(_ bins: [DateInterval], category: Case.Category?, gridPrefix: String?) throws -> [BinCount] {
+        guard !bins.isEmpty else { return [] }
+        // The bins as a table joined by time range: one range of the reported_at index per bin.
+        var args: [SQLValue] = bins.flatMap { [Self.value($0.start), Self.value($0.end)] }
+        var extra = ""
+        if let category { args.append(.text(category.rawValue)); extra += " AND c.category = ?" }
+        if let gridPrefix { args.append(.text(gridPrefix)); extra += " AND substr(c.grid_id, 1, \(gridPrefix.utf8.count)) = ?" }
+        let values = bins.indices.map { "(\($0), ?, ?)" }.joined(separator: ", ")
+        return try database.prepare("""
+            WITH b(k, s, e) AS (VALUES \(values))
+            SELECT c.grid_id, b.k, count(*) FROM b JOIN cases c ON c.reported_at >= b.s AND c.reported_at < b.e
+            WHERE c.grid_id IS NOT NULL\(extra) GROUP BY c.grid_id, b.k
+            """).rows(args).map { BinCount(grid: $0[0].text ?? "", bin: Int($0[1].int ?? 0), count: Int($0[2].int ?? 0)) }
+    }
+
     public func figures(from: Date, to: Date, by grouping: CaseGrouping, area: Area?) throws -> [CaseFigures] {
         let key: String = switch grouping {
         case .county: "coalesce(county, 'no county')"

@@ -9,7 +9,7 @@ import Grid
 struct CasesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cases",
         abstract: "Disputes: intake by location, lifecycle, lists, statistics, public tracking.",
-        subcommands: [CasesAdd.self, CasesShow.self, CasesTransition.self, CasesList.self, CasesStats.self, CasesTrack.self, CasesOverdue.self])
+        subcommands: [CasesAdd.self, CasesImport.self, CasesShow.self, CasesTransition.self, CasesList.self, CasesStats.self, CasesTrack.self, CasesOverdue.self])
 }
 
 struct AlertsCommand: ParsableCommand {
@@ -20,12 +20,33 @@ extension DatabaseOption {
     func dispatcher() throws -> Dispatcher { try Dispatcher(store: try connection()) }
 }
 
+struct CasesImport: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "import",
+        abstract: "Import past cases: GeoJSON Points with category, channel, reported_at (RFC 3339) and optionally status, closed_at, level, priority, rating, description, external_id. All or nothing; records imported before (by external_id) are skipped.")
+    @OptionGroup var database: DatabaseOption
+    @Option(help: "CRS of the file's coordinates.") var crs: InputCRS = .wgs84
+    @Option(help: "Who imports it (for the history).") var actor = "import"
+    @Argument(help: "GeoJSON file.") var file: String
+
+    func run() throws {
+        do {
+            let records = try CaseHistoryReader(crs: crs.crs).read(try readFile(file))
+            let d = try database.dispatcher()
+            let r = try d.importHistory(records, actor: Actor(actor, source: "import"))
+            var line = "imported \(r.imported) cases from \(file)"
+            if r.skipped > 0 { line += "; \(r.skipped) imported before, skipped" }
+            if r.unlocated > 0 { line += "; \(r.unlocated) in no grid (the county's queue)" }
+            printOut(line)
+        } catch { throw fail("cases import: \(file)", error) }
+    }
+}
+
 struct CasesAdd: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "add",
         abstract: "Report a dispute; it is assigned by location and gets a tracking code.")
     @OptionGroup var database: DatabaseOption
     @Option(help: "labour, land, neighbour, family, property, consumer, traffic, debt, other") var category: String
-    @Option(help: "window, qr, patrol, hotline, camera, referral") var channel: String
+    @Option(help: "window, qr, patrol, hotline, camera, referral, petition") var channel: String
     @Option(help: "normal or urgent") var priority = "normal"
     @Option(help: "What happened.") var description: String
     @Option var lon: Double?
@@ -70,7 +91,8 @@ struct CasesShow: ParsableCommand {
             let d = try database.dispatcher()
             let found = try Int64(idOrCode).flatMap { try d.cases.find(id: $0) } ?? d.cases.find(code: TrackingCode.normalise(idOrCode))
             guard let c = found else { throw CaseError(.notFound, "unknown case \(idOrCode)") }
-            printOut(try json(CaseView(c, d.unitNames, parties: try d.cases.parties(caseID: c.id), events: try d.cases.events(caseID: c.id))))
+            let (parties, links) = try d.partyKey.parties(of: c, in: d.cases)
+            printOut(try json(CaseView(c, d.unitNames, parties: parties, links: links, events: try d.cases.events(caseID: c.id))))
         }
     }
 }

@@ -10,7 +10,7 @@ struct Wangge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wangge",
         abstract: "GIS server and tools for county social-governance centres (综治中心).",
-        subcommands: [Init.self, Migrate.self, Import.self, Assign.self, Demo.self, Grids.self, CasesCommand.self, AlertsCommand.self, Serve.self,
+        subcommands: [Init.self, Migrate.self, Import.self, Assign.self, Demo.self, Grids.self, CasesCommand.self, AlertsCommand.self, HotSpotsCommand.self, Serve.self,
                       TokenCommand.self, Bench.self])
 }
 
@@ -36,7 +36,10 @@ struct Migrate: ParsableCommand {
         do {
             let b = try backend(db)
             let applied = try b.migrate(create: false)
+            // Numbers an older version kept plain are sealed with the key now (SQL cannot).
+            let (key, sealed) = try PartyKey.opening(try b.connect(.command))
             print(applied.isEmpty ? "\(b.location) is up to date" : "\(b.location): applied \(applied.joined(separator: ", "))")
+            if sealed > 0 { print("sealed the ID and phone numbers of \(sealed) parties with key \(key.id) (\(PartyKey.defaultPath))") }
         } catch { throw fail("migrate", error) }
     }
 }

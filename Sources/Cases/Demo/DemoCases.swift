@@ -37,7 +37,17 @@ public struct DemoCases {
             while lo < hi { let m = (lo + hi) / 2; if cumulative[m] > r { hi = m } else { lo = m + 1 } }
             return households[lo]
         }
+        // People who keep coming back (重复当事人), drawn from a generator of their own so that
+        // the rest of the year stays as it was.
+        var others = SeededRandom(seed: seed &+ 0x5EED)
+        var regulars: [Party] = []
         func person() -> Party {
+            let p = newPerson()
+            guard others.next() % 60 == 0 else { return p }
+            if regulars.count < 60 { regulars.append(p); return p }
+            return regulars[Int(others.next() % UInt64(regulars.count))]
+        }
+        func newPerson() -> Party {
             let name = "\(Self.surnames[Int(rng.next() % UInt64(Self.surnames.count))])\(Self.given[Int(rng.next() % UInt64(Self.given.count))])"
             let phone = "1" + ["3", "5", "8", "9"][Int(rng.next() % 4)] + String(format: "%09d", Int(rng.next() % 1_000_000_000))
             return Party(name: name, phone: phone, idNumber: rng.next() % 2 == 0 ? county + String(format: "%08d%04d", 19_600_101 + Int(rng.next() % 400_000), Int(rng.next() % 10_000)) : nil)
@@ -49,7 +59,9 @@ public struct DemoCases {
         var made = 0
         try d.store.write {
             for t in times {
-                let channel = pick(Self.channels)
+                var channel = pick(Self.channels)
+                // One window visit in ten is a petition (信访), for the 万人信访率.
+                if channel == .window, others.next() % 10 == 0 { channel = .petition }
                 var c: Case
                 if channel == .camera, !cameras.isEmpty {
                     let cam = cameras[Int(rng.next() % UInt64(cameras.count))]
@@ -85,6 +97,32 @@ public struct DemoCases {
                 try go(.closed)
                 now += 86400 * 2 * rng.unit()
                 if rng.unit() < 0.8 { try go(.rated, rating: [5, 5, 5, 4, 4, 4, 3, 2][Int(rng.next() % 8)]) }
+            }
+            made += try emergingCluster(d, households: households, rng: &others, staff: staff)
+        }
+        return made
+    }
+
+    /// Land disputes rising around one place over the last ten weeks (a road being built: 征地
+    /// 拆迁), for the early warnings to find: 3 cases in the first week, 3 more each week after.
+    func emergingCluster(_ d: Dispatcher, households: [Household], rng: inout SeededRandom, staff: Actor) throws -> Int {
+        guard !households.isEmpty else { return 0 }
+        let centre = households[Int(rng.next() % UInt64(households.count))].position
+        let near = households.filter { Geodesy.distance($0.position, centre) < 1_500 }
+        guard !near.isEmpty else { return 0 }
+        var made = 0
+        for week in 0..<10 {
+            let weekStart = end - Double(10 - week) * 7 * 86400
+            for _ in 0..<(3 + 3 * week) {
+                let t = weekStart + rng.unit() * 7 * 86400 - 3600
+                let h = near[Int(rng.next() % UInt64(near.count))]
+                var c = try d.intake(IntakeRequest(category: .land, channel: .window, description: "demo: land taken for the new road",
+                                                   location: .household(h.id), parties: [Party(name: "村民\(made)")]),
+                                     actor: Actor("window staff", source: "window"), now: t)
+                if end.timeIntervalSince(t) > 3 * 86400, c.status.next.contains(.accepted) {
+                    c = try d.transition(caseID: c.id, TransitionRequest(to: .accepted), actor: staff, now: t + 3600)
+                }
+                made += 1
             }
         }
         return made

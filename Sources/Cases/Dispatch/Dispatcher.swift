@@ -89,6 +89,8 @@ public struct Actor: Sendable {
 public final class Dispatcher {
     public let store: any StoreConnection
     public var cases: any CaseStore { store.cases }
+    /// Seals and opens the parties' ID and phone numbers.
+    public let partyKey: PartyKey
     public var grids: any GridStore { store.grids }
     public private(set) var territory: Territory
     public var unitNames: UnitNames { territory.unitNames }
@@ -103,8 +105,10 @@ public final class Dispatcher {
     ///   - territory: the layer to place cases in; read from the store when not given.
     ///   - feed: the process's change feed, which keeps the open-case index in step with changes
     ///     made elsewhere; without one (a command) the index knows this dispatcher's own intakes.
-    public init(store: any StoreConnection, territory: Territory? = nil, feed: ChangeFeed? = nil) throws {
+    ///   - partyKey: seals the parties' numbers; the database's own key file when not given.
+    public init(store: any StoreConnection, territory: Territory? = nil, feed: ChangeFeed? = nil, partyKey: PartyKey? = nil) throws {
         self.store = store
+        self.partyKey = try partyKey ?? PartyKey.forDatabase(store)
         self.territory = try territory ?? Territory.load(store.grids)
         updates = feed.map { OpenCaseIndex.Updates(feed: $0) }
     }
@@ -215,7 +219,7 @@ public final class Dispatcher {
         }
         for attempt in 0..<3 {
             do {
-                let (stored, _) = try cases.insert(c, parties: r.parties, events: events)
+                let (stored, _) = try cases.insert(c, parties: try r.parties.map(partyKey.seal), events: events)
                 openCases?.added(stored)
                 return stored
             } catch let e as StoreError where e.kind == .conflict && attempt < 2 {
@@ -248,6 +252,66 @@ public final class Dispatcher {
         updates?.apply(to: index)
         let rules = try rules()
         return index.near(c.position, category: c.category, since: now - rules.relatedWindowHours * 3600, metres: rules.relatedDistance)
+    }
+
+    // MARK: history
+
+    /// Stores cases from another system's past, each placed by location as an intake is (routed
+    /// to its recorded level when it has one), in one transaction: all or nothing. Records
+    /// imported before (by external id, or by what they say when they have none) are skipped. A level the place has no unit of (a village
+    /// for a point in no grid) is a problem naming the feature.
+    public func importHistory(_ records: [HistoricCase], actor: Actor, now: Date = Date()) throws -> HistoryImport {
+        let known = try cases.importedIDs(among: records.map(\.key))
+        let rules = try rules()
+        var made: [(Case, [CaseEvent], String)] = []
+        var problems: [ImportProblem] = []
+        for r in records where !known.contains(r.key) {
+            let t = r.reportedAt
+            let rule = try rules.deadline(r.category, r.priority)
+            var c = Case(id: 0, code: TrackingCode.make(), category: r.category, channel: r.channel, priority: r.priority,
+                         description: r.description, position: r.position, alertCount: 0, level: .grid, unit: "",
+                         status: .reported, unlocated: false, overdue: false, groupDispute: false,
+                         reportedAt: t, acceptBy: t + rule.accept, arriveBy: rule.arrive.map { t + $0 }, dueAt: t + rule.resolve)
+            try territory.place(&c, now: t)
+            if let level = r.level, level != c.level {
+                do { try territory.route(&c, to: level, now: t) } catch let e as CaseError {
+                    problems.append(ImportProblem(feature: r.feature, label: r.externalID.map { "external_id \($0)" }, reason: "level \(level.rawValue): \(e.reason)"))
+                    continue
+                }
+            }
+            var events = [CaseEvent(at: t, actor: actor.name, source: actor.source, action: "reported", from: nil, to: .reported,
+                                    unit: nil, note: r.channel.rawValue)]
+            let placed: Case.Status = c.unlocated ? .reported : .assigned
+            c.status = r.status ?? placed
+            if [.resolved, .closed, .rated].contains(c.status) { c.resolvedAt = r.closedAt }
+            if [.closed, .rated].contains(c.status) { c.closedAt = r.closedAt }
+            c.rating = r.rating
+            events.append(CaseEvent(at: r.closedAt ?? t, actor: actor.name, source: actor.source, action: "imported", from: .reported,
+                                    to: c.status, unit: c.unit, note: r.externalID.map { "external_id \($0)" }))
+            made.append((c, events, r.key))
+        }
+        guard problems.isEmpty else { throw ImportError(problems) }
+        do {
+            try store.write {
+                for (c, events, external) in made {
+                    var c = c
+                    for attempt in 0..<3 {
+                        do {
+                            let (stored, _) = try cases.insert(c, parties: [], events: events)
+                            try cases.remember(externalID: external, caseID: stored.id)
+                            break
+                        } catch let e as StoreError where e.kind == .conflict && attempt < 2 {
+                            c.code = TrackingCode.make()
+                        }
+                    }
+                }
+            }
+        } catch {
+            forgetUncommitted()
+            throw error
+        }
+        openCases = nil   // read again at the next intake, with the imported open cases
+        return HistoryImport(imported: made.count, skipped: records.count - made.count, unlocated: made.filter { $0.0.unlocated }.count)
     }
 
     // MARK: camera alerts

@@ -9,6 +9,8 @@ public struct Case: Hashable, Sendable {
     }
     public enum Channel: String, Sendable, CaseIterable {
         case window, qr, patrol, hotline, camera, referral
+        /// 信访: letters and visits, counted by the 万人信访率.
+        case petition
     }
     public enum Priority: String, Sendable, CaseIterable { case normal, urgent }
 

@@ -10,14 +10,32 @@ public protocol CaseStore: AnyObject {
 
     /// Stores a new case with its parties and first events; returns it with its id and the ids of
     /// its events. A tracking code already in use is a `.conflict`.
-    func insert(_ c: Case, parties: [Party], events: [CaseEvent]) throws -> (Case, events: ClosedRange<Int64>)
+    func insert(_ c: Case, parties: [StoredParty], events: [CaseEvent]) throws -> (Case, events: ClosedRange<Int64>)
     /// Saves a changed case with the events that record the change.
     func update(_ c: Case, events: [CaseEvent]) throws
 
     func find(id: Int64) throws -> Case?
     func find(ids: [Int64]) throws -> [Case]
     func find(code: String) throws -> Case?
-    func parties(caseID: Int64) throws -> [Party]
+    /// A case's parties in the order they were given, their numbers sealed.
+    func parties(caseID: Int64) throws -> [StoredParty]
+    /// Other cases in which a party of this case appears (the same ID or phone number, by its
+    /// keyed hash), any grid: `party` is the party's place in `parties(caseID:)`.
+    func partyMatches(caseID: Int64) throws -> [PartyMatch]
+    /// Which of these external ids (a provincial system's) were imported already.
+    func importedIDs(among ids: [String]) throws -> Set<String>
+    /// Records the external id of an imported case (in the import's transaction).
+    func remember(externalID: String, caseID: Int64) throws
+    /// The id of the key the parties' numbers are sealed with, once recorded.
+    func partyKeyID() throws -> String?
+    func recordPartyKeyID(_ id: String) throws
+    /// Party rows of an older database whose numbers are still plain (at most `limit`).
+    func plainParties(limit: Int) throws -> [PlainParty]
+    /// Replaces those rows' plain numbers by sealed ones, in one transaction.
+    func seal(_ rows: [(row: Int64, phone: SealedNumber?, idNumber: SealedNumber?)]) throws
+    /// Removes what the database may still hold of replaced plain numbers (old page images, dead
+    /// row versions). Outside any transaction.
+    func erasePlainRemains() throws
     /// Parties of a group of linked cases: the root and every case linked to it.
     func groupPartyCount(root: Int64) throws -> Int
     /// The case an intake's `Idempotency-Key` made, and the fingerprint of that request.
@@ -36,6 +54,9 @@ public protocol CaseStore: AnyObject {
     /// Open cases past a deadline and not yet flagged.
     func newlyOverdue(now: Date) throws -> [Case]
     func count() throws -> Int
+    /// Cases reported per grid and bin: `bins` are consecutive [start, end) intervals; only cases
+    /// in a grid (of the category, when given; in grids whose code starts with `gridPrefix`).
+    func binnedCounts(_ bins: [DateInterval], category: Case.Category?, gridPrefix: String?) throws -> [BinCount]
     /// Figures of the cases reported in [from, to) (those an area holds, when given), grouped.
     func figures(from: Date, to: Date, by grouping: CaseGrouping, area: Area?) throws -> [CaseFigures]
 }
@@ -62,6 +83,28 @@ public struct RecordedEvent: Sendable {
         self.id = id
         self.caseID = caseID
         self.event = event
+    }
+}
+
+/// How many cases one grid had in one bin.
+public struct BinCount: Sendable, Hashable {
+    public var grid: String
+    public var bin: Int
+    public var count: Int
+    public init(grid: String, bin: Int, count: Int) {
+        self.grid = grid
+        self.bin = bin
+        self.count = count
+    }
+}
+
+/// A party of a case found in another case.
+public struct PartyMatch: Sendable, Hashable {
+    public var party: Int
+    public var caseID: Int64
+    public init(party: Int, caseID: Int64) {
+        self.party = party
+        self.caseID = caseID
     }
 }
 

@@ -35,9 +35,11 @@ public struct CaseView: DocumentedShape, Sendable {
     @OmitIfNil var rating: Int?
     @OmitIfNil var description: String?
     @OmitIfNil var parties: [PartyView]?
+    /// 案事件人员关联: the other cases of this case's parties (any grid), for those who see parties.
+    @OmitIfNil var linked_cases: [LinkedCaseView]?
     @OmitIfNil var events: [EventView]?
 
-    public init(_ c: Case, _ names: UnitNames, personal: Bool = true, parties: [Party]? = nil, events: [CaseEvent]? = nil) {
+    public init(_ c: Case, _ names: UnitNames, personal: Bool = true, parties: [Party]? = nil, links: PartyLinks? = nil, events: [CaseEvent]? = nil) {
         id = c.id
         code = c.code
         category = c.category.rawValue
@@ -58,7 +60,10 @@ public struct CaseView: DocumentedShape, Sendable {
         pole_grid_id = c.cameraID == nil ? nil : c.poleGridCode
         rating = c.rating
         description = personal ? c.description : nil
-        self.parties = personal ? parties?.map(PartyView.init) : nil
+        self.parties = personal ? parties?.enumerated().map { k, p in
+            PartyView(p, other_cases: links.map { $0.cases[k].count }, repeat_party: links.map { $0.repeatParty[k] })
+        } : nil
+        linked_cases = personal ? links?.linked.map { LinkedCaseView($0.case, parties: $0.parties) } : nil
         self.events = events?.map { EventView($0, personal: personal) }
     }
 
@@ -66,8 +71,11 @@ public struct CaseView: DocumentedShape, Sendable {
         let names = UnitNames(boundaries: [])
         let event = CaseEvent(at: Date(timeIntervalSince1970: 0), actor: "clerk", source: "api", action: "transition", from: .reported,
                               to: .assigned, unit: "grid:511725001001001", note: "note")
+        var other = Case.example
+        other.id = 4
+        let links = PartyLinks(of: .example, parties: 2, matches: [PartyMatch(party: 0, caseID: 4)], found: [other])
         return [CaseView(.example, names, parties: [Party(name: "王伟", phone: "13900000000", idNumber: "510000199001011234"), Party(name: "李娜")],
-                         events: [event, CaseEvent(at: event.at, actor: "system", source: "dispatch", action: "reported")]),
+                         links: links, events: [event, CaseEvent(at: event.at, actor: "system", source: "dispatch", action: "reported")]),
                 CaseView(.unlocatedExample, names, personal: false, events: [event]),
                 CaseView(.example, names)]   // as lists show it: no parties, no events
     }
@@ -94,7 +102,38 @@ public struct PartyView: Encodable, Sendable {
     var name: String
     var phone: String?
     var id_number: String?
-    init(_ p: Party) { name = p.name; phone = p.phone; id_number = p.idNumber }
+    /// How many other cases hold this party (its ID or phone number).
+    @OmitIfNil var other_cases: Int?
+    /// In 3 or more cases within one span of 12 months, this one among them.
+    @OmitIfNil var repeat_party: Bool?
+    init(_ p: Party, other_cases: Int? = nil, repeat_party: Bool? = nil) {
+        name = p.name
+        phone = p.phone
+        id_number = p.idNumber
+        self.other_cases = other_cases
+        self.repeat_party = repeat_party
+    }
+}
+
+/// Another case of a case's parties: what a dispatcher needs to open it.
+public struct LinkedCaseView: Encodable, Sendable {
+    var id: Int64
+    var code: String
+    var category: String
+    var status: String
+    var grid_id: String?
+    var reported_at: String
+    /// Which of this case's parties (their places in `parties`) appear in it.
+    var parties: [Int]
+    init(_ c: Case, parties: [Int]) {
+        id = c.id
+        code = c.code
+        category = c.category.rawValue
+        status = c.status.rawValue
+        grid_id = c.gridCode
+        reported_at = ChinaTime.text(c.reportedAt)
+        self.parties = parties
+    }
 }
 
 /// One entry of a case's history; without the actor and the note for those who may not see

@@ -2,11 +2,11 @@ import Geo
 
 /// Reads a GeoJSON file for import: parses strictly, converts from the declared CRS to WGS84, and
 /// checks each area with GEOS. Shared by the grid and boundary importers.
-struct FeatureSource {
-    let features: [Feature]
+public struct FeatureSource {
+    public let features: [Feature]
 
     /// - Parameter crs: the CRS of the file's coordinates: WGS84 (`.crs84`) or GCJ-02.
-    init(bytes: [UInt8], crs: CRS) throws(ImportError) {
+    public init(bytes: [UInt8], crs: CRS) throws(ImportError) {
         guard bytes.contains(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) else { throw ImportError("the file is empty") }
         let doc: GeoJSONDocument
         do { doc = try GeoJSONReader().read(bytes) } catch {
@@ -58,7 +58,7 @@ struct FeatureSource {
 
     /// A property as text: strings as they are, integers written out (codes are often numbers in
     /// exported files).
-    static func text(_ v: JSONValue?) -> String? {
+    public static func text(_ v: JSONValue?) -> String? {
         switch v {
         case .string(let s)?: let t = s.trimmingCharacters(in: .whitespaces); return t.isEmpty ? nil : t
         case .integer(let i)?: return String(i)

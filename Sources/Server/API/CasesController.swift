@@ -89,9 +89,12 @@ struct CasesController {
         let scope = try await state.scope(who)
         let personal = who.role != .viewer
         let names = state.unitNames
+        let key = state.partyKey
         let view = try await state.readers.read { r -> CaseView? in
             guard let c = try r.cases.find(id: id), scope.allows(c) else { return nil }
-            return CaseView(c, names, personal: personal, parties: personal ? try r.cases.parties(caseID: id) : nil, events: try r.cases.events(caseID: id))
+            guard personal else { return CaseView(c, names, personal: false, events: try r.cases.events(caseID: id)) }
+            let (parties, links) = try key.parties(of: c, in: r.cases)
+            return CaseView(c, names, parties: parties, links: links, events: try r.cases.events(caseID: id))
         }
         guard let view else { throw Problem.notFound("no case \(id)") }
         return try JSONResponse.make(view)

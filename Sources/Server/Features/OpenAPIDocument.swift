@@ -38,7 +38,8 @@ enum OpenAPIDocument {
         ("Case", CaseView.schema), ("CaseList", CaseListView.schema), ("Alert", AlertView.schema), ("Track", TrackView.schema),
         ("Stats", StatsView.schema), ("Placement", PlacementView.schema), ("Duty", DutyView.schema), ("Plan", PlanView.schema),
         ("PlanOperation", PlanOperationView.schema), ("Published", PublishedView.schema), ("LayerVersion", LayerVersionView.schema),
-        ("Session", SessionView.schema), ("Health", HealthView.schema), ("Problem", ProblemView.schema),
+        ("Session", SessionView.schema), ("Health", HealthView.schema), ("Problem", ProblemView.schema), ("HotSpots", HotSpotsView.schema),
+        ("Warnings", WarningsView.schema),
         // GeoJSON (RFC 7946): what every collection's answer has.
         ("FeatureCollection", .object(JSONObject([("type", "object"), ("required", .array(["type", "features"])), ("properties", .object(JSONObject([
             ("type", .object(JSONObject([("type", "string"), ("enum", .array(["FeatureCollection"]))]))),
@@ -137,6 +138,14 @@ enum OpenAPIDocument {
                 param("to", "query", "string", "RFC 3339 (default now), after from", schema: RequestShape.time),
                 param("by", "query", "string", "The grouping", schema: RequestShape.oneOf(CaseGrouping.allCases.map(\.rawValue)))],
                 responses: [("200", "Figures", .json("Stats"))]))]),
+            ("/api/hotspots", [("get", op("Emerging hot spots of the live grids (viewer, dispatcher, planner; within the token's area): per bin Gi* z, p and hot (Benjamini–Hochberg at 0.05), per grid the Mann–Kendall trend of z and the pattern", "Analysis", params: [
+                param("from", "query", "string", "The first bin's start: a date (its start in China time) or RFC 3339", required: true, schema: RequestShape.time),
+                param("to", "query", "string", "The end: bins that would end after it are dropped; at most 400 bins", required: true, schema: RequestShape.time),
+                param("bin", "query", "string", "The length of a bin (default week)", schema: RequestShape.oneOf(TimeBin.allCases.map(\.rawValue))),
+                param("category", "query", "string", "Cases of one category", schema: RequestShape.oneOf(Case.Category.allCases.map(\.rawValue)))],
+                responses: [("200", "A FeatureCollection of grids, with the bins", Body(type: "application/geo+json", schema: Body.ref("HotSpots")))]))]),
+            ("/api/warnings", [("get", op("Early warnings (预测预警; viewer, dispatcher, planner; within the token's area): grids whose weekly new cases rise (Mann–Kendall p < 0.05 over 12 weeks), new or intensifying hot spots (52 weekly bins), open clusters near a group dispute; and every grid's pattern", "Analysis",
+                responses: [("200", "The warnings", .json("Warnings"))]))]),
             ("/api/assign", [("get", op("The grid at a place and who is on duty", "Cases", params: [
                 param("lon", "query", "number", "Longitude (in China)", required: true, schema: RequestShape.number(72.004...137.8347)),
                 param("lat", "query", "number", "Latitude (in China)", required: true, schema: RequestShape.number(0.8293...55.8271)),

@@ -57,10 +57,13 @@ final class ServerState: Sendable {
     let failures: FailureLimiter
     private let follower: any ChangeFollower
     private let territoryBox: Mutex<Territory>
+    private let adjacencyBox = Mutex<(grids: [Grid], adjacency: GridAdjacency)?>(nil)
     private let catalogBox: Mutex<MapCatalog>
     /// The layer version every subscriber has taken in (the map, the locator, the collections).
     private let appliedLayer: Mutex<(version: Int, waiting: [(Int, CheckedContinuation<Void, Never>)])>
     private let subscription: FeedSubscription
+    /// Opens the parties' numbers for those who may see them (the desk's dispatcher checked it).
+    let partyKey: PartyKey
     private let logger: Logger
 
     init(settings: ServerSettings, logger: Logger) async throws {
@@ -76,7 +79,9 @@ final class ServerState: Sendable {
         follower = try backend.follow(into: feed, from: position)
         let territory = try Territory.load(writer.grids)
         territoryBox = Mutex(territory)
-        desk = CaseDesk(dispatcher: try Dispatcher(store: writer, territory: territory, feed: feed), feed: feed)
+        let dispatcher = try Dispatcher(store: writer, territory: territory, feed: feed)
+        partyKey = dispatcher.partyKey
+        desk = CaseDesk(dispatcher: dispatcher, feed: feed)
         readers = try ReaderPool(backend: settings.readBackend ?? backend, count: settings.readers)
         let catalog = try await readers.read { try MapCatalog.load($0, generation: 1) }
         catalogBox = Mutex(catalog)
@@ -162,6 +167,15 @@ final class ServerState: Sendable {
     var casesStamp: String { "c\(feed.caseStamp)" }
 
     var territory: Territory { territoryBox.withLock { $0 } }
+
+    /// The live layer's grids and which of them are neighbours (for hot spots), made once per layer.
+    func adjacency() throws -> (grids: [Grid], adjacency: GridAdjacency) {
+        let grids = territory.layer.grids
+        if let cached = adjacencyBox.withLock({ $0 }), cached.grids == grids { return cached }
+        let made = (grids, try GridAdjacency(grids))
+        adjacencyBox.withLock { $0 = made }
+        return made
+    }
     var unitNames: UnitNames { territory.unitNames }
 
     /// Who may read a map collection or its tiles, and what of it: any token holder (within their

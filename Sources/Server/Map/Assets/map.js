@@ -7,6 +7,18 @@
   const OPEN_STEPS = [[0, '#f7f7f7', '0'], [1, '#fee8c8', '1'], [2, '#fdbb84', '2–4'], [5, '#e34a33', '5+']];
   const BAND_COLOURS = { under: '#9ecae1', within: '#a1d99b', over: '#fc9272' };
   const CAMERA_COLOURS = { tianwang: '#1f78b4', xueliang: '#33a02c' };
+  // Emerging hot spot patterns, hot in reds and cold in blues (ArcGIS's names).
+  const PATTERN_COLOURS = {
+    new_hot: '#fcae91', consecutive_hot: '#fb6a4a', intensifying_hot: '#a50f15', persistent_hot: '#de2d26',
+    diminishing_hot: '#fee5d9', sporadic_hot: '#fdd0a2', oscillating_hot: '#fd8d3c', historical_hot: '#bdbdbd',
+    new_cold: '#c6dbef', consecutive_cold: '#6baed6', intensifying_cold: '#08519c', persistent_cold: '#3182bd',
+    diminishing_cold: '#eff3ff', sporadic_cold: '#c7e9c0', oscillating_cold: '#74c476', historical_cold: '#969696',
+  };
+  const PATTERN_NAMES = {
+    new_hot: '新兴热点 new', consecutive_hot: '连续热点 consecutive', intensifying_hot: '加剧热点 intensifying',
+    persistent_hot: '持续热点 persistent', diminishing_hot: '减弱热点 diminishing', sporadic_hot: '零星热点 sporadic',
+    oscillating_hot: '振荡热点 oscillating', historical_hot: '历史热点 historical',
+  };
 
   const page = {
     config: null, who: null, map: null,
@@ -15,6 +27,7 @@
     cases: new Map(),          // case_id → { marker, props }
     caseLayer: null, cameraLayer: null, planLayer: null,
     colourBy: 'open', gridStats: null, gridStatsAt: 0,
+    risk: new Map(),           // grid_id → hot spot pattern (other than none)
     ready: false,
   };
   window.wangge = page;   // for operators' consoles and the browser tests
@@ -87,6 +100,7 @@
     const timed = (name, p) => p.then((v) => { page.timings[name] = Math.round(performance.now()); return v; });
     const tasks = [timed('boundaries', drawBoundaries()), timed('grids', drawGrids()), timed('cameras', drawCameras()),
       timed('cases', drawCases()), timed('figures', figures(true))];
+    if (page.who.role !== 'worker') tasks.push(timed('warnings', warnings()));
     if (page.who.role === 'planner' || page.who.role === 'viewer') tasks.push(plans());
     const results = await Promise.allSettled(tasks);
     page.errors = results.filter((r) => r.status === 'rejected').map((r) => String(r.reason && r.reason.stack || r.reason));
@@ -96,6 +110,7 @@
     await drawCameraViews().catch((e) => notice(e.message));
     listen();
     setInterval(() => figures(true).catch((e) => notice(e.message)), 60000);
+    if (page.who.role !== 'worker') setInterval(() => warnings().then(recolourGrids).catch((e) => notice(e.message)), 600000);
     page.ready = true;
     page.renderedAt = performance.now();
     document.body.dataset.ready = 'true';
@@ -257,6 +272,7 @@
       const p = layer.feature.properties;
       let fill;
       if (page.colourBy === 'band') fill = BAND_COLOURS[p.band];
+      else if (page.colourBy === 'risk') fill = PATTERN_COLOURS[page.risk.get(p.grid_id)] || '#f7f7f7';
       else { const n = counts.get(p.grid_id) || 0; fill = OPEN_STEPS.filter(([min]) => n >= min).pop()[1]; }
       layer.setStyle({ fillColor: fill });
     });
@@ -265,9 +281,13 @@
 
   function legend() {
     const box = document.getElementById('legend');
+    const present = new Set(page.risk.values());
     const rows = page.colourBy === 'band'
       ? [['under', 'under 300 households'], ['within', '300–500 households'], ['over', 'over 500 households']].map(([k, t]) => [BAND_COLOURS[k], t])
-      : OPEN_STEPS.map(([, c, t]) => [c, t + ' open case' + (t === '1' ? '' : 's')]);
+      : page.colourBy === 'risk'
+        ? Object.keys(PATTERN_COLOURS).filter((k) => present.has(k)).map((k) => [PATTERN_COLOURS[k], (PATTERN_NAMES[k] || k.replace('_', ' ')) + ' (' +
+            [...page.risk.values()].filter((v) => v === k).length + ')']).concat([['#f7f7f7', '无模式 no pattern']])
+        : OPEN_STEPS.map(([, c, t]) => [c, t + ' open case' + (t === '1' ? '' : 's')]);
     box.replaceChildren(...rows.map(([c, t]) => el('div', { class: 'legend-row' }, [el('span', { class: 'swatch', style: 'background:' + c }), t])));
     const status = document.getElementById('status-legend');
     status.replaceChildren(...OPEN.map((s) => el('div', { class: 'legend-row' }, [el('span', { class: 'dot', style: 'background:' + STATUS_COLOURS[s] }), s])),
@@ -296,6 +316,26 @@
     const y = year.figures[0];
     document.getElementById('fig-success').textContent = rate(y && y.success_rate);
     document.getElementById('fig-closure').textContent = rate(y && y.closure_rate);
+  }
+
+  // Early warnings (预测预警): the count in the header, the list in the panel, the patterns for
+  // the grid colours. Weekly figures: asked for at start and every ten minutes.
+  async function warnings() {
+    const w = await api('/api/warnings');
+    page.risk = new Map(Object.entries(w.patterns));
+    page.warnings = w;
+    document.getElementById('fig-warnings').textContent = String(w.count);
+    const list = document.getElementById('warning-list');
+    list.replaceChildren(...w.warnings.slice(0, 30).map((x) => {
+      const where = x.name || x.grid_id || (x.code ? '案件 ' + x.code : '');
+      const item = el('li', { class: 'warning warning-' + x.kind }, [el('strong', { text: where }), ' ' + x.message]);
+      item.addEventListener('click', () => {
+        if (!page.grids || !x.grid_id) return;
+        page.grids.eachLayer((layer) => { if (layer.feature.properties.grid_id === x.grid_id) page.map.fitBounds(layer.getBounds()); });
+      });
+      return item;
+    }));
+    document.getElementById('warnings').hidden = false;
   }
 
   let figuresTimer = null;

@@ -1,0 +1,65 @@
+import Cases
+import Foundation
+import Grid
+import Hummingbird
+
+/// Analysis for leaders' screens (一屏观城乡): emerging hot spots and early warnings (预测预警).
+struct AnalysisController {
+    let state: ServerState
+
+    func register(on router: Router<WanggeContext>) {
+        router.get("/api/hotspots") { request, context in try await hotspots(request, context) }
+        router.get("/api/warnings") { request, context in try await warnings(request, context) }
+    }
+
+    /// A request's from, to, bin and category; every other parameter refused.
+    static func hotSpotRequest(_ pairs: [(String, String)]) throws -> HotSpotRequest {
+        var from: Date?, to: Date?, bin: TimeBin?, category: Case.Category?
+        for (key, value) in pairs {
+            switch key {
+            case "from", "to":
+                guard let d = Parameters.time(value) else {
+                    throw Problem.badRequest("\(key) must be a date (2026-11-01: its start in China time) or an RFC 3339 time, not \(value)", type: "bad-parameter")
+                }
+                if key == "from" { from = d } else { to = d }
+            case "bin":
+                guard let b = TimeBin(rawValue: value) else {
+                    throw Problem.badRequest("bin must be one of \(TimeBin.allCases.map(\.rawValue).joined(separator: ", ")), not \(value)", type: "bad-parameter")
+                }
+                bin = b
+            case "category":
+                guard let c = Case.Category(rawValue: value) else {
+                    throw Problem.badRequest("unknown category \(value); one of \(Case.Category.allCases.map(\.rawValue).joined(separator: ", "))", type: "bad-parameter")
+                }
+                category = c
+            default: throw Problem.badRequest("unknown parameter \(key); use from, to, bin, category", type: "bad-parameter")
+            }
+        }
+        guard let from, let to else { throw Problem.badRequest("from and to are required", type: "bad-parameter") }
+        let r = HotSpotRequest(from: from, to: to, bin: bin ?? .week, category: category)
+        do { _ = try r.bins() } catch let e as CaseError { throw Problem.badRequest(e.reason, type: "bad-parameter") }
+        return r
+    }
+
+    private func hotspots(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let who = try context.require(.viewer, .dispatcher, .planner)
+        let r = try Self.hotSpotRequest(request.queryPairs)
+        let (grids, adjacency) = try state.adjacency()
+        let prefix = who.area?.code
+        let analysis = try await state.readers.read { try EmergingHotSpots.read(r, grids: grids, adjacency: adjacency, gridPrefix: prefix, from: $0.cases) }
+        return try JSONResponse.make(HotSpotsView(analysis, request: r), contentType: "application/geo+json")
+    }
+
+    private func warnings(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let who = try context.require(.viewer, .dispatcher, .planner)
+        if let key = request.queryPairs.first?.0 { throw Problem.badRequest("unknown parameter \(key); /api/warnings takes none", type: "bad-parameter") }
+        let (grids, adjacency) = try state.adjacency()
+        let area = who.area
+        let w = try await state.readers.read { r -> (EarlyWarnings, Int) in
+            let threshold = try r.cases.rules().groupPartyThreshold
+            return (try EarlyWarnings.read(now: Date(), grids: grids, adjacency: adjacency, gridPrefix: area?.code, area: area,
+                                           groupThreshold: threshold, from: r.cases), threshold)
+        }
+        return try JSONResponse.make(WarningsView(w.0, groupThreshold: w.1))
+    }
+}
