@@ -30,7 +30,7 @@ struct HotSpotsCommand: ParsableCommand {
             let connection = try database.connection()
             let grids = try Territory.load(connection.grids).layer.grids
             let analysis = try EmergingHotSpots.read(r, grids: grids, adjacency: try GridAdjacency(grids), gridPrefix: area, from: connection.cases)
-            let text = try json(HotSpotsView(analysis, request: r))
+            let text = String(decoding: try HotSpotsView(analysis, request: r).geoJSON(), as: UTF8.self)
             if let out {
                 guard FileManager.default.createFile(atPath: out, contents: Data((text + "\n").utf8)) else { throw ValidationError("cannot write \(out)") }
                 let hot = analysis.grids.filter { $0.pattern.rawValue.hasSuffix("_hot") }.count

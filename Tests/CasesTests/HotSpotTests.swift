@@ -68,6 +68,13 @@ import Testing
         #expect(a.grids.contains { ($0.trend?.tau ?? 0) > 0.3 && ($0.trend?.p ?? 1) < 0.05 })
     }
 
+    /// The answer is written without the tree of values; it must be the document the type encodes.
+    @Test func theFastDocumentIsTheEncodedOne() throws {
+        for v in HotSpotsView.examples {
+            #expect(try JSONParser.parse(v.geoJSON()) == JSONValueEncoder().encode(v))
+        }
+    }
+
     @Test func patternsFollowArcGISDefinitions() {
         func p(_ hot: [Int], _ tau: Double = 0, _ pv: Double = 1) -> SpaceTimePattern { SpaceTimePattern.classify(hot, trend: (tau, pv)) }
         let ten = Array(repeating: 1, count: 10)

@@ -7,9 +7,13 @@ public struct EarlyWarnings: Sendable {
     /// Rising: Mann–Kendall on a grid's weekly new cases over this many whole weeks.
     public static let risingWeeks = 12
     public static let risingLevel = 0.05
+    /// And at least this many cases in the last four of those weeks: a trend of 0, 0, …, 1, 1 is
+    /// "significant" but no warning a desk can act on.
+    public static let risingFloor = 3
     /// Hot spots: weekly bins over this many weeks.
     public static let hotSpotWeeks = 52
-    public static let warnedPatterns: Set<SpaceTimePattern> = [.newHot, .intensifyingHot]
+    /// Hot spots that are emerging: new, a run in the latest weeks after none before, or growing.
+    public static let warnedPatterns: Set<SpaceTimePattern> = [.newHot, .consecutiveHot, .intensifyingHot]
 
     public enum Kind: String, Sendable, CaseIterable {
         /// 案件上升: weekly new cases rising significantly.
@@ -50,7 +54,8 @@ public struct EarlyWarnings: Sendable {
         var out: [Warning] = []
         for g in analysis.grids {
             let weekly = Array(g.counts.suffix(risingWeeks))
-            if let t = SpaceTimeStatistics.mannKendall(weekly.map(Double.init)), t.tau > 0, t.p < risingLevel {
+            if weekly.suffix(4).reduce(0, +) >= risingFloor,
+               let t = SpaceTimeStatistics.mannKendall(weekly.map(Double.init)), t.tau > 0, t.p < risingLevel {
                 out.append(Warning(kind: .rising, grid: g.grid, weekly: weekly, trend: t))
             }
             if warnedPatterns.contains(g.pattern) {
@@ -61,8 +66,9 @@ public struct EarlyWarnings: Sendable {
         return EarlyWarnings(asOf: today, warnings: out, patterns: analysis.grids.map { ($0.grid, $0.pattern) })
     }
 
-    /// Open clusters of related disputes (a first case and those linked to it) not yet a group
-    /// dispute, with three or more open cases or within two parties of the threshold.
+    /// Open clusters of related disputes (a first case and those linked to it) below the
+    /// group-dispute threshold of parties (at it, the case that reached it was flagged and went a
+    /// level up), with three or more open cases or within two parties of it.
     static func groupRisks(threshold: Int, area: Area?, gridPrefix: String?, grids: [Grid], store: any CaseStore) throws -> [Warning] {
         var members: [Int64: Int] = [:]
         for c in try store.openCases() { members[c.relatedTo ?? c.id, default: 0] += 1 }
@@ -70,12 +76,12 @@ public struct EarlyWarnings: Sendable {
         guard !clusters.isEmpty else { return [] }
         let byCode = Dictionary(grids.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
         var out: [Warning] = []
-        for root in try store.find(ids: clusters.keys.sorted()) where !root.groupDispute {
+        for root in try store.find(ids: clusters.keys.sorted()) {
             if let area, !area.holds(root) { continue }
             if let gridPrefix, !(root.gridCode?.hasPrefix(gridPrefix) ?? false) { continue }
             let open = clusters[root.id] ?? 0
             let parties = try store.groupPartyCount(root: root.id)
-            guard open >= 3 || parties >= threshold - 2 else { continue }
+            guard parties < threshold, open >= 3 || parties >= threshold - 2 else { continue }
             out.append(Warning(kind: .groupRisk, grid: root.gridCode.flatMap { byCode[$0] }, root: root, cases: open, parties: parties))
         }
         return out.sorted { ($0.parties ?? 0, $0.cases ?? 0) > ($1.parties ?? 0, $1.cases ?? 0) }

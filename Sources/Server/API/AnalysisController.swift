@@ -47,7 +47,8 @@ struct AnalysisController {
         let (grids, adjacency) = try state.adjacency()
         let prefix = who.area?.code
         let analysis = try await state.readers.read { try EmergingHotSpots.read(r, grids: grids, adjacency: adjacency, gridPrefix: prefix, from: $0.cases) }
-        return try JSONResponse.make(HotSpotsView(analysis, request: r), contentType: "application/geo+json")
+        let body = try HotSpotsView(analysis, request: r).geoJSON()
+        return Response(status: .ok, headers: [.contentType: "application/geo+json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     private func warnings(_ request: Request, _ context: WanggeContext) async throws -> Response {
