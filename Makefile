@@ -18,13 +18,16 @@ build: setup
 release: setup
 	swift build -c release --static-swift-stdlib
 
+# Chromium prints the monthly report's PDF; the CJK font gives it Chinese glyphs.
 run: release
+	@scripts/setup.sh chromium fonts-wqy-microhei
 	@mkdir -p var
 	@rm -f $(DB) $(DB)-wal $(DB)-shm
 	.build/release/wangge demo --db $(DB) --seed $(SEED)
 	@ogrinfo -ro -q $(DB)
 	.build/release/wangge grids validate --db $(DB)
 	@printf 'id,lon,lat\nseat,106.97,30.84\nhills,107.15,31.10\nchongqing,106.55,29.56\n' | .build/release/wangge assign --db $(DB)
+	.build/release/wangge report --db $(DB) --month $$(TZ=Asia/Shanghai date -d "$$(TZ=Asia/Shanghai date +%Y-%m-01) -1 day" +%Y-%m) --out var/report.pdf
 	@: > var/tokens.txt; chmod 600 var/tokens.txt
 	@for r in dispatcher planner viewer; do \
 	  printf '%s=%s\n' $$r "$$(.build/release/wangge token create --db $(DB) --role $$r --name "demo $$r" | tail -1)" >> var/tokens.txt; done

@@ -380,13 +380,20 @@ final class PostGISCaseStore: CaseStore {
               count(DISTINCT worker_id) FILTER (WHERE \(Self.open)),
               avg(rating)::float8,
               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM closed_at - reported_at) / 3600)
-                FILTER (WHERE closed_at IS NOT NULL)
+                FILTER (WHERE closed_at IS NOT NULL),
+              count(*) FILTER (WHERE channel = 'petition'), count(*) FILTER (WHERE level = 'court'),
+              count(*) FILTER (WHERE accepted_at <= accept_by),
+              count(*) FILTER (WHERE priority = 'urgent'), count(*) FILTER (WHERE priority = 'urgent' AND accepted_at <= arrive_by),
+              count(*) FILTER (WHERE EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = cases.id AND e.from_status = 'resolved' AND e.to_status = 'mediating'))
             FROM cases WHERE reported_at >= $1::timestamptz AND reported_at < $2::timestamptz\(within) GROUP BY k ORDER BY k
             """, range) {
             let k = r.text(0)
-            out[k] = CaseFigures(key: k, received: Int(r.int(1) ?? 0), resolved: Int(r.int(2) ?? 0), closed: Int(r.int(3) ?? 0),
-                                 finished: Int(r.int(4) ?? 0), onTime: Int(r.int(5) ?? 0), open: Int(r.int(6) ?? 0),
-                                 workersWithOpenCases: Int(r.int(7) ?? 0), medianHoursToClose: r.double(9), satisfaction: r.double(8))
+            var f = CaseFigures(key: k, received: Int(r.int(1) ?? 0), resolved: Int(r.int(2) ?? 0), closed: Int(r.int(3) ?? 0),
+                                finished: Int(r.int(4) ?? 0), onTime: Int(r.int(5) ?? 0), open: Int(r.int(6) ?? 0),
+                                workersWithOpenCases: Int(r.int(7) ?? 0), medianHoursToClose: r.double(9), satisfaction: r.double(8))
+            (f.petitions, f.court, f.acceptedOnTime) = (Int(r.int(10) ?? 0), Int(r.int(11) ?? 0), Int(r.int(12) ?? 0))
+            (f.urgent, f.urgentArrivedOnTime, f.reopened) = (Int(r.int(13) ?? 0), Int(r.int(14) ?? 0), Int(r.int(15) ?? 0))
+            out[k] = f
         }
         return out.values.sorted { $0.key < $1.key }
     }

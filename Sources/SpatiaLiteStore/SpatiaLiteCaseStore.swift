@@ -574,13 +574,19 @@ extension SpatiaLiteCaseStore {
               sum(coalesce(resolved_at, closed_at) IS NOT NULL AND julianday(coalesce(resolved_at, closed_at)) <= julianday(due_at)),
               sum(status NOT IN ('resolved','closed','rated')),
               count(DISTINCT CASE WHEN status NOT IN ('resolved','closed','rated') THEN worker_id END),
-              avg(rating)
+              avg(rating),
+              sum(channel = 'petition'), sum(level = 'court'), sum(accepted_at IS NOT NULL AND accepted_at <= accept_by),
+              sum(priority = 'urgent'), sum(priority = 'urgent' AND accepted_at IS NOT NULL AND accepted_at <= arrive_by),
+              sum(EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = cases.id AND e.from_status = 'resolved' AND e.to_status = 'mediating'))
             FROM cases WHERE reported_at >= ? AND reported_at < ?\(within) GROUP BY k ORDER BY k
             """).rows(args) {
             let k = r[0].text ?? ""
-            out[k] = CaseFigures(key: k, received: Int(r[1].int ?? 0), resolved: Int(r[2].int ?? 0), closed: Int(r[3].int ?? 0),
-                                 finished: Int(r[4].int ?? 0), onTime: Int(r[5].int ?? 0), open: Int(r[6].int ?? 0),
-                                 workersWithOpenCases: Int(r[7].int ?? 0), medianHoursToClose: nil, satisfaction: r[8].double)
+            var f = CaseFigures(key: k, received: Int(r[1].int ?? 0), resolved: Int(r[2].int ?? 0), closed: Int(r[3].int ?? 0),
+                                finished: Int(r[4].int ?? 0), onTime: Int(r[5].int ?? 0), open: Int(r[6].int ?? 0),
+                                workersWithOpenCases: Int(r[7].int ?? 0), medianHoursToClose: nil, satisfaction: r[8].double)
+            (f.petitions, f.court, f.acceptedOnTime) = (Int(r[9].int ?? 0), Int(r[10].int ?? 0), Int(r[11].int ?? 0))
+            (f.urgent, f.urgentArrivedOnTime, f.reopened) = (Int(r[12].int ?? 0), Int(r[13].int ?? 0), Int(r[14].int ?? 0))
+            out[k] = f
         }
         var durations: [String: [Double]] = [:]
         for r in try database.prepare("""

@@ -2,6 +2,7 @@ import ArgumentParser
 import Cases
 import Foundation
 import Grid
+import Server
 
 /// `wangge hotspots`: the emerging hot spot analysis `/api/hotspots` answers, as GeoJSON.
 struct HotSpotsCommand: ParsableCommand {
@@ -38,6 +39,33 @@ struct HotSpotsCommand: ParsableCommand {
             } else {
                 printOut(text)
             }
+        }
+    }
+}
+
+/// `wangge report`: the monthly analysis report, as `/api/reports/{month}.pdf|html` gives it.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "report",
+        abstract: "The monthly analysis report (按月发布分析报告) of a county: PDF (printed by headless Chromium) or HTML, by --out's extension.")
+    @OptionGroup var database: DatabaseOption
+    @Option(help: "The month, as 2026-11.") var month: String
+    @Option(help: "The county's code (default: the database's first county).") var county: String?
+    @Option(help: "Where to write it: FILE.pdf or FILE.html.") var out: String
+
+    func run() throws {
+        try reporting("report") {
+            guard let m = ReportMonth(month) else { throw ValidationError("--month \(month) is not a month: write it as 2026-11") }
+            let pdf = out.hasSuffix(".pdf")
+            guard pdf || out.hasSuffix(".html") else { throw ValidationError("--out must end in .pdf or .html, not \(out)") }
+            let connection = try database.connection()
+            let grids = try Territory.load(connection.grids).layer.grids
+            let report = try MonthlyReport.read(m, county: county, grids: grids, adjacency: try GridAdjacency(grids),
+                                                boundaries: try connection.grids.boundaries(), from: connection.cases)
+            let html = try ReportHTML(report).html()
+            let bytes = pdf ? Data(try PDFPrinter.pdf(html: html)) : Data(html.utf8)
+            guard FileManager.default.createFile(atPath: out, contents: bytes) else { throw ValidationError("cannot write \(out)") }
+            let c = report.county.figures
+            printOut("\(report.county.name) \(m.label): \(c.received) cases received, \(c.resolved) resolved, \(report.towns.count) towns, \(report.ranking.count) ranked; \(out) (\(bytes.count) bytes)")
         }
     }
 }

@@ -152,8 +152,9 @@ struct CasesStats: ParsableCommand {
             guard let grouping = CaseGrouping(rawValue: by) else { throw ValidationError("unknown grouping \(by)") }
             let end = try time(to, option: "--to") ?? Date()
             let start = try time(from, option: "--from") ?? end - 365 * 86400
-            let store = try database.connection().cases
-            printOut(try json(try store.figures(from: start, to: end, by: grouping).map(FiguresView.init)))
+            let connection = try database.connection()
+            let residents = Residents(try connection.grids.grids())
+            printOut(try json(try connection.cases.figures(from: start, to: end, by: grouping).map { FiguresView($0, residents: residents.of($0.key, by: grouping)) }))
         }
     }
 }

@@ -219,6 +219,47 @@ func extent(_ summary: String) -> [Double] {
         #expect(pg.status != 0 && pg.err.contains("cannot connect to postgresql://wangge@127.0.0.1:1/wangge"), "\(pg.err)")
     }
 
+    /// The analysts' commands as a user runs them: history in, hot spots and the monthly report out.
+    @Test func historyHotSpotsAndTheMonthlyReport() throws {
+        let dir = TempDir()
+        let db = dir.path("demo.sqlite")
+        var r = try wangge("demo", "--db", db, "--scale", "0.2", "--seed", "5")
+        #expect(r.status == 0, "\(r.err)")
+        let file = dir.write("history.geojson", """
+            {"type":"FeatureCollection","features":[
+            {"type":"Feature","geometry":{"type":"Point","coordinates":[106.97,30.84]},"properties":{"external_id":"SX-1","category":"land","channel":"petition","reported_at":"2024-05-01T09:00:00+08:00","status":"closed","closed_at":"2024-05-09T09:00:00+08:00"}},
+            {"type":"Feature","geometry":{"type":"Point","coordinates":[106.98,30.85]},"properties":{"external_id":"SX-2","category":"debt","channel":"window","reported_at":"2024-05-02T09:00:00+08:00"}}]}
+            """)
+        r = try wangge("cases", "import", "--db", db, file)
+        #expect(r.status == 0 && r.out == "imported 2 cases from \(file)\n", "\(r.out) \(r.err)")
+        r = try wangge("cases", "import", "--db", db, file)
+        #expect(r.status == 0 && r.out.contains("imported 0 cases") && r.out.contains("2 imported before, skipped"), "\(r.out)")
+        let bad = dir.write("bad.geojson", #"{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[106.97,30.84]},"properties":{"category":"land","channel":"fax","reported_at":"2024-05-01T09:00:00+08:00"}}]}"#)
+        r = try wangge("cases", "import", "--db", db, bad)
+        #expect(r.status != 0 && r.err.contains(bad) && r.err.contains("features[0]") && r.err.contains("channel 'fax'"), "\(r.err)")
+
+        let out = dir.path("hs.geojson")
+        r = try wangge("hotspots", "--db", db, "--from", "2025-12-01", "--to", "2026-12-01", "--bin", "month", "--out", out)
+        #expect(r.status == 0 && r.out.contains("grids × 12 bins"), "\(r.out) \(r.err)")
+        let doc = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: out)))).objectValue
+        #expect(doc?["bins"]?.arrayValue?.count == 12 && (doc?["features"]?.arrayValue?.count ?? 0) > 0)
+        // GDAL reads it as a polygon layer.
+        let info = try sh("/usr/bin/ogrinfo", ["-ro", "-so", "-al", out])
+        #expect(info.out.contains("Polygon") && info.out.contains("pattern"), "\(info.out)")
+        r = try wangge("hotspots", "--db", db, "--from", "2020-01-01", "--to", "2026-12-01", "--bin", "day")
+        #expect(r.status != 0 && r.err.contains("more than 400 bins"))
+
+        let month = String(ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(secondsFromGMT: 8 * 3600)!, formatOptions: [.withFullDate]).prefix(7))
+        let pdf = dir.path("report.pdf")
+        r = try wangge("report", "--db", db, "--month", month, "--out", pdf)
+        #expect(r.status == 0 && r.out.contains("渠县"), "\(r.out) \(r.err)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: pdf)).starts(with: Array("%PDF-".utf8)))
+        r = try wangge("report", "--db", db, "--month", "2026-13", "--out", pdf)
+        #expect(r.status != 0 && r.err.contains("is not a month"))
+        r = try wangge("report", "--db", db, "--month", "2099-01", "--out", dir.path("r.html"))
+        #expect(r.status != 0 && r.err.contains("has not begun"))
+    }
+
     @Test func demoAndThePlannersCommands() throws {
         let dir = TempDir()
         let db = dir.path("demo.sqlite")

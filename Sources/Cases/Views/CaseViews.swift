@@ -189,8 +189,23 @@ public struct FiguresView: DocumentedShape, Sendable {
     var median_hours_to_close: Double?
     var open_load_per_worker: Double?
     var satisfaction: Double?
+    var petitions: Int
+    var court: Int
+    /// Accepted by the time to accept, of those received.
+    var accepted_on_time_rate: Double?
+    var urgent: Int
+    /// 3必到: urgent cases accepted by the time to arrive, of the urgent.
+    var urgent_arrival_rate: Double?
+    var reopened: Int
+    var reopened_share: Double?
+    /// Residents of the unit (from its grids), when the grouping is a place.
+    var residents: Int?
+    /// 万人诉讼率: cases that went to court per 10,000 residents.
+    var court_per_10k: Double?
+    /// 万人信访率: petitions per 10,000 residents.
+    var petitions_per_10k: Double?
 
-    public init(_ f: CaseFigures) {
+    public init(_ f: CaseFigures, residents: Int? = nil) {
         func rate(_ x: Double?) -> Double? { x.map { ($0 * 1000).rounded() / 1000 } }
         key = f.key
         received = f.received
@@ -203,11 +218,22 @@ public struct FiguresView: DocumentedShape, Sendable {
         median_hours_to_close = f.medianHoursToClose.map { ($0 * 10).rounded() / 10 }
         open_load_per_worker = rate(f.openLoadPerWorker)
         satisfaction = rate(f.satisfaction)
+        petitions = f.petitions
+        court = f.court
+        accepted_on_time_rate = rate(f.acceptedOnTimeRate)
+        urgent = f.urgent
+        urgent_arrival_rate = rate(f.urgentArrivalRate)
+        reopened = f.reopened
+        reopened_share = rate(f.reopenedShare)
+        self.residents = residents
+        let per10k = { (n: Int) -> Double? in residents.flatMap { $0 > 0 ? (Double(n) * 10_000 / Double($0) * 1000).rounded() / 1000 : nil } }
+        court_per_10k = per10k(f.court)
+        petitions_per_10k = per10k(f.petitions)
     }
 
     public static var examples: [FiguresView] {
         [FiguresView(CaseFigures(key: "511725", received: 4, resolved: 2, closed: 3, finished: 3, onTime: 3, open: 1, workersWithOpenCases: 1,
-                                 medianHoursToClose: 3.25, satisfaction: 4.5)),
+                                 medianHoursToClose: 3.25, satisfaction: 4.5), residents: 1000),
          FiguresView(CaseFigures(key: "none"))]
     }
 }
@@ -218,11 +244,11 @@ public struct StatsView: DocumentedShape, Sendable {
     var to: String
     var by: String
     var figures: [FiguresView]
-    public init(from: Date, to: Date, by: CaseGrouping, figures: [CaseFigures]) {
+    public init(from: Date, to: Date, by: CaseGrouping, figures: [CaseFigures], residents: Residents? = nil) {
         self.from = ChinaTime.text(from)
         self.to = ChinaTime.text(to)
         self.by = by.rawValue
-        self.figures = figures.map(FiguresView.init)
+        self.figures = figures.map { FiguresView($0, residents: residents?.of($0.key, by: by)) }
     }
     public static var examples: [StatsView] {
         [StatsView(from: Date(timeIntervalSince1970: 0), to: Date(timeIntervalSince1970: 86400), by: .county,

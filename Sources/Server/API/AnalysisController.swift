@@ -10,6 +10,7 @@ struct AnalysisController {
     func register(on router: Router<WanggeContext>) {
         router.get("/api/hotspots") { request, context in try await hotspots(request, context) }
         router.get("/api/warnings") { request, context in try await warnings(request, context) }
+        router.get("/api/reports/{name}") { request, context in try await report(request, context) }
     }
 
     /// A request's from, to, bin and category; every other parameter refused.
@@ -62,5 +63,45 @@ struct AnalysisController {
                                            groupThreshold: threshold, from: r.cases), threshold)
         }
         return try JSONResponse.make(WarningsView(w.0, groupThreshold: w.1))
+    }
+
+    /// The month of a report's name (`2026-11.pdf`, `2026-11.html`) and whether it is the PDF.
+    static func reportName(_ name: String) throws -> (ReportMonth, pdf: Bool) {
+        let pdf = name.hasSuffix(".pdf")
+        guard pdf || name.hasSuffix(".html") else { throw Problem.notFound("no report \(name): ask for YYYY-MM.pdf or YYYY-MM.html") }
+        let text = String(name.dropLast(pdf ? 4 : 5))
+        guard let month = ReportMonth(text) else {
+            throw Problem.badRequest("\(text) is not a month: write it as 2026-11 (a year from 2000 to 2100, a month from 01 to 12)", type: "bad-parameter")
+        }
+        return (month, pdf)
+    }
+
+    private func report(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let who = try context.require(.viewer, .dispatcher, .planner)
+        let (month, pdf) = try Self.reportName(try context.parameters.require("name"))
+        if let key = request.queryPairs.first?.0 { throw Problem.badRequest("unknown parameter \(key); a report takes none", type: "bad-parameter") }
+        if let area = who.area, area.code.utf8.count != 6 {
+            throw Problem(.forbidden, "forbidden", "the monthly report covers a county; this token is limited to \(area.code)")
+        }
+        let (grids, adjacency) = try state.adjacency()
+        let county = who.area?.code
+        let html: String
+        do {
+            html = try await state.readers.read { r in
+                try ReportHTML(try MonthlyReport.read(month, county: county, grids: grids, adjacency: adjacency,
+                                                      boundaries: try r.grids.boundaries(), from: r.cases)).html()
+            }
+        } catch let e as CaseError where e.kind == .invalid {
+            throw Problem.badRequest(e.reason, type: "bad-parameter")
+        }
+        guard pdf else {
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        }
+        let bytes = try await withCheckedThrowingContinuation { (c: CheckedContinuation<[UInt8], Error>) in
+            DispatchQueue.global().async { c.resume(with: Result { try PDFPrinter.pdf(html: html) }) }
+        }
+        var headers: HTTPFields = [.contentType: "application/pdf"]
+        headers[.contentDisposition] = "inline; filename=\"wangge-report-\(month).pdf\""
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

@@ -19,6 +19,8 @@ enum OpenAPIDocument {
     struct Body {
         let type: String
         let schema: JSONValue
+        /// Other media types of the same answer (negotiated by the path, as a report's .pdf or .html).
+        var also: [String] = []
         static func json(_ name: String) -> Body { Body(type: "application/json", schema: ref(name)) }
         static func json(arrayOf name: String) -> Body {
             Body(type: "application/json", schema: .object(JSONObject([("type", "array"), ("items", ref(name))])))
@@ -27,7 +29,7 @@ enum OpenAPIDocument {
         static let document = Body(type: "application/json", schema: .object(JSONObject([("type", "object")])))
         static let featureCollection = Body(type: "application/geo+json", schema: ref("FeatureCollection"))
         static let feature = Body(type: "application/geo+json", schema: ref("Feature"))
-        static func other(_ type: String) -> Body { Body(type: type, schema: .object(JSONObject([("type", "string")]))) }
+        static func other(_ type: String, also: [String] = []) -> Body { Body(type: type, schema: .object(JSONObject([("type", "string")])), also: also) }
         /// A JSON Schema document (queryables).
         static let jsonSchema = Body(type: "application/schema+json", schema: .object(JSONObject([("type", "object")])))
         static func ref(_ name: String) -> JSONValue { .object(JSONObject([("$ref", .string("#/components/schemas/\(name)"))])) }
@@ -64,7 +66,7 @@ enum OpenAPIDocument {
             // A 204 has no body, so no media type.
             rs[code] = code == "204" ? .object(JSONObject([("description", .string(description))]))
                 : .object(JSONObject([("description", .string(description)),
-                                      ("content", .object(JSONObject([(body.type, .object(JSONObject([("schema", body.schema)])))])))]))
+                                      ("content", .object(JSONObject(([body.type] + body.also).map { ($0, .object(JSONObject([("schema", body.schema)]))) })))]))
         }
         let writes = body != nil ? [("409", "Conflict: an illegal change of state, or it exists already"), ("413", "Body too large"),
                              ("415", "Not sent as JSON"), ("422", "Refused: well-formed, but not acceptable")] : []
@@ -146,6 +148,11 @@ enum OpenAPIDocument {
                 responses: [("200", "A FeatureCollection of grids, with the bins", Body(type: "application/geo+json", schema: Body.ref("HotSpots")))]))]),
             ("/api/warnings", [("get", op("Early warnings (预测预警; viewer, dispatcher, planner; within the token's area): grids whose weekly new cases rise (Mann–Kendall p < 0.05 over 12 weeks), new or intensifying hot spots (52 weekly bins), open clusters near a group dispute; and every grid's pattern", "Analysis",
                 responses: [("200", "The warnings", .json("Warnings"))]))]),
+            ("/api/reports/{name}", [("get", op("The monthly analysis report of the county (viewer, dispatcher, planner; a county's token or one for the whole database): YYYY-MM.pdf (printed by headless Chromium) or YYYY-MM.html; its figures are /api/stats's for the month", "Analysis", params: [
+                param("name", "path", "string", "The month and the format, as 2026-11.pdf or 2026-11.html", required: true,
+                      schema: .object(JSONObject([("type", "string"), ("pattern", "^[0-9]{4}-[0-9]{2}\\.(pdf|html)$")])))],
+                responses: [("200", "The report (PDF, or the page for .html)", .other("application/pdf", also: ["text/html"]))],
+                refusals: [("404", "Not a report's name")]))]),
             ("/api/assign", [("get", op("The grid at a place and who is on duty", "Cases", params: [
                 param("lon", "query", "number", "Longitude (in China)", required: true, schema: RequestShape.number(72.004...137.8347)),
                 param("lat", "query", "number", "Latitude (in China)", required: true, schema: RequestShape.number(0.8293...55.8271)),
