@@ -118,6 +118,9 @@ rm -f "$out/peer-intake.sqlite-wal" "$out/peer-intake.sqlite-shm"
 $w bench cases --db "$gdb" --count 20000 --callers 64
 /usr/bin/python3 bench/peers/spatialite_intake.py "$out/peer-intake.sqlite" 20000
 
+# Early warning: hot spots beside PySAL, the warnings, the monthly PDF.
+bench/analysis.sh
+
 # A prefecture on PostGIS: wangge on PostGIS and SpatiaLite beside tipg, and a 7-county demo.
 bench/pg.sh
 

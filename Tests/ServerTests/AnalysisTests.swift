@@ -26,6 +26,22 @@ import Geo
             }
             weekly.append(week)
         }
+        // A cluster over the last six weeks: a grid far from the rising one and its neighbours,
+        // four cases a week each (a hot spot that emerged: consecutive).
+        let adjacency = try GridAdjacency(layer.grids)
+        let homeIndex = try #require(layer.grids.firstIndex { $0.code == grid })
+        let centre = try #require(layer.grids.indices.first { $0 != homeIndex && !adjacency.neighbours[homeIndex].contains($0)
+            && adjacency.neighbours[$0].count >= 3 && !adjacency.neighbours[$0].contains(homeIndex) })
+        for g in [centre] + adjacency.neighbours[centre] where g != homeIndex {
+            guard let h = households.first(where: { layer.grid(at: $0.position)?.code == layer.grids[g].code }) else { continue }
+            for week in 6..<12 {
+                let start = today - Double(12 - week) * 7 * 86400
+                for k in 0..<4 {
+                    _ = try d.intake(IntakeRequest(category: .traffic, channel: .patrol, description: "cluster", location: .household(h.id)),
+                                     actor: clerk, now: start + Double(k) * 36 * 3600 + 7200)
+                }
+            }
+        }
         // Three land disputes at one place within hours: related, not yet a group dispute.
         let place = households[40]
         var first: Int64 = 0
@@ -83,6 +99,8 @@ import Geo
         #expect(rising?["weekly"]?.arrayValue?.compactMap(\.integerValue) == weekly.map(Int64.init), "\(warnings)")
         let group = warnings.first { $0["kind"]?.stringValue == "group_risk" && $0["case_id"]?.integerValue == cluster }
         #expect(group?["cases"]?.integerValue == 3 && group?["parties"]?.integerValue == 3, "\(warnings)")
+        // The cluster is an emerging hot spot.
+        #expect(warnings.contains { $0["kind"]?.stringValue == "hot_spot" }, "\(warnings)")
         // Viewers see no names in warnings: only counts, codes and grids.
         #expect(!w.text.contains("户主"))
         #expect(try await s.call("/api/warnings?x=1", role: .viewer).status == 400)
@@ -102,6 +120,7 @@ import Geo
             #expect(items.integerValue == min(count, 30))
             try await b.click("input[name=colour][value=risk]")
             let patterns = api["patterns"]?.objectValue?.members ?? []
+            #expect(!patterns.isEmpty, "the seeded cluster made no hot spot: \(api)")
             let fills = try await b.run("""
                 const out = {}; window.wangge.grids.eachLayer(l => { out[l.feature.properties.grid_id] = l.options.fillColor; }); return out;
                 """).objectValue

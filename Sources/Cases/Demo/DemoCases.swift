@@ -87,8 +87,10 @@ public struct DemoCases {
                 now += 3600 + rng.unit() * 2 * 86400
                 try go(.mediating)
                 let roll = rng.unit()
-                if roll < 0.07 { now += 86400; try go(.escalated) }
+                // One in a hundred goes to court (mediation first, litigation last), the rest of one in
+                // fourteen a level up.
                 if roll < 0.01 { now += 86400 * 3; try go(.escalated, target: "court"); now += 86400 * 20; try go(.closed); continue }
+                if roll < 0.07 { now += 86400; try go(.escalated) }
                 if roll < 0.07 { now += 86400 * 2; try go(.accepted); try go(.mediating) }
                 now += rng.unit() * 12 * 86400
                 if roll > 0.96 { now += 86400 * 5; try go(.closed); continue }    // mediation failed: closed unresolved

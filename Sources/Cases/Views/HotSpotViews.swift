@@ -21,6 +21,29 @@ public struct HotSpotsView: DocumentedShape, Sendable {
         var trend_tau: Double?
         var trend_p: Double?
         var pattern: String
+
+        /// What `Encodable` gives, in its order, written straight (a year of bins is ~160 numbers a grid).
+        func write(into w: inout JSONWriter) {
+            func text(_ s: String?) { if let s { w.string(s) } else { w.raw("null") } }
+            func number(_ d: Double?) { if let d { w.number(d) } else { w.raw("null") } }
+            func list<T>(_ xs: [T], _ one: (T) -> Void) {
+                w.raw("[")
+                for (k, x) in xs.enumerated() { if k > 0 { w.raw(",") }; one(x) }
+                w.raw("]")
+            }
+            w.raw("{\"grid_id\":"); w.string(grid_id)
+            w.raw(",\"name\":"); w.string(name)
+            w.raw(",\"village_code\":"); text(village_code)
+            w.raw(",\"town_code\":"); text(town_code)
+            w.raw(",\"counts\":"); list(counts) { w.integer(Int64($0)) }
+            w.raw(",\"z\":"); list(z, number)
+            w.raw(",\"p\":"); list(p, number)
+            w.raw(",\"hot\":"); list(hot) { w.integer(Int64($0)) }
+            w.raw(",\"trend_tau\":"); number(trend_tau)
+            w.raw(",\"trend_p\":"); number(trend_p)
+            w.raw(",\"pattern\":"); w.string(pattern)
+            w.raw("}")
+        }
     }
     public struct Feature: Encodable, Sendable {
         var type = "Feature"
@@ -74,7 +97,7 @@ public struct HotSpotsView: DocumentedShape, Sendable {
             w.raw(",\"geometry\":")
             geometry.write(.polygon(f.geometry.polygon), into: &w)
             w.raw(",\"properties\":")
-            w.value(try encoder.encode(f.properties))
+            f.properties.write(into: &w)
             w.raw("}")
         }
         w.raw("]}")
