@@ -15,19 +15,7 @@ public struct ReportHTML {
         self.generatedAt = generatedAt
     }
 
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { HTMLText.escape(s) }
 
     static func percent(_ x: Double?) -> String { x.map { String(format: "%.1f%%", $0 * 100) } ?? "–" }
     static func decimal(_ x: Double?, _ places: Int = 2) -> String { x.map { String(format: "%.\(places)f", $0) } ?? "–" }

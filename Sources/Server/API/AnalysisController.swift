@@ -19,9 +19,7 @@ struct AnalysisController {
         for (key, value) in pairs {
             switch key {
             case "from", "to":
-                guard let d = Parameters.time(value) else {
-                    throw Problem.badRequest("\(key) must be a date (2026-11-01: its start in China time) or an RFC 3339 time, not \(value)", type: "bad-parameter")
-                }
+                let d = try Parameters.time(key, value)
                 if key == "from" { from = d } else { to = d }
             case "bin":
                 guard let b = TimeBin(rawValue: value) else {

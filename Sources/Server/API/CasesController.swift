@@ -182,9 +182,7 @@ struct CasesController {
         for (key, value) in request.queryPairs {
             switch key {
             case "from", "to":
-                guard let d = Parameters.time(value) else {
-                    throw Problem.badRequest("\(key) must be an RFC 3339 time, not \(value)", type: "bad-parameter")
-                }
+                let d = try Parameters.time(key, value)
                 if key == "from" { from = d } else { to = d }
             case "by":
                 guard let g = CaseGrouping(rawValue: value) else {

@@ -15,21 +15,7 @@ enum HTMLPage {
         return (request.headers[.accept] ?? "").contains("text/html")
     }
 
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { HTMLText.escape(s) }
 
     /// A whole page: `title` in both languages, `body` already escaped HTML.
     static func response(title: String, body: String, map: Bool = false) -> Response {

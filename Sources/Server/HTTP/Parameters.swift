@@ -17,6 +17,14 @@ enum Parameters {
         return nil
     }
 
+    /// A `from` or `to` parameter: a time, else a 400 saying what is accepted.
+    static func time(_ key: String, _ value: String) throws(Problem) -> Date {
+        guard let d = time(value) else {
+            throw .badRequest("\(key) must be a date (2026-11-01: its start in China time) or an RFC 3339 time, not \(value)", type: "bad-parameter")
+        }
+        return d
+    }
+
     /// Comma-separated case states, each one of the lifecycle's names.
     static func statuses(_ s: String) throws(Problem) -> [Case.Status] {
         var out: [Case.Status] = []
