@@ -57,12 +57,14 @@ final class PostGISConnection: StoreConnection {
     let db: PGConnection
     let grids: any GridStore
     let cases: any CaseStore
+    let field: any FieldStore
     let tokens: any TokenStore
 
     init(_ db: PGConnection) {
         self.db = db
         grids = PostGISGridStore(db: db)
         cases = PostGISCaseStore(db: db)
+        field = PostGISFieldStore(db: db)
         tokens = PostGISTokenStore(db: db)
     }
 

@@ -271,6 +271,16 @@ enum PostGISSchema {
               external_id text PRIMARY KEY,
               case_id bigint NOT NULL REFERENCES case_codes(case_id));
             """),
+        // Workers' track fixes (field work).
+        Step(module: "field", number: 1, sql: """
+            CREATE TABLE track_fixes(
+              worker_id bigint NOT NULL,
+              at timestamptz NOT NULL,
+              lon double precision NOT NULL CHECK(lon BETWEEN -180 AND 180),
+              lat double precision NOT NULL CHECK(lat BETWEEN -90 AND 90),
+              PRIMARY KEY(worker_id, at));
+            CREATE INDEX track_fixes_at ON track_fixes(at);
+            """),
         Step(module: "auth", number: 1, sql: """
             CREATE TABLE api_tokens(
               id bigserial PRIMARY KEY,

@@ -45,6 +45,7 @@ public enum WanggeServer {
         FeaturesController(state: state).register(on: router)
         CasesController(state: state).register(on: router)
         AnalysisController(state: state).register(on: router)
+        FieldController(state: state).register(on: router)
         PlanningController(state: state).register(on: router)
         TilesController(state: state).register(on: router)
         Session(state: state).register(on: router)

@@ -5,7 +5,7 @@ import Grid
 /// Every schema step of a Wangge SpatiaLite file, in the order they apply (a module's steps may use
 /// an earlier module's tables).
 enum Schema {
-    static let migrations: [Migration] = SpatiaLiteGridStore.migrations + SpatiaLiteCaseStore.migrations
+    static let migrations: [Migration] = SpatiaLiteGridStore.migrations + SpatiaLiteCaseStore.migrations + SpatiaLiteFieldStore.migrations
         + SpatiaLiteTokenStore.migrations + feed
 
     /// What the change feed's follower reads besides the case events and layer versions: a counter

@@ -45,6 +45,7 @@ final class SpatiaLiteConnection: StoreConnection {
     let grids: any GridStore
     let cases: any CaseStore
     let tokens: any TokenStore
+    let field: any FieldStore
     /// The writer's: durability off its thread, and the log copied beside it.
     private let flusher: WALFlusher?
     private let checkpointer: Checkpointer?
@@ -54,6 +55,7 @@ final class SpatiaLiteConnection: StoreConnection {
         grids = SpatiaLiteGridStore(database: database)
         cases = SpatiaLiteCaseStore(database: database)
         tokens = SpatiaLiteTokenStore(database: database)
+        field = SpatiaLiteFieldStore(database: database)
         if role == .writer {
             flusher = try WALFlusher(database: database)
             // The checkpointer copies the log beside the writer; the writer's own checkpoint (its

@@ -31,6 +31,7 @@ public protocol StoreConnection: AnyObject {
     var grids: any GridStore { get }
     var cases: any CaseStore { get }
     var tokens: any TokenStore { get }
+    var field: any FieldStore { get }
     /// Runs `body` as one transaction: all or nothing. Inside another it is a savepoint.
     func write<T>(_ body: () throws -> T) throws -> T
     /// Runs `body` as one transaction in which nested writes take no savepoints of their own (a

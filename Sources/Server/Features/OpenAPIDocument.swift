@@ -41,7 +41,7 @@ enum OpenAPIDocument {
         ("Stats", StatsView.schema), ("Placement", PlacementView.schema), ("Duty", DutyView.schema), ("Plan", PlanView.schema),
         ("PlanOperation", PlanOperationView.schema), ("Published", PublishedView.schema), ("LayerVersion", LayerVersionView.schema),
         ("Session", SessionView.schema), ("Health", HealthView.schema), ("Problem", ProblemView.schema), ("HotSpots", HotSpotsView.schema),
-        ("Warnings", WarningsView.schema),
+        ("Warnings", WarningsView.schema), ("TrackImport", TrackImportView.schema),
         // GeoJSON (RFC 7946): what every collection's answer has.
         ("FeatureCollection", .object(JSONObject([("type", "object"), ("required", .array(["type", "features"])), ("properties", .object(JSONObject([
             ("type", .object(JSONObject([("type", "string"), ("enum", .array(["FeatureCollection"]))]))),
@@ -54,12 +54,17 @@ enum OpenAPIDocument {
 
     /// - Parameter refusals: problems this operation has beyond the common ones (400, 404, 503; 401,
     ///   403 and 429 when secured; 409, 413, 415 and 422 with a body).
-    private static func op(_ summary: String, _ tag: String, params: [JSONValue] = [], body: RequestShape? = nil, responses: [(String, String, Body)],
-                           secured: Bool = true, refusals: [(String, String)] = []) -> JSONValue {
+    private static func op(_ summary: String, _ tag: String, params: [JSONValue] = [], body: RequestShape? = nil, upload: String? = nil,
+                           responses: [(String, String, Body)], secured: Bool = true, refusals: [(String, String)] = []) -> JSONValue {
         var o = JSONObject([("summary", .string(summary)), ("tags", .array([.string(tag)])), ("parameters", .array(params))])
         if let body {
             o["requestBody"] = .object(JSONObject([("required", true), ("content", .object(JSONObject([
                 ("application/json", .object(JSONObject([("schema", body.schema)])))])))]))
+        }
+        // A document uploaded as it is (a GPX track).
+        if let upload {
+            o["requestBody"] = .object(JSONObject([("required", true), ("content", .object(JSONObject([
+                (upload, .object(JSONObject([("schema", .object(JSONObject([("type", "string"), ("format", "binary")])))])))])))]))
         }
         var rs = JSONObject()
         for (code, description, body) in responses {
@@ -68,7 +73,7 @@ enum OpenAPIDocument {
                 : .object(JSONObject([("description", .string(description)),
                                       ("content", .object(JSONObject(([body.type] + body.also).map { ($0, .object(JSONObject([("schema", body.schema)]))) })))]))
         }
-        let writes = body != nil ? [("409", "Conflict: an illegal change of state, or it exists already"), ("413", "Body too large"),
+        let writes = body != nil || upload != nil ? [("409", "Conflict: an illegal change of state, or it exists already"), ("413", "Body too large"),
                              ("415", "Not sent as JSON"), ("422", "Refused: well-formed, but not acceptable")] : []
         for (code, description) in [("400", "Bad request"), ("404", "Not found"), ("503", "The database is busy or unavailable: retry after Retry-After seconds")]
             + (secured ? [("401", "No or a bad token"), ("403", "Role not allowed, or outside the token's area"),
@@ -153,6 +158,16 @@ enum OpenAPIDocument {
                       schema: .object(JSONObject([("type", "string"), ("pattern", "^[0-9]{4}-[0-9]{2}\\.(pdf|html)$")])))],
                 responses: [("200", "The report (PDF, or the page for .html)", .other("application/pdf", also: ["text/html"]))],
                 refusals: [("404", "Not a report's name")]))]),
+            ("/api/workers/{id}/tracks", [
+                ("post", op("Upload a worker's GPX 1.0/1.1 track (the worker's own token, or a dispatcher's of the worker's area); fixes over 150 km/h from the last kept one, or repeating a time, are dropped and counted; at most 20 MiB", "Field work",
+                            params: [param("id", "path", "integer", "Worker id", required: true, schema: RequestShape.whole(1...Int64.max)),
+                                     param("crs", "query", "string", "The track's coordinates: wgs84 (default) or gcj02", schema: RequestShape.oneOf(["wgs84", "gcj02"]))],
+                            upload: "application/gpx+xml", responses: [("201", "What was kept", .json("TrackImport"))])),
+                ("get", op("A worker's track of one China-time day as GeoJSON (the worker, or a dispatcher of the worker's area)", "Field work",
+                           params: [param("id", "path", "integer", "Worker id", required: true, schema: RequestShape.whole(1...Int64.max)),
+                                    param("date", "query", "string", "The day, as 2026-11-23 (default today)", schema: .object(JSONObject([("type", "string"), ("format", "date")])))],
+                           responses: [("200", "A FeatureCollection: one LineString of the day's fixes, or none", .featureCollection)])),
+            ]),
             ("/api/assign", [("get", op("The grid at a place and who is on duty", "Cases", params: [
                 param("lon", "query", "number", "Longitude (in China)", required: true, schema: RequestShape.number(72.004...137.8347)),
                 param("lat", "query", "number", "Latitude (in China)", required: true, schema: RequestShape.number(0.8293...55.8271)),

@@ -106,6 +106,29 @@ final class ServerState: Sendable {
                 await self.takeLayer(v)
             }
         }
+        // Track fixes older than 90 days go (staff's personal data): a minute after start, then daily.
+        Task { [weak self] in
+            try? await Task.sleep(for: .seconds(60))
+            while true {
+                // Held only while pruning: a stopped server is not kept alive by this task.
+                do {
+                    guard let state = self else { return }
+                    await state.pruneTracks()
+                }
+                try? await Task.sleep(for: .seconds(86_400))
+            }
+        }
+    }
+
+    static let trackDays = 90.0
+
+    func pruneTracks() async {
+        do {
+            let gone = try await desk.perform { try $0.store.field.prune(before: Date() - Self.trackDays * 86400) }
+            if gone > 0 { logger.info("deleted \(gone) track fixes older than \(Int(Self.trackDays)) days") }
+        } catch {
+            logger.error("could not delete old track fixes: \(error)")
+        }
     }
 
     /// A new live layer: the locator intake places cases with, the map collections (items, tiles,

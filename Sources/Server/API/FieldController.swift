@@ -1,0 +1,84 @@
+import Cases
+import Foundation
+import Geo
+import Grid
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Field work: a worker's phone uploads its GPX track; the worker and the dispatchers of their
+/// area read a day of it. Positions are staff's personal data: viewers never see them.
+struct FieldController {
+    let state: ServerState
+    static let maxGPX = 20 << 20
+
+    func register(on router: Router<WanggeContext>) {
+        router.post("/api/workers/{id}/tracks") { request, context in try await upload(request, context) }
+        router.get("/api/workers/{id}/tracks") { request, context in try await day(request, context) }
+    }
+
+    /// The worker of the path, if the caller may see or write their track: the worker themself,
+    /// or a dispatcher (of the worker's area, for a token limited to one).
+    private func worker(_ who: Identity, _ context: WanggeContext) async throws -> Int64 {
+        let text = try context.parameters.require("id")
+        guard let id = Int64(text), id > 0 else { throw Problem.notFound("no worker \(text) (worker ids are whole numbers)") }
+        if who.role == .worker {
+            guard who.workerID == id else { throw Problem(.forbidden, "forbidden", "a worker's token writes and reads its own track only (worker \(who.workerID ?? 0))") }
+            return id
+        }
+        let grids = try await state.readers.read { r -> [String]? in
+            guard try r.grids.worker(id: id) != nil else { return nil }
+            return try r.grids.grids(ofWorker: id)
+        }
+        guard let grids else { throw Problem.notFound("no worker \(id)") }
+        if let area = who.area, !grids.contains(where: { $0.hasPrefix(area.code) }) {
+            throw Problem(.forbidden, "forbidden", "worker \(id) has no grid in your area \(area.code)")
+        }
+        return id
+    }
+
+    private func upload(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let who = try context.require(.worker, .dispatcher)
+        let id = try await worker(who, context)
+        var crs = CRS.crs84
+        for (key, value) in request.queryPairs {
+            guard key == "crs" else { throw Problem.badRequest("unknown parameter \(key); use crs", type: "bad-parameter") }
+            switch value.lowercased() {
+            case "gcj02", "gcj-02": crs = .gcj02
+            case "wgs84", "epsg:4326", "crs84": crs = .crs84
+            default: throw Problem.badRequest("crs must be gcj02 or wgs84 (EPSG:4326), not \(value)", type: "bad-parameter")
+            }
+        }
+        let type = request.headers[.contentType]?.lowercased() ?? ""
+        guard ["application/gpx+xml", "application/xml", "text/xml"].contains(where: { type.hasPrefix($0) }) else {
+            throw Problem(.unsupportedMediaType, "unsupported-media-type", "send the track as application/gpx+xml (got \(type.isEmpty ? "no Content-Type" : type))")
+        }
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: Self.maxGPX) } catch {
+            throw Problem(.contentTooLarge, "body-too-large", "a GPX upload takes at most 20 MiB")
+        }
+        let fixes: [TrackFix]
+        do { fixes = try GPXReader(crs: crs).read(Data(buffer.readableBytesView)) } catch {
+            throw Problem(error.malformed ? .badRequest : .unprocessableContent, error.malformed ? "malformed-gpx" : "bad-gpx", error.reason)
+        }
+        let result = try await state.desk.perform { try TrackImport.record(fixes, worker: id, in: $0.store) }
+        return try JSONResponse.make(TrackImportView(result, worker: id), status: .created)
+    }
+
+    private func day(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let who = try context.require(.worker, .dispatcher)
+        let id = try await worker(who, context)
+        var day = String(ChinaTime.text(Date()).prefix(10))
+        for (key, value) in request.queryPairs {
+            guard key == "date" else { throw Problem.badRequest("unknown parameter \(key); use date", type: "bad-parameter") }
+            guard value.count == 10, Parameters.time(value) != nil else {
+                throw Problem.badRequest("date must be a day as 2026-11-23, not \(value)", type: "bad-parameter")
+            }
+            day = value
+        }
+        let start = Parameters.time(day)!
+        let fixes = try await state.readers.read { try $0.field.fixes(worker: id, from: start, to: start + 86400) }
+        return Response(status: .ok, headers: [.contentType: "application/geo+json"],
+                        body: .init(byteBuffer: ByteBuffer(string: WorkerDayTrack(worker: id, day: day, fixes: fixes).geoJSON())))
+    }
+}
