@@ -116,6 +116,10 @@ import Geo
             try await b.signIn(s.base, token: s.tokens[.viewer]!)
             let count = try #require(api["count"]?.integerValue)
             try await b.wait(for: "return document.getElementById('fig-warnings').textContent === '\(count)'", "the header's warnings")
+            // Last month's report, from the header.
+            let href = try await b.run("const a = document.getElementById('report-link'); return a.hidden ? null : a.getAttribute('href')").stringValue ?? ""
+            let lastMonth = ReportMonth(String(ChinaTime.text(Date()).prefix(7)))!.advanced(by: -1)
+            #expect(href == "/api/reports/\(lastMonth).pdf")
             let items = try await b.run("return document.querySelectorAll('#warning-list li').length")
             #expect(items.integerValue == min(count, 30))
             try await b.click("input[name=colour][value=risk]")

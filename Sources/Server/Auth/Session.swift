@@ -1,5 +1,6 @@
 import Cases
 import Foundation
+import Grid
 import Geo
 import HTTPTypes
 import Hummingbird
@@ -77,10 +78,15 @@ struct SessionView: DocumentedShape, Sendable {
     var name: String?
     var role: String?
     var worker_id: Int64?
+    /// The code of the area the token is limited to (a county, town or village), if any.
+    var area: String?
     init(_ who: Identity?) {
         name = who?.name
         role = who?.role.rawValue
         worker_id = who?.workerID
+        area = who?.area?.code
     }
-    static var examples: [SessionView] { [SessionView(Identity(tokenID: 1, name: "worker", role: .worker, workerID: 17)), SessionView(nil)] }
+    static var examples: [SessionView] {
+        [SessionView(Identity(tokenID: 1, name: "worker", role: .worker, workerID: 17, area: Area(code: "511725001")!)), SessionView(nil)]
+    }
 }

@@ -321,6 +321,12 @@
   // Early warnings (预测预警): the count in the header, the list in the panel, the patterns for
   // the grid colours. Weekly figures: asked for at start and every ten minutes.
   async function warnings() {
+    // Last month's report (按月发布分析报告), printed on demand.
+    const link = document.getElementById('report-link');
+    const d = new Date(Date.now() + 8 * 3600 * 1000);   // China time
+    const last = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1));
+    link.href = '/api/reports/' + last.toISOString().slice(0, 7) + '.pdf';
+    link.hidden = !!(page.who.area && page.who.area.length !== 6);
     const w = await api('/api/warnings');
     page.risk = new Map(Object.entries(w.patterns));
     page.warnings = w;
