@@ -258,8 +258,9 @@ public final class Dispatcher {
 
     /// Stores cases from another system's past, each placed by location as an intake is (routed
     /// to its recorded level when it has one), in one transaction: all or nothing. Records
-    /// imported before (by external id, or by what they say when they have none) are skipped. A level the place has no unit of (a village
-    /// for a point in no grid) is a problem naming the feature.
+    /// imported before (by external id, or by what they say when they have none) are skipped. A
+    /// level the place has no unit of (a village for a point in no grid) is a problem naming the
+    /// feature.
     public func importHistory(_ records: [HistoricCase], actor: Actor, now: Date = Date()) throws -> HistoryImport {
         let known = try cases.importedIDs(among: records.map(\.key))
         let rules = try rules()
