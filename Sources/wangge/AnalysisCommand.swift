@@ -24,8 +24,9 @@ struct HotSpotsCommand: ParsableCommand {
                 return c
             }
             func day(_ s: String, _ option: String) throws -> Date {
-                if s.count == 10, let d = ChinaTime.date(s + "T00:00:00+08:00"), ChinaTime.text(d).hasPrefix(s) { return d }
-                return try time(s, option: option)!
+                if let d = ChinaTime.day(s) { return d }
+                guard let d = try time(s, option: option) else { throw ValidationError("\(option) is required") }
+                return d
             }
             let r = HotSpotRequest(from: try day(from, "--from"), to: try day(to, "--to"), bin: b, category: c)
             let connection = try database.connection()

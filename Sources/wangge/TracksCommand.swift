@@ -34,7 +34,7 @@ struct TracksShow: ParsableCommand {
 
     func run() throws {
         try reporting("tracks show") {
-            guard date.count == 10, let start = ChinaTime.date(date + "T00:00:00+08:00"), ChinaTime.text(start).hasPrefix(date) else {
+            guard let start = ChinaTime.day(date) else {
                 throw ValidationError("--date \(date) is not a day like 2026-11-23")
             }
             let fixes = try database.connection().field.fixes(worker: worker, from: start, to: start + 86400)

@@ -48,7 +48,7 @@ public struct EarlyWarnings: Sendable {
     ///   - area: the clusters an area's units have.
     public static func read(now: Date, grids: [Grid], adjacency: GridAdjacency, gridPrefix: String?, area: Area?,
                             groupThreshold: Int, from store: any CaseStore) throws -> EarlyWarnings {
-        let today = ChinaTime.date(String(ChinaTime.text(now).prefix(10)) + "T00:00:00+08:00") ?? now
+        let today = ChinaTime.startOfDay(now)
         let year = HotSpotRequest(from: today - Double(hotSpotWeeks * 7) * 86400, to: today, bin: .week)
         let analysis = try EmergingHotSpots.read(year, grids: grids, adjacency: adjacency, gridPrefix: gridPrefix, from: store)
         var out: [Warning] = []

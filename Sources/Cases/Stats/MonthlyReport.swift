@@ -23,7 +23,7 @@ public struct ReportMonth: Sendable, Hashable, Comparable, CustomStringConvertib
     public var description: String { String(format: "%04d-%02d", year, month) }
     /// 2026年11月
     public var label: String { "\(year)年\(month)月" }
-    public var start: Date { ChinaTime.date(description + "-01T00:00:00+08:00")! }
+    public var start: Date { ChinaTime.day(description + "-01")! }
     public var end: Date { advanced(by: 1).start }
     public func advanced(by n: Int) -> ReportMonth {
         let k = year * 12 + (month - 1) + n

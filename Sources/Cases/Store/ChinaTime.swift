@@ -8,6 +8,16 @@ public enum ChinaTime {
 
     /// The stored and API form of a time.
     public static func text(_ d: Date) -> String { format(d) }
+    /// The start (China midnight) of a day written `YYYY-MM-DD`; nil for anything else, a day
+    /// that does not exist (2026-02-30) included.
+    public static func day(_ text: String) -> Date? {
+        guard text.utf8.count == 10, let d = parse(text + "T00:00:00+08:00"), format(d).hasPrefix(text) else { return nil }
+        return d
+    }
+
+    /// The start (China midnight) of the day a time falls in.
+    public static func startOfDay(_ d: Date) -> Date { day(String(format(d).prefix(10)))! }
+
     /// Reads the stored form fast, and any other ISO 8601 time a person gives.
     public static func date(_ text: String) -> Date? { parse(text) ?? (try? style.parse(text)) }
 

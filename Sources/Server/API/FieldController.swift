@@ -68,16 +68,14 @@ struct FieldController {
     private func day(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let who = try context.require(.worker, .dispatcher)
         let id = try await worker(who, context)
-        var day = String(ChinaTime.text(Date()).prefix(10))
+        var start = ChinaTime.startOfDay(Date())
         for (key, value) in request.queryPairs {
             guard key == "date" else { throw Problem.badRequest("unknown parameter \(key); use date", type: "bad-parameter") }
-            guard value.count == 10, Parameters.time(value) != nil else {
-                throw Problem.badRequest("date must be a day as 2026-11-23, not \(value)", type: "bad-parameter")
-            }
-            day = value
+            guard let d = ChinaTime.day(value) else { throw Problem.badRequest("date must be a day as 2026-11-23, not \(value)", type: "bad-parameter") }
+            start = d
         }
-        let start = Parameters.time(day)!
-        let fixes = try await state.readers.read { try $0.field.fixes(worker: id, from: start, to: start + 86400) }
+        let day = String(ChinaTime.text(start).prefix(10)), from = start
+        let fixes = try await state.readers.read { try $0.field.fixes(worker: id, from: from, to: from + 86400) }
         return Response(status: .ok, headers: [.contentType: "application/geo+json"],
                         body: .init(byteBuffer: ByteBuffer(string: WorkerDayTrack(worker: id, day: day, fixes: fixes).geoJSON())))
     }

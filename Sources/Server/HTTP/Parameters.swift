@@ -8,10 +8,7 @@ enum Parameters {
         if let d = try? Date.ISO8601FormatStyle().parse(s) { return d }
         if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(s) { return d }
         // A date alone is the day's start in China Standard Time (as a DATE in a filter is).
-        if s.count == 10 {
-            guard let d = ChinaTime.date(s + "T00:00:00+08:00"), ChinaTime.text(d).hasPrefix(s) else { return nil }   // no 2 月 30 日
-            return d
-        }
+        if s.count == 10 { return ChinaTime.day(s) }
         // An offset's + written unencoded in a query string arrives as a space.
         if s.contains(" ") { return time(s.replacingOccurrences(of: " ", with: "+")) }
         return nil
