@@ -13,12 +13,15 @@ public struct Territory: Sendable {
     public let countyCode: String
     /// The counties (a prefecture's database holds several).
     public let counties: Counties
+    /// Residents per unit code, for the figures' 万人 rates (summed once per layer, not per request).
+    public let residents: Residents
 
     public init(layer: GridLayer, rosters: [String: DutyRoster], boundaries: [Boundary]) {
         self.layer = layer
         self.rosters = rosters
         unitNames = UnitNames(boundaries: boundaries)
         counties = Counties(boundaries: boundaries)
+        residents = Residents(layer.grids)
         countyCode = counties.codes.first ?? layer.grids.first.map { String($0.code.prefix(6)) } ?? "county"
     }
 

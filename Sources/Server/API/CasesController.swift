@@ -196,7 +196,7 @@ struct CasesController {
         guard start < to else { throw Problem.badRequest("from must be before to", type: "bad-parameter") }
         let end = to, grouping = by, area = who.area
         let figures = try await state.readers.read { try $0.cases.figures(from: start, to: end, by: grouping, area: area) }
-        return try JSONResponse.make(StatsView(from: start, to: end, by: grouping, figures: figures, residents: Residents(state.territory.layer.grids)))
+        return try JSONResponse.make(StatsView(from: start, to: end, by: grouping, figures: figures, residents: state.territory.residents))
     }
 
     private func assign(_ request: Request, _ context: WanggeContext) async throws -> Response {
