@@ -217,13 +217,19 @@ public final class Dispatcher {
                                     unit: c.unit, note: c.groupDispute ? "group dispute (群体性): one level up" : nil))
             c.status = .assigned
         }
+        let stored = try insert(c, parties: try r.parties.map(partyKey.seal), events: events)
+        openCases?.added(stored)
+        return stored
+    }
+
+    /// Stores a new case; a tracking code already in use (60 random bits: it happens) is drawn again.
+    private func insert(_ c: Case, parties: [StoredParty], events: [CaseEvent]) throws -> Case {
+        var c = c
         for attempt in 0..<3 {
             do {
-                let (stored, _) = try cases.insert(c, parties: try r.parties.map(partyKey.seal), events: events)
-                openCases?.added(stored)
-                return stored
+                return try cases.insert(c, parties: parties, events: events).0
             } catch let e as StoreError where e.kind == .conflict && attempt < 2 {
-                c.code = TrackingCode.make()   // a 60-bit code collided: draw again
+                c.code = TrackingCode.make()
             }
         }
         throw CaseError(.conflict, "could not store the case")
@@ -262,11 +268,12 @@ public final class Dispatcher {
     /// level the place has no unit of (a village for a point in no grid) is a problem naming the
     /// feature.
     public func importHistory(_ records: [HistoricCase], actor: Actor, now: Date = Date()) throws -> HistoryImport {
-        let known = try cases.importedIDs(among: records.map(\.key))
+        let keys = records.map(\.key)   // a digest for records without an external id: made once
+        let known = try cases.importedIDs(among: keys)
         let rules = try rules()
         var made: [(Case, [CaseEvent], String)] = []
         var problems: [ImportProblem] = []
-        for r in records where !known.contains(r.key) {
+        for (r, key) in zip(records, keys) where !known.contains(key) {
             let t = r.reportedAt
             let rule = try rules.deadline(r.category, r.priority)
             var c = Case(id: 0, code: TrackingCode.make(), category: r.category, channel: r.channel, priority: r.priority,
@@ -289,22 +296,13 @@ public final class Dispatcher {
             c.rating = r.rating
             events.append(CaseEvent(at: r.closedAt ?? t, actor: actor.name, source: actor.source, action: "imported", from: .reported,
                                     to: c.status, unit: c.unit, note: r.externalID.map { "external_id \($0)" }))
-            made.append((c, events, r.key))
+            made.append((c, events, key))
         }
         guard problems.isEmpty else { throw ImportError(problems) }
         do {
             try store.write {
-                for (c, events, external) in made {
-                    var c = c
-                    for attempt in 0..<3 {
-                        do {
-                            let (stored, _) = try cases.insert(c, parties: [], events: events)
-                            try cases.remember(externalID: external, caseID: stored.id)
-                            break
-                        } catch let e as StoreError where e.kind == .conflict && attempt < 2 {
-                            c.code = TrackingCode.make()
-                        }
-                    }
+                for (c, events, key) in made {
+                    try cases.remember(externalID: key, caseID: try insert(c, parties: [], events: events).id)
                 }
             }
         } catch {
