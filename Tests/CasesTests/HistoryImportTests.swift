@@ -56,6 +56,7 @@ import Testing
         let cases: [(String, String)] = [
             (feature(p, #""category":"weather","channel":"window","reported_at":"2025-03-01T09:30:00+08:00""#), "category 'weather' is not one of"),
             (feature(p, #""category":"land","channel":"window","reported_at":"yesterday""#), "reported_at 'yesterday' is not an RFC 3339 time"),
+            (feature(p, #""category":"land","channel":"window","reported_at":"二〇二五年三月一日上午""#), "is not an RFC 3339 time"),
             (feature(p, #""category":"land","channel":"window""#), "reported_at is required"),
             (feature(p, #""category":"land","channel":"window","reported_at":"2025-03-01T09:30:00+08:00","status":"closed""#), "closed_at is required"),
             (feature(p, #""category":"land","channel":"window","reported_at":"2025-03-01T09:30:00+08:00","closed_at":"2025-02-01T09:30:00+08:00""#), "closed_at is before reported_at"),
@@ -91,5 +92,8 @@ import Testing
         let shifted = try ChinaOffset.wgs84ToGCJ02(p)
         let r = try CaseHistoryReader(crs: .gcj02).read(collection([feature(shifted, #""category":"land","channel":"window","reported_at":"2025-03-01T09:30:00+08:00""#)]))
         #expect(Geodesy.distance(r[0].position, p) < 0.05)
+        // Times as databases write them: a space for the T, fractions of a second.
+        let spaced = try CaseHistoryReader().read(collection([feature(p, #""category":"land","channel":"window","reported_at":"2025-03-01 09:30:00.5+08:00""#)]))
+        #expect(spaced[0].reportedAt == ChinaTime.date("2025-03-01T09:30:00+08:00")! + 0.5)
     }
 }

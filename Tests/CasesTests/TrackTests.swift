@@ -98,6 +98,9 @@ import Testing
         var backwards = good
         backwards[3].0 = good[1].0
         #expect(refusal(Self.gpx(backwards))?.reason.contains("trkpt 4 (line 7)") == true)
+        var ancient = good
+        ancient[0].0 = Date(timeIntervalSince1970: 600_000_000)
+        #expect(refusal(Self.gpx(ancient))?.reason.contains("between 2000 and tomorrow") == true)
         #expect(refusal(Self.gpx(good).replacingOccurrences(of: "<time>", with: "<when>").replacingOccurrences(of: "</time>", with: "</when>"))?.reason.contains("has no time") == true)
         #expect(refusal(Self.gpx(good).replacingOccurrences(of: "lat=\"30", with: "lat=\"x30"))?.reason.contains("must be numbers") == true)
         #expect(refusal(Self.gpx([(monday(8), Position(2.35, 48.85))]), crs: .gcj02)?.reason.contains("outside China") == true)

@@ -23,10 +23,15 @@ public struct GPXError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Reads the track points of a GPX 1.0 or 1.1 document (`trk/trkseg/trkpt` with `lat`, `lon` and
-/// `time`), in the document's order. Every point needs a time; times must not go backwards.
+/// `time`), in the document's order. Every point needs a time from 2000 to a day after `now`
+/// (a phone whose clock is wrong); times must not go backwards.
 public struct GPXReader {
     public let crs: CRS
-    public init(crs: CRS = .crs84) { self.crs = crs }
+    public let now: Date
+    public init(crs: CRS = .crs84, now: Date = Date()) {
+        self.crs = crs
+        self.now = now
+    }
 
     public func read(_ data: Data) throws(GPXError) -> [TrackFix] {
         let parser = XMLParser(data: data)
@@ -47,6 +52,7 @@ public struct GPXReader {
         guard !delegate.points.isEmpty else { throw GPXError(malformed: false, reason: "the GPX has no track points (trk/trkseg/trkpt)") }
         var out: [TrackFix] = []
         out.reserveCapacity(delegate.points.count)
+        let time = ChinaTime.rfc3339Reader()   // once per document: a day's track is ~10,000 points
         for (k, p) in delegate.points.enumerated() {
             let place = "trkpt \(k + 1) (line \(p.line))"
             guard let lat = p.lat, let lon = p.lon else { throw GPXError(malformed: false, reason: "\(place) needs lat and lon attributes") }
@@ -54,7 +60,10 @@ public struct GPXReader {
                 throw GPXError(malformed: false, reason: "\(place): lat \(lat), lon \(lon) is out of range")
             }
             guard let text = p.time else { throw GPXError(malformed: false, reason: "\(place) has no time") }
-            guard let at = Self.time(text) else { throw GPXError(malformed: false, reason: "\(place): time \(text) is not an ISO 8601 time") }
+            guard let at = time(text) else { throw GPXError(malformed: false, reason: "\(place): time \(text) is not an ISO 8601 time") }
+            guard at >= Limits.earliest, at <= now + 86400 else {
+                throw GPXError(malformed: false, reason: "\(place): time \(text) is not between 2000 and tomorrow (is the phone's clock right?)")
+            }
             if let last = out.last, at < last.at {
                 throw GPXError(malformed: false, reason: "\(place): time \(text) is before the point before it (times out of order)")
             }
@@ -68,13 +77,6 @@ public struct GPXReader {
             out.append(TrackFix(at: at, position: position))
         }
         return out
-    }
-
-    static func time(_ s: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        if let d = f.date(from: s) { return d }
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.date(from: s)
     }
 
     /// The XML events, collected: the root's version, and each track point's attributes and time.

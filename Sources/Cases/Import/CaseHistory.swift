@@ -53,7 +53,7 @@ public struct CaseHistoryReader {
         let source = try FeatureSource(bytes: bytes, crs: crs)
         var out: [HistoricCase] = [], problems: [ImportProblem] = []
         var seen: [String: Int] = [:]
-        let rfc3339 = Self.rfc3339()
+        let rfc3339 = ChinaTime.rfc3339Reader()
         func names<T: RawRepresentable & CaseIterable>(_: T.Type) -> String where T.RawValue == String {
             T.allCases.map(\.rawValue).joined(separator: ", ")
         }
@@ -150,19 +150,6 @@ public struct CaseHistoryReader {
         }
         guard problems.isEmpty else { throw ImportError(problems) }
         return out
-    }
-
-    /// RFC 3339: a date, `T` (or a space), a time with optional fractions, and `Z` or an offset.
-    static func rfc3339() -> (String) -> Date? {
-        let plain = ISO8601DateFormatter()
-        plain.formatOptions = [.withInternetDateTime]
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return { text in
-            let t = text.count > 10 && text[text.index(text.startIndex, offsetBy: 10)] == " "
-                ? String(text.prefix(10)) + "T" + String(text.dropFirst(11)) : text
-            return plain.date(from: t) ?? fractional.date(from: t)
-        }
     }
 }
 

@@ -18,6 +18,22 @@ public enum ChinaTime {
     /// The start (China midnight) of the day a time falls in.
     public static func startOfDay(_ d: Date) -> Date { day(String(format(d).prefix(10)))! }
 
+    /// A reader of RFC 3339 times as files write them (history, GPX's `xsd:dateTime`): a date, `T`
+    /// or a space, a time with or without fractions, `Z` or an offset. Make one per file: its
+    /// formatters are dear to make, cheap to use.
+    public static func rfc3339Reader() -> (String) -> Date? {
+        let whole = ISO8601DateFormatter()
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return { text in
+            // A space for the T, as databases write it; by bytes (any text may come).
+            var bytes = Array(text.utf8)
+            if bytes.count > 10, bytes[10] == UInt8(ascii: " ") { bytes[10] = UInt8(ascii: "T") }
+            let t = String(decoding: bytes, as: UTF8.self)
+            return whole.date(from: t) ?? fractional.date(from: t)
+        }
+    }
+
     /// Reads the stored form fast, and any other ISO 8601 time a person gives.
     public static func date(_ text: String) -> Date? { parse(text) ?? (try? style.parse(text)) }
 
