@@ -64,6 +64,8 @@ struct AnalysisController {
     }
 
     /// The month of a report's name (`2026-11.pdf`, `2026-11.html`) and whether it is the PDF.
+    static let printing = DispatchQueue(label: "wangge.reports.print")
+
     static func reportName(_ name: String) throws -> (ReportMonth, pdf: Bool) {
         let pdf = name.hasSuffix(".pdf")
         guard pdf || name.hasSuffix(".html") else { throw Problem.notFound("no report \(name): ask for YYYY-MM.pdf or YYYY-MM.html") }
@@ -95,8 +97,9 @@ struct AnalysisController {
         guard pdf else {
             return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
         }
+        // One Chromium at a time (each takes a few hundred MB): more requests wait their turn.
         let bytes = try await withCheckedThrowingContinuation { (c: CheckedContinuation<[UInt8], Error>) in
-            DispatchQueue.global().async { c.resume(with: Result { try PDFPrinter.pdf(html: html) }) }
+            Self.printing.async { c.resume(with: Result { try PDFPrinter.pdf(html: html) }) }
         }
         var headers: HTTPFields = [.contentType: "application/pdf"]
         headers[.contentDisposition] = "inline; filename=\"wangge-report-\(month).pdf\""
