@@ -44,7 +44,109 @@ final class PostGISFieldStore: FieldStore {
     }
 
     func prune(before time: Date) throws -> Int {
-        Int(try db.scalar("WITH gone AS (DELETE FROM track_fixes WHERE at < to_timestamp($1) RETURNING 1) SELECT count(*) FROM gone",
-                          [PGValue(time.timeIntervalSince1970)]) ?? "0") ?? 0
+        try db.transaction {
+            let t = [PGValue(time.timeIntervalSince1970)], day = [PGValue(ChinaTime.dayText(time))]
+            let gone = Int(try db.scalar("WITH gone AS (DELETE FROM track_fixes WHERE at < to_timestamp($1) RETURNING 1) SELECT count(*) FROM gone", t) ?? "0") ?? 0
+            _ = try db.query("DELETE FROM worker_positions WHERE at < to_timestamp($1)", t)
+            _ = try db.query("DELETE FROM patrol_days WHERE day < $1::date", day)
+            _ = try db.query("DELETE FROM household_visits WHERE day < $1::date", day)
+            return gone
+        }
+    }
+
+    func replacePatrol(_ p: WorkerPatrol) throws {
+        try db.transaction {
+            let key = [PGValue(p.worker), PGValue(p.day)]
+            _ = try db.query("DELETE FROM patrol_days WHERE worker_id = $1 AND day = $2::date", key)
+            _ = try db.query("DELETE FROM household_visits WHERE worker_id = $1 AND day = $2::date", key)
+            if !p.grids.isEmpty {
+                _ = try db.query("""
+                    INSERT INTO patrol_days(worker_id, day, grid_code, passes, covered)
+                    SELECT $1, $2::date, g, ps, c FROM unnest($3::text[], $4::text[], $5::text[]) AS u(g, ps, c)
+                    """, key + [PGArray.texts(p.grids.map(\.gridCode)), PGArray.texts(p.grids.map { PatrolText.passes($0.passes) }),
+                                PGArray.texts(p.grids.map { PatrolText.covered($0.covered) })])
+            }
+            if !p.visits.isEmpty {
+                _ = try db.query("""
+                    INSERT INTO household_visits(worker_id, household_id, day, at)
+                    SELECT $1, h, $2::date, to_timestamp(t) FROM unnest($3::bigint[], $4::float8[]) AS u(h, t)
+                    """, key + [PGArray.ints(p.visits.map(\.householdID)), PGArray.doubles(p.visits.map { $0.at.timeIntervalSince1970 })])
+            }
+        }
+    }
+
+    func patrol(day: String) throws -> [(worker: Int64, grid: GridPatrol)] {
+        try db.query("SELECT worker_id, grid_code, passes, covered FROM patrol_days WHERE day = $1::date ORDER BY worker_id, grid_code", [PGValue(day)]).map { r in
+            (r.int(0) ?? 0, GridPatrol(gridCode: r.text(1), passes: PatrolText.passes(r.text(2)), covered: PatrolText.covered(r.text(3))))
+        }
+    }
+
+    func visits(first: String, last: String) throws -> [HouseholdVisit] {
+        try db.query("""
+            SELECT worker_id, household_id, to_char(day, 'YYYY-MM-DD'), extract(epoch FROM at)::float8 FROM household_visits
+            WHERE day BETWEEN $1::date AND $2::date ORDER BY at
+            """, [PGValue(first), PGValue(last)]).map { r in
+            HouseholdVisit(workerID: r.int(0) ?? 0, householdID: r.int(1) ?? 0, day: r.text(2), at: Date(timeIntervalSince1970: r.double(3) ?? 0))
+        }
+    }
+
+    func keyHouseholds() throws -> [Int64: KeyHousehold] {
+        var out: [Int64: KeyHousehold] = [:]
+        for r in try db.query("SELECT household_id, kind FROM key_households") {
+            if let k = KeyHousehold(rawValue: r.text(1)) { out[r.int(0) ?? 0] = k }
+        }
+        return out
+    }
+
+    func save(keyHouseholds: [Int64: KeyHousehold]) throws {
+        try db.transaction {
+            _ = try db.query("DELETE FROM key_households")
+            let rows = keyHouseholds.sorted { $0.key < $1.key }
+            guard !rows.isEmpty else { return }
+            _ = try db.query("INSERT INTO key_households(household_id, kind) SELECT * FROM unnest($1::bigint[], $2::text[])",
+                             [PGArray.ints(rows.map(\.key)), PGArray.texts(rows.map(\.value.rawValue))])
+        }
+    }
+
+    func recordReport(caseID: Int64, worker: Int64, at: Date) throws {
+        _ = try db.query("""
+            INSERT INTO patrol_reports(case_id, worker_id, at) VALUES ($1, $2, to_timestamp($3))
+            ON CONFLICT(case_id) DO UPDATE SET worker_id = excluded.worker_id, at = excluded.at
+            """, [PGValue(caseID), PGValue(worker), PGValue(at.timeIntervalSince1970)])
+    }
+
+    func reports(from: Date, to: Date) throws -> [Int64: Int] {
+        var out: [Int64: Int] = [:]
+        for r in try db.query("SELECT worker_id, count(*) FROM patrol_reports WHERE at >= to_timestamp($1) AND at < to_timestamp($2) GROUP BY worker_id",
+                              [PGValue(from.timeIntervalSince1970), PGValue(to.timeIntervalSince1970)]) { out[r.int(0) ?? 0] = Int(r.int(1) ?? 0) }
+        return out
+    }
+
+    func save(positions: [WorkerPosition]) throws {
+        guard !positions.isEmpty else { return }
+        // Newest per worker first, so that one statement never touches a row twice.
+        var newest: [Int64: WorkerPosition] = [:]
+        for p in positions where (newest[p.workerID]?.at ?? .distantPast) < p.at { newest[p.workerID] = p }
+        let ps = newest.values.sorted { $0.workerID < $1.workerID }
+        _ = try db.query("""
+            INSERT INTO worker_positions(worker_id, at, lon, lat, accuracy_m)
+            SELECT w, to_timestamp(t), x, y, a FROM unnest($1::bigint[], $2::float8[], $3::float8[], $4::float8[], $5::float8[]) AS u(w, t, x, y, a)
+            ON CONFLICT(worker_id) DO UPDATE SET at = excluded.at, lon = excluded.lon, lat = excluded.lat,
+              accuracy_m = excluded.accuracy_m, mark = nextval('worker_position_marks') WHERE excluded.at > worker_positions.at
+            """, [PGArray.ints(ps.map(\.workerID)), PGArray.doubles(ps.map { $0.at.timeIntervalSince1970 }),
+                  PGArray.doubles(ps.map(\.position.lon)), PGArray.doubles(ps.map(\.position.lat)), PGArray.doubles(ps.map(\.accuracyM))])
+    }
+
+    static func position(_ r: PGRow) -> WorkerPosition {
+        WorkerPosition(workerID: r.int(0) ?? 0, at: Date(timeIntervalSince1970: r.double(1) ?? 0), position: Position(r.double(2) ?? 0, r.double(3) ?? 0), accuracyM: r.double(4))
+    }
+
+    func positions() throws -> [WorkerPosition] {
+        try db.query("SELECT worker_id, extract(epoch FROM at)::float8, lon, lat, accuracy_m FROM worker_positions ORDER BY worker_id").map(Self.position)
+    }
+
+    func positions(after mark: Int64) throws -> [(mark: Int64, position: WorkerPosition)] {
+        try db.query("SELECT worker_id, extract(epoch FROM at)::float8, lon, lat, accuracy_m, mark FROM worker_positions WHERE mark > $1 ORDER BY mark",
+                     [PGValue(mark)]).map { ($0.int(5) ?? 0, Self.position($0)) }
     }
 }

@@ -80,7 +80,7 @@ final class PostGISFollower: ChangeFollower, @unchecked Sendable {
         guard let feed, let db, let store else { return }
         do {
             _ = db.notifications()
-            let (changes, reached) = try ChangeFeed.changes(from: position, to: try PostGISSchema.position(db), in: store)
+            let (changes, reached) = try ChangeFeed.changes(from: position, to: try PostGISSchema.position(db), in: store, field: PostGISFieldStore(db: db))
             position = reached
             feed.publish(changes, reaching: reached)
         } catch {

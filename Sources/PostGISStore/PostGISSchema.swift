@@ -281,6 +281,42 @@ enum PostGISSchema {
               PRIMARY KEY(worker_id, at));
             CREATE INDEX track_fixes_at ON track_fixes(at);
             """),
+        // What each worker's day of track showed, visits, key households, patrol reports and last
+        // positions (`mark`: the change feed's position in them, from a sequence).
+        Step(module: "field", number: 2, sql: """
+            CREATE TABLE patrol_days(
+              worker_id bigint NOT NULL,
+              day date NOT NULL,
+              grid_code text NOT NULL,
+              passes text NOT NULL,
+              covered text NOT NULL,
+              PRIMARY KEY(worker_id, day, grid_code));
+            CREATE INDEX patrol_days_day ON patrol_days(day);
+            CREATE TABLE household_visits(
+              worker_id bigint NOT NULL,
+              household_id bigint NOT NULL,
+              day date NOT NULL,
+              at timestamptz NOT NULL,
+              PRIMARY KEY(worker_id, day, household_id));
+            CREATE INDEX household_visits_day ON household_visits(day);
+            CREATE TABLE key_households(
+              household_id bigint PRIMARY KEY,
+              kind text NOT NULL CHECK(kind IN ('key_family','special_group')));
+            CREATE TABLE patrol_reports(
+              case_id bigint PRIMARY KEY,
+              worker_id bigint NOT NULL,
+              at timestamptz NOT NULL);
+            CREATE INDEX patrol_reports_at ON patrol_reports(at);
+            CREATE SEQUENCE worker_position_marks;
+            CREATE TABLE worker_positions(
+              worker_id bigint PRIMARY KEY,
+              at timestamptz NOT NULL,
+              lon double precision NOT NULL CHECK(lon BETWEEN -180 AND 180),
+              lat double precision NOT NULL CHECK(lat BETWEEN -90 AND 90),
+              accuracy_m double precision,
+              mark bigint NOT NULL DEFAULT nextval('worker_position_marks'));
+            CREATE INDEX worker_positions_mark ON worker_positions(mark);
+            """),
         Step(module: "auth", number: 1, sql: """
             CREATE TABLE api_tokens(
               id bigserial PRIMARY KEY,
@@ -320,6 +356,10 @@ enum PostGISSchema {
             CREATE TRIGGER case_events_notify AFTER INSERT ON case_events FOR EACH STATEMENT EXECUTE FUNCTION wangge_notify('case');
             CREATE TRIGGER grid_versions_notify AFTER INSERT ON grid_versions FOR EACH STATEMENT EXECUTE FUNCTION wangge_notify('layer');
             """),
+        // Workers' positions wake the followers too (they carry `position` events).
+        Step(module: "feed", number: 2, sql: """
+            CREATE TRIGGER worker_positions_notify AFTER INSERT OR UPDATE ON worker_positions FOR EACH STATEMENT EXECUTE FUNCTION wangge_notify('position');
+            """),
     ]
 
     static var names: [String] { steps.map { "\($0.module) \($0.number)" } }
@@ -328,9 +368,10 @@ enum PostGISSchema {
     static func position(_ db: PGConnection) throws -> FeedPosition {
         guard let r = try db.query("""
             SELECT (SELECT coalesce(max(id), 0) FROM case_events), (SELECT coalesce(max(version), 0) FROM grid_versions),
-                   (SELECT mark FROM change_marks WHERE kind = 'plans'), (SELECT mark FROM change_marks WHERE kind = 'tokens')
+                   (SELECT mark FROM change_marks WHERE kind = 'plans'), (SELECT mark FROM change_marks WHERE kind = 'tokens'),
+                   (SELECT coalesce(max(mark), 0) FROM worker_positions)
             """).first else { return FeedPosition() }
-        return FeedPosition(caseEvent: r.int(0) ?? 0, layerVersion: Int(r.int(1) ?? 0), plans: r.int(2) ?? 0, tokens: r.int(3) ?? 0)
+        return FeedPosition(caseEvent: r.int(0) ?? 0, layerVersion: Int(r.int(1) ?? 0), plans: r.int(2) ?? 0, tokens: r.int(3) ?? 0, positions: r.int(4) ?? 0)
     }
 
     static func applied(_ db: PGConnection) throws -> Set<String> {

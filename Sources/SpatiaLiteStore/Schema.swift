@@ -29,10 +29,11 @@ enum Schema {
     static func position(_ db: Database) throws -> FeedPosition {
         let r = try db.prepare("""
             SELECT (SELECT coalesce(max(id), 0) FROM case_events), (SELECT coalesce(max(version), 0) FROM grid_versions),
-                   (SELECT mark FROM change_marks WHERE kind = 'plans'), (SELECT mark FROM change_marks WHERE kind = 'tokens')
+                   (SELECT mark FROM change_marks WHERE kind = 'plans'), (SELECT mark FROM change_marks WHERE kind = 'tokens'),
+                   (SELECT coalesce(max(mark), 0) FROM worker_positions)
             """).rows()
         guard let row = r.first else { return FeedPosition() }
-        return FeedPosition(caseEvent: row[0].int ?? 0, layerVersion: Int(row[1].int ?? 0), plans: row[2].int ?? 0, tokens: row[3].int ?? 0)
+        return FeedPosition(caseEvent: row[0].int ?? 0, layerVersion: Int(row[1].int ?? 0), plans: row[2].int ?? 0, tokens: row[3].int ?? 0, positions: row[4].int ?? 0)
     }
 
     static let steps = migrations.map { "\($0.module) \($0.number)" }

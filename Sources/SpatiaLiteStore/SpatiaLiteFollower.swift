@@ -11,6 +11,7 @@ final class SpatiaLiteFollower: ChangeFollower, @unchecked Sendable {
     // @unchecked: `database`, `position` and `dataVersion` are touched only on `queue`.
     private let database: Database
     private let store: SpatiaLiteCaseStore
+    private let field: SpatiaLiteFieldStore
     private weak var feed: ChangeFeed?
     private var position: FeedPosition
     private var dataVersion: Int64 = -1
@@ -23,6 +24,7 @@ final class SpatiaLiteFollower: ChangeFollower, @unchecked Sendable {
     init(path: String, feed: ChangeFeed, from position: FeedPosition) throws {
         database = try Database(path: path, create: false)
         store = SpatiaLiteCaseStore(database: database)
+        field = SpatiaLiteFieldStore(database: database)
         self.feed = feed
         self.position = position
         timer = DispatchSource.makeTimerSource(queue: queue)
@@ -50,7 +52,7 @@ final class SpatiaLiteFollower: ChangeFollower, @unchecked Sendable {
     private func read() {
         guard let feed else { return }
         do {
-            let (changes, reached) = try ChangeFeed.changes(from: position, to: try Schema.position(database), in: store)
+            let (changes, reached) = try ChangeFeed.changes(from: position, to: try Schema.position(database), in: store, field: field)
             position = reached
             feed.publish(changes, reaching: reached)
         } catch {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Cases
 import Foundation
 import Geo
+import Grid
 
 /// `wangge tracks …`: workers' GPX tracks in, old fixes out.
 struct TracksCommand: ParsableCommand {
@@ -20,7 +21,8 @@ struct TracksImport: ParsableCommand {
     func run() throws {
         do {
             let fixes = try GPXReader(crs: crs.crs).read(Data(try readFile(file)))
-            let r = try TrackImport.record(fixes, worker: worker, in: try database.connection())
+            let store = try database.connection()
+            let r = try TrackImport.record(fixes, worker: worker, in: store, layer: GridLayer(grids: try store.grids.grids()))
             printOut(try json(TrackImportView(r, worker: worker)))
         } catch { throw fail("tracks import: \(file)", error) }
     }

@@ -52,7 +52,7 @@ import Testing
         let file = dir.write("walk.gpx", Self.gpx(Self.walk(from: start, count: 600, at: p, jumps: [50, 51, 300], repeats: [10, 200, 201])))
         let fixes = try GPXReader().read(try Data(contentsOf: URL(fileURLWithPath: file)))
         #expect(fixes.count == 600)
-        let r = try TrackImport.record(fixes, worker: worker, in: d.store)
+        let r = try TrackImport.record(fixes, worker: worker, in: d.store, layer: d.territory.layer)
         let o = try sh(Self.python, [Self.oracle, file, "-"])
         let oracle = try #require(try JSONParser.parse(o.out).objectValue, "\(o.err)")
         let keptTimes = oracle["kept"]?.arrayValue?.compactMap(\.doubleValue) ?? []
@@ -63,21 +63,24 @@ import Testing
         #expect(stored.count == keptTimes.count)
         #expect(zip(stored.map(\.at.timeIntervalSince1970), keptTimes).allSatisfy { abs($0 - $1) < 1e-3 })
         #expect(r.first == stored.first?.at && r.last == stored.last?.at)
+        // The day's patrol is worked out with the upload: a row for each of the worker's grids.
+        let grids = Set(try d.store.grids.grids(ofWorker: worker))
+        #expect(Set(try d.store.field.patrol(day: ChinaTime.dayText(start)).filter { $0.worker == worker }.map(\.grid.gridCode)) == grids)
         // The same file again: nothing new, every kept fix a repeated time.
-        let again = try TrackImport.record(fixes, worker: worker, in: d.store)
+        let again = try TrackImport.record(fixes, worker: worker, in: d.store, layer: d.territory.layer)
         #expect(again.kept == 0 && again.repeatedTime == r.kept + r.repeatedTime)
         // A later upload is filtered after the last stored fix: a first point 5 km away in 10 s goes.
         let last = try #require(stored.last)
         let next = [TrackFix(at: last.at + 10, position: Position(last.position.lon + 0.05, last.position.lat)),
                     TrackFix(at: last.at + 20, position: last.position)]
-        let more = try TrackImport.record(next, worker: worker, in: d.store)
+        let more = try TrackImport.record(next, worker: worker, in: d.store, layer: d.territory.layer)
         #expect(more.kept == 1 && more.tooFast == 1)
         // Old fixes are pruned; recent ones stay.
         let old = [TrackFix(at: Date() - 100 * 86400, position: p), TrackFix(at: Date() - 99 * 86400, position: p)]
-        _ = try TrackImport.record(old, worker: worker, in: d.store)
+        _ = try TrackImport.record(old, worker: worker, in: d.store, layer: d.territory.layer)
         #expect(try d.store.field.prune(before: Date() - 90 * 86400) == 2)
         #expect(try d.store.field.fixes(worker: worker, from: start, to: start + 86400).count == keptTimes.count + 1)
-        #expect(throws: CaseError.self) { try TrackImport.record(next, worker: 99_999_999, in: d.store) }
+        #expect(throws: CaseError.self) { try TrackImport.record(next, worker: 99_999_999, in: d.store, layer: d.territory.layer) }
     }
 
     @Test func badGPXIsRefusedNamingTheElement() throws {

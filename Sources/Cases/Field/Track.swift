@@ -3,6 +3,7 @@ import Foundation
 import FoundationXML
 #endif
 import Geo
+import Grid
 
 /// One position of a worker's phone at a time (WGS84).
 public struct TrackFix: Hashable, Sendable {
@@ -159,16 +160,41 @@ public struct TrackImport: Sendable, Hashable {
 }
 
 extension TrackImport {
-    /// Keeps a worker's uploaded fixes: filtered after the last stored one, stored once each.
-    public static func record(_ fixes: [TrackFix], worker: Int64, in store: any StoreConnection) throws -> TrackImport {
+    /// Keeps a worker's uploaded fixes: filtered after the last stored one, stored once each; then
+    /// what each China day the upload touched shows (passes, coverage, visits) is worked out again
+    /// from that day's whole track, in the same transaction.
+    public static func record(_ fixes: [TrackFix], worker: Int64, in store: any StoreConnection, layer: GridLayer) throws -> TrackImport {
         guard try store.grids.worker(id: worker) != nil else { throw CaseError(.notFound, "unknown worker \(worker)") }
         guard let first = fixes.first else { return TrackImport(kept: 0, tooFast: 0, repeatedTime: 0) }
         return try store.write {
             let (kept, fast, repeated) = filter(fixes, after: try store.field.lastFix(worker: worker, before: first.at))
             let added = try store.field.insert(worker: worker, fixes: kept)
+            if added > 0 {
+                for day in Set(kept.map { ChinaTime.dayText($0.at) }).sorted() { try WorkerPatrol.update(worker: worker, day: day, in: store, layer: layer) }
+            }
             // A time stored by an earlier upload is a repeated time too.
             return TrackImport(kept: added, tooFast: fast, repeatedTime: repeated + kept.count - added,
                                first: kept.first?.at, last: kept.last?.at)
         }
+    }
+}
+
+extension WorkerPatrol {
+    /// Works out a worker's day again from its stored track and keeps it.
+    public static func update(worker: Int64, day: String, in store: any StoreConnection, layer: GridLayer) throws {
+        guard let start = ChinaTime.day(day) else { return }
+        let fixes = try store.field.fixes(worker: worker, from: start, to: start + 86400)
+        let codes = Set(try store.grids.grids(ofWorker: worker))
+        let grids = layer.grids.filter { codes.contains($0.code) }
+        var households: [Household] = []
+        if var box = fixes.first.map({ BoundingBox(minLon: $0.position.lon, minLat: $0.position.lat, maxLon: $0.position.lon, maxLat: $0.position.lat) }) {
+            for f in fixes { box.extend(f.position) }
+            // 50 m and a margin, in degrees.
+            let m = 0.001
+            var q = PointQuery(limit: 1_000_000, count: false)
+            q.bbox = BoundingBox(minLon: box.minLon - m, minLat: box.minLat - m, maxLon: box.maxLon + m, maxLat: box.maxLat + m)
+            households = try store.grids.households(q).rows.map(\.household)
+        }
+        try store.field.replacePatrol(WorkerPatrol(worker: worker, day: day, fixes: fixes, grids: grids, layer: layer, households: households))
     }
 }

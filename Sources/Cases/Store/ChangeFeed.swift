@@ -12,20 +12,25 @@ public enum Change: Sendable {
     case plans
     /// Tokens were created or revoked.
     case tokens
+    /// Workers' phones reported where they are (the newest of each, in the order they were kept).
+    case positions([WorkerPosition])
 }
 
 /// How far the feed has gone in each kind of change. Case events are counted by event id (the SSE
-/// ids), the layer by version, plans and tokens by a counter the database keeps.
+/// ids), the layer by version, plans and tokens by a counter the database keeps, positions by the
+/// mark of the latest kept.
 public struct FeedPosition: Sendable, Hashable {
     public var caseEvent: Int64
     public var layerVersion: Int
     public var plans: Int64
     public var tokens: Int64
-    public init(caseEvent: Int64 = 0, layerVersion: Int = 0, plans: Int64 = 0, tokens: Int64 = 0) {
+    public var positions: Int64
+    public init(caseEvent: Int64 = 0, layerVersion: Int = 0, plans: Int64 = 0, tokens: Int64 = 0, positions: Int64 = 0) {
         self.caseEvent = caseEvent
         self.layerVersion = layerVersion
         self.plans = plans
         self.tokens = tokens
+        self.positions = positions
     }
 }
 
@@ -103,8 +108,9 @@ public final class ChangeFeed: Sendable {
 
 extension ChangeFeed {
     /// What a follower publishes: everything committed between `position` and `now` (the database's
-    /// position), the case events with their cases as they stand, read through `store`.
-    public static func changes(from position: FeedPosition, to now: FeedPosition, in store: any CaseStore) throws -> ([Change], FeedPosition) {
+    /// position), the case events with their cases as they stand, read through `store`, and the
+    /// positions kept since, through `field`.
+    public static func changes(from position: FeedPosition, to now: FeedPosition, in store: any CaseStore, field: any FieldStore) throws -> ([Change], FeedPosition) {
         var changes: [Change] = []
         var reached = position
         while reached.caseEvent < now.caseEvent {
@@ -120,6 +126,11 @@ extension ChangeFeed {
         if now.layerVersion != position.layerVersion { changes.append(.layer(version: now.layerVersion)) }
         if now.plans != position.plans { changes.append(.plans) }
         if now.tokens != position.tokens { changes.append(.tokens) }
+        if now.positions > position.positions {
+            let moved = try field.positions(after: position.positions)
+            if !moved.isEmpty { changes.append(.positions(moved.map(\.position))) }
+            reached.positions = max(now.positions, moved.last?.mark ?? 0)
+        }
         reached.layerVersion = now.layerVersion
         reached.plans = now.plans
         reached.tokens = now.tokens

@@ -15,6 +15,9 @@ public enum ChinaTime {
         return d
     }
 
+    /// The China day a time falls in, `YYYY-MM-DD`.
+    public static func dayText(_ d: Date) -> String { String(format(d).prefix(10)) }
+
     /// The start (China midnight) of the day a time falls in.
     public static func startOfDay(_ d: Date) -> Date { day(String(format(d).prefix(10)))! }
 

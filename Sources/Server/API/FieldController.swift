@@ -61,7 +61,7 @@ struct FieldController {
         do { fixes = try GPXReader(crs: crs).read(Data(buffer.readableBytesView)) } catch {
             throw Problem(error.malformed ? .badRequest : .unprocessableContent, error.malformed ? "malformed-gpx" : "bad-gpx", error.reason)
         }
-        let result = try await state.desk.perform { try TrackImport.record(fixes, worker: id, in: $0.store) }
+        let result = try await state.desk.perform { try TrackImport.record(fixes, worker: id, in: $0.store, layer: $0.territory.layer) }
         return try JSONResponse.make(TrackImportView(result, worker: id), status: .created)
     }
 

@@ -96,7 +96,7 @@ final class ServerState: Sendable {
                 switch change {
                 case .layer(let v): layerInput.yield(v)
                 case .tokens: tokenCache.clear()
-                case .caseEvent, .plans: break
+                case .caseEvent, .plans, .positions: break
                 }
             }
         }.0

@@ -69,7 +69,7 @@ struct CaseFeed: Sendable {
                         case .layer(let v):
                             await layerServed(v)
                             text += "event: layer\ndata: {\"layer_version\":\(v)}\n\n"
-                        case .plans, .tokens: break
+                        case .plans, .tokens, .positions: break
                         }
                     }
                 }
