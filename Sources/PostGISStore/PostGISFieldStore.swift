@@ -90,12 +90,13 @@ final class PostGISFieldStore: FieldStore {
         }
     }
 
-    func keyHouseholds() throws -> [Int64: KeyHousehold] {
-        var out: [Int64: KeyHousehold] = [:]
-        for r in try db.query("SELECT household_id, kind FROM key_households") {
-            if let k = KeyHousehold(rawValue: r.text(1)) { out[r.int(0) ?? 0] = k }
+    func keyHouseholds() throws -> [WatchedHousehold] {
+        try db.query("""
+            SELECT k.household_id, k.kind, h.grid_id FROM key_households k LEFT JOIN households h ON h.id = k.household_id
+            ORDER BY k.household_id
+            """).compactMap { r in
+            KeyHousehold(rawValue: r.text(1)).map { WatchedHousehold(householdID: r.int(0) ?? 0, kind: $0, gridCode: r[2]) }
         }
-        return out
     }
 
     func save(keyHouseholds: [Int64: KeyHousehold]) throws {

@@ -318,6 +318,16 @@ final class PostGISGridStore: GridStore {
         try db.query("SELECT DISTINCT grid_id FROM grid_posts WHERE worker_id = $1 ORDER BY grid_id", [PGValue(id)]).map { $0.text(0) }
     }
 
+    func workers() throws -> [Worker] {
+        try db.query("SELECT id, name, role, phone FROM workers ORDER BY id").map { Self.worker($0) }
+    }
+
+    func posts() throws -> [GridPost] {
+        try db.query("SELECT grid_id, worker_id, role FROM grid_posts ORDER BY grid_id, worker_id").map {
+            GridPost(gridCode: $0.text(0), workerID: $0.int(1) ?? 0, role: Worker.Role(rawValue: $0.text(2)) ?? .partTime)
+        }
+    }
+
     func roster(gridCode: String) throws -> DutyRoster {
         var workers: [Int64: Worker] = [:]
         var leader: Worker?

@@ -122,12 +122,13 @@ final class SpatiaLiteFieldStore: FieldStore {
             }
     }
 
-    func keyHouseholds() throws -> [Int64: KeyHousehold] {
-        var out: [Int64: KeyHousehold] = [:]
-        for r in try database.prepare("SELECT household_id, kind FROM key_households").rows() {
-            if let k = KeyHousehold(rawValue: r[1].text ?? "") { out[r[0].int ?? 0] = k }
+    func keyHouseholds() throws -> [WatchedHousehold] {
+        try database.prepare("""
+            SELECT k.household_id, k.kind, h.grid_id FROM key_households k LEFT JOIN households h ON h.id = k.household_id
+            ORDER BY k.household_id
+            """).rows().compactMap { r in
+            KeyHousehold(rawValue: r[1].text ?? "").map { WatchedHousehold(householdID: r[0].int ?? 0, kind: $0, gridCode: r[2].text) }
         }
-        return out
     }
 
     func save(keyHouseholds: [Int64: KeyHousehold]) throws {

@@ -450,6 +450,18 @@ public final class SpatiaLiteGridStore: GridStore {
         try database.prepare("SELECT DISTINCT grid_id FROM grid_posts WHERE worker_id = ? ORDER BY grid_id").rows([.integer(id)]).compactMap { $0[0].text }
     }
 
+    public func workers() throws -> [Worker] {
+        try database.prepare("SELECT id, name, role, phone FROM workers ORDER BY id").rows().map {
+            Worker(id: $0[0].int ?? 0, name: $0[1].text ?? "", role: Worker.Role(rawValue: $0[2].text ?? "") ?? .partTime, phone: $0[3].text ?? "")
+        }
+    }
+
+    public func posts() throws -> [GridPost] {
+        try database.prepare("SELECT grid_id, worker_id, role FROM grid_posts ORDER BY grid_id, worker_id").rows().map {
+            GridPost(gridCode: $0[0].text ?? "", workerID: $0[1].int ?? 0, role: Worker.Role(rawValue: $0[2].text ?? "") ?? .partTime)
+        }
+    }
+
     public func roster(gridCode: String) throws -> DutyRoster {
         let people = try database.prepare("""
             SELECT w.id, w.name, w.role, w.phone, p.role FROM grid_posts p JOIN workers w ON w.id = p.worker_id

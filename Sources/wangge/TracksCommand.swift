@@ -59,3 +59,26 @@ struct TracksPrune: ParsableCommand {
         }
     }
 }
+
+extension PatrolView.By: ExpressibleByArgument {}
+
+struct PatrolCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "patrol",
+        abstract: "A day's patrol figures (半日1巡, coverage, visits, reports, key households) by grid, worker or town, as JSON.")
+    @OptionGroup var database: DatabaseOption
+    @Option(help: "The day (China time), as 2026-11-23; today by default.") var date: String?
+    @Option(help: "grid, worker or town.") var by: PatrolView.By = .grid
+    @Option(help: "Only the grids of this town or village code.") var area: String?
+
+    func run() throws {
+        try reporting("patrol") {
+            let day = date ?? ChinaTime.dayText(Date())
+            guard ChinaTime.day(day) != nil else { throw ValidationError("--date \(day) is not a day like 2026-11-23") }
+            let store = try database.connection()
+            let territory = try Territory.load(store.grids)
+            let (input, week) = try PatrolFigures.read(day: day, from: store, grids: territory.layer.grids)
+            let figures = PatrolFigures(day: day, week: week, input: input, scope: { code in area.map { code.hasPrefix($0) } ?? true })
+            printOut(try json(PatrolView(figures, by: by, detail: true, names: territory.unitNames).json()))
+        }
+    }
+}

@@ -64,4 +64,42 @@ import Geo
         let g = try await post(Self.gpx(3, from: start + 7200, at: shifted), worker: me, role: .dispatcher, query: "?crs=gcj02")
         #expect(g.status == 201 && g.object["kept"]?.integerValue == 3)
     }
+
+    /// `GET /api/patrol`: each role its reach; viewers never see workers, pass times or key households.
+    @Test(arguments: StoreKind.allCases) func patrolFiguresShowEachRoleItsOwn(_ kind: StoreKind) async throws {
+        let s = try await TestServer(kind: kind)
+        defer { s.stop() }
+        let me = s.workerID
+        let mine = try s.store().grids.grids(ofWorker: me)
+        let grid = try #require(try s.store().grids.grids().first { $0.code == mine.first })
+        let today = ChinaTime.dayText(Date())
+        let start = ChinaTime.date(today + "T08:00:00+08:00")!
+        // 70 fixes 10 s apart walking north from a vertex: not a pass (under 10 minutes in the grid).
+        let up = try await s.call("POST", "/api/workers/\(me)/tracks", role: .worker, body: Data(Self.gpx(70, from: start, at: grid.polygon.exterior[0]).utf8),
+                                  headers: ["Content-Type": "application/gpx+xml"])
+        #expect(up.status == 201)
+        let all = try await s.call("/api/patrol?date=\(today)&by=grid", role: .dispatcher)
+        let rows = all.object["grids"]?.arrayValue?.compactMap(\.objectValue) ?? []
+        let gridCount = try s.store().grids.grids().count
+        #expect(all.status == 200 && rows.count == gridCount, "\(all.text.prefix(300))")
+        #expect(rows.allSatisfy { $0["workers"] != nil && $0["key_households_due"] != nil })
+        #expect(rows.first { $0["grid_id"]?.stringValue == grid.code }?["flags"]?.arrayValue?.compactMap(\.stringValue) == ["no_morning_pass", "no_afternoon_pass"])
+        // Viewers: per grid and town, no people.
+        for by in ["grid", "town"] {
+            let v = try await s.call("/api/patrol?by=\(by)", role: .viewer)
+            #expect(v.status == 200 && !v.text.contains("workers\"") && !v.text.contains("pass_times") && !v.text.contains("key_households"), "\(v.text.prefix(300))")
+        }
+        let refused = try await s.call("/api/patrol?by=worker", role: .viewer)
+        #expect(refused.status == 403 && refused.headers["content-type"] == "application/problem+json")
+        // A worker: their own row and grids only.
+        let own = try await s.call("/api/patrol?by=worker&date=\(today)", role: .worker)
+        #expect(own.status == 200 && own.object["workers"]?.arrayValue?.compactMap { $0.objectValue?["worker_id"]?.integerValue } == [me], "\(own.text.prefix(300))")
+        let ownGrids = try await s.call("/api/patrol", role: .worker)
+        #expect(Set(ownGrids.object["grids"]?.arrayValue?.compactMap { $0.objectValue?["grid_id"]?.stringValue } ?? []) == Set(mine))
+        // Bad parameters.
+        for q in ["by=village", "date=2026-13-01", "date=yesterday", "when=today"] {
+            let bad = try await s.call("/api/patrol?\(q)", role: .dispatcher)
+            #expect(bad.status == 400 && bad.headers["content-type"] == "application/problem+json", "\(q): \(bad.text)")
+        }
+    }
 }

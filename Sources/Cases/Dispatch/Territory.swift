@@ -114,6 +114,9 @@ public struct UnitNames: Sendable {
         names = Dictionary(boundaries.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
     }
 
+    /// The plain name of a county, town or village code.
+    public subscript(code code: String) -> String? { names[code] }
+
     /// `grid:511725001001004` → "渠江街道 网格 511725001001004"; `town:511725001` → "渠江街道 综治中心".
     public func name(_ unit: String) -> String {
         let parts = unit.split(separator: ":", maxSplits: 1).map(String.init)

@@ -24,8 +24,8 @@ public protocol FieldStore: AnyObject {
     /// Visits on the days from `first` to `last` (inclusive, `YYYY-MM-DD`).
     func visits(first: String, last: String) throws -> [HouseholdVisit]
 
-    /// Households the county watches (重点家庭, 特殊群体), by address point id.
-    func keyHouseholds() throws -> [Int64: KeyHousehold]
+    /// Households the county watches (重点家庭, 特殊群体), with the grid each lies in.
+    func keyHouseholds() throws -> [WatchedHousehold]
     /// Replaces the key households.
     func save(keyHouseholds: [Int64: KeyHousehold]) throws
 
@@ -48,6 +48,18 @@ public protocol FieldStore: AnyObject {
 public enum KeyHousehold: String, Sendable, CaseIterable, Hashable {
     case keyFamily = "key_family"
     case specialGroup = "special_group"
+}
+
+/// A key household and where it is: the grid its address point lies in (nil outside every grid).
+public struct WatchedHousehold: Sendable, Hashable {
+    public var householdID: Int64
+    public var kind: KeyHousehold
+    public var gridCode: String?
+    public init(householdID: Int64, kind: KeyHousehold, gridCode: String?) {
+        self.householdID = householdID
+        self.kind = kind
+        self.gridCode = gridCode
+    }
 }
 
 /// A worker's last reported position (WGS84), from the phone.

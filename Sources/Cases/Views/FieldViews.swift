@@ -53,3 +53,168 @@ public struct WorkerDayTrack: Sendable {
         return GeoJSONWriter(precision: 7).string(.featureCollection(FeatureCollection(features)))
     }
 }
+
+/// A day's patrol figures (`GET /api/patrol`, `wangge patrol`): one list, by grid, worker or town.
+/// Without `detail` (viewers) only per-grid and per-town figures are given: no workers, pass times
+/// or key households.
+public struct PatrolView: DocumentedShape, Sendable {
+    public enum By: String, Sendable, CaseIterable { case grid, worker, town }
+    public struct Pass: Encodable, Sendable {
+        var start: String
+        var end: String
+        init(_ d: DateInterval) { start = ChinaTime.text(d.start); end = ChinaTime.text(d.end) }
+    }
+    public struct GridRow: Encodable, Sendable {
+        var grid_id: String
+        var name: String
+        var town_code: String?
+        var households: Int
+        var covered_households: Int
+        var coverage: Double
+        var passes: Int
+        var morning_pass: Bool
+        var afternoon_pass: Bool
+        /// 半日1巡: a morning and an afternoon pass.
+        var half_daily: Bool
+        var flags: [String]
+        var pass_times: [Pass]?
+        var workers: [Int64]?
+        var key_households: Int?
+        var key_households_due: [Int64]?
+    }
+    public struct WorkerRow: Encodable, Sendable {
+        var worker_id: Int64
+        var name: String
+        var role: String
+        var grids: [String]
+        var passes: Int
+        var morning_pass: Bool
+        var afternoon_pass: Bool
+        var visits: Int
+        var reports_this_week: Int
+        var key_households_due: [Int64]
+        var flags: [String]
+        var pass_times: [Pass]
+    }
+    public struct TownRow: Encodable, Sendable {
+        var town_code: String
+        var name: String?
+        var grids: Int
+        var grids_half_daily: Int
+        var grids_without_morning_pass: Int
+        var grids_without_afternoon_pass: Int
+        var households: Int
+        var covered_households: Int
+        var coverage: Double
+        var workers: Int?
+        var workers_under_visits: Int?
+        var workers_under_reports: Int?
+        var key_households: Int?
+        var key_households_due: Int?
+    }
+    public struct Rules: Encodable, Sendable {
+        var pass_minutes = Int(PatrolRules.passMinimum / 60)
+        var morning_before = "12:00"
+        var coverage_radius_m = PatrolRules.coverageRadius
+        var segment_gap_minutes = Int(PatrolRules.segmentGap / 60)
+        var visit_radius_m = PatrolRules.visitRadius
+        var visit_minutes = Int(PatrolRules.visitMinimum / 60)
+        var visits_per_day = PatrolRules.visitsPerDay
+        var reports_per_week = PatrolRules.reportsPerWeek
+        var key_visits_per_month = PatrolRules.keyVisitsPerMonth
+    }
+    var date: String
+    var by: String
+    var week: [String]
+    var month_from: String
+    var rules = Rules()
+    var grids: [GridRow]?
+    var workers: [WorkerRow]?
+    var towns: [TownRow]?
+
+    public init(_ f: PatrolFigures, by: By, detail: Bool, names: UnitNames) {
+        date = f.day
+        self.by = by.rawValue
+        week = [f.weekFirst, f.weekLast]
+        month_from = f.monthFirst
+        switch by {
+        case .grid: grids = f.grids.map { Self.row($0, detail: detail) }
+        case .worker: workers = f.workers.map(Self.row)
+        case .town: towns = f.towns.map { Self.row($0, detail: detail, names: names) }
+        }
+    }
+
+    /// The answer as sent: what the caller may not see is left out rather than null.
+    public func json() throws -> JSONValue { Self.dropNulls(try JSONValueEncoder().encode(self)) }
+
+    static func dropNulls(_ v: JSONValue) -> JSONValue {
+        switch v {
+        case .object(let o): return .object(JSONObject(o.members.compactMap { $0.value == .null ? nil : ($0.key, dropNulls($0.value)) }))
+        case .array(let a): return .array(a.map(dropNulls))
+        default: return v
+        }
+    }
+
+    static func coverage(_ covered: Int, of households: Int) -> Double {
+        households > 0 ? (min(1, Double(covered) / Double(households)) * 1000).rounded() / 1000 : 0
+    }
+
+    static func row(_ g: PatrolFigures.GridRow, detail: Bool) -> GridRow {
+        var flags: [String] = []
+        if !g.morning { flags.append("no_morning_pass") }
+        if !g.afternoon { flags.append("no_afternoon_pass") }
+        if detail, !g.keyDue.isEmpty { flags.append("key_households_due") }
+        return GridRow(grid_id: g.grid.code, name: g.grid.name, town_code: g.grid.townCode, households: g.grid.households,
+                       covered_households: g.coveredHouseholds, coverage: coverage(g.coveredHouseholds, of: g.grid.households),
+                       passes: g.passes.count, morning_pass: g.morning, afternoon_pass: g.afternoon, half_daily: g.morning && g.afternoon,
+                       flags: flags, pass_times: detail ? g.passes.map(Pass.init) : nil, workers: detail ? g.workers : nil,
+                       key_households: detail ? g.keyHouseholds : nil, key_households_due: detail ? g.keyDue : nil)
+    }
+
+    static func row(_ w: PatrolFigures.WorkerRow) -> WorkerRow {
+        var flags: [String] = []
+        if w.visits < PatrolRules.visitsPerDay { flags.append("visits_under_\(PatrolRules.visitsPerDay)") }
+        if w.reportsThisWeek < PatrolRules.reportsPerWeek { flags.append("reports_under_\(PatrolRules.reportsPerWeek)") }
+        if !w.keyDue.isEmpty { flags.append("key_households_due") }
+        return WorkerRow(worker_id: w.worker.id, name: w.worker.name, role: w.worker.role.rawValue, grids: w.grids, passes: w.passes.count,
+                         morning_pass: w.morning, afternoon_pass: w.afternoon, visits: w.visits, reports_this_week: w.reportsThisWeek,
+                         key_households_due: w.keyDue, flags: flags, pass_times: w.passes.map(Pass.init))
+    }
+
+    static func row(_ t: PatrolFigures.TownRow, detail: Bool, names: UnitNames) -> TownRow {
+        let households = t.grids.reduce(0) { $0 + $1.grid.households }, covered = t.grids.reduce(0) { $0 + $1.coveredHouseholds }
+        return TownRow(town_code: t.code, name: names[code: t.code], grids: t.grids.count,
+                       grids_half_daily: t.grids.filter { $0.morning && $0.afternoon }.count,
+                       grids_without_morning_pass: t.grids.filter { !$0.morning }.count,
+                       grids_without_afternoon_pass: t.grids.filter { !$0.afternoon }.count,
+                       households: households, covered_households: covered, coverage: coverage(covered, of: households),
+                       workers: detail ? t.workers.count : nil,
+                       workers_under_visits: detail ? t.workers.filter { $0.visits < PatrolRules.visitsPerDay }.count : nil,
+                       workers_under_reports: detail ? t.workers.filter { $0.reportsThisWeek < PatrolRules.reportsPerWeek }.count : nil,
+                       key_households: detail ? t.grids.reduce(0) { $0 + $1.keyHouseholds } : nil,
+                       key_households_due: detail ? t.grids.reduce(0) { $0 + $1.keyDue.count } : nil)
+    }
+
+    public static var examples: [PatrolView] {
+        let square = Polygon([[.init(0, 0), .init(1, 0), .init(1, 1), .init(0, 1), .init(0, 0)]])
+        let g = Grid(code: "511725001001001", name: "白丰村第1网格", households: 420, polygon: square)
+        let pass = DateInterval(start: Date(timeIntervalSince1970: 1_764_550_800), duration: 1800)
+        let w = Worker(id: 7, name: "张伟", role: .fullTime, phone: "")
+        let gridRow = PatrolFigures.GridRow(grid: g, passes: [pass], coveredHouseholds: 210, workers: [7], keyHouseholds: 3, keyDue: [12])
+        let wr = PatrolFigures.WorkerRow(worker: w, grids: [g.code], passes: [pass], visits: 6, reportsThisWeek: 2, keyDue: [12])
+        let town = PatrolFigures.TownRow(code: "511725001", grids: [gridRow], workers: [wr])
+        let names = UnitNames(boundaries: [])
+        func view(_ by: By, _ detail: Bool) -> PatrolView {
+            var v = PatrolView(PatrolFigures(day: "2026-12-01", week: try! PatrolWeek(day: "2026-12-01"),
+                                             input: .init(grids: [], posts: [], workers: [], patrol: [], visits: [], keyHouseholds: [], reports: [:])),
+                               by: by, detail: detail, names: names)
+            switch by {
+            case .grid: v.grids = [Self.row(gridRow, detail: detail)]
+            case .worker: v.workers = [Self.row(wr)]
+            case .town: v.towns = [Self.row(town, detail: detail, names: names)]
+            }
+            return v
+        }
+        return [view(.grid, true), view(.grid, false), view(.worker, true), view(.town, true), view(.town, false)]
+    }
+}

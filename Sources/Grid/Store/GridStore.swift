@@ -42,6 +42,10 @@ public protocol GridStore: AnyObject {
     func rosters() throws -> [String: DutyRoster]
     /// The grids a worker is posted to (any role).
     func grids(ofWorker id: Int64) throws -> [String]
+    /// Every worker, by id.
+    func workers() throws -> [Worker]
+    /// Every worker's posts (who serves which grid, in which role), by grid and worker.
+    func posts() throws -> [GridPost]
 
     func createPlan(name: String, fromVersion: Int?) throws -> Plan
     func plan(id: Int64) throws -> Plan

@@ -15,6 +15,7 @@ struct FieldController {
     func register(on router: Router<WanggeContext>) {
         router.post("/api/workers/{id}/tracks") { request, context in try await upload(request, context) }
         router.get("/api/workers/{id}/tracks") { request, context in try await day(request, context) }
+        router.get("/api/patrol") { request, context in try await patrol(request, context) }
     }
 
     /// The worker of the path, if the caller may see or write their track: the worker themself,
@@ -78,5 +79,37 @@ struct FieldController {
         let fixes = try await state.readers.read { try $0.field.fixes(worker: id, from: from, to: from + 86400) }
         return Response(status: .ok, headers: [.contentType: "application/geo+json"],
                         body: .init(byteBuffer: ByteBuffer(string: WorkerDayTrack(worker: id, day: day, fixes: fixes).geoJSON())))
+    }
+
+    /// The day's patrol figures in the caller's reach: a dispatcher's or viewer's area (viewers get
+    /// per-grid and per-town figures only), a worker's own grids and row.
+    private func patrol(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let who = try context.require(.viewer, .dispatcher, .worker)
+        var day = ChinaTime.dayText(Date()), by = PatrolView.By.grid
+        for (key, value) in request.queryPairs {
+            switch key {
+            case "date":
+                guard ChinaTime.day(value) != nil else { throw Problem.badRequest("date must be a day as 2026-11-23, not \(value)", type: "bad-parameter") }
+                day = value
+            case "by":
+                guard let b = PatrolView.By(rawValue: value) else {
+                    throw Problem.badRequest("by must be one of \(PatrolView.By.allCases.map(\.rawValue).joined(separator: ", ")), not \(value)", type: "bad-parameter")
+                }
+                by = b
+            default: throw Problem.badRequest("unknown parameter \(key); use date, by", type: "bad-parameter")
+            }
+        }
+        if who.role == .viewer, by == .worker {
+            throw Problem(.forbidden, "forbidden", "figures by worker are for dispatchers and the worker themself; viewers see them by grid or town")
+        }
+        let territory = state.territory, area = who.area?.code, me = who.role == .worker ? who.workerID : nil, date = day
+        let figures = try await state.readers.read { r -> PatrolFigures in
+            let (input, week) = try PatrolFigures.read(day: date, from: r, grids: territory.layer.grids)
+            let mine = try me.map { Set(try r.grids.grids(ofWorker: $0)) }
+            return PatrolFigures(day: date, week: week, input: input, scope: { code in
+                (area.map { code.hasPrefix($0) } ?? true) && (mine?.contains(code) ?? true)
+            }, onlyWorker: me)
+        }
+        return JSONResponse.make(try PatrolView(figures, by: by, detail: who.role != .viewer, names: territory.unitNames).json())
     }
 }

@@ -41,7 +41,7 @@ enum OpenAPIDocument {
         ("Stats", StatsView.schema), ("Placement", PlacementView.schema), ("Duty", DutyView.schema), ("Plan", PlanView.schema),
         ("PlanOperation", PlanOperationView.schema), ("Published", PublishedView.schema), ("LayerVersion", LayerVersionView.schema),
         ("Session", SessionView.schema), ("Health", HealthView.schema), ("Problem", ProblemView.schema), ("HotSpots", HotSpotsView.schema),
-        ("Warnings", WarningsView.schema), ("TrackImport", TrackImportView.schema),
+        ("Warnings", WarningsView.schema), ("TrackImport", TrackImportView.schema), ("Patrol", PatrolView.schema),
         // GeoJSON (RFC 7946): what every collection's answer has.
         ("FeatureCollection", .object(JSONObject([("type", "object"), ("required", .array(["type", "features"])), ("properties", .object(JSONObject([
             ("type", .object(JSONObject([("type", "string"), ("enum", .array(["FeatureCollection"]))]))),
@@ -168,6 +168,10 @@ enum OpenAPIDocument {
                                     param("date", "query", "string", "The day, as 2026-11-23 (default today)", schema: .object(JSONObject([("type", "string"), ("format", "date")])))],
                            responses: [("200", "A FeatureCollection: one LineString of the day's fixes, or none", .featureCollection)])),
             ]),
+            ("/api/patrol", [("get", op("A China-time day's patrol figures (半日1巡 passes, coverage, visits, weekly reports, key households) by grid, worker or town, with the flags; dispatchers of their area, workers their own grids and row, viewers by grid or town without workers, pass times or key households", "Field work",
+                params: [param("date", "query", "string", "The day, as 2026-11-23 (default today)", schema: .object(JSONObject([("type", "string"), ("format", "date")]))),
+                         param("by", "query", "string", "grid (default), worker or town", schema: RequestShape.oneOf(PatrolView.By.allCases.map(\.rawValue)))],
+                responses: [("200", "One list of rows, with the rules applied", .json("Patrol"))]))]),
             ("/api/assign", [("get", op("The grid at a place and who is on duty", "Cases", params: [
                 param("lon", "query", "number", "Longitude (in China)", required: true, schema: RequestShape.number(72.004...137.8347)),
                 param("lat", "query", "number", "Latitude (in China)", required: true, schema: RequestShape.number(0.8293...55.8271)),
