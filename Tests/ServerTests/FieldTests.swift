@@ -102,4 +102,50 @@ import Geo
             #expect(bad.status == 400 && bad.headers["content-type"] == "application/problem+json", "\(q): \(bad.text)")
         }
     }
+
+    /// `POST /api/workers/{id}/position`: kept (the newest), sent to dispatchers' live feeds, listed
+    /// for dispatchers only; bad positions refused.
+    @Test(arguments: StoreKind.allCases) func positionsReachDispatchersOnly(_ kind: StoreKind) async throws {
+        let s = try await TestServer(kind: kind)
+        defer { s.stop() }
+        let me = s.workerID
+        let dispatch = try EventStream(s, role: .dispatcher)
+        let viewing = try EventStream(s, role: .viewer)
+        _ = try await dispatch.until(30) { $0.contains("retry:") }
+        _ = try await viewing.until(30) { $0.contains("retry:") }
+        let now = Date()
+        func post(_ body: String, worker: Int64? = nil, role: Role = .worker) async throws -> TestServer.Reply {
+            try await s.call("POST", "/api/workers/\(worker ?? me)/position", role: role, body: Data(body.utf8), headers: ["Content-Type": "application/json"])
+        }
+        let at = ChinaTime.text(now - 60)
+        let r = try await post(#"{"lon": 106.97, "lat": 30.84, "at": "\#(at)", "accuracy_m": 8}"#)
+        #expect(r.status == 200 && r.object["worker_id"]?.integerValue == me && r.object["at"]?.stringValue == at, "\(r.text)")
+        // GCJ-02 from the phone's map is stored in WGS84; an older position than the kept one is ignored.
+        let gcj = try ChinaOffset.wgs84ToGCJ02(Position(106.98, 30.85))
+        #expect(try await post(#"{"lon": \#(gcj.lon), "lat": \#(gcj.lat), "crs": "GCJ-02"}"#).status == 200)
+        #expect(try await post(#"{"lon": 106.0, "lat": 30.0, "at": "\#(ChinaTime.text(now - 600))"}"#).status == 200)
+        let list = try await s.call("/api/workers/positions", role: .dispatcher)
+        let mine = list.object["features"]?.arrayValue?.compactMap(\.objectValue).first { $0["properties"]?.objectValue?["worker_id"]?.integerValue == me }
+        let xy = mine?["geometry"]?.objectValue?["coordinates"]?.arrayValue?.compactMap(\.doubleValue) ?? []
+        #expect(list.status == 200 && xy.count == 2 && abs(xy[0] - 106.98) < 1e-6 && abs(xy[1] - 30.85) < 1e-6, "\(list.text.prefix(300))")
+        #expect(mine?["properties"]?.objectValue?["fresh"] == .bool(true))
+        // The dispatcher's feed has the position events; the viewer's has none.
+        let seen = try await dispatch.until { $0.components(separatedBy: "event: position").count > 2 }
+        #expect(seen.contains("event: position") && seen.contains("\"worker_id\":\(me)"), "\(seen.suffix(400))")
+        #expect(!viewing.text.contains("event: position"))
+        // Who may not, and what is refused.
+        for role in [Role.viewer, .worker] { #expect(try await s.call("/api/workers/positions", role: role).status == 403) }
+        let other = try #require(try scalar("SELECT id FROM workers WHERE id <> \(me) ORDER BY id LIMIT 1", on: try s.store()).flatMap { Int64($0) })
+        #expect(try await post(#"{"lon": 106.97, "lat": 30.84}"#, worker: other).status == 403)
+        #expect(try await post(#"{"lon": 106.97, "lat": 30.84}"#, role: .viewer).status == 403)
+        for bad in [#"{"lon": 2.35, "lat": 48.85}"#, #"{"lat": 30.84}"#, #"{"lon": 106.97, "lat": 30.84, "accuracy_m": -1}"#,
+                    #"{"lon": 106.97, "lat": 30.84, "at": "2020-01-01T00:00:00Z"}"#, #"{"lon": "east", "lat": 30.84}"#,
+                    #"{"lon": 106.97, "lat": 30.84, "speed": 3}"#, #"{"lon": 106.97, "lat": 30.84, "crs": "BD-09"}"#] {
+            let b = try await post(bad)
+            #expect((400...422).contains(b.status) && b.headers["content-type"] == "application/problem+json", "\(bad): \(b.status) \(b.text)")
+        }
+        #expect(try await post("{not json").status == 400)
+        dispatch.stop()
+        viewing.stop()
+    }
 }

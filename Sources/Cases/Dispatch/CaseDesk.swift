@@ -20,6 +20,9 @@ public final class CaseDesk: @unchecked Sendable {
     private typealias Pending = (IntakeRequest, Actor, Date, CheckedContinuation<Case, Error>)
     /// Group commit: the intakes that arrived while a transaction was written go into the next.
     private var intakes: Rounds<Pending>!
+    private typealias PendingPosition = (WorkerPosition, CheckedContinuation<Void, Error>)
+    /// Group commit of workers' positions, as of intakes: one transaction for all that waited.
+    private var positions: Rounds<PendingPosition>!
 
     /// - Parameter feed: the process's change feed, told of each commit (nil: nothing follows).
     public init(dispatcher: sending Dispatcher, feed: ChangeFeed? = nil) {
@@ -32,6 +35,22 @@ public final class CaseDesk: @unchecked Sendable {
             }
             self.commit(batch)
         }
+        positions = Rounds(queue: queue) { [weak self] batch in
+            guard let self else {
+                for p in batch { p.1.resume(throwing: StoreError(.unavailable, "the server is stopping")) }
+                return
+            }
+            let result = Result { try self.dispatcher.store.field.save(positions: batch.map(\.0)) }
+            self.acknowledge { error in
+                for p in batch { p.1.resume(with: error.map { .failure($0) } ?? result) }
+            }
+        }
+    }
+
+    /// A worker's last position, kept with whatever others arrived meanwhile (an older one than
+    /// the stored is ignored).
+    public func report(_ p: WorkerPosition) async throws {
+        try await withCheckedThrowingContinuation { c in positions.request((p, c)) }
     }
 
     /// A new dispute, committed with whatever else arrived meanwhile.

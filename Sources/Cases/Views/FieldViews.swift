@@ -218,3 +218,59 @@ public struct PatrolView: DocumentedShape, Sendable {
         return [view(.grid, true), view(.grid, false), view(.worker, true), view(.town, true), view(.town, false)]
     }
 }
+
+/// A worker's position as kept (`POST /api/workers/{id}/position`, WGS84) and until when it counts
+/// as fresh for dispatch.
+public struct PositionView: DocumentedShape, Sendable {
+    var worker_id: Int64
+    var at: String
+    var lon: Double
+    var lat: Double
+    var accuracy_m: Double?
+    var fresh_until: String
+
+    public init(_ p: WorkerPosition) {
+        worker_id = p.workerID
+        at = ChinaTime.text(p.at)
+        lon = p.position.lon
+        lat = p.position.lat
+        accuracy_m = p.accuracyM
+        fresh_until = ChinaTime.text(p.at + WorkerPosition.freshFor)
+    }
+
+    /// The same as a live feed's `position` event.
+    public var json: JSONValue { (try? JSONValueEncoder().encode(self)) ?? .null }
+
+    public static var examples: [PositionView] {
+        [PositionView(WorkerPosition(workerID: 7, at: Date(timeIntervalSince1970: 1_764_550_800), position: Position(106.97, 30.84), accuracyM: 8)),
+         PositionView(WorkerPosition(workerID: 7, at: Date(timeIntervalSince1970: 1_764_550_800), position: Position(106.97, 30.84), accuracyM: nil))]
+    }
+}
+
+/// Workers' last positions for a dispatch screen (`GET /api/workers/positions`), as GeoJSON points
+/// with who, when, and whether the position is still fresh (15 minutes).
+public struct WorkerPositionsView: Sendable {
+    public var positions: [WorkerPosition]
+    public var workers: [Int64: Worker]
+    public var grids: [Int64: [String]]
+    public var now: Date
+    public init(positions: [WorkerPosition], workers: [Int64: Worker], grids: [Int64: [String]], now: Date) {
+        self.positions = positions
+        self.workers = workers
+        self.grids = grids
+        self.now = now
+    }
+
+    public func geoJSON() -> String {
+        let features = positions.map { p in
+            Feature(id: .number(Double(p.workerID)), geometry: .point(p.position), properties: JSONObject([
+                ("worker_id", .integer(p.workerID)), ("name", workers[p.workerID].map { .string($0.name) } ?? .null),
+                ("role", workers[p.workerID].map { .string($0.role.rawValue) } ?? .null),
+                ("grids", .array((grids[p.workerID] ?? []).map { .string($0) })),
+                ("at", .string(ChinaTime.text(p.at))), ("accuracy_m", p.accuracyM.map { .number($0) } ?? .null),
+                ("minutes_ago", .integer(Int64(max(0, now.timeIntervalSince(p.at)) / 60))), ("fresh", .bool(p.isFresh(at: now))),
+            ]))
+        }
+        return GeoJSONWriter(precision: 7).string(.featureCollection(FeatureCollection(features)))
+    }
+}

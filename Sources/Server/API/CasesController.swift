@@ -234,7 +234,14 @@ struct CasesController {
             guard let n = Int64(last), n >= 0 else { throw Problem.badRequest("Last-Event-ID must be an event id from this stream", type: "bad-parameter") }
             after = n
         }
-        let body = try await CaseFeed(readers: state.readers, feed: state.feed, layerServed: { [state] in await state.layerServed($0) }).stream(after: after, scope: try await state.scope(who))
+        // Workers' positions are staff's personal data: dispatchers get those of their area's workers.
+        var positions: Set<Int64>?
+        if who.role == .dispatcher {
+            let area = who.area?.code
+            positions = try await state.readers.read { r in Set(try r.grids.posts().filter { area.map($0.gridCode.hasPrefix) ?? true }.map(\.workerID)) }
+        }
+        let body = try await CaseFeed(readers: state.readers, feed: state.feed, layerServed: { [state] in await state.layerServed($0) })
+            .stream(after: after, scope: try await state.scope(who), positionsOf: positions)
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
     }
 }

@@ -16,6 +16,8 @@ struct FieldController {
         router.post("/api/workers/{id}/tracks") { request, context in try await upload(request, context) }
         router.get("/api/workers/{id}/tracks") { request, context in try await day(request, context) }
         router.get("/api/patrol") { request, context in try await patrol(request, context) }
+        router.post("/api/workers/{id}/position") { request, context in try await position(request, context) }
+        router.get("/api/workers/positions") { request, context in try await positions(request, context) }
     }
 
     /// The worker of the path, if the caller may see or write their track: the worker themself,
@@ -111,5 +113,47 @@ struct FieldController {
             }, onlyWorker: me)
         }
         return JSONResponse.make(try PatrolView(figures, by: by, detail: who.role != .viewer, names: territory.unitNames).json())
+    }
+
+    /// A phone's last position: kept (the newest per worker), published to dispatch screens.
+    private func position(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let who = try context.require(.worker, .dispatcher)
+        let id = try await worker(who, context)
+        let f = try Fields(try await request.jsonBody(context: context), .position)
+        let crsText = try f.optionalString("crs") ?? "EPSG:4326"
+        guard let crs = CRS(crsText), crs.isWGS84LonLat || crs == .gcj02 else {
+            throw Problem(.badRequest, "bad-crs", "crs \(crsText) is not supported here; use EPSG:4326 (WGS84 lon/lat) or GCJ-02")
+        }
+        guard let lon = try f.optionalDouble("lon"), let lat = try f.optionalDouble("lat") else { throw Fields.invalid("lon and lat are required") }
+        var p = Position(lon, lat)
+        guard ChinaOffset.isInsideChina(p) else { throw Fields.invalid("lon \(lon), lat \(lat) is outside China") }
+        if crs == .gcj02 {
+            do { p = try ChinaOffset.gcj02ToWGS84(p) } catch { throw Fields.invalid("lon \(lon), lat \(lat): \(error)") }
+        }
+        let now = Date()
+        let at = try f.date("at") ?? now
+        guard at <= now + 300, at >= now - 86400 else {
+            throw Fields.invalid("at \(ChinaTime.text(at)) is not within the last day (and at most 5 minutes ahead of the server's clock)")
+        }
+        let accuracy = try f.optionalDouble("accuracy_m")
+        if let accuracy, !(0...10_000).contains(accuracy) { throw Fields.invalid("accuracy_m must be from 0 to 10000 metres, not \(accuracy)") }
+        let kept = WorkerPosition(workerID: id, at: at, position: p, accuracyM: accuracy)
+        try await state.desk.report(kept)
+        return try JSONResponse.make(PositionView(kept))
+    }
+
+    /// The last positions of the workers posted in the dispatcher's area.
+    private func positions(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let who = try context.require(.dispatcher)
+        if let key = request.queryPairs.first?.0 { throw Problem.badRequest("unknown parameter \(key); /api/workers/positions takes none", type: "bad-parameter") }
+        let area = who.area
+        let view = try await state.readers.read { r -> WorkerPositionsView in
+            var grids: [Int64: [String]] = [:]
+            for p in try r.grids.posts() where area.map { p.gridCode.hasPrefix($0.code) } ?? true { grids[p.workerID, default: []].append(p.gridCode) }
+            let workers = Dictionary(try r.grids.workers().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            return WorkerPositionsView(positions: try r.field.positions().filter { grids[$0.workerID] != nil },
+                                       workers: workers, grids: grids.mapValues { Array(Set($0)).sorted() }, now: Date())
+        }
+        return Response(status: .ok, headers: [.contentType: "application/geo+json"], body: .init(byteBuffer: ByteBuffer(string: view.geoJSON())))
     }
 }

@@ -117,6 +117,14 @@ struct RequestShape: Sendable {
         Field(name: "crs", schema: crs, required: false),
     ])
 
+    static let position = RequestShape(fields: [
+        Field(name: "lon", schema: number(72.004...137.8347, "longitude (in China)"), required: true),
+        Field(name: "lat", schema: number(0.8293...55.8271, "latitude (in China)"), required: true),
+        Field(name: "at", schema: time, required: false),
+        Field(name: "accuracy_m", schema: number(0...10_000, "the fix's horizontal accuracy"), required: false),
+        Field(name: "crs", schema: crs, required: false),
+    ])
+
     static let publish = RequestShape(fields: [Field(name: "effective_at", schema: time, required: false)])
     static let rollback = RequestShape(fields: [Field(name: "version", schema: whole(1...Int64(Int32.max), "the version to bring back"), required: true)])
     static let signIn = RequestShape(fields: [Field(name: "token", schema: text(max: 256), required: true)])

@@ -41,7 +41,7 @@ enum OpenAPIDocument {
         ("Stats", StatsView.schema), ("Placement", PlacementView.schema), ("Duty", DutyView.schema), ("Plan", PlanView.schema),
         ("PlanOperation", PlanOperationView.schema), ("Published", PublishedView.schema), ("LayerVersion", LayerVersionView.schema),
         ("Session", SessionView.schema), ("Health", HealthView.schema), ("Problem", ProblemView.schema), ("HotSpots", HotSpotsView.schema),
-        ("Warnings", WarningsView.schema), ("TrackImport", TrackImportView.schema), ("Patrol", PatrolView.schema),
+        ("Warnings", WarningsView.schema), ("TrackImport", TrackImportView.schema), ("Patrol", PatrolView.schema), ("Position", PositionView.schema),
         // GeoJSON (RFC 7946): what every collection's answer has.
         ("FeatureCollection", .object(JSONObject([("type", "object"), ("required", .array(["type", "features"])), ("properties", .object(JSONObject([
             ("type", .object(JSONObject([("type", "string"), ("enum", .array(["FeatureCollection"]))]))),
@@ -168,6 +168,11 @@ enum OpenAPIDocument {
                                     param("date", "query", "string", "The day, as 2026-11-23 (default today)", schema: .object(JSONObject([("type", "string"), ("format", "date")])))],
                            responses: [("200", "A FeatureCollection: one LineString of the day's fixes, or none", .featureCollection)])),
             ]),
+            ("/api/workers/{id}/position", [("post", op("A worker's phone reports where it is (the worker's own token, or a dispatcher's of the worker's area); the newest per worker is kept, sent to dispatch screens as `position` events on /api/events, fresh for 15 minutes", "Field work",
+                params: [param("id", "path", "integer", "Worker id", required: true, schema: RequestShape.whole(1...Int64.max))],
+                body: .position, responses: [("200", "The position as kept (WGS84)", .json("Position"))]))]),
+            ("/api/workers/positions", [("get", op("The last positions of the workers posted in the dispatcher's area, with whether each is fresh (dispatchers only: staff's personal data)", "Field work",
+                responses: [("200", "A FeatureCollection of points", .featureCollection)]))]),
             ("/api/patrol", [("get", op("A China-time day's patrol figures (半日1巡 passes, coverage, visits, weekly reports, key households) by grid, worker or town, with the flags; dispatchers of their area, workers their own grids and row, viewers by grid or town without workers, pass times or key households", "Field work",
                 params: [param("date", "query", "string", "The day, as 2026-11-23 (default today)", schema: .object(JSONObject([("type", "string"), ("format", "date")]))),
                          param("by", "query", "string", "grid (default), worker or town", schema: RequestShape.oneOf(PatrolView.By.allCases.map(\.rawValue)))],

@@ -20,8 +20,9 @@ struct CaseFeed: Sendable {
 
     private enum Item: Sendable { case changes([Change]), tick }
 
-    /// `scope`: only the cases the caller sees (a worker's grids, a token's area).
-    func stream(after lastEventID: Int64?, scope: Scope) async throws -> ResponseBody {
+    /// `scope`: only the cases the caller sees (a worker's grids, a token's area); `positionsOf`:
+    /// the workers whose positions it is sent (`event: position`; nil for none).
+    func stream(after lastEventID: Int64?, scope: Scope, positionsOf: Set<Int64>? = nil) async throws -> ResponseBody {
         // Subscribe first, then replay up to where the subscription began: nothing falls between.
         // A client too slow for its buffer is not given a gap: its stream ends, and it reconnects
         // with Last-Event-ID and gets the rest from the database.
@@ -69,7 +70,10 @@ struct CaseFeed: Sendable {
                         case .layer(let v):
                             await layerServed(v)
                             text += "event: layer\ndata: {\"layer_version\":\(v)}\n\n"
-                        case .plans, .tokens, .positions: break
+                        case .positions(let ps):
+                            guard let positionsOf else { continue }
+                            for p in ps where positionsOf.contains(p.workerID) { text += Self.frame(p) }
+                        case .plans, .tokens: break
                         }
                     }
                 }
@@ -77,6 +81,12 @@ struct CaseFeed: Sendable {
             }
             try await writer.finish(nil)
         }
+    }
+
+    static func frame(_ p: WorkerPosition) -> String {
+        var w = JSONWriter()
+        w.value(PositionView(p).json)
+        return "event: position\ndata: \(w.text)\n\n"
     }
 
     static func frame(_ e: RecordedEvent, _ c: Case) -> String {
