@@ -148,3 +148,57 @@ import Testing
         #expect(town.covered_households == townGrids.reduce(0) { $0 + $1.coveredHouseholds } && town.key_households_due == 2)
     }
 }
+
+/// Urgent cases (3必到) go to whoever on duty is near, and say why; a worker's patrol case counts
+/// as their report.
+@Suite struct NearestOnDutyTests {
+    /// Great-circle metres (a sphere of 6,371,008.8 m): the test's own, to order the candidates.
+    static func haversine(_ a: Position, _ b: Position) -> Double {
+        let r = Double.pi / 180, dlat = (b.lat - a.lat) * r, dlon = (b.lon - a.lon) * r
+        let h = sin(dlat / 2) * sin(dlat / 2) + cos(a.lat * r) * cos(b.lat * r) * sin(dlon / 2) * sin(dlon / 2)
+        return 2 * 6_371_008.8 * asin(min(1, h.squareRoot()))
+    }
+
+    @Test(arguments: StoreKind.allCases) func urgentCasesGoToTheNearestOnDutyAndSayWhy(_ kind: StoreKind) throws {
+        let (_, _, d) = try countyDesk(kind)
+        let now = monday(10)
+        // A grid with a full-time worker on duty, and the other on-duty workers of its town.
+        let post = try #require(tinyDemo.result.posts.first { p in
+            p.role == .fullTime && tinyDemo.result.posts.filter { $0.role == .fullTime && $0.gridCode.prefix(9) == p.gridCode.prefix(9) }.count >= 3 })
+        let grid = try #require(d.territory.layer.grids.first { $0.code == post.gridCode })
+        guard case .point(let p) = try GEOSContext().shape(.polygon(grid.polygon)).pointOnSurface().geometry else { throw CaseError(.invalid, "no point") }
+        let own = post.workerID
+        #expect(d.territory.rosters[grid.code]?.onDuty(at: now)?.id == own)
+        let others = tinyDemo.result.posts.filter { $0.role == .fullTime && $0.gridCode.prefix(9) == grid.code.prefix(9) && $0.workerID != own }
+        func urgent(at time: Date) throws -> (Case, String) {
+            let c = try d.intake(IntakeRequest(category: .neighbour, channel: .window, priority: .urgent, description: "fight in the lane",
+                                               location: .point(p, .crs84), parties: []), actor: clerk, now: time)
+            let note = try d.store.cases.events(caseID: c.id).first { $0.action == "assigned" }?.note ?? ""
+            return (c, note)
+        }
+        // Seen 2 minutes ago 500 m away: the grid's own worker.
+        func at(_ metres: Double) -> Position { Position(p.lon, p.lat + metres / 111_000) }
+        try d.store.field.save(positions: [WorkerPosition(workerID: own, at: now - 120, position: at(500), accuracyM: 5)])
+        let (a, why) = try urgent(at: now)
+        #expect(a.workerID == own && why.contains("on duty in the grid, last seen 2 min ago, 0.5 km away"), "\(why)")
+        // 38 minutes later the worker was last seen 40 minutes ago: the nearest of the others seen lately.
+        let later = now + 38 * 60
+        let placed = others.prefix(2).enumerated().map { k, o in
+            WorkerPosition(workerID: o.workerID, at: later - 60, position: at(1200 + Double(k) * 800), accuracyM: 10)
+        }
+        try d.store.field.save(positions: placed)
+        let nearest = try #require(placed.min { Self.haversine($0.position, p) < Self.haversine($1.position, p) })
+        let (b, why2) = try urgent(at: later)
+        #expect(b.workerID == nearest.workerID && b.level == .grid && b.unit == "grid:\(grid.code)")
+        #expect(why2.contains("last seen 40 min ago; nearest on duty 1.2 km"), "\(why2)")
+        // Half an hour on, nobody seen lately: the roster's choice, and the event says so.
+        let (c, why3) = try urgent(at: later + 1800)
+        #expect(c.workerID == own && why3.contains("no one on duty in the town seen in the last 15 min"), "\(why3)")
+        // A normal case is dispatched by the roster, with no such note.
+        let plain = try d.intake(IntakeRequest(category: .neighbour, channel: .patrol, description: "noise", location: .point(p, .crs84), parties: []),
+                                 actor: Actor("worker:w", source: "api", workerID: own), now: now)
+        #expect(try d.store.cases.events(caseID: plain.id).first { $0.action == "assigned" }?.note == nil)
+        // It was filed on patrol by the worker: one report of theirs this week.
+        #expect(try d.store.field.reports(from: now - 86400, to: now + 86400)[own] == 1)
+    }
+}

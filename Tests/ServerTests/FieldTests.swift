@@ -145,6 +145,16 @@ import Geo
             #expect((400...422).contains(b.status) && b.headers["content-type"] == "application/problem+json", "\(bad): \(b.status) \(b.text)")
         }
         #expect(try await post("{not json").status == 400)
+        // An urgent case's candidates: dispatchers only.
+        let grid = try #require(try s.store().grids.grids().first { $0.code == (try s.store().grids.grids(ofWorker: me)).first })
+        let inside = grid.polygon.exterior[0]
+        let body = #"{"category":"neighbour","priority":"urgent","description":"fight","location":{"type":"Point","coordinates":[\#(inside.lon),\#(inside.lat)]}}"#
+        let made = try await s.call("POST", "/api/cases", role: .dispatcher, body: Data(body.utf8), headers: ["Content-Type": "application/json"])
+        let id = try #require(made.object["id"]?.integerValue, "\(made.text)")
+        let near = try await s.call("/api/cases/\(id)/nearest", role: .dispatcher)
+        #expect(near.status == 200 && near.object["reason"]?.stringValue?.hasPrefix("urgent: ") == true && near.object["workers"]?.arrayValue != nil, "\(near.text)")
+        #expect(try await s.call("/api/cases/\(id)/nearest", role: .viewer).status == 403)
+        #expect(try await s.call("/api/cases/99999999/nearest", role: .dispatcher).status == 404)
         dispatch.stop()
         viewing.stop()
     }

@@ -77,9 +77,12 @@ public struct TransitionRequest: Sendable {
 public struct Actor: Sendable {
     public var name: String
     public var source: String
-    public init(_ name: String, source: String) {
+    /// The grid worker acting, when it is one: a case they file on patrol counts as their report.
+    public var workerID: Int64?
+    public init(_ name: String, source: String, workerID: Int64? = nil) {
         self.name = name
         self.source = source
+        self.workerID = workerID
     }
 }
 
@@ -199,6 +202,18 @@ public final class Dispatcher {
         if let area = r.area, !area.holds(c) {
             throw CaseError(.forbidden, "this place is handled by \(territory.unitNames.name(c.unit)), outside your area \(area)")
         }
+        // An urgent case goes to whoever on duty is near (3必到), the reason kept with the assignment.
+        var urgent: String?
+        if c.priority == .urgent, !c.unlocated, let g = c.gridCode {
+            let near = NearestOnDuty(gridCode: g, at: c.position, territory: territory, positions: try store.field.positions(), now: now)
+            let (pick, reason) = near.choice(gridWorker: territory.rosters[g]?.onDuty(at: now))
+            urgent = reason
+            if let pick {
+                c.level = .grid
+                c.unit = "grid:\(g)"
+                c.workerID = pick.worker.id
+            }
+        }
         // Related disputes: same category, open, near in place and time.
         let related = try relatedCases(to: c, now: now)
         if let root = related.first {
@@ -214,10 +229,11 @@ public final class Dispatcher {
                                     unit: c.unit, note: "location in no grid: county centre queue"))
         } else {
             events.append(CaseEvent(at: now, actor: "system", source: "dispatch", action: "assigned", from: .reported, to: .assigned,
-                                    unit: c.unit, note: c.groupDispute ? "group dispute (群体性): one level up" : nil))
+                                    unit: c.unit, note: c.groupDispute ? "group dispute (群体性): one level up" : urgent))
             c.status = .assigned
         }
         let stored = try insert(c, parties: try r.parties.map(partyKey.seal), events: events)
+        if r.channel == .patrol, let w = actor.workerID { try store.field.recordReport(caseID: stored.id, worker: w, at: now) }
         openCases?.added(stored)
         return stored
     }

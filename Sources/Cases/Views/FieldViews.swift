@@ -144,6 +144,9 @@ public struct PatrolView: DocumentedShape, Sendable {
         }
     }
 
+    /// The schema of the answers as sent (without their null members).
+    public static var schema: JSONValue { JSONSchema.inferred(from: examples.map { (try? $0.json()) ?? .null }) }
+
     /// The answer as sent: what the caller may not see is left out rather than null.
     public func json() throws -> JSONValue { Self.dropNulls(try JSONValueEncoder().encode(self)) }
 
@@ -272,5 +275,55 @@ public struct WorkerPositionsView: Sendable {
             ]))
         }
         return GeoJSONWriter(precision: 7).string(.featureCollection(FeatureCollection(features)))
+    }
+}
+
+/// On-duty workers of an urgent case's town by distance (`GET /api/cases/{id}/nearest`), and whom
+/// the rule would send now.
+public struct NearestView: DocumentedShape, Sendable {
+    public struct Row: Encodable, Sendable {
+        var worker_id: Int64
+        var name: String
+        var role: String
+        var grid_id: String
+        var distance_m: Double?
+        var last_seen: String?
+        var minutes_ago: Int?
+        var fresh: Bool
+    }
+    var case_id: Int64
+    var grid_id: String?
+    var workers: [Row]
+    var choice: Int64?
+    var reason: String
+
+    public init(caseID: Int64, _ n: NearestOnDuty?, gridWorker: Worker?) {
+        case_id = caseID
+        grid_id = n?.gridCode
+        workers = (n?.candidates ?? []).map { c in
+            Row(worker_id: c.worker.id, name: c.worker.name, role: c.worker.role.rawValue, grid_id: c.gridCode,
+                distance_m: c.distance.map { $0.rounded() }, last_seen: c.position.map { ChinaTime.text($0.at) },
+                minutes_ago: c.position.map { Int(max(0, n!.now.timeIntervalSince($0.at)) / 60) }, fresh: c.fresh)
+        }
+        if let n {
+            let (pick, why) = n.choice(gridWorker: gridWorker)
+            choice = pick?.worker.id
+            reason = why
+        } else {
+            reason = "the case is in no grid: the county centre's queue"
+        }
+    }
+
+    public static var examples: [NearestView] {
+        let w = Worker(id: 7, name: "张伟", role: .fullTime, phone: "")
+        let square = Polygon([[.init(0, 0), .init(0.01, 0), .init(0.01, 0.01), .init(0, 0.01), .init(0, 0)]])
+        let g = Grid(code: "511725001001001", name: "白丰村第1网格", households: 420, polygon: square)
+        let now = Date(timeIntervalSince1970: 1_764_550_800)
+        let roster = DutyRoster(gridCode: g.code, shifts: [], leader: w, workers: [7: w])
+        let t = Territory(layer: GridLayer(grids: [g]), rosters: [g.code: roster], boundaries: [])
+        let seen = NearestOnDuty(gridCode: g.code, at: Position(0.005, 0.005), territory: t,
+                                 positions: [WorkerPosition(workerID: 7, at: now - 120, position: Position(0.004, 0.005), accuracyM: 5)], now: now)
+        let never = NearestOnDuty(gridCode: g.code, at: Position(0.005, 0.005), territory: t, positions: [], now: now)
+        return [NearestView(caseID: 1, seen, gridWorker: w), NearestView(caseID: 2, never, gridWorker: w), NearestView(caseID: 3, nil, gridWorker: nil)]
     }
 }

@@ -15,6 +15,7 @@ struct CasesController {
         router.post("/api/cases") { request, context in try await intake(request, context) }
         router.get("/api/cases") { request, context in try await list(request, context) }
         router.get("/api/cases/{id}") { request, context in try await show(request, context) }
+        router.get("/api/cases/{id}/nearest") { request, context in try await nearest(request, context) }
         router.post("/api/cases/{id}/transitions") { request, context in try await transition(request, context) }
         router.post("/api/alerts") { request, context in try await alert(request, context) }
         router.get("/api/track/{code}") { request, context in try await track(request, context) }
@@ -24,7 +25,7 @@ struct CasesController {
     }
 
     private func actor(_ who: Identity, _ request: Request) -> Actor {
-        Actor("\(who.role.rawValue):\(who.name)", source: "api")
+        Actor("\(who.role.rawValue):\(who.name)", source: "api", workerID: who.role == .worker ? who.workerID : nil)
     }
 
     private func caseID(_ context: WanggeContext) throws -> Int64 {
@@ -95,6 +96,22 @@ struct CasesController {
             guard personal else { return CaseView(c, names, personal: false, events: try r.cases.events(caseID: id)) }
             let (parties, links) = try key.parties(of: c, in: r.cases)
             return CaseView(c, names, parties: parties, links: links, events: try r.cases.events(caseID: id))
+        }
+        guard let view else { throw Problem.notFound("no case \(id)") }
+        return try JSONResponse.make(view)
+    }
+
+    /// The on-duty workers of the case's town by distance (their positions: dispatchers only).
+    private func nearest(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let who = try context.require(.dispatcher)
+        let id = try caseID(context)
+        let scope = try await state.scope(who)
+        let territory = state.territory, now = Date()
+        let view = try await state.readers.read { r -> NearestView? in
+            guard let c = try r.cases.find(id: id), scope.allows(c) else { return nil }
+            guard let g = c.gridCode else { return NearestView(caseID: id, nil, gridWorker: nil) }
+            let near = NearestOnDuty(gridCode: g, at: c.position, territory: territory, positions: try r.field.positions(), now: now)
+            return NearestView(caseID: id, near, gridWorker: territory.rosters[g]?.onDuty(at: now))
         }
         guard let view else { throw Problem.notFound("no case \(id)") }
         return try JSONResponse.make(view)

@@ -120,6 +120,7 @@ struct FieldController {
         let who = try context.require(.worker, .dispatcher)
         let id = try await worker(who, context)
         let f = try Fields(try await request.jsonBody(context: context), .position)
+        if let key = f.object.members.first(where: { $0.value == .null })?.key { throw Fields.invalid("\(key) must not be null (leave it out instead)") }
         let crsText = try f.optionalString("crs") ?? "EPSG:4326"
         guard let crs = CRS(crsText), crs.isWGS84LonLat || crs == .gcj02 else {
             throw Problem(.badRequest, "bad-crs", "crs \(crsText) is not supported here; use EPSG:4326 (WGS84 lon/lat) or GCJ-02")

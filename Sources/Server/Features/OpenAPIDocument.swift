@@ -41,7 +41,7 @@ enum OpenAPIDocument {
         ("Stats", StatsView.schema), ("Placement", PlacementView.schema), ("Duty", DutyView.schema), ("Plan", PlanView.schema),
         ("PlanOperation", PlanOperationView.schema), ("Published", PublishedView.schema), ("LayerVersion", LayerVersionView.schema),
         ("Session", SessionView.schema), ("Health", HealthView.schema), ("Problem", ProblemView.schema), ("HotSpots", HotSpotsView.schema),
-        ("Warnings", WarningsView.schema), ("TrackImport", TrackImportView.schema), ("Patrol", PatrolView.schema), ("Position", PositionView.schema),
+        ("Warnings", WarningsView.schema), ("TrackImport", TrackImportView.schema), ("Patrol", PatrolView.schema), ("Position", PositionView.schema), ("Nearest", NearestView.schema),
         // GeoJSON (RFC 7946): what every collection's answer has.
         ("FeatureCollection", .object(JSONObject([("type", "object"), ("required", .array(["type", "features"])), ("properties", .object(JSONObject([
             ("type", .object(JSONObject([("type", "string"), ("enum", .array(["FeatureCollection"]))]))),
@@ -168,6 +168,9 @@ enum OpenAPIDocument {
                                     param("date", "query", "string", "The day, as 2026-11-23 (default today)", schema: .object(JSONObject([("type", "string"), ("format", "date")])))],
                            responses: [("200", "A FeatureCollection: one LineString of the day's fixes, or none", .featureCollection)])),
             ]),
+            ("/api/cases/{id}/nearest", [("get", op("The workers on duty in the case's town by distance, with their last-seen times, and whom an urgent case would go to now (the grid's worker when seen in 15 min and within 3 km, else the nearest seen) and why (dispatchers)", "Cases",
+                params: [param("id", "path", "integer", "Case id", required: true, schema: RequestShape.whole(1...Int64.max))],
+                responses: [("200", "The candidates and the choice", .json("Nearest"))]))]),
             ("/api/workers/{id}/position", [("post", op("A worker's phone reports where it is (the worker's own token, or a dispatcher's of the worker's area); the newest per worker is kept, sent to dispatch screens as `position` events on /api/events, fresh for 15 minutes", "Field work",
                 params: [param("id", "path", "integer", "Worker id", required: true, schema: RequestShape.whole(1...Int64.max))],
                 body: .position, responses: [("200", "The position as kept (WGS84)", .json("Position"))]))]),
