@@ -163,6 +163,7 @@ struct Demo: ParsableCommand {
     @Option(help: "County boundary (GCJ-02 GeoJSON, as Amap publishes it).") var boundary = "data/boundaries/511725.geojson"
     @Option(help: "Scale of each county's households (1 = about 250,000).") var scale = 1.0
     @Option(help: "Counties in the database (1 to \(DemoPrefecture.maxCounties)): the real one, then copies beside it.") var counties = 1
+    @Flag(inversion: .prefixedNo, help: "Patrol tracks of yesterday and today for every grid worker, and key households.") var tracks = true
 
     func run() throws {
         do {
@@ -193,6 +194,21 @@ struct Demo: ParsableCommand {
                       + "\(r.villages.count) villages, \(r.grids.count) grids, \(households) households, "
                       + "\(r.cameras.count) cameras, \(r.workers.count) workers, \(disputes) disputes over the past year")
             }
+            // Field work: key households, and yesterday's and today's (until now) patrol tracks.
+            guard tracks else { return }
+            let now = Date(), started = Date()
+            var keys: [Int64: KeyHousehold] = [:]
+            var fixes = 0
+            for c in built {
+                for (id, kind) in DemoFieldDay(day: ChinaTime.dayText(now), until: now).keyHouseholds(c.result) { keys[id] = kind }
+                for day in [ChinaTime.dayText(now - 86400), ChinaTime.dayText(now)] {
+                    var field = DemoFieldDay(day: day, until: now)
+                    field.seed = c.seed
+                    fixes += try field.install(dispatcher, c.result)
+                }
+            }
+            try connection.field.save(keyHouseholds: keys)
+            print("field work: \(keys.count) key households, \(fixes) track fixes of yesterday and today in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
         } catch { throw fail("demo", error) }
     }
 }

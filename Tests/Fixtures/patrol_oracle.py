@@ -4,7 +4,8 @@ argv: a JSON file {"gpx": path, "grids": [{"code", "rings": [[[lon, lat], ...], 
       "households": [{"id", "lon", "lat", "households"}] (at least those near the track)}.
 stdout: {"passes": {code: [[start, end], ...]}, "covered": {code: [ids]}, "visits": [[id, start], ...]}
 
-Rules: a pass is a run of consecutive fixes inside one grid lasting at least 10 minutes; a grid's
+Rules: a pass is a run of consecutive fixes (each less than 5 minutes after the one before) inside
+one grid lasting at least 10 minutes; a grid's
 coverage is its households within 50 m of the track inside it, the track being the fixes and the
 segments between consecutive fixes less than 5 minutes apart (clipped to the grid); a visit is a run
 of consecutive fixes within 30 m of one household lasting at least 3 minutes, one per household.
@@ -50,7 +51,7 @@ def main() -> None:
     while k < len(fixes):
         code = where[k]
         end = k
-        while end + 1 < len(fixes) and code is not None and where[end + 1] == code:
+        while end + 1 < len(fixes) and code is not None and where[end + 1] == code and fixes[end + 1][0] - fixes[end][0] < 300:
             end += 1
         if code is not None and fixes[end][0] - fixes[k][0] >= 600:
             passes.setdefault(code, []).append([fixes[k][0], fixes[end][0]])

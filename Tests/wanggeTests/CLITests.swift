@@ -3,6 +3,7 @@ import Geo
 import Testing
 import TestSupport
 import SpatiaLiteStore
+import Cases
 
 func wangge(_ args: String..., stdin: String = "") throws -> (status: Int32, out: String, err: String) {
     try sh(wanggePath, args, stdin: stdin)
@@ -223,7 +224,7 @@ func extent(_ summary: String) -> [Double] {
     @Test func historyHotSpotsAndTheMonthlyReport() throws {
         let dir = TempDir()
         let db = dir.path("demo.sqlite")
-        var r = try wangge("demo", "--db", db, "--scale", "0.2", "--seed", "5")
+        var r = try wangge("demo", "--db", db, "--scale", "0.2", "--seed", "5", "--no-tracks")
         #expect(r.status == 0, "\(r.err)")
         let file = dir.write("history.geojson", """
             {"type":"FeatureCollection","features":[
@@ -263,7 +264,7 @@ func extent(_ summary: String) -> [Double] {
     @Test func demoAndThePlannersCommands() throws {
         let dir = TempDir()
         let db = dir.path("demo.sqlite")
-        var r = try wangge("demo", "--db", db, "--scale", "0.2", "--seed", "3")
+        var r = try wangge("demo", "--db", db, "--scale", "0.2", "--seed", "3", "--no-tracks")
         #expect(r.status == 0, "\(r.err)")
         #expect(r.out.contains("渠县 (511725)") && r.out.contains("8767 cameras"), "\(r.out)")
         // Every layer visible to GDAL.
@@ -274,12 +275,12 @@ func extent(_ summary: String) -> [Double] {
         let b = try ogrSummary(db, "boundaries")
         #expect((featureCount(b) ?? 0) > 8)   // the county, 7 towns at this scale, their villages
         // A second demo into the same file is refused, and the file keeps its county.
-        r = try wangge("demo", "--db", db, "--scale", "0.2")
+        r = try wangge("demo", "--db", db, "--scale", "0.2", "--no-tracks")
         #expect(r.status != 0 && r.err.contains("already holds a county"))
         // Counties out of range are refused before anything is written.
         for n in ["0", "100"] {
             let other = dir.path("counties-\(n).sqlite")
-            r = try wangge("demo", "--db", other, "--counties", n)
+            r = try wangge("demo", "--db", other, "--counties", n, "--no-tracks")
             #expect(r.status != 0 && r.err.contains("--counties is 1 to 99"), "\(r.err)")
             #expect(!FileManager.default.fileExists(atPath: other))
         }
@@ -376,12 +377,35 @@ func extent(_ summary: String) -> [Double] {
         #expect(r.status != 0 && r.err.contains("unknown camera no-such-camera"))
     }
 
+    /// The demo's day of field work, and `wangge patrol` as a town desk reads it.
+    @Test func theDemoWalksItsGridsAndPatrolFiguresShowIt() throws {
+        let dir = TempDir()
+        let db = dir.path("field.sqlite")
+        var r = try wangge("demo", "--db", db, "--scale", "0.1", "--seed", "4")
+        #expect(r.status == 0 && r.out.contains("track fixes of yesterday and today"), "\(r.out) \(r.err)")
+        let yesterday = ChinaTime.dayText(Date() - 86400)
+        r = try wangge("patrol", "--db", db, "--date", yesterday, "--by", "town")
+        let towns = try JSONParser.parse(r.out).objectValue?["towns"]?.arrayValue?.compactMap(\.objectValue) ?? []
+        #expect(r.status == 0 && !towns.isEmpty, "\(r.err)")
+        let grids = towns.reduce(0) { $0 + ($1["grids"]?.integerValue ?? 0) }, half = towns.reduce(0) { $0 + ($1["grids_half_daily"]?.integerValue ?? 0) }
+        // Most grids walked twice, a few workers missing an afternoon; coverage partial.
+        #expect(half > grids / 2 && half < grids, "\(half) of \(grids)")
+        #expect(towns.allSatisfy { ($0["coverage"]?.doubleValue ?? -1) > 0 && ($0["coverage"]?.doubleValue ?? 2) < 1 })
+        r = try wangge("patrol", "--db", db, "--date", yesterday, "--by", "worker")
+        let workers = try JSONParser.parse(r.out).objectValue?["workers"]?.arrayValue?.compactMap(\.objectValue) ?? []
+        #expect(workers.contains { ($0["visits"]?.integerValue ?? 0) >= 5 } && workers.contains { $0["flags"]?.arrayValue?.contains("visits_under_5") == true })
+        r = try wangge("patrol", "--db", db, "--by", "village")
+        #expect(r.status != 0 && r.err.contains("village"), "\(r.err)")
+        r = try wangge("patrol", "--db", db, "--date", "2026-13-01")
+        #expect(r.status != 0 && r.err.contains("2026-13-01"), "\(r.err)")
+    }
+
     /// `wangge serve` as an operator runs it: it says where it listens, answers, and stops cleanly
     /// on SIGTERM.
     @Test func serveStartsAnswersAndStopsOnSIGTERM() throws {
         let dir = TempDir()
         let db = dir.path("s.sqlite")
-        #expect(try wangge("demo", "--db", db, "--scale", "0.05", "--seed", "6").status == 0)
+        #expect(try wangge("demo", "--db", db, "--scale", "0.05", "--seed", "6", "--no-tracks").status == 0)
         var r = try wangge("serve", "--db", dir.path("missing.sqlite"))
         #expect(r.status != 0 && r.err.contains("does not exist"))
         r = try wangge("serve", "--db", db, "--public-collections", "grids,secrets")

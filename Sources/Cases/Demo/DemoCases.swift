@@ -73,6 +73,8 @@ public struct DemoCases {
                     c = try d.intake(IntakeRequest(category: pick(Self.categories), channel: channel, priority: rng.next() % 20 == 0 ? .urgent : .normal,
                                                    description: "demo dispute", location: .household(h.id), parties: parties),
                                      actor: Actor("window staff", source: channel.rawValue), now: t)
+                    // A case found on patrol is the report of the worker it landed on.
+                    if channel == .patrol, let w = c.workerID { try d.store.field.recordReport(caseID: c.id, worker: w, at: t) }
                 }
                 made += 1
                 // Its life: accepted within hours, resolved within days; older cases further along.

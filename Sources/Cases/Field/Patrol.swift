@@ -5,7 +5,8 @@ import Grid
 /// The county's "123456" method (半日1巡, visits, reports) as numbers: what a pass, coverage and a
 /// visit are. The README states the same definitions.
 public enum PatrolRules {
-    /// A pass (巡查) is a run of consecutive fixes inside the grid lasting at least this long.
+    /// A pass (巡查) is a run of consecutive fixes inside the grid (each less than `segmentGap`
+    /// after the one before) lasting at least this long.
     public static let passMinimum: TimeInterval = 600
     /// A pass starting before noon (China time) is a morning pass, otherwise an afternoon one.
     public static let noon: TimeInterval = 12 * 3600
@@ -79,7 +80,8 @@ public struct WorkerPatrol: Sendable {
         while k < fixes.count {
             guard let code = inGrid[k] else { k += 1; continue }
             var end = k
-            while end + 1 < fixes.count, inGrid[end + 1] == code { end += 1 }
+            // Consecutive: in the grid, and less than 5 minutes after the previous fix (lunch is no pass).
+            while end + 1 < fixes.count, inGrid[end + 1] == code, fixes[end + 1].at.timeIntervalSince(fixes[end].at) < PatrolRules.segmentGap { end += 1 }
             let run = DateInterval(start: fixes[k].at, end: fixes[end].at)
             if run.duration >= PatrolRules.passMinimum { passes[code, default: []].append(run) }
             k = end + 1
