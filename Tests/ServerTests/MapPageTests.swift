@@ -214,6 +214,52 @@ import Geo
 
     /// A GCJ-02 basemap that cannot be reached: the page still draws everything, shifted onto
     /// GCJ-02 like the basemap would be, and says the basemap is missing.
+    /// Field work on the map: every role colours grids by today's patrol coverage; dispatchers see
+    /// workers' last positions and, on a click, the worker's track of today.
+    @Test(arguments: StoreKind.allCases) func dispatchersSeeWorkersAndTheirTracks(_ kind: StoreKind) async throws {
+        let s = try await TestServer(kind: kind)
+        defer { s.stop() }
+        let me = s.workerID
+        let grid = try #require(try connect(s.db).grids.grids().first { $0.code == (try connect(s.db).grids.grids(ofWorker: me)).first })
+        let p = grid.polygon.exterior[0]
+        let up = try await s.call("POST", "/api/workers/\(me)/tracks", role: .worker, body: Data(FieldTests.gpx(60, from: Date() - 1200, at: p).utf8),
+                                  headers: ["Content-Type": "application/gpx+xml"])
+        #expect(up.status == 201, "\(up.text)")
+        let here = #"{"lon": \#(p.lon), "lat": \#(p.lat + 0.005)}"#
+        #expect(try await s.call("POST", "/api/workers/\(me)/position", role: .worker, body: Data(here.utf8), headers: ["Content-Type": "application/json"]).status == 200)
+        let b = try await Browser()
+        do {
+            try await b.signIn(s.base, token: s.tokens[.dispatcher]!)
+            _ = try await b.wait(for: "return document.body.dataset.ready === 'true'", "the map ready")
+            #expect(try await b.run("return document.querySelectorAll('path.wg-worker').length").integerValue == 1)
+            _ = try await b.run("document.querySelector('input[value=patrol]').click(); return true;")
+            let legend = try await b.run("return document.getElementById('legend').textContent").stringValue ?? ""
+            let grids = try connect(s.db).grids.grids().count
+            #expect(legend.contains("半日1巡 0 of \(grids) grids"), "\(legend)")
+            _ = try await b.run("wangge.workerLayer.getLayers()[0].fire('click'); return true;")
+            _ = try await b.wait(for: "return document.querySelectorAll('path.wg-track').length === 1", "the worker's track drawn")
+            let popup = try await b.run("return document.querySelector('.leaflet-popup-content').textContent").stringValue ?? ""
+            #expect(popup.contains("60 fixes"), "\(popup)")
+            _ = try Self.keep(try await b.screenshot(), "map-field.png")
+            await b.close()
+        } catch {
+            if let png = try? await b.screenshot() { _ = try? Self.keep(png, "map-field-failed.png") }
+            await b.close()
+            throw error
+        }
+        // A viewer: the coverage colours, no workers.
+        let v = try await Browser()
+        do {
+            try await v.signIn(s.base, token: s.tokens[.viewer]!)
+            _ = try await v.wait(for: "return document.body.dataset.ready === 'true'", "the map ready")
+            #expect(try await v.run("return document.querySelectorAll('path.wg-worker').length + (window.wangge.patrol.size > 0 ? 0 : 100)").integerValue == 0)
+            await v.close()
+        } catch {
+            await v.close()
+            throw error
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func anUnreachableGCJ02BasemapLeavesAWorkingPage(_ kind: StoreKind) async throws {
         let s = try await TestServer(kind: kind, basemap: Basemap(url: "http://127.0.0.1:9/{z}/{x}/{y}.png", datum: .gcj02, attribution: "unreachable"))
         defer { s.stop() }

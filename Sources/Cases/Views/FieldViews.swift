@@ -40,10 +40,12 @@ public struct WorkerDayTrack: Sendable {
         self.fixes = fixes
     }
 
-    public func geoJSON() -> String {
+    /// - Parameter gcj02: coordinates shifted to GCJ-02 (for a map over Amap or Tencent tiles).
+    public func geoJSON(gcj02: Bool = false) -> String {
         var features: [Feature] = []
         if let first = fixes.first, let last = fixes.last {
-            let geometry: Geometry = fixes.count == 1 ? .point(first.position) : .lineString(fixes.map(\.position))
+            let ps = fixes.map { gcj02 ? ((try? ChinaOffset.wgs84ToGCJ02($0.position)) ?? $0.position) : $0.position }
+            let geometry: Geometry = fixes.count == 1 ? .point(ps[0]) : .lineString(ps)
             features.append(Feature(id: .string("\(worker)-\(day)"), geometry: geometry, properties: JSONObject([
                 ("worker_id", .integer(worker)), ("day", .string(day)), ("fixes", .integer(Int64(fixes.count))),
                 ("first", .string(ChinaTime.text(first.at))), ("last", .string(ChinaTime.text(last.at))),
@@ -264,9 +266,10 @@ public struct WorkerPositionsView: Sendable {
         self.now = now
     }
 
-    public func geoJSON() -> String {
+    /// - Parameter gcj02: coordinates shifted to GCJ-02 (for a map over Amap or Tencent tiles).
+    public func geoJSON(gcj02: Bool = false) -> String {
         let features = positions.map { p in
-            Feature(id: .number(Double(p.workerID)), geometry: .point(p.position), properties: JSONObject([
+            Feature(id: .number(Double(p.workerID)), geometry: .point(gcj02 ? ((try? ChinaOffset.wgs84ToGCJ02(p.position)) ?? p.position) : p.position), properties: JSONObject([
                 ("worker_id", .integer(p.workerID)), ("name", workers[p.workerID].map { .string($0.name) } ?? .null),
                 ("role", workers[p.workerID].map { .string($0.role.rawValue) } ?? .null),
                 ("grids", .array((grids[p.workerID] ?? []).map { .string($0) })),

@@ -71,16 +71,20 @@ struct FieldController {
     private func day(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let who = try context.require(.worker, .dispatcher)
         let id = try await worker(who, context)
-        var start = ChinaTime.startOfDay(Date())
+        var start = ChinaTime.startOfDay(Date()), gcj = false
         for (key, value) in request.queryPairs {
-            guard key == "date" else { throw Problem.badRequest("unknown parameter \(key); use date", type: "bad-parameter") }
-            guard let d = ChinaTime.day(value) else { throw Problem.badRequest("date must be a day as 2026-11-23, not \(value)", type: "bad-parameter") }
-            start = d
+            switch key {
+            case "date":
+                guard let d = ChinaTime.day(value) else { throw Problem.badRequest("date must be a day as 2026-11-23, not \(value)", type: "bad-parameter") }
+                start = d
+            case "crs": gcj = try Self.gcj(value)
+            default: throw Problem.badRequest("unknown parameter \(key); use date, crs", type: "bad-parameter")
+            }
         }
         let day = String(ChinaTime.text(start).prefix(10)), from = start
         let fixes = try await state.readers.read { try $0.field.fixes(worker: id, from: from, to: from + 86400) }
         return Response(status: .ok, headers: [.contentType: "application/geo+json"],
-                        body: .init(byteBuffer: ByteBuffer(string: WorkerDayTrack(worker: id, day: day, fixes: fixes).geoJSON())))
+                        body: .init(byteBuffer: ByteBuffer(string: WorkerDayTrack(worker: id, day: day, fixes: fixes).geoJSON(gcj02: gcj))))
     }
 
     /// The day's patrol figures in the caller's reach: a dispatcher's or viewer's area (viewers get
@@ -115,6 +119,14 @@ struct FieldController {
         return JSONResponse.make(try PatrolView(figures, by: by, detail: who.role != .viewer, names: territory.unitNames).json())
     }
 
+    /// Whether an answer's `crs` asks for GCJ-02 (the map over Amap or Tencent tiles); else CRS84.
+    static func gcj(_ text: String) throws -> Bool {
+        guard let c = CRS(text), c == .gcj02 || c == .crs84 else {
+            throw Problem.badRequest("crs \(text) is not supported here; use \(CRS.crs84.uri) or \(CRS.gcj02.uri)", type: "bad-crs")
+        }
+        return c == .gcj02
+    }
+
     /// A phone's last position: kept (the newest per worker), published to dispatch screens.
     private func position(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let who = try context.require(.worker, .dispatcher)
@@ -146,7 +158,11 @@ struct FieldController {
     /// The last positions of the workers posted in the dispatcher's area.
     private func positions(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let who = try context.require(.dispatcher)
-        if let key = request.queryPairs.first?.0 { throw Problem.badRequest("unknown parameter \(key); /api/workers/positions takes none", type: "bad-parameter") }
+        var gcj = false
+        for (key, value) in request.queryPairs {
+            guard key == "crs" else { throw Problem.badRequest("unknown parameter \(key); use crs", type: "bad-parameter") }
+            gcj = try Self.gcj(value)
+        }
         let area = who.area
         let view = try await state.readers.read { r -> WorkerPositionsView in
             var grids: [Int64: [String]] = [:]
@@ -155,6 +171,6 @@ struct FieldController {
             return WorkerPositionsView(positions: try r.field.positions().filter { grids[$0.workerID] != nil },
                                        workers: workers, grids: grids.mapValues { Array(Set($0)).sorted() }, now: Date())
         }
-        return Response(status: .ok, headers: [.contentType: "application/geo+json"], body: .init(byteBuffer: ByteBuffer(string: view.geoJSON())))
+        return Response(status: .ok, headers: [.contentType: "application/geo+json"], body: .init(byteBuffer: ByteBuffer(string: view.geoJSON(gcj02: gcj))))
     }
 }

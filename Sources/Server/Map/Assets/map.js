@@ -7,6 +7,8 @@
   const OPEN_STEPS = [[0, '#f7f7f7', '0'], [1, '#fee8c8', '1'], [2, '#fdbb84', '2–4'], [5, '#e34a33', '5+']];
   const BAND_COLOURS = { under: '#9ecae1', within: '#a1d99b', over: '#fc9272' };
   const CAMERA_COLOURS = { tianwang: '#1f78b4', xueliang: '#33a02c' };
+  // Today's patrol coverage (share of a grid's households within 50 m of its track).
+  const COVERAGE_STEPS = [[0, '#f7f7f7', 'no track'], [0.001, '#deebf7', 'under 25%'], [0.25, '#9ecae1', '25–50%'], [0.5, '#4292c6', '50–75%'], [0.75, '#08519c', '75% and more']];
   // Emerging hot spot patterns, hot in reds and cold in blues (ArcGIS's names).
   const PATTERN_COLOURS = {
     new_hot: '#fcae91', consecutive_hot: '#fb6a4a', intensifying_hot: '#a50f15', persistent_hot: '#de2d26',
@@ -28,6 +30,8 @@
     caseLayer: null, cameraLayer: null, planLayer: null,
     colourBy: 'open', gridStats: null, gridStatsAt: 0,
     risk: new Map(),           // grid_id → hot spot pattern (other than none)
+    patrol: new Map(),         // grid_id → today's patrol row (/api/patrol)
+    workerLayer: null, trackLayer: null,
     ready: false,
   };
   window.wangge = page;   // for operators' consoles and the browser tests
@@ -101,6 +105,8 @@
     const tasks = [timed('boundaries', drawBoundaries()), timed('grids', drawGrids()), timed('cameras', drawCameras()),
       timed('cases', drawCases()), timed('figures', figures(true))];
     if (page.who.role !== 'worker') tasks.push(timed('warnings', warnings()));
+    tasks.push(timed('patrol', patrol()));
+    if (page.who.role === 'dispatcher') tasks.push(timed('workers', drawWorkers()));
     if (page.who.role === 'planner' || page.who.role === 'viewer') tasks.push(plans());
     const results = await Promise.allSettled(tasks);
     page.errors = results.filter((r) => r.status === 'rejected').map((r) => String(r.reason && r.reason.stack || r.reason));
@@ -110,6 +116,7 @@
     await drawCameraViews().catch((e) => notice(e.message));
     listen();
     setInterval(() => figures(true).catch((e) => notice(e.message)), 60000);
+    setInterval(() => patrol().then(recolourGrids).catch((e) => notice(e.message)), 300000);
     if (page.who.role !== 'worker') setInterval(() => warnings().then(recolourGrids).catch((e) => notice(e.message)), 600000);
     page.ready = true;
     page.renderedAt = performance.now();
@@ -273,6 +280,7 @@
       let fill;
       if (page.colourBy === 'band') fill = BAND_COLOURS[p.band];
       else if (page.colourBy === 'risk') fill = PATTERN_COLOURS[page.risk.get(p.grid_id)] || '#f7f7f7';
+      else if (page.colourBy === 'patrol') { const c = (page.patrol.get(p.grid_id) || {}).coverage || 0; fill = COVERAGE_STEPS.filter(([min]) => c >= min).pop()[1]; }
       else { const n = counts.get(p.grid_id) || 0; fill = OPEN_STEPS.filter(([min]) => n >= min).pop()[1]; }
       layer.setStyle({ fillColor: fill });
     });
@@ -287,13 +295,55 @@
       : page.colourBy === 'risk'
         ? Object.keys(PATTERN_COLOURS).filter((k) => present.has(k)).map((k) => [PATTERN_COLOURS[k], (PATTERN_NAMES[k] || k.replace('_', ' ')) + ' (' +
             [...page.risk.values()].filter((v) => v === k).length + ')']).concat([['#f7f7f7', '无模式 no pattern']])
-        : OPEN_STEPS.map(([, c, t]) => [c, t + ' open case' + (t === '1' ? '' : 's')]);
+        : page.colourBy === 'patrol'
+          ? COVERAGE_STEPS.map(([, c, t]) => [c, t]).concat([['#ffffff', '半日1巡 ' + [...page.patrol.values()].filter((r) => r.half_daily).length + ' of ' + page.patrol.size + ' grids walked morning and afternoon']])
+          : OPEN_STEPS.map(([, c, t]) => [c, t + ' open case' + (t === '1' ? '' : 's')]);
     box.replaceChildren(...rows.map(([c, t]) => el('div', { class: 'legend-row' }, [el('span', { class: 'swatch', style: 'background:' + c }), t])));
     const status = document.getElementById('status-legend');
     status.replaceChildren(...OPEN.map((s) => el('div', { class: 'legend-row' }, [el('span', { class: 'dot', style: 'background:' + STATUS_COLOURS[s] }), s])),
       el('div', { class: 'legend-row' }, [el('span', { class: 'dot', style: 'background:#fff;box-shadow:0 0 0 2px #000' }), 'overdue (black ring)']),
       ...[['tianwang', '天网 cameras'], ['xueliang', '雪亮 cameras'], ['', 'other cameras (numbers: clusters)']].map(([k, t]) =>
         el('div', { class: 'legend-row' }, [el('span', { class: 'dot', style: 'border-radius:0;background:' + (CAMERA_COLOURS[k] || '#6a3d9a') }), t])));
+  }
+
+  // ---- field work ----
+
+  // Today's patrol figures per grid (every role sees these; workers their own grids).
+  async function patrol() {
+    const r = await api('/api/patrol?by=grid');
+    page.patrol = new Map(r.grids.map((g) => [g.grid_id, g]));
+  }
+
+  // Dispatchers: the workers' last positions (grey when older than 15 minutes); a click draws
+  // the worker's track of today.
+  async function drawWorkers() {
+    const fc = await api(inCRS('/api/workers/positions'));
+    if (page.workerLayer) page.map.removeLayer(page.workerLayer);
+    page.workerLayer = L.geoJSON(fc, {
+      pane: 'cases',
+      pointToLayer: (f, at) => L.circleMarker(at, { radius: 5, weight: 2, color: '#fff', fillColor: f.properties.fresh ? '#1a9850' : '#969696',
+        fillOpacity: 1, className: 'wg-worker' }),
+      onEachFeature: (f, layer) => layer.on('click', () => drawTrack(f.properties, layer.getLatLng())),
+    }).addTo(page.map);
+    document.body.dataset.workers = String(fc.features.length);
+  }
+
+  async function drawTrack(p, at) {
+    const fc = await api(inCRS('/api/workers/' + p.worker_id + '/tracks'));
+    if (page.trackLayer) page.map.removeLayer(page.trackLayer);
+    page.trackLayer = L.geoJSON(fc, { pane: 'cases', style: () => ({ color: '#d95f02', weight: 3, className: 'wg-track' }) }).addTo(page.map);
+    const f = fc.features[0];
+    if (f) page.map.fitBounds(page.trackLayer.getBounds().extend(at), { maxZoom: 17, padding: [40, 40] });
+    L.popup().setLatLng(at).setContent(el('div', { class: 'wg-popup' }, [
+      el('h3', { text: p.name + ' (' + p.role + ')' }),
+      table([['grids 网格', p.grids.join(', ')], ['last seen 最近定位', p.at + ' (' + p.minutes_ago + ' min)'],
+        ['today 今日轨迹', f ? f.properties.fixes + ' fixes, ' + f.properties.first.slice(11, 16) + '–' + f.properties.last.slice(11, 16) : 'none']])])).openOn(page.map);
+  }
+
+  let workersTimer = null;
+  function workersSoon() {
+    if (workersTimer) return;
+    workersTimer = setTimeout(() => { workersTimer = null; drawWorkers().catch((e) => notice(e.message)); }, 2000);
   }
 
   // ---- figures ----
@@ -373,6 +423,8 @@
       page.lastEventID = e.event_id;
       figuresSoon();
     });
+    // A worker's phone reported (dispatchers only): positions drawn again, a few at a time.
+    source.addEventListener('position', () => workersSoon());
     // A grid layer published anywhere (this server, the CLI): the grids are drawn again.
     source.addEventListener('layer', async (ev) => {
       page.layerVersion = JSON.parse(ev.data).layer_version;
@@ -401,6 +453,8 @@
     const open = openByGrid().get(p.grid_id) || 0;
     const rows = [['village 村/社区', p.village], ['town 乡镇', p.town], ['households 户数', p.households + ' (' + p.band + ' 300–500)'],
       ['population 人口', p.population], ['open cases 在办', open]];
+    const walked = page.patrol.get(p.grid_id);
+    if (walked) rows.push(['patrol today 今日巡查', (walked.morning_pass ? '上午 ✓' : '上午 ✗') + ' ' + (walked.afternoon_pass ? '下午 ✓' : '下午 ✗') + ', coverage ' + rate(walked.coverage)]);
     box.append(table(rows));
     try {
       const [duty, stats] = await Promise.all([api('/api/grids/' + p.grid_id + '/duty'),
