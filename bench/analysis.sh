@@ -12,7 +12,7 @@ swift build -c release --static-swift-stdlib >/dev/null
 w=.build/release/wangge
 
 db=$out/analysis.sqlite
-$w demo --db "$db" --seed 1 >/dev/null
+$w demo --db "$db" --seed 1 --no-tracks >/dev/null
 VIEWER=$($w token create --db "$db" --role viewer --name bench | tail -1)
 GRIDS=$(sqlite3 "$db" "SELECT count(*) FROM grids")
 CASES=$(sqlite3 "$db" "SELECT count(*) FROM cases")

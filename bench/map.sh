@@ -14,7 +14,7 @@ swift build -c release --static-swift-stdlib >/dev/null
 w=.build/release/wangge
 
 db=$out/map.sqlite
-$w demo --db "$db" --seed 1 >/dev/null
+$w demo --db "$db" --seed 1 --no-tracks >/dev/null
 VIEWER=$($w token create --db "$db" --role viewer --name bench | tail -1)
 read -r W S E N < <(sqlite3 "$db" "SELECT MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom) FROM boundaries WHERE level = 'county'" \
   -cmd ".load mod_spatialite" -separator ' ')

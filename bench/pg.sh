@@ -31,9 +31,9 @@ rm -f "$sl" "$sl"-wal "$sl"-shm
 echo
 echo "A prefecture on PostGIS (PostgreSQL 15, loopback cluster in $out/cluster, fsync on; release build)"
 t0=$(date +%s.%N)
-$w demo --db "$base/bench" --seed 1 >/dev/null
+$w demo --db "$base/bench" --seed 1 --no-tracks >/dev/null
 printf '%-46s %.1f s\n' "demo county into PostGIS" "$(echo "$(date +%s.%N) - $t0" | bc -l)"
-$w demo --db "$sl" --seed 1 >/dev/null
+$w demo --db "$sl" --seed 1 --no-tracks >/dev/null
 GRIDS=$(psql -qtA "$base/bench" -c "SELECT count(*) FROM grids")
 echo "In-process intake (wangge bench cases, 20,000 cases):"
 $w bench cases --db "$base/bench" --count 20000 --solo 2000 --callers 64 | sed 's/^/  /'
@@ -150,7 +150,7 @@ pids=()
 # A prefecture: COUNTIES counties in one database, the server's start and memory.
 if [ "${PREFECTURE_DB:-spatialite}" = postgis ]; then pdb="$base/prefecture"; else pdb=$out/prefecture.sqlite; rm -f "$pdb" "$pdb"-wal "$pdb"-shm; fi
 t0=$(date +%s.%N)
-$w demo --db "$pdb" --counties "$COUNTIES" --seed 1 >/dev/null
+$w demo --db "$pdb" --counties "$COUNTIES" --seed 1 --no-tracks >/dev/null
 built=$(echo "$(date +%s.%N) - $t0" | bc -l)
 PV=$($w token create --db "$pdb" --role viewer --name bench | tail -1)
 echo

@@ -13,7 +13,7 @@ w=.build/release/wangge
 # The data: the demo county's grid layer and N random points over its extent.
 db=$out/bench.sqlite
 rm -f "$db" "$db"-wal "$db"-shm
-$w demo --db "$db" --seed 1 >/dev/null
+$w demo --db "$db" --seed 1 --no-tracks >/dev/null
 GRIDS=$(sqlite3 "$db" "SELECT count(*) FROM grids")
 $w bench points --db "$db" --count "$N" > "$out/points.csv"
 rm -f "$out/grids.geojson"
@@ -88,7 +88,7 @@ echo
 echo "Grid layer: validate, re-partition the whole county, publish (release build)"
 gdb=$out/grids.sqlite
 rm -f "$gdb" "$gdb"-wal "$gdb"-shm
-$w demo --db "$gdb" --seed 1 >/dev/null
+$w demo --db "$gdb" --seed 1 --no-tracks >/dev/null
 $w bench grids --db "$gdb"
 # Peers validate the same hand-drawn layer (version 2) against the same villages.
 $w grids export --db "$gdb" --version 2 --precision 17 > "$out/drawn.geojson"
@@ -117,6 +117,9 @@ cp "$gdb" "$out/peer-intake.sqlite"   # the peer's copy: the same demo year, bef
 rm -f "$out/peer-intake.sqlite-wal" "$out/peer-intake.sqlite-shm"
 $w bench cases --db "$gdb" --count 20000 --callers 64
 /usr/bin/python3 bench/peers/spatialite_intake.py "$out/peer-intake.sqlite" 20000
+
+# Field work: tracks in, patrol figures out, beside gpxpy + shapely.
+bench/field.sh
 
 # Early warning: hot spots beside PySAL, the warnings, the monthly PDF.
 bench/analysis.sh

@@ -13,7 +13,7 @@ swift build -c release --static-swift-stdlib >/dev/null
 w=.build/release/wangge
 
 db=$out/server.sqlite
-$w demo --db "$db" --seed 1 >/dev/null
+$w demo --db "$db" --seed 1 --no-tracks >/dev/null
 VIEWER=$($w token create --db "$db" --role viewer --name bench | tail -1)
 DISPATCHER=$($w token create --db "$db" --role dispatcher --name bench | tail -1)
 ogr2ogr -f GPKG "$out/grids.gpkg" "$db" grids -nln grids >/dev/null
@@ -83,3 +83,9 @@ TOKEN=$DISPATCHER measure "  wangge serve, 8 connections" 8 -s bench/peers/intak
 TOKEN=$DISPATCHER measure "  wangge serve, 16 connections" 16 -s bench/peers/intake.lua http://127.0.0.1:18080
 TOKEN=$DISPATCHER measure "  wangge serve, 32 connections" 32 -s bench/peers/intake.lua http://127.0.0.1:18080
 echo "  (stored: $(sqlite3 "$db" "SELECT count(*) FROM cases WHERE description = 'bench'") cases)"
+
+# Workers' phones reporting where they are (issue: field work), group-committed like intake.
+WMIN=$(sqlite3 "$db" "SELECT min(id) FROM workers"); WMAX=$(sqlite3 "$db" "SELECT max(id) FROM workers")
+echo
+echo "Worker positions: POST /api/workers/{id}/position ($((WMAX - WMIN + 1)) workers, a dispatcher's token), durable, on the live feed"
+for c in 16 64; do TOKEN=$DISPATCHER WMIN=$WMIN WMAX=$WMAX measure "  wangge serve, $c connections" $c -s bench/peers/position.lua http://127.0.0.1:18080; done

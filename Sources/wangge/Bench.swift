@@ -6,7 +6,7 @@ import Grid
 
 /// Benchmark helpers, used by `make bench`; figures go to stdout, never into pass/fail tests.
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmark helpers.", subcommands: [BenchPoints.self, BenchKernel.self, BenchNumbers.self, BenchViews.self, BenchGrids.self, BenchCases.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmark helpers.", subcommands: [BenchPoints.self, BenchKernel.self, BenchNumbers.self, BenchViews.self, BenchGrids.self, BenchCases.self, BenchField.self])
 }
 
 struct BenchPoints: ParsableCommand {
@@ -305,4 +305,75 @@ final class LatencyBox: @unchecked Sendable {
     private let lock = NSLock()
     func add(_ v: Double) { lock.lock(); values.append(v); lock.unlock() }
     func sorted() -> [Double] { lock.lock(); defer { lock.unlock() }; return values.sorted() }
+}
+
+struct BenchField: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "field",
+        abstract: "Time ingesting a day of every grid worker's tracks and the county's patrol figures; write a sample of workers' GPX files for the peers.")
+    @Option(help: "Database (a demo county).") var db: String
+    @Option(help: "Folder for the sample: NAME.gpx, NAME.json (the peer's input), NAME.wangge.json (this project's answer).") var out: String
+    @Option var sample = 24
+
+    func run() throws {
+        let d = try Dispatcher(store: try connect(db))
+        let layer = d.territory.layer
+        let now = Date(), day = ChinaTime.dayText(now - 2 * 86400)
+        func time<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let v = try body()
+            return (v, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        let households = try d.grids.households()
+        var field = DemoFieldDay(day: day, until: now)
+        field.seed = 99
+        let tracks = try field.tracks(households: households, posts: try d.grids.posts(), layer: layer)
+        let total = tracks.reduce(0) { $0 + $1.fixes.count }
+        let (_, tIngest) = try time { for (w, fixes) in tracks { _ = try TrackImport.record(fixes, worker: w, in: d.store, layer: layer) } }
+        print(String(format: "%-44@ %.2f s (%d fixes of %d workers, %.0f fixes/s; filtered, stored, the day's patrol worked out with each upload)",
+                     "ingest a day of tracks (10 s fixes)" as NSString, tIngest, total, tracks.count, Double(total) / tIngest))
+        var best = Double.infinity, rows = 0
+        for _ in 0..<3 {
+            let (f, t) = try time { () -> PatrolFigures in
+                let (input, week) = try PatrolFigures.read(day: day, from: d.store, grids: layer.grids)
+                return PatrolFigures(day: day, week: week, input: input)
+            }
+            best = min(best, t)
+            rows = f.grids.count + f.workers.count
+        }
+        print(String(format: "%-44@ %.3f s (%d grid and worker rows, flags, best of 3)", "the county's patrol figures for the day" as NSString, best, rows))
+
+        // The sample for gpxpy + shapely: a GPX file, the worker's grids and the households near.
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let patrol = try d.store.field.patrol(day: day)
+        let visits = try d.store.field.visits(first: day, last: day)
+        let byCode = Dictionary(layer.grids.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
+        let step = max(1, tracks.count / max(sample, 1))
+        for (n, (worker, fixes)) in tracks.enumerated() where n % step == 0 {
+            let name = "\(out)/worker-\(worker)"
+            var gpx = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<gpx version=\"1.1\" creator=\"wangge bench\" xmlns=\"http://www.topografix.com/GPX/1/1\"><trk><trkseg>\n"
+            for f in fixes { gpx += "<trkpt lat=\"\(f.position.lat)\" lon=\"\(f.position.lon)\"><time>\(ChinaTime.text(f.at))</time></trkpt>\n" }
+            try (gpx + "</trkseg></trk></gpx>\n").write(toFile: name + ".gpx", atomically: true, encoding: .utf8)
+            let lons = fixes.map(\.position.lon), lats = fixes.map(\.position.lat)
+            let near = households.filter { $0.position.lon > lons.min()! - 0.002 && $0.position.lon < lons.max()! + 0.002
+                && $0.position.lat > lats.min()! - 0.002 && $0.position.lat < lats.max()! + 0.002 }
+            let mine = try d.grids.grids(ofWorker: worker).compactMap { byCode[$0] }
+            func ring(_ r: [Position]) -> JSONValue { .array(r.map { .array([.number($0.lon), .number($0.lat)]) }) }
+            let spec = JSONValue.object(JSONObject([
+                ("gpx", .string(name + ".gpx")),
+                ("grids", .array(mine.map { .object(JSONObject([("code", .string($0.code)), ("rings", .array($0.polygon.rings.map(ring)))])) })),
+                ("households", .array(near.map { .object(JSONObject([("id", .integer($0.id)), ("lon", .number($0.position.lon)),
+                                                                     ("lat", .number($0.position.lat)), ("households", .integer(Int64($0.households)))])) })),
+            ]))
+            let rows = patrol.filter { $0.worker == worker }
+            let answer = JSONValue.object(JSONObject([
+                ("passes", .object(JSONObject(rows.filter { !$0.grid.passes.isEmpty }.map { r in
+                    (r.grid.gridCode, JSONValue.array(r.grid.passes.map { .array([.number($0.start.timeIntervalSince1970), .number($0.end.timeIntervalSince1970)]) })) }))),
+                ("covered", .object(JSONObject(rows.filter { !$0.grid.covered.isEmpty }.map { r in
+                    (r.grid.gridCode, JSONValue.array(r.grid.covered.keys.sorted().map { .integer($0) })) }))),
+                ("visits", .array(visits.filter { $0.workerID == worker }.map { .array([.integer($0.householdID), .number($0.at.timeIntervalSince1970)]) })),
+            ]))
+            try json(spec).write(toFile: name + ".json", atomically: true, encoding: .utf8)
+            try json(answer).write(toFile: name + ".wangge.json", atomically: true, encoding: .utf8)
+        }
+    }
 }

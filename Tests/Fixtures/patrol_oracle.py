@@ -31,9 +31,7 @@ def plane(lon0, lat0):
     return lambda x, y, z=None: ((x - lon0) * kx, (y - lat0) * ky)
 
 
-def main() -> None:
-    with open(sys.argv[1], encoding="utf-8") as f:
-        spec = json.load(f)
+def patrol(spec):
     with open(spec["gpx"], encoding="utf-8") as f:
         gpx = gpxpy.parse(f)
     fixes = [(p.time.timestamp(), p.longitude, p.latitude) for t in gpx.tracks for s in t.segments for p in s.points]
@@ -97,7 +95,12 @@ def main() -> None:
                 start = None
         if start is not None and last - start >= 180 and not done:
             visits.append([h["id"], start])
-    json.dump({"passes": passes, "covered": {c: sorted(v) for c, v in covered.items()}, "visits": sorted(visits, key=lambda v: v[1])}, sys.stdout)
+    return {"passes": passes, "covered": {c: sorted(v) for c, v in covered.items()}, "visits": sorted(visits, key=lambda v: v[1])}
+
+
+def main() -> None:
+    with open(sys.argv[1], encoding="utf-8") as f:
+        json.dump(patrol(json.load(f)), sys.stdout)
 
 
 if __name__ == "__main__":

@@ -22,12 +22,17 @@ public struct DemoFieldDay {
 
     /// The grid workers' tracks, one list per worker, in time order.
     public func tracks(_ r: DemoCounty.Result, layer: GridLayer) throws -> [(worker: Int64, fixes: [TrackFix])] {
+        try tracks(households: r.households, posts: r.posts, layer: layer)
+    }
+
+    /// The same from what a database holds (the benchmark walks a stored county).
+    public func tracks(households: [Household], posts: [GridPost], layer: GridLayer) throws -> [(worker: Int64, fixes: [TrackFix])] {
         guard let start = ChinaTime.day(day) else { throw CaseError(.invalid, "\(day) is not a day") }
         var rng = SeededRandom(seed: seed ^ UInt64(start.timeIntervalSince1970))
         var homes: [String: [Position]] = [:]
-        for h in r.households { if let g = h.gridCode ?? layer.grid(at: h.position)?.code { homes[g, default: []].append(h.position) } }
+        for h in households { if let g = h.gridCode ?? layer.grid(at: h.position)?.code { homes[g, default: []].append(h.position) } }
         var out: [(Int64, [TrackFix])] = []
-        for post in r.posts where post.role == .fullTime || post.role == .partTime {
+        for post in posts where post.role == .fullTime || post.role == .partTime {
             guard let stops = homes[post.gridCode], stops.count > 1 else { continue }
             // The day's round: 40 to 95 % of the grid's address points.
             let share = 0.4 + rng.unit() * 0.55
@@ -41,7 +46,8 @@ public struct DemoFieldDay {
             if rng.next() % 8 != 0 { rounds.append((14.5 + rng.unit() * 0.5, 2 + rng.unit())) }
             var k = 0
             for (hour, hours) in rounds {
-                var t = start + hour * 3600
+                // Phones record whole seconds.
+                var t = Date(timeIntervalSince1970: (start.timeIntervalSince1970 + hour * 3600).rounded())
                 let end = t + hours * 3600
                 var here = route[k % route.count]
                 func fix(_ p: Position) {
