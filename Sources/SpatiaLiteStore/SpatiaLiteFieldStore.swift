@@ -53,6 +53,11 @@ final class SpatiaLiteFieldStore: FieldStore {
               mark INTEGER NOT NULL);
             CREATE INDEX worker_positions_mark ON worker_positions(mark);
             """),
+        // The time index cost more than the rest of a track upload (each worker's day is inserted
+        // in time order, the index's pages all over): pruning goes worker by worker on the key.
+        Migration(module: "field", number: 3, sql: """
+            DROP INDEX track_fixes_at;
+            """),
     ]
 
     init(database: Database) { self.database = database }
@@ -86,8 +91,12 @@ final class SpatiaLiteFieldStore: FieldStore {
     func prune(before time: Date) throws -> Int {
         try database.transaction {
             let t = SQLValue.real(time.timeIntervalSince1970), day = SQLValue.text(ChinaTime.dayText(time))
-            try database.prepare("DELETE FROM track_fixes WHERE at < ?").run([t])
-            let gone = database.changes
+            let delete = try database.prepare("DELETE FROM track_fixes WHERE worker_id = ? AND at < ?")
+            var gone = 0
+            for w in try database.prepare("SELECT id FROM workers").rows() {
+                try delete.run([w[0], t])
+                gone += database.changes
+            }
             try database.prepare("DELETE FROM worker_positions WHERE at < ?").run([t])
             try database.prepare("DELETE FROM patrol_days WHERE day < ?").run([day])
             try database.prepare("DELETE FROM household_visits WHERE day < ?").run([day])

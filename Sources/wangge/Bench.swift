@@ -326,7 +326,8 @@ struct BenchField: ParsableCommand {
         let households = try d.grids.households()
         var field = DemoFieldDay(day: day, until: now)
         field.seed = 99
-        let tracks = try field.tracks(households: households, posts: try d.grids.posts(), layer: layer)
+        let tracks = try field.tracks(households: households, posts: try d.grids.posts(), layer: layer,
+                                      keys: Set(try d.store.field.keyHouseholds().map(\.householdID)))
         let total = tracks.reduce(0) { $0 + $1.fixes.count }
         let (_, tIngest) = try time { for (w, fixes) in tracks { _ = try TrackImport.record(fixes, worker: w, in: d.store, layer: layer) } }
         print(String(format: "%-44@ %.2f s (%d fixes of %d workers, %.0f fixes/s; filtered, stored, the day's patrol worked out with each upload)",

@@ -200,7 +200,9 @@ struct Demo: ParsableCommand {
             var keys: [Int64: KeyHousehold] = [:]
             var fixes = 0
             for c in built {
-                for (id, kind) in DemoFieldDay(day: ChinaTime.dayText(now), until: now).keyHouseholds(c.result) { keys[id] = kind }
+                var watch = DemoFieldDay(day: ChinaTime.dayText(now), until: now)
+                watch.seed = c.seed   // the tracks' seed: its walkers stop at these
+                for (id, kind) in watch.keyHouseholds(c.result) { keys[id] = kind }
                 for day in [ChinaTime.dayText(now - 86400), ChinaTime.dayText(now)] {
                     var field = DemoFieldDay(day: day, until: now)
                     field.seed = c.seed

@@ -22,15 +22,16 @@ public struct DemoFieldDay {
 
     /// The grid workers' tracks, one list per worker, in time order.
     public func tracks(_ r: DemoCounty.Result, layer: GridLayer) throws -> [(worker: Int64, fixes: [TrackFix])] {
-        try tracks(households: r.households, posts: r.posts, layer: layer)
+        try tracks(households: r.households, posts: r.posts, layer: layer, keys: Set(keyHouseholds(r).keys))
     }
 
     /// The same from what a database holds (the benchmark walks a stored county).
-    public func tracks(households: [Household], posts: [GridPost], layer: GridLayer) throws -> [(worker: Int64, fixes: [TrackFix])] {
+    /// - Parameter keys: key households, where workers stop more often than elsewhere.
+    public func tracks(households: [Household], posts: [GridPost], layer: GridLayer, keys: Set<Int64> = []) throws -> [(worker: Int64, fixes: [TrackFix])] {
         guard let start = ChinaTime.day(day) else { throw CaseError(.invalid, "\(day) is not a day") }
         var rng = SeededRandom(seed: seed ^ UInt64(start.timeIntervalSince1970))
-        var homes: [String: [Position]] = [:]
-        for h in households { if let g = h.gridCode ?? layer.grid(at: h.position)?.code { homes[g, default: []].append(h.position) } }
+        var homes: [String: [Household]] = [:]
+        for h in households { if let g = h.gridCode ?? layer.grid(at: h.position)?.code { homes[g, default: []].append(h) } }
         var out: [(Int64, [TrackFix])] = []
         for post in posts where post.role == .fullTime || post.role == .partTime {
             guard let stops = homes[post.gridCode], stops.count > 1 else { continue }
@@ -38,7 +39,8 @@ public struct DemoFieldDay {
             let share = 0.4 + rng.unit() * 0.55
             let some = stops.filter { _ in rng.unit() < share }
             guard some.count > 1 else { continue }
-            let route = Self.route(some, from: Int(rng.next() % UInt64(some.count)))
+            let route = Self.route(some.map(\.position), from: Int(rng.next() % UInt64(some.count)))
+            let watched = Set(some.filter { keys.contains($0.id) }.map(\.position))
             let speed = 0.83 + rng.unit() * 0.56          // 3 to 5 km/h
             let stayChance = 0.02 + rng.unit() * 0.08     // some visit more than others
             var fixes: [TrackFix] = []
@@ -65,7 +67,7 @@ public struct DemoFieldDay {
                         fix(Position(here.lon + (next.lon - here.lon) * f, here.lat + (next.lat - here.lat) * f))
                     }
                     here = next
-                    if rng.unit() < stayChance {
+                    if rng.unit() < (watched.contains(here) ? 0.6 : stayChance) {
                         let stay = 180 + rng.unit() * 300
                         let leave = t + stay
                         while t < leave && t < end { t += 10; fix(here) }
