@@ -87,10 +87,11 @@ struct FieldController {
                         body: .init(byteBuffer: ByteBuffer(string: WorkerDayTrack(worker: id, day: day, fixes: fixes).geoJSON(gcj02: gcj))))
     }
 
-    /// The day's patrol figures in the caller's reach: a dispatcher's or viewer's area (viewers get
-    /// per-grid and per-town figures only), a worker's own grids and row.
+    /// The day's patrol figures in the caller's reach: a dispatcher's, viewer's or planner's area
+    /// (viewers and planners get per-grid and per-town figures only), a worker's own grids and row.
     private func patrol(_ request: Request, _ context: WanggeContext) async throws -> Response {
-        let who = try context.require(.viewer, .dispatcher, .worker)
+        let who = try context.require(.viewer, .planner, .dispatcher, .worker)
+        let detail = who.role == .dispatcher || who.role == .worker
         var day = ChinaTime.dayText(Date()), by = PatrolView.By.grid
         for (key, value) in request.queryPairs {
             switch key {
@@ -105,8 +106,8 @@ struct FieldController {
             default: throw Problem.badRequest("unknown parameter \(key); use date, by", type: "bad-parameter")
             }
         }
-        if who.role == .viewer, by == .worker {
-            throw Problem(.forbidden, "forbidden", "figures by worker are for dispatchers and the worker themself; viewers see them by grid or town")
+        if !detail, by == .worker {
+            throw Problem(.forbidden, "forbidden", "figures by worker are for dispatchers and the worker themself; viewers and planners see them by grid or town")
         }
         let territory = state.territory, area = who.area?.code, me = who.role == .worker ? who.workerID : nil, date = day
         let figures = try await state.readers.read { r -> PatrolFigures in
@@ -116,7 +117,7 @@ struct FieldController {
                 (area.map { code.hasPrefix($0) } ?? true) && (mine?.contains(code) ?? true)
             }, onlyWorker: me)
         }
-        return JSONResponse.make(try PatrolView(figures, by: by, detail: who.role != .viewer, names: territory.unitNames).json())
+        return JSONResponse.make(try PatrolView(figures, by: by, detail: detail, names: territory.unitNames).json())
     }
 
     /// Whether an answer's `crs` asks for GCJ-02 (the map over Amap or Tencent tiles); else CRS84.

@@ -178,7 +178,7 @@ enum OpenAPIDocument {
             ("/api/workers/positions", [("get", op("The last positions of the workers posted in the dispatcher's area, with whether each is fresh (dispatchers only: staff's personal data)", "Field work",
                 params: [param("crs", "query", "string", "The answer's coordinates: CRS84 (default) or GCJ-02", schema: RequestShape.oneOf([CRS.crs84.uri, CRS.gcj02.uri]))],
                 responses: [("200", "A FeatureCollection of points", .featureCollection)]))]),
-            ("/api/patrol", [("get", op("A China-time day's patrol figures (半日1巡 passes, coverage, visits, weekly reports, key households) by grid, worker or town, with the flags; dispatchers of their area, workers their own grids and row, viewers by grid or town without workers, pass times or key households", "Field work",
+            ("/api/patrol", [("get", op("A China-time day's patrol figures (半日1巡 passes, coverage, visits, weekly reports, key households) by grid, worker or town, with the flags; dispatchers of their area, workers their own grids and row, viewers and planners by grid or town without workers, pass times or key households", "Field work",
                 params: [param("date", "query", "string", "The day, as 2026-11-23 (default today)", schema: .object(JSONObject([("type", "string"), ("format", "date")]))),
                          param("by", "query", "string", "grid (default), worker or town", schema: RequestShape.oneOf(PatrolView.By.allCases.map(\.rawValue)))],
                 responses: [("200", "One list of rows, with the rules applied", .json("Patrol"))]))]),
