@@ -85,7 +85,11 @@ TOKEN=$DISPATCHER measure "  wangge serve, 32 connections" 32 -s bench/peers/int
 echo "  (stored: $(sqlite3 "$db" "SELECT count(*) FROM cases WHERE description = 'bench'") cases)"
 
 # Workers' phones reporting where they are (issue: field work), group-committed like intake.
-WMIN=$(sqlite3 "$db" "SELECT min(id) FROM workers"); WMAX=$(sqlite3 "$db" "SELECT max(id) FROM workers")
+# Each phone its own worker token, as in the field.
+rm -f "$out/phones.txt"
+for id in $(sqlite3 "$db" "SELECT worker_id FROM grid_posts WHERE role IN ('full_time','part_time') ORDER BY worker_id LIMIT 200"); do
+  echo "$id $($w token create --db "$db" --role worker --worker "$id" --name "phone $id" | tail -1)" >> "$out/phones.txt"
+done
 echo
-echo "Worker positions: POST /api/workers/{id}/position ($((WMAX - WMIN + 1)) workers, a dispatcher's token), durable, on the live feed"
-for c in 16 64; do TOKEN=$DISPATCHER WMIN=$WMIN WMAX=$WMAX measure "  wangge serve, $c connections" $c -s bench/peers/position.lua http://127.0.0.1:18080; done
+echo "Worker positions: POST /api/workers/{id}/position (200 phones, each its worker's token), durable, on the live feed"
+for c in 16 64; do PHONES=$out/phones.txt measure "  wangge serve, $c connections" $c -s bench/peers/position.lua http://127.0.0.1:18080; done

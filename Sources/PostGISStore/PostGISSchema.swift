@@ -320,7 +320,7 @@ enum PostGISSchema {
         // The time index cost more than the rest of a track upload (each worker's day is inserted
         // in time order, the index's pages all over): pruning goes worker by worker on the key.
         Step(module: "field", number: 3, sql: """
-            DROP INDEX track_fixes_at;
+            DROP INDEX IF EXISTS track_fixes_at;
             """),
         Step(module: "auth", number: 1, sql: """
             CREATE TABLE api_tokens(

@@ -56,7 +56,7 @@ final class SpatiaLiteFieldStore: FieldStore {
         // The time index cost more than the rest of a track upload (each worker's day is inserted
         // in time order, the index's pages all over): pruning goes worker by worker on the key.
         Migration(module: "field", number: 3, sql: """
-            DROP INDEX track_fixes_at;
+            DROP INDEX IF EXISTS track_fixes_at;
             """),
     ]
 
