@@ -91,5 +91,5 @@ for id in $(sqlite3 "$db" "SELECT worker_id FROM grid_posts WHERE role IN ('full
   echo "$id $($w token create --db "$db" --role worker --worker "$id" --name "phone $id" | tail -1)" >> "$out/phones.txt"
 done
 echo
-echo "Worker positions: POST /api/workers/{id}/position (200 phones, each its worker's token), durable, on the live feed"
-for c in 16 64; do PHONES=$out/phones.txt measure "  wangge serve, $c connections" $c -s bench/peers/position.lua http://127.0.0.1:18080; done
+echo "Worker positions: POST /api/workers/{id}/position (200 phones, each its worker's token), committed, on the live feed"
+for c in 16 64 128; do PHONES=$out/phones.txt measure "  wangge serve, $c connections" $c -s bench/peers/position.lua http://127.0.0.1:18080; done

@@ -41,8 +41,11 @@ public final class CaseDesk: @unchecked Sendable {
                 return
             }
             let result = Result { try self.dispatcher.store.field.save(positions: batch.map(\.0)) }
-            self.acknowledge { error in
-                for p in batch { p.1.resume(with: error.map { .failure($0) } ?? result) }
+            // Answered once committed and published, without waiting for the disk: a position is
+            // replaced by the phone's next one in seconds, and a committed write survives a crash
+            // of the process (only a power cut could lose the last few milliseconds of them).
+            self.published {
+                for p in batch { p.1.resume(with: result) }
             }
         }
     }
@@ -73,6 +76,12 @@ public final class CaseDesk: @unchecked Sendable {
         let both = Rendezvous(count: feed == nil ? 1 : 2, answer)
         dispatcher.store.afterDurable { both.arrive($0) }
         feed?.committed { both.arrive(nil) }
+    }
+
+    /// Calls `answer` once the change feed has published what the writer has committed.
+    private func published(_ answer: @escaping @Sendable () -> Void) {
+        guard let feed else { return answer() }
+        feed.committed(answer)
     }
 
     private struct RetryWithSavepoints: Error {}
