@@ -50,7 +50,7 @@ public struct PatrolFigures: Sendable {
         /// Visits from the 1st of the month to the day.
         public var visits: [HouseholdVisit]
         public var keyHouseholds: [WatchedHousehold]
-        /// Patrol reports per worker in the day's week.
+        /// Patrol reports per worker from the week's Monday to the end of the day.
         public var reports: [Int64: Int]
     }
 
@@ -60,7 +60,7 @@ public struct PatrolFigures: Sendable {
         return (Input(grids: grids, posts: try store.grids.posts(), workers: try store.grids.workers(),
                       patrol: try store.field.patrol(day: day), visits: try store.field.visits(first: week.monthFirst, last: day),
                       keyHouseholds: try store.field.keyHouseholds(),
-                      reports: try store.field.reports(from: week.monday, to: week.monday + 7 * 86400)), week)
+                      reports: try store.field.reports(from: week.monday, to: week.dayEnd)), week)
     }
 
     public init(day: String, week: PatrolWeek, input: Input, scope: (String) -> Bool = { _ in true }, onlyWorker: Int64? = nil) {
@@ -128,6 +128,8 @@ public struct PatrolFigures: Sendable {
 /// The China-time week (Monday to Sunday) and month of a day, for the weekly and monthly counts.
 public struct PatrolWeek: Sendable {
     public var monday: Date
+    /// The end of the day itself: what came after it does not count for it.
+    public var dayEnd: Date
     public var monthFirst: String
     public init(day: String) throws {
         guard let start = ChinaTime.day(day) else { throw StoreError.invalid("\(day) is not a day (YYYY-MM-DD)") }
@@ -135,6 +137,7 @@ public struct PatrolWeek: Sendable {
         cal.timeZone = DutyRoster.chinaStandardTime
         let weekday = (cal.component(.weekday, from: start) + 5) % 7   // 0 = Monday
         monday = start - Double(weekday) * 86400
+        dayEnd = start + 86400
         monthFirst = String(day.prefix(8)) + "01"
     }
 }
