@@ -206,7 +206,7 @@ public final class Dispatcher {
         var urgent: String?
         if c.priority == .urgent, !c.unlocated, let g = c.gridCode {
             let near = NearestOnDuty(gridCode: g, at: c.position, territory: territory, positions: try store.field.positions(), now: now)
-            let (pick, reason) = near.choice(gridWorker: territory.rosters[g]?.onDuty(at: now))
+            let (pick, reason) = near.choice()
             urgent = reason
             if let pick {
                 c.level = .grid

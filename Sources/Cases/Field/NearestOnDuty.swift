@@ -24,10 +24,13 @@ public struct NearestOnDuty: Sendable {
     public let candidates: [Candidate]
     public let gridCode: String
     public let now: Date
+    /// Who the roster puts on duty in the case's grid now (else its leader).
+    public let gridWorker: Worker?
 
     public init(gridCode: String, at place: Position, territory: Territory, positions: [WorkerPosition], now: Date) {
         self.gridCode = gridCode
         self.now = now
+        gridWorker = territory.rosters[gridCode]?.onDuty(at: now)
         let last = Dictionary(positions.map { ($0.workerID, $0) }, uniquingKeysWith: { a, b in a.at > b.at ? a : b })
         let town = String(gridCode.prefix(9))
         var seen = Set<Int64>(), out: [Candidate] = []
@@ -52,7 +55,7 @@ public struct NearestOnDuty: Sendable {
 
     /// The worker to send and why, in the words the `assigned` event keeps; nil when nobody on duty
     /// in the town has a fresh position (the roster's choice stands).
-    public func choice(gridWorker: Worker?) -> (worker: Candidate?, reason: String) {
+    public func choice() -> (worker: Candidate?, reason: String) {
         let own = gridWorker.flatMap { w in candidates.first { $0.worker.id == w.id } }
         var why: [String] = []
         if let own {

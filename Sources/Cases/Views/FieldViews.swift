@@ -300,7 +300,7 @@ public struct NearestView: DocumentedShape, Sendable {
     var choice: Int64?
     var reason: String
 
-    public init(caseID: Int64, _ n: NearestOnDuty?, gridWorker: Worker?) {
+    public init(caseID: Int64, _ n: NearestOnDuty?) {
         case_id = caseID
         grid_id = n?.gridCode
         workers = (n?.candidates ?? []).map { c in
@@ -309,7 +309,7 @@ public struct NearestView: DocumentedShape, Sendable {
                 minutes_ago: c.position.map { Int(max(0, n!.now.timeIntervalSince($0.at)) / 60) }, fresh: c.fresh)
         }
         if let n {
-            let (pick, why) = n.choice(gridWorker: gridWorker)
+            let (pick, why) = n.choice()
             choice = pick?.worker.id
             reason = why
         } else {
@@ -327,6 +327,6 @@ public struct NearestView: DocumentedShape, Sendable {
         let seen = NearestOnDuty(gridCode: g.code, at: Position(0.005, 0.005), territory: t,
                                  positions: [WorkerPosition(workerID: 7, at: now - 120, position: Position(0.004, 0.005), accuracyM: 5)], now: now)
         let never = NearestOnDuty(gridCode: g.code, at: Position(0.005, 0.005), territory: t, positions: [], now: now)
-        return [NearestView(caseID: 1, seen, gridWorker: w), NearestView(caseID: 2, never, gridWorker: w), NearestView(caseID: 3, nil, gridWorker: nil)]
+        return [NearestView(caseID: 1, seen), NearestView(caseID: 2, never), NearestView(caseID: 3, nil)]
     }
 }
