@@ -72,8 +72,8 @@ struct PatrolCommand: ParsableCommand {
 
     func run() throws {
         try reporting("patrol") {
-            let day = date ?? ChinaTime.dayText(Date())
-            guard ChinaTime.day(day) != nil else { throw ValidationError("--date \(day) is not a day like 2026-11-23") }
+            guard let start = ChinaTime.day(date ?? ChinaTime.dayText(Date())) else { throw ValidationError("--date \(date ?? "") is not a day like 2026-11-23") }
+            let day = ChinaTime.dayText(start)   // as stored, however it was written
             let store = try database.connection()
             let territory = try Territory.load(store.grids)
             let (input, week) = try PatrolFigures.read(day: day, from: store, grids: territory.layer.grids)

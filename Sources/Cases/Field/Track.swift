@@ -187,8 +187,7 @@ extension WorkerPatrol {
         let codes = Set(try store.grids.grids(ofWorker: worker))
         let grids = layer.grids.filter { codes.contains($0.code) }
         var households: [Household] = []
-        if var box = fixes.first.map({ BoundingBox(minLon: $0.position.lon, minLat: $0.position.lat, maxLon: $0.position.lon, maxLat: $0.position.lat) }) {
-            for f in fixes { box.extend(f.position) }
+        if let box = Geometry.multiPoint(fixes.map(\.position)).boundingBox {
             // 50 m and a margin, in degrees.
             let m = 0.001
             var q = PointQuery(limit: 1_000_000, count: false)

@@ -47,11 +47,7 @@ struct CasesController {
             let g: Geometry
             do { g = try GeoJSONReader().geometry(l, "location") } catch { throw Problem(.badRequest, "malformed-geojson", error.description) }
             guard case .point(let p) = g else { throw Fields.invalid("location must be a GeoJSON Point, not a \(g.typeName)") }
-            let crsText = try f.optionalString("crs") ?? "EPSG:4326"
-            guard let crs = CRS(crsText), crs.isWGS84LonLat || crs == .gcj02 else {
-                throw Problem(.badRequest, "bad-crs", "crs \(crsText) is not supported here; use EPSG:4326 (WGS84 lon/lat) or GCJ-02")
-            }
-            location = .point(p, crs)
+            location = .point(p, try Parameters.inputCRS(try f.optionalString("crs")))
         }
         var parties: [Party] = []
         for (k, v) in try f.array("parties").enumerated() {
@@ -109,9 +105,9 @@ struct CasesController {
         let territory = state.territory, now = Date()
         let view = try await state.readers.read { r -> NearestView? in
             guard let c = try r.cases.find(id: id), scope.allows(c) else { return nil }
-            guard let g = c.gridCode else { return NearestView(caseID: id, nil, gridWorker: nil) }
+            guard let g = c.gridCode else { return NearestView(caseID: id, nil) }
             let near = NearestOnDuty(gridCode: g, at: c.position, territory: territory, positions: try r.field.positions(), now: now)
-            return NearestView(caseID: id, near, gridWorker: territory.rosters[g]?.onDuty(at: now))
+            return NearestView(caseID: id, near)
         }
         guard let view else { throw Problem.notFound("no case \(id)") }
         return try JSONResponse.make(view)
@@ -223,11 +219,7 @@ struct CasesController {
             switch key {
             case "lon": lon = Double(value)
             case "lat": lat = Double(value)
-            case "crs":
-                guard let c = CRS(value), c.isWGS84LonLat || c == .gcj02 else {
-                    throw Problem(.badRequest, "bad-crs", "crs \(value) is not supported here; use EPSG:4326 or GCJ-02")
-                }
-                crs = c
+            case "crs": crs = try Parameters.inputCRS(value)
             default: throw Problem.badRequest("unknown parameter \(key); use lon, lat, crs", type: "bad-parameter")
             }
         }

@@ -74,14 +74,12 @@ struct FieldController {
         var start = ChinaTime.startOfDay(Date()), gcj = false
         for (key, value) in request.queryPairs {
             switch key {
-            case "date":
-                guard let d = ChinaTime.day(value) else { throw Problem.badRequest("date must be a day as 2026-11-23, not \(value)", type: "bad-parameter") }
-                start = d
+            case "date": start = try Parameters.day(value).start
             case "crs": gcj = try Self.gcj(value)
             default: throw Problem.badRequest("unknown parameter \(key); use date, crs", type: "bad-parameter")
             }
         }
-        let day = String(ChinaTime.text(start).prefix(10)), from = start
+        let day = ChinaTime.dayText(start), from = start
         let fixes = try await state.readers.read { try $0.field.fixes(worker: id, from: from, to: from + 86400) }
         return Response(status: .ok, headers: [.contentType: "application/geo+json"],
                         body: .init(byteBuffer: ByteBuffer(string: WorkerDayTrack(worker: id, day: day, fixes: fixes).geoJSON(gcj02: gcj))))
@@ -95,9 +93,7 @@ struct FieldController {
         var day = ChinaTime.dayText(Date()), by = PatrolView.By.grid
         for (key, value) in request.queryPairs {
             switch key {
-            case "date":
-                guard ChinaTime.day(value) != nil else { throw Problem.badRequest("date must be a day as 2026-11-23, not \(value)", type: "bad-parameter") }
-                day = value
+            case "date": day = try Parameters.day(value).text
             case "by":
                 guard let b = PatrolView.By(rawValue: value) else {
                     throw Problem.badRequest("by must be one of \(PatrolView.By.allCases.map(\.rawValue).joined(separator: ", ")), not \(value)", type: "bad-parameter")
@@ -134,10 +130,7 @@ struct FieldController {
         let id = try await worker(who, context)
         let f = try Fields(try await request.jsonBody(context: context), .position)
         if let key = f.object.members.first(where: { $0.value == .null })?.key { throw Fields.invalid("\(key) must not be null (leave it out instead)") }
-        let crsText = try f.optionalString("crs") ?? "EPSG:4326"
-        guard let crs = CRS(crsText), crs.isWGS84LonLat || crs == .gcj02 else {
-            throw Problem(.badRequest, "bad-crs", "crs \(crsText) is not supported here; use EPSG:4326 (WGS84 lon/lat) or GCJ-02")
-        }
+        let crs = try Parameters.inputCRS(try f.optionalString("crs"))
         guard let lon = try f.optionalDouble("lon"), let lat = try f.optionalDouble("lat") else { throw Fields.invalid("lon and lat are required") }
         var p = Position(lon, lat)
         guard ChinaOffset.isInsideChina(p) else { throw Fields.invalid("lon \(lon), lat \(lat) is outside China") }

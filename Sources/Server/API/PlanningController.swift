@@ -84,10 +84,7 @@ struct PlanningController {
         let id = try planID(context)
         let f = try Fields(try await request.jsonBody(context: context), .operation)
         let op = try f.string("op")
-        let crsText = try f.optionalString("crs") ?? "EPSG:4326"
-        guard let crs = CRS(crsText), crs.isWGS84LonLat || crs == .gcj02 else {
-            throw Problem(.badRequest, "bad-crs", "crs \(crsText) is not supported here; use EPSG:4326 or GCJ-02")
-        }
+        let crs = try Parameters.inputCRS(try f.optionalString("crs"))
         func geometry(_ key: String) throws -> Geometry {
             guard let v = f.object[key] else { throw Fields.invalid("\(key) is required") }
             let g = try GeoJSONReader().geometry(v, key)

@@ -1,5 +1,6 @@
 import Cases
 import Foundation
+import Geo
 
 /// Values that several routes read from queries and bodies, read one way.
 enum Parameters {
@@ -20,6 +21,21 @@ enum Parameters {
             throw .badRequest("\(key) must be a date (2026-11-01: its start in China time) or an RFC 3339 time, not \(value)", type: "bad-parameter")
         }
         return d
+    }
+
+    /// A `date` parameter: a China-time day as 2026-11-23, its start and its text as stored.
+    static func day(_ value: String) throws(Problem) -> (start: Date, text: String) {
+        guard let d = ChinaTime.day(value) else { throw .badRequest("date must be a day as 2026-11-23, not \(value)", type: "bad-parameter") }
+        return (d, ChinaTime.dayText(d))
+    }
+
+    /// The CRS of coordinates a client sends: WGS84 lon/lat (EPSG:4326, CRS84) or GCJ-02.
+    static func inputCRS(_ text: String?) throws(Problem) -> CRS {
+        let text = text ?? "EPSG:4326"
+        guard let crs = CRS(text), crs.isWGS84LonLat || crs == .gcj02 else {
+            throw Problem(.badRequest, "bad-crs", "crs \(text) is not supported here; use EPSG:4326 (WGS84 lon/lat) or GCJ-02")
+        }
+        return crs
     }
 
     /// Comma-separated case states, each one of the lifecycle's names.
