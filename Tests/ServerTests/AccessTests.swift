@@ -59,10 +59,13 @@ import Geo
         #expect(grids.allSatisfy(mine.contains))
         let items = try await s.call("/collections/cases/items?limit=1000", role: .worker).object
         #expect((items["features"]?.arrayValue ?? []).allSatisfy { mine.contains($0.objectValue?["properties"]?.objectValue?["grid_id"]?.stringValue ?? "") })
-        // A case elsewhere is not theirs to see or move.
+        // A case elsewhere is not theirs to see or move, and they are told so (the phone's page says it).
         let other = try connect(s.db).cases.list(limit: 1000).first { !mine.contains($0.gridCode ?? "") }!
-        #expect(try await s.call("/api/cases/\(other.id)", role: .worker).status == 404)
-        #expect(try await s.call("POST", "/api/cases/\(other.id)/transitions", role: .worker, json: #"{"to":"accepted"}"#).status == 404)
+        for r in [try await s.call("/api/cases/\(other.id)", role: .worker),
+                  try await s.call("POST", "/api/cases/\(other.id)/transitions", role: .worker, json: #"{"to":"accepted"}"#)] {
+            #expect(r.status == 403 && r.object["type"]?.stringValue?.hasSuffix("not-your-grid") == true, "\(r.text)")
+        }
+        #expect(try await s.call("/api/cases/999999999", role: .worker).status == 404)
     }
 
     @Test(arguments: StoreKind.allCases) func tokensFromTheCLIAndRevocation(_ kind: StoreKind) async throws {

@@ -12,7 +12,9 @@ final class Browser: @unchecked Sendable {
     struct Failure: Error, CustomStringConvertible { let description: String }
 
     /// Starts chromedriver on a free port and a headless browser under it.
-    init(width: Int = 1400, height: Int = 900) async throws {
+    /// `mobile`: a phone's screen (390 × 844 CSS px at 3×), touch and a phone's user agent, as
+    /// Chromium's device emulation makes them.
+    init(width: Int = 1400, height: Int = 900, mobile: Bool = false) async throws {
         var started: (Process, String)?
         for _ in 0..<5 where started == nil {
             let port = Int.random(in: 20_000..<60_000)
@@ -41,9 +43,15 @@ final class Browser: @unchecked Sendable {
         endpoint = url
         let args: [JSONValue] = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                                  .string("--window-size=\(width),\(height)"), .string("--user-data-dir=\(profile.url.path)")]
+        var options = JSONObject([("binary", "/usr/bin/chromium"), ("args", .array(args))])
+        if mobile {
+            options["mobileEmulation"] = .object(JSONObject([
+                ("deviceMetrics", .object(JSONObject([("width", 390), ("height", 844), ("pixelRatio", 3), ("touch", true)]))),
+                ("userAgent", "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36")]))
+        }
         let caps = JSONValue.object(JSONObject([("capabilities", .object(JSONObject([("alwaysMatch", .object(JSONObject([
             ("browserName", "chrome"),
-            ("goog:chromeOptions", .object(JSONObject([("binary", "/usr/bin/chromium"), ("args", .array(args))]))),
+            ("goog:chromeOptions", .object(options)),
             ("goog:loggingPrefs", .object(JSONObject([("browser", "ALL")]))),
         ])))])))]))
         let reply = try await Self.request("POST", endpoint + "/session", caps)
@@ -116,6 +124,23 @@ final class Browser: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw Failure(description: "timed out waiting for \(what)")
+    }
+
+    /// A DevTools command through chromedriver (geolocation, network conditions, permissions).
+    @discardableResult
+    func devTools(_ cmd: String, _ params: JSONObject = JSONObject()) async throws -> JSONValue {
+        try await command("POST", "/goog/cdp/execute", .object(JSONObject([("cmd", .string(cmd)), ("params", .object(params))])))
+    }
+
+    /// Where the phone is: the geolocation every page's `watchPosition` then reports.
+    func locate(_ p: Position, accuracy: Double = 5) async throws {
+        try await devTools("Emulation.setGeolocationOverride", JSONObject([("latitude", .number(p.lat)), ("longitude", .number(p.lon)), ("accuracy", .number(accuracy))]))
+    }
+
+    /// Cuts the network (DevTools' offline) or brings it back.
+    func offline(_ cut: Bool) async throws {
+        try await devTools("Network.enable")
+        try await devTools("Network.emulateNetworkConditions", JSONObject([("offline", .bool(cut)), ("latency", 0), ("downloadThroughput", -1), ("uploadThroughput", -1)]))
     }
 
     func element(_ css: String) async throws -> String {

@@ -151,6 +151,39 @@ import Geo
 
     /// A phone on a poor network retries: 20 concurrent POSTs under one `Idempotency-Key` make one
     /// case and all answer it; the key with another body is refused; another key is another case.
+    /// A phone resends a step whose answer it lost: under the same key, the case as it stands and
+    /// no second step, also once a later step made the first illegal; another body is refused.
+    @Test(arguments: StoreKind.allCases) func anIdempotencyKeyMakesOneStep(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
+        let p = place
+        let made = try await s.call("POST", "/api/cases", role: .dispatcher,
+                                    json: #"{"category":"debt","description":"step retried \#(kind)","location":{"type":"Point","coordinates":[\#(p.lon),\#(p.lat)]}}"#)
+        let id = try #require(made.object["id"]?.integerValue)
+        #expect(made.object["next"]?.arrayValue?.compactMap(\.stringValue) == Case.Status(rawValue: made.object["status"]?.stringValue ?? "")?.next.map(\.rawValue))
+        let key = "step-\(UUID().uuidString)"
+        let accept = #"{"to":"accepted"}"#
+        let answers = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<8 {
+                group.addTask { try await s.call("POST", "/api/cases/\(id)/transitions", role: .dispatcher, json: accept, headers: ["Idempotency-Key": key]).status }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(answers.allSatisfy { $0 == 200 }, "\(answers)")
+        let steps = { () async throws -> Int in
+            (try await s.call("/api/cases/\(id)", role: .dispatcher).object["events"]?.arrayValue ?? [])
+                .filter { $0.objectValue?["to"]?.stringValue == "accepted" }.count
+        }
+        #expect(try await steps() == 1)
+        #expect(try await s.call("POST", "/api/cases/\(id)/transitions", role: .dispatcher, json: #"{"to":"mediating"}"#).status == 200)
+        let again = try await s.call("POST", "/api/cases/\(id)/transitions", role: .dispatcher, json: accept, headers: ["Idempotency-Key": key])
+        #expect(again.status == 200 && again.object["status"]?.stringValue == "mediating", "\(again.text)")
+        #expect(try await steps() == 1)
+        let other = try await s.call("POST", "/api/cases/\(id)/transitions", role: .dispatcher, json: #"{"to":"resolved"}"#, headers: ["Idempotency-Key": key])
+        #expect(other.status == 422, "\(other.text)")
+        // Without the key, the same step is judged afresh: not allowed from mediating.
+        #expect(try await s.call("POST", "/api/cases/\(id)/transitions", role: .dispatcher, json: accept).status == 409)
+    }
+
     @Test(arguments: StoreKind.allCases) func anIdempotencyKeyMakesOneCase(_ kind: StoreKind) async throws {
         let s = try await SharedServer.instance.get(kind)
         let p = place

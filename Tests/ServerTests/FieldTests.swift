@@ -7,11 +7,12 @@ import Geo
 
 /// `POST /api/workers/{id}/tracks` and a day of a track over HTTP: who may, what is refused.
 @Suite struct FieldTests {
-    static func gpx(_ n: Int, from start: Date, at p: Position, lat: Double? = nil) -> String {
+    /// `n` fixes 10 s apart walking north from `p` by `step` degrees a fix (`lat`: the third fix's).
+    static func gpx(_ n: Int, from start: Date, at p: Position, lat: Double? = nil, step: Double = 0.0001) -> String {
         let f = ISO8601DateFormatter()
         var s = #"<?xml version="1.0"?><gpx version="1.1" creator="phone" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>"#
         for k in 0..<n {
-            s += "<trkpt lat=\"\(k == 2 ? lat ?? p.lat : p.lat + Double(k) * 0.0001)\" lon=\"\(p.lon)\"><time>\(f.string(from: start + Double(k) * 10))</time></trkpt>"
+            s += "<trkpt lat=\"\(k == 2 ? lat ?? p.lat : p.lat + Double(k) * step)\" lon=\"\(p.lon)\"><time>\(f.string(from: start + Double(k) * 10))</time></trkpt>"
         }
         return s + "</trkseg></trk></gpx>"
     }
@@ -66,6 +67,40 @@ import Geo
     }
 
     /// `GET /api/patrol`: each role its reach; viewers never see workers, pass times or key households.
+    /// `GET /api/workers/{id}/households`: the key households of the worker's grids, with the last
+    /// visit the stored visits show; the worker themself and dispatchers only.
+    @Test(arguments: StoreKind.allCases) func workersListTheirKeyHouseholds(_ kind: StoreKind) async throws {
+        let s = try await TestServer(kind: kind)
+        defer { s.stop() }
+        let me = s.workerID
+        let store = try s.store()
+        let mine = Set(try store.grids.grids(ofWorker: me))
+        let homes = try store.grids.households().filter { $0.gridCode.map(mine.contains) ?? false }.prefix(3)
+        #expect(homes.count == 3)
+        try store.field.save(keyHouseholds: Dictionary(uniqueKeysWithValues: homes.map { ($0.id, KeyHousehold.keyFamily) }))
+        // A visit of the first household: 4 minutes within a few metres of it, this morning.
+        let start = Date() - 3600
+        let visit = try await s.call("POST", "/api/workers/\(me)/tracks", role: .worker, body: Data(Self.gpx(25, from: start, at: homes.first!.position, step: 0).utf8),
+                                     headers: ["Content-Type": "application/gpx+xml"])
+        #expect(visit.status == 201, "\(visit.text)")
+        let r = try await s.call("/api/workers/\(me)/households", role: .worker)
+        #expect(r.status == 200, "\(r.text)")
+        let rows = r.object["households"]?.arrayValue?.compactMap(\.objectValue) ?? []
+        #expect(Set(rows.compactMap { $0["household_id"]?.integerValue }) == Set(homes.map(\.id)))
+        let expected = try store.field.visits(first: "2000-01-01", last: "2100-01-01").filter { $0.householdID == homes.first!.id }.map(\.day).max()
+        #expect(expected == ChinaTime.dayText(start), "the track made a visit")
+        for row in rows {
+            let id = row["household_id"]?.integerValue
+            #expect(row["last_visit"]?.stringValue == (id == homes.first!.id ? expected : nil), "\(row)")
+            #expect(row["due"] == .bool(true) && row["visits_this_month"]?.integerValue == (id == homes.first!.id ? 1 : 0), "\(row)")
+        }
+        #expect(try await s.call("/api/workers/\(me)/households", role: .dispatcher).status == 200)
+        #expect(try await s.call("/api/workers/\(me)/households", role: .viewer).status == 403)
+        let other = try #require(try store.grids.workers().first { $0.id != me })
+        #expect(try await s.call("/api/workers/\(other.id)/households", role: .worker).status == 403)
+        #expect(try await s.call("/api/workers/\(me)/households?crs=EPSG:3857", role: .worker).status == 400)
+    }
+
     @Test(arguments: StoreKind.allCases) func patrolFiguresShowEachRoleItsOwn(_ kind: StoreKind) async throws {
         let s = try await TestServer(kind: kind)
         defer { s.stop() }

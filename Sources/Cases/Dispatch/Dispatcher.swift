@@ -65,6 +65,11 @@ public struct TransitionRequest: Sendable {
     /// The caller's area: a case outside it cannot be moved, nor moved out of it except upwards
     /// (escalation).
     public var area: Area?
+    /// A client's key for this step (`Idempotency-Key`, scoped by the caller): a phone that lost
+    /// the answer and sends the step again gets the case as it stands, not a second step.
+    public var idempotencyKey: String?
+    /// A digest of the request the key came with (the case and the body).
+    public var fingerprint = ""
     public init(to: Case.Status, note: String? = nil, target: String? = nil, rating: Int? = nil) {
         self.to = to
         self.note = note
@@ -370,6 +375,22 @@ public final class Dispatcher {
     // MARK: lifecycle
 
     public func transition(caseID: Int64, _ t: TransitionRequest, actor: Actor, now: Date = Date()) throws -> Case {
+        guard let key = t.idempotencyKey else { return try step(caseID: caseID, t, actor: actor, now: now) }
+        if let (id, fingerprint) = try cases.idempotentCase(key: key) {
+            guard fingerprint == t.fingerprint, id == caseID else {
+                throw CaseError(.invalid, "this Idempotency-Key was used for another request; use a new key for a new step")
+            }
+            guard let c = try cases.find(id: id) else { throw CaseError(.notFound, "no case \(id)") }
+            return c
+        }
+        return try store.write {
+            let c = try step(caseID: caseID, t, actor: actor, now: now)
+            try cases.remember(key: key, fingerprint: t.fingerprint, caseID: caseID, at: now)
+            return c
+        }
+    }
+
+    private func step(caseID: Int64, _ t: TransitionRequest, actor: Actor, now: Date) throws -> Case {
         try t.note.map { try Limits.check($0, "note", max: Limits.note) }
         if t.rating != nil, t.to != .rated { throw CaseError(.invalid, "a rating is given with the step to rated, not to \(t.to.rawValue)") }
         guard var c = try cases.find(id: caseID) else { throw CaseError(.notFound, "unknown case \(caseID)") }

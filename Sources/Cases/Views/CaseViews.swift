@@ -19,6 +19,8 @@ public struct CaseView: DocumentedShape, Sendable {
     var channel: String
     var priority: String
     var status: String
+    /// The steps allowed from this status (`POST …/transitions` with one of them as `to`).
+    var next: [String]
     var grid_id: String?
     var level: String
     var assignee: Assignee
@@ -46,6 +48,7 @@ public struct CaseView: DocumentedShape, Sendable {
         channel = c.channel.rawValue
         priority = c.priority.rawValue
         status = c.status.rawValue
+        next = c.status.next.map(\.rawValue)
         grid_id = c.gridCode
         level = c.level.rawValue
         assignee = Assignee(unit: c.unit, unit_name: names.name(c.unit), worker_id: c.workerID)

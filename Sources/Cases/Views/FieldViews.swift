@@ -330,3 +330,49 @@ public struct NearestView: DocumentedShape, Sendable {
         return [NearestView(caseID: 1, seen), NearestView(caseID: 2, never), NearestView(caseID: 3, nil)]
     }
 }
+
+/// A worker's key households (重点家庭/特殊群体) with their last visit, for the worker's phone
+/// (`GET /api/workers/{id}/households`): where each is, when the worker's track last showed a visit
+/// (within the 90 days tracks are kept), and whether it still needs its two visits this month.
+public struct KeyHouseholdsView: DocumentedShape, Sendable {
+    struct Entry: Codable, Sendable {
+        var household_id: Int64
+        var kind: String
+        var grid_id: String
+        var address: String
+        var location: [Double]
+        var last_visit: String?
+        var visits_this_month: Int
+        var due: Bool
+    }
+    var worker_id: Int64
+    var day: String
+    var households: [Entry]
+
+    /// `visits`: the visits of the households (by anyone) over the days kept, any order.
+    public init(worker: Int64, day: String, monthFirst: String, households: [(WatchedHousehold, address: String, position: Position)],
+                visits: [HouseholdVisit], gcj02: Bool) {
+        worker_id = worker
+        self.day = day
+        var last: [Int64: String] = [:], month: [Int64: Int] = [:]
+        for v in visits where v.day <= day {
+            if v.day > last[v.householdID] ?? "" { last[v.householdID] = v.day }
+            if v.day >= monthFirst { month[v.householdID, default: 0] += 1 }
+        }
+        self.households = households.map { k, address, p in
+            let shown = gcj02 ? ((try? ChinaOffset.wgs84ToGCJ02(p)) ?? p) : p
+            let n = month[k.householdID] ?? 0
+            return Entry(household_id: k.householdID, kind: k.kind.rawValue, grid_id: k.gridCode ?? "", address: address,
+                         location: [shown.lon, shown.lat], last_visit: last[k.householdID], visits_this_month: n,
+                         due: n < PatrolRules.keyVisitsPerMonth)
+        }
+    }
+
+    public static var examples: [KeyHouseholdsView] {
+        let k = WatchedHousehold(householdID: 42, kind: .keyFamily, gridCode: "511725001001001")
+        return [KeyHouseholdsView(worker: 7, day: "2026-11-23", monthFirst: "2026-11-01", households: [(k, "幸福村3组12号", Position(106.97, 30.84))],
+                                  visits: [HouseholdVisit(workerID: 7, householdID: 42, day: "2026-11-20", at: Date(timeIntervalSince1970: 1_763_600_000))], gcj02: false),
+                KeyHouseholdsView(worker: 7, day: "2026-11-23", monthFirst: "2026-11-01", households: [(k, "幸福村3组12号", Position(106.97, 30.84))],
+                                  visits: [], gcj02: false)]
+    }
+}

@@ -60,18 +60,33 @@ struct CasesController {
                               priority: try f.enumValue("priority", Case.Priority.self, default: .normal),
                               description: try f.string("description"), location: location, parties: parties)
         r.area = who.area
-        if let key = request.headers[HTTPField.Name("Idempotency-Key")!] {
-            guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-                throw Problem.badRequest("Idempotency-Key is 1 to 255 visible ASCII characters", type: "bad-header")
-            }
-            // Keys are the caller's own: another token's same key is another request.
-            r.idempotencyKey = "\(who.tokenID):\(key)"
-            var w = JSONWriter()
-            w.value(.object(body))
-            r.fingerprint = SHA256.hash(data: Data(w.bytes)).map { String(format: "%02x", $0) }.joined()
+        if let key = try Self.idempotencyKey(request, who) {
+            r.idempotencyKey = key
+            r.fingerprint = Self.fingerprint(.object(body))
         }
         let c = try await state.desk.intake(r, actor: actor(who, request))
         return try caseResponse(c, status: .created)
+    }
+
+    /// The request's `Idempotency-Key`, scoped by the caller's token (another token's same key is
+    /// another request), if it has one.
+    static func idempotencyKey(_ request: Request, _ who: Identity, purpose: String = "") throws -> String? {
+        guard let key = request.headers[HTTPField.Name("Idempotency-Key")!] else { return nil }
+        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw Problem.badRequest("Idempotency-Key is 1 to 255 visible ASCII characters", type: "bad-header")
+        }
+        return "\(who.tokenID):\(purpose)\(key)"
+    }
+
+    static func fingerprint(_ body: JSONValue) -> String {
+        var w = JSONWriter()
+        w.value(body)
+        return SHA256.hash(data: Data(w.bytes)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A worker asking for a case of another grid: told so (403), as the phone's page shows it.
+    private func notYours(_ c: Case, _ who: Identity) -> Problem {
+        Problem(.forbidden, "not-your-grid", "case \(c.id) is in grid \(c.gridCode ?? "none"), not one of your grids")
     }
 
     private func caseResponse(_ c: Case, status: HTTPResponse.Status) throws -> Response {
@@ -88,7 +103,11 @@ struct CasesController {
         let names = state.unitNames
         let key = state.partyKey
         let view = try await state.readers.read { r -> CaseView? in
-            guard let c = try r.cases.find(id: id), scope.allows(c) else { return nil }
+            guard let c = try r.cases.find(id: id) else { return nil }
+            guard scope.allows(c) else {
+                if scope.grids != nil { throw notYours(c, who) }
+                return nil
+            }
             guard personal else { return CaseView(c, names, personal: false, events: try r.cases.events(caseID: id)) }
             let (parties, links) = try key.parties(of: c, in: r.cases)
             return CaseView(c, names, parties: parties, links: links, events: try r.cases.events(caseID: id))
@@ -116,13 +135,20 @@ struct CasesController {
     private func transition(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let who = try context.require(.dispatcher, .worker)
         let id = try caseID(context)
-        let f = try Fields(try await request.jsonBody(context: context), .transition)
+        let body = try await request.jsonBody(context: context)
+        let f = try Fields(body, .transition)
         var t = TransitionRequest(to: try f.enumValue("to", Case.Status.self), note: try f.optionalString("note"),
                                   target: try f.optionalString("target"), rating: try f.optionalInt("rating").map { Int($0) })
         t.area = who.area
-        if let grids = try await state.scope(who).grids {
+        if let key = try Self.idempotencyKey(request, who, purpose: "step:") {
+            t.idempotencyKey = key
+            t.fingerprint = Self.fingerprint(.array([.integer(id), .object(body)]))
+        }
+        let scope = try await state.scope(who)
+        if scope.grids != nil {
             let c = try await state.readers.read { try $0.cases.find(id: id) }
-            guard let c, c.gridCode.map(grids.contains) ?? false else { throw Problem.notFound("no case \(id) in your grids") }
+            guard let c else { throw Problem.notFound("no case \(id)") }
+            guard scope.allows(c) else { throw notYours(c, who) }
         }
         let a = actor(who, request), step = t
         let c = try await state.desk.perform { try $0.transition(caseID: id, step, actor: a) }

@@ -18,6 +18,30 @@ struct FieldController {
         router.get("/api/patrol") { request, context in try await patrol(request, context) }
         router.post("/api/workers/{id}/position") { request, context in try await position(request, context) }
         router.get("/api/workers/positions") { request, context in try await positions(request, context) }
+        router.get("/api/workers/{id}/households") { request, context in try await households(request, context) }
+    }
+
+    /// The key households of the worker's grids with their last visit (the worker, or a dispatcher
+    /// of the worker's area): which to go to next.
+    private func households(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let who = try context.require(.worker, .dispatcher)
+        let id = try await worker(who, context)
+        var gcj = false
+        for (key, value) in request.queryPairs {
+            guard key == "crs" else { throw Problem.badRequest("unknown parameter \(key); use crs", type: "bad-parameter") }
+            gcj = try Self.gcj(value)
+        }
+        let now = Date(), day = ChinaTime.dayText(now), week = try PatrolWeek(day: day), shifted = gcj
+        let view = try await state.readers.read { r -> KeyHouseholdsView in
+            let grids = Set(try r.grids.grids(ofWorker: id))
+            let keys = try r.field.keyHouseholds().filter { $0.gridCode.map(grids.contains) ?? false }
+            let wanted = Set(keys.map(\.householdID))
+            let visits = try r.field.visits(first: ChinaTime.dayText(now - ServerState.trackDays * 86400), last: day)
+                .filter { wanted.contains($0.householdID) }
+            let places = try keys.compactMap { k in try r.grids.household(id: k.householdID).map { (k, address: $0.address, position: $0.position) } }
+            return KeyHouseholdsView(worker: id, day: day, monthFirst: week.monthFirst, households: places, visits: visits, gcj02: shifted)
+        }
+        return try JSONResponse.make(view)
     }
 
     /// The worker of the path, if the caller may see or write their track: the worker themself,

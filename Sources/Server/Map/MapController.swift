@@ -41,7 +41,8 @@ struct MapController {
         var assets: [String: CachedBody] = [:]
         for (name, type) in [("map.html", "text/html; charset=utf-8"), ("map.js", "text/javascript; charset=utf-8"),
                              ("map.css", "text/css; charset=utf-8"), ("items.js", "text/javascript; charset=utf-8"),
-                             ("pages.css", "text/css; charset=utf-8")] {
+                             ("pages.css", "text/css; charset=utf-8"), ("m.html", "text/html; charset=utf-8"),
+                             ("m.js", "text/javascript; charset=utf-8"), ("m.css", "text/css; charset=utf-8")] {
             guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Assets"),
                   let data = FileManager.default.contents(atPath: url.path) else {
                 throw ServerSetupError("the map page's file \(name) is missing from the server's resources")
@@ -61,15 +62,11 @@ struct MapController {
     var leafletMissing: Bool { vendor["leaflet.min.js"] == nil }
 
     func register(on router: Router<WanggeContext>) {
-        router.get("/map") { request, _ in
-            var r = assets["map.html"]!.response(to: request)
-            // Only our own scripts and styles; basemap tiles may come from elsewhere; never in a frame.
-            r.headers[HTTPField.Name("Content-Security-Policy")!] =
-                "default-src 'self'; img-src 'self' data: blob: http: https:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-            r.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
-            r.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
-            return r
-        }
+        router.get("/map") { request, _ in page("map.html", request) }
+        // The grid worker's phone (网格通).
+        router.get("/m") { request, _ in page("m.html", request) }
+        router.get("/m/m.js") { request, _ in assets["m.js"]!.response(to: request) }
+        router.get("/m/m.css") { request, _ in assets["m.css"]!.response(to: request) }
         router.get("/map/map.js") { request, _ in assets["map.js"]!.response(to: request) }
         router.get("/map/map.css") { request, _ in assets["map.css"]!.response(to: request) }
         // The OGC API pages' script and styles (`HTMLPage`).
@@ -80,6 +77,16 @@ struct MapController {
         router.get("/vendor/leaflet/images/{file}") { request, context in
             try vendorFile("images/" + (try context.parameters.require("file")), request)
         }
+    }
+
+    /// A page: only our own scripts and styles; basemap tiles may come from elsewhere; never in a frame.
+    private func page(_ name: String, _ request: Request) -> Response {
+        var r = assets[name]!.response(to: request)
+        r.headers[HTTPField.Name("Content-Security-Policy")!] =
+            "default-src 'self'; img-src 'self' data: blob: http: https:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+        r.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        r.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        return r
     }
 
     private func vendorFile(_ name: String, _ request: Request) throws -> Response {
