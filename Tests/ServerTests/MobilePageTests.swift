@@ -136,6 +136,7 @@ import Testing
         let (_, p) = try Self.place(s)
         let one = try await Self.assignedCase(s, at: p, worker: me, "邻里噪音 noise")
         let two = try await Self.assignedCase(s, at: p, worker: me, "院墙纠纷 a wall")
+        let three = try await Self.assignedCase(s, at: p, worker: me, "土地边界 a field's edge")
         for id in [one, two] { #expect(try await s.call("POST", "/api/cases/\(id)/transitions", role: .worker, json: #"{"to":"accepted"}"#).status == 200) }
         let b = try await Browser(mobile: true)
         do {
@@ -170,7 +171,17 @@ import Testing
             let other = try #require(try connect(s.db).cases.list(limit: 1000).first { !mine.contains($0.gridCode ?? "") })
             try await b.run("wangge.openCase(\(other.id)); return true")
             try await b.wait(for: "return /不是您网格/.test(document.getElementById('message').textContent)", "the refusal")
+            // Opened again with no network at all: the page and the list as last seen.
+            try await b.wait(for: "return navigator.serviceWorker.controller !== null", "the page's service worker")
+            let listed = try await b.run("return wangge.cases.length").integerValue ?? -1
+            #expect(listed >= 1)
+            try await b.offline(true)
+            try await b.go(s.base + "/m")
+            try await b.wait(for: "return document.body.dataset.ready === 'true' && /Offline/.test(document.getElementById('message').textContent)", "the page offline")
+            #expect(try await b.run("return document.querySelectorAll('#cases li[data-case]').length").integerValue == listed)
+            #expect(try await b.run("return document.querySelector('#cases li[data-case=\"\(three)\"]') !== null") == .bool(true))
             _ = try MapPageTests.keep(try await b.screenshot(), "m-offline.png")
+            try await b.offline(false)
             await b.close()
         } catch {
             if let png = try? await b.screenshot() { _ = try? MapPageTests.keep(png, "m-offline-failed.png") }

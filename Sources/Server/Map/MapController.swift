@@ -42,7 +42,8 @@ struct MapController {
         for (name, type) in [("map.html", "text/html; charset=utf-8"), ("map.js", "text/javascript; charset=utf-8"),
                              ("map.css", "text/css; charset=utf-8"), ("items.js", "text/javascript; charset=utf-8"),
                              ("pages.css", "text/css; charset=utf-8"), ("m.html", "text/html; charset=utf-8"),
-                             ("m.js", "text/javascript; charset=utf-8"), ("m.css", "text/css; charset=utf-8")] {
+                             ("m.js", "text/javascript; charset=utf-8"), ("m.css", "text/css; charset=utf-8"),
+                             ("m-sw.js", "text/javascript; charset=utf-8")] {
             guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Assets"),
                   let data = FileManager.default.contents(atPath: url.path) else {
                 throw ServerSetupError("the map page's file \(name) is missing from the server's resources")
@@ -67,6 +68,12 @@ struct MapController {
         router.get("/m") { request, _ in page("m.html", request) }
         router.get("/m/m.js") { request, _ in assets["m.js"]!.response(to: request) }
         router.get("/m/m.css") { request, _ in assets["m.css"]!.response(to: request) }
+        // At the root, so that its scope can be `/m` itself; always checked for a newer one.
+        router.get("/m-sw.js") { request, _ in
+            var r = assets["m-sw.js"]!.response(to: request)
+            r.headers[.cacheControl] = "no-cache"
+            return r
+        }
         router.get("/map/map.js") { request, _ in assets["map.js"]!.response(to: request) }
         router.get("/map/map.css") { request, _ in assets["map.css"]!.response(to: request) }
         // The OGC API pages' script and styles (`HTMLPage`).

@@ -161,28 +161,66 @@
 
   // ---- sign-in ----
 
+  // What the phone last showed (who and the open cases): the page is usable from it at once, on
+  // a slow network or none, and brought up to date when the server answers.
+  const lastName = 'wangge.m.last';
+  function lastSeen() { try { return JSON.parse(localStorage.getItem(lastName) || 'null'); } catch (e) { return null; } }
+
   async function start() {
-    page.who = await api('/api/session');
-    if (!page.who.role) { showSignIn(); return; }
-    if (page.who.role !== 'worker' || !page.who.worker_id) {
-      say('此页面供网格员使用 This page is for grid workers; your token is a ' + page.who.role + "'s. The map is at /map.", true);
+    const last = lastSeen();
+    if (last && last.who && last.who.worker_id) {
+      page.who = last.who;
+      page.cases = last.cases || [];
+      show();
+      renderCases();
+      interactive();
+    }
+    let who;
+    try { who = await api('/api/session'); } catch (e) {
+      if (page.ready && !(e instanceof HTTPError)) { say('离线：显示上次的信息 Offline: as last seen', true); retryLater(); return; }
+      throw e;
+    }
+    if (!who.role) { localStorage.removeItem(lastName); hideApp(); showSignIn(); return; }
+    if (who.role !== 'worker' || !who.worker_id) {
+      hideApp();
+      say('此页面供网格员使用 This page is for grid workers; your token is a ' + who.role + "'s. The map is at /map.", true);
       return;
     }
+    if (!page.who || page.who.worker_id !== who.worker_id) { page.cases = []; page.ready = false; }
+    page.who = who;
+    show();
+    await loadCases();
+    follow();
+    interactive();
+    outbox.flush();
+    if (localStorage.getItem(trackName() + '.on')) startPatrol();
+  }
+
+  // Offline at opening: the server is asked again when the network is back.
+  function retryLater() {
+    window.addEventListener('online', () => { start().catch((e) => say(e.message, true)); }, { once: true });
+  }
+
+  let shown = false;
+  function show() {
     $('who').textContent = page.who.name;
     $('signin').hidden = true;
     $('app').hidden = false;
     $('tabs').hidden = false;
+    if (shown) return;
+    shown = true;
     outbox.load();
     showOutbox();
     watchHere();
     fillCategories();
-    await loadCases();
-    follow();
+  }
+  function hideApp() { $('app').hidden = true; $('tabs').hidden = true; }
+
+  function interactive() {
+    if (page.ready) return;
     page.ready = true;
     document.body.dataset.ready = 'true';
     document.body.dataset.interactiveMs = String(Math.round(performance.now()));
-    outbox.flush();
-    if (localStorage.getItem(trackName() + '.on')) startPatrol();
   }
 
   function showSignIn() {
@@ -233,8 +271,14 @@
 
   async function loadCases() {
     const list = await api('/api/cases?status=' + OPEN + '&limit=200');
+    page.cases = list.cases;
+    localStorage.setItem(lastName, JSON.stringify({ who: page.who, cases: page.cases }));
+    renderCases();
+  }
+
+  function renderCases() {
     // Overdue first, then newest.
-    page.cases = list.cases.sort((a, b) => (b.flags.includes('overdue') - a.flags.includes('overdue')) || b.reported_at.localeCompare(a.reported_at));
+    page.cases.sort((a, b) => (b.flags.includes('overdue') - a.flags.includes('overdue')) || b.reported_at.localeCompare(a.reported_at));
     $('case-count').textContent = '(' + page.cases.length + ')';
     const ol = $('cases');
     ol.replaceChildren(...page.cases.map((c) => {
@@ -344,7 +388,10 @@
 
   // ---- new assignments ----
 
+  let following = false;
   function follow() {
+    if (following) return;
+    following = true;
     const source = new EventSource('/api/events');
     source.addEventListener('case', async (ev) => {
       const d = JSON.parse(ev.data);
@@ -475,5 +522,6 @@
   page.openCase = openCase;
   window.addEventListener('online', () => outbox.flush());
   setInterval(() => outbox.flush(), 5000);
+  if (navigator.serviceWorker) navigator.serviceWorker.register('/m-sw.js', { scope: '/m' }).catch(() => { /* no offline opening */ });
   start().catch((e) => say(e.message, true));
 })();
