@@ -132,3 +132,6 @@ bench/server.sh
 
 # The one-screen map: first render in headless Chromium, vector tiles cold and cached.
 bench/map.sh
+
+# The worker's phone page: interactive under throttling, a step's round trip from the page.
+bench/mobile.sh
