@@ -2,28 +2,13 @@
 WebDriver): from navigation start to the moment the page has drawn boundaries, grids, cameras, open
 cases and the header (the page marks it: window.wangge.renderedAt, in ms since navigation start).
 Usage: first_render.py BASE_URL TOKEN RUNS"""
-import json, statistics, subprocess, sys, tempfile, time, urllib.request
+import json, statistics, sys, tempfile, time
+from webdriver import call, start
 
 base, token, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 
-def call(method, url, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    try:
-        return json.load(urllib.request.urlopen(req, timeout=120))
-    except urllib.error.HTTPError as e:
-        return json.load(e)
-
-port = 9600
-driver = subprocess.Popen(["chromedriver", f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-D = f"http://127.0.0.1:{port}"
+driver, D = start(9600)
 try:
-    for _ in range(100):
-        try:
-            if call("GET", D + "/status")["value"]["ready"]:
-                break
-        except Exception:
-            time.sleep(0.05)
     times = []
     for k in range(runs):
         # A fresh browser each time: nothing in its cache (the server's caches stay warm after the first).

@@ -5,7 +5,8 @@ and a network profile, first visit (nothing cached) and repeat visit (the servic
 list last seen); then the round trip of a transition from the page on loopback (click to the new
 state shown, the page's own fetches included).
 Usage: mobile_page.py BASE_URL WORKER_TOKEN CASE_IDS_FILE"""
-import json, statistics, subprocess, sys, tempfile, time, urllib.request
+import json, statistics, sys, tempfile, time
+from webdriver import call, start
 
 base, token, ids_file = sys.argv[1], sys.argv[2], sys.argv[3]
 ids = [int(x) for x in open(ids_file).read().split()]
@@ -16,17 +17,7 @@ PROFILES = [
     ("DevTools Fast 3G (563 ms, 180 KB/s)", 562.5, 1.6 * 1000 * 1000 / 8 * 0.9, 750 * 1000 / 8 * 0.9),
 ]
 
-def call(method, url, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    try:
-        return json.load(urllib.request.urlopen(req, timeout=180))
-    except urllib.error.HTTPError as e:
-        return json.load(e)
-
-port = 9610
-driver = subprocess.Popen(["chromedriver", f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-D = f"http://127.0.0.1:{port}"
+driver, D = start(9610)
 
 def session():
     caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
@@ -56,12 +47,6 @@ def interactive(S):
     return None, 0
 
 try:
-    for _ in range(100):
-        try:
-            if call("GET", D + "/status")["value"]["ready"]:
-                break
-        except Exception:
-            time.sleep(0.05)
     for label, latency, down, up in PROFILES:
         S = session()
         signed_in(S)
