@@ -149,7 +149,16 @@ final class Browser: @unchecked Sendable {
         return id
     }
 
-    func click(_ css: String) async throws { try await command("POST", "/element/\(try await element(css))/click") }
+    /// Clicks the element, found again when the page redrew it between finding and clicking (a
+    /// live list re-rendered by an event).
+    func click(_ css: String) async throws {
+        for attempt in 1...5 {
+            do { try await command("POST", "/element/\(try await element(css))/click"); return } catch let e as Failure
+                where attempt < 5 && e.description.contains("stale element") {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
 
     func type(_ css: String, _ text: String) async throws {
         try await command("POST", "/element/\(try await element(css))/value", .object(JSONObject([("text", .string(text))])))
