@@ -85,7 +85,7 @@ struct CasesController {
     }
 
     /// A worker asking for a case of another grid: told so (403), as the phone's page shows it.
-    private func notYours(_ c: Case, _ who: Identity) -> Problem {
+    private func notYours(_ c: Case) -> Problem {
         Problem(.forbidden, "not-your-grid", "case \(c.id) is in grid \(c.gridCode ?? "none"), not one of your grids")
     }
 
@@ -105,7 +105,7 @@ struct CasesController {
         let view = try await state.readers.read { r -> CaseView? in
             guard let c = try r.cases.find(id: id) else { return nil }
             guard scope.allows(c) else {
-                if scope.grids != nil { throw notYours(c, who) }
+                if scope.grids != nil { throw notYours(c) }
                 return nil
             }
             guard personal else { return CaseView(c, names, personal: false, events: try r.cases.events(caseID: id)) }
@@ -148,7 +148,7 @@ struct CasesController {
         if scope.grids != nil {
             let c = try await state.readers.read { try $0.cases.find(id: id) }
             guard let c else { throw Problem.notFound("no case \(id)") }
-            guard scope.allows(c) else { throw notYours(c, who) }
+            guard scope.allows(c) else { throw notYours(c) }
         }
         let a = actor(who, request), step = t
         let c = try await state.desk.perform { try $0.transition(caseID: id, step, actor: a) }

@@ -26,12 +26,8 @@ struct FieldController {
     private func households(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let who = try context.require(.worker, .dispatcher)
         let id = try await worker(who, context)
-        var gcj = false
-        for (key, value) in request.queryPairs {
-            guard key == "crs" else { throw Problem.badRequest("unknown parameter \(key); use crs", type: "bad-parameter") }
-            gcj = try Self.gcj(value)
-        }
-        let now = Date(), day = ChinaTime.dayText(now), week = try PatrolWeek(day: day), shifted = gcj
+        let gcj = try Self.answersInGCJ02(request)
+        let now = Date(), day = ChinaTime.dayText(now), week = try PatrolWeek(day: day)
         let view = try await state.readers.read { r -> KeyHouseholdsView in
             let grids = Set(try r.grids.grids(ofWorker: id))
             let keys = try r.field.keyHouseholds().filter { $0.gridCode.map(grids.contains) ?? false }
@@ -39,7 +35,7 @@ struct FieldController {
             let visits = try r.field.visits(first: ChinaTime.dayText(now - ServerState.trackDays * 86400), last: day)
                 .filter { wanted.contains($0.householdID) }
             let places = try keys.compactMap { k in try r.grids.household(id: k.householdID).map { (k, address: $0.address, position: $0.position) } }
-            return KeyHouseholdsView(worker: id, day: day, monthFirst: week.monthFirst, households: places, visits: visits, gcj02: shifted)
+            return KeyHouseholdsView(worker: id, day: day, monthFirst: week.monthFirst, households: places, visits: visits, gcj02: gcj)
         }
         return try JSONResponse.make(view)
     }
@@ -140,6 +136,16 @@ struct FieldController {
         return JSONResponse.make(try PatrolView(figures, by: by, detail: detail, names: territory.unitNames).json())
     }
 
+    /// Whether a request whose only parameter is `crs` asks for its answer in GCJ-02.
+    static func answersInGCJ02(_ request: Request) throws -> Bool {
+        var gcj = false
+        for (key, value) in request.queryPairs {
+            guard key == "crs" else { throw Problem.badRequest("unknown parameter \(key); use crs", type: "bad-parameter") }
+            gcj = try Self.gcj(value)
+        }
+        return gcj
+    }
+
     /// Whether an answer's `crs` asks for GCJ-02 (the map over Amap or Tencent tiles); else CRS84.
     static func gcj(_ text: String) throws -> Bool {
         guard let c = CRS(text), c == .gcj02 || c == .crs84 else {
@@ -176,11 +182,7 @@ struct FieldController {
     /// The last positions of the workers posted in the dispatcher's area.
     private func positions(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let who = try context.require(.dispatcher)
-        var gcj = false
-        for (key, value) in request.queryPairs {
-            guard key == "crs" else { throw Problem.badRequest("unknown parameter \(key); use crs", type: "bad-parameter") }
-            gcj = try Self.gcj(value)
-        }
+        let gcj = try Self.answersInGCJ02(request)
         let area = who.area
         let view = try await state.readers.read { r -> WorkerPositionsView in
             var grids: [Int64: [String]] = [:]
