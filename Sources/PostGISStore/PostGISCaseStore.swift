@@ -259,6 +259,7 @@ final class PostGISCaseStore: CaseStore {
         if !q.statuses.isEmpty { sql += " AND status = ANY(\(p(PGArray.texts(q.statuses.map(\.rawValue))))::text[])" }
         if let grids = q.gridCodes { sql += " AND grid_id = ANY(\(p(PGArray.texts(grids)))::text[])" }
         if let c = q.category { sql += " AND category = \(p(.text(c.rawValue)))" }
+        if !q.categories.isEmpty { sql += " AND category = ANY(\(p(PGArray.texts(q.categories.map(\.rawValue))))::text[])" }
         if let c = q.channel { sql += " AND channel = \(p(.text(c.rawValue)))" }
         if let w = q.workerID { sql += " AND worker_id = \(p(PGValue(w)))" }
         if let o = q.overdue { sql += " AND overdue = \(p(PGValue(o)))" }

@@ -341,6 +341,11 @@ enum PostGISSchema {
             ALTER TABLE api_tokens ADD COLUMN parent_id bigint REFERENCES api_tokens(id);
             ALTER TABLE api_tokens ADD COLUMN expires_at timestamptz;
             """),
+        // Open311 clients' api_keys.
+        Step(module: "auth", number: 3, sql: """
+            ALTER TABLE api_tokens DROP CONSTRAINT api_tokens_role_check,
+              ADD CONSTRAINT api_tokens_role_check CHECK(role IN ('planner','dispatcher','worker','viewer','open311'));
+            """),
         // The change feed: a counter per kind besides case events and layer versions, bumped in the
         // transaction of the change whoever writes it, and a notification on channel `wangge`
         // (delivered at commit) so that every server's follower reads at once.

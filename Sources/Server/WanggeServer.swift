@@ -48,6 +48,7 @@ public enum WanggeServer {
         FieldController(state: state).register(on: router)
         PlanningController(state: state).register(on: router)
         TilesController(state: state).register(on: router)
+        Open311Controller(state: state).register(on: router)
         Session(state: state).register(on: router)
         let map = try MapController(state: state)
         if map.leafletMissing {

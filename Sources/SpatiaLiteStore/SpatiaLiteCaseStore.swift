@@ -399,6 +399,10 @@ public final class SpatiaLiteCaseStore: CaseStore {
             args += grids.map { .text($0) }
         }
         if let c = q.category { sql += " AND category = ?"; args.append(.text(c.rawValue)) }
+        if !q.categories.isEmpty {
+            sql += " AND category IN (\(q.categories.map { _ in "?" }.joined(separator: ",")))"
+            args += q.categories.map { .text($0.rawValue) }
+        }
         if let c = q.channel { sql += " AND channel = ?"; args.append(.text(c.rawValue)) }
         if let w = q.workerID { sql += " AND worker_id = ?"; args.append(.integer(w)) }
         if let o = q.overdue { sql += " AND overdue = ?"; args.append(.integer(o ? 1 : 0)) }

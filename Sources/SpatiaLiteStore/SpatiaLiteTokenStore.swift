@@ -26,6 +26,9 @@ final class SpatiaLiteTokenStore: TokenStore {
             ALTER TABLE api_tokens ADD COLUMN parent_id INTEGER REFERENCES api_tokens(id);
             ALTER TABLE api_tokens ADD COLUMN expires_at TEXT;
             """),
+        // Open311 clients' api_keys.
+        Migration(module: "auth", number: 3, build: Migration.loosenCheck(
+            "api_tokens", from: "'worker','viewer')", to: "'worker','viewer','open311')")),
     ]
 
     init(database: Database) { self.database = database }

@@ -58,7 +58,7 @@ final class TestServer: @unchecked Sendable {
                                  actor: Actor("seed", source: "test"))
             }
             var tokens: [Role: String] = [:]
-            for role in [Role.planner, .dispatcher, .viewer] { tokens[role] = try Tokens.create(in: connection, name: "test \(role)", role: role).token }
+            for role in [Role.planner, .dispatcher, .viewer, .open311] { tokens[role] = try Tokens.create(in: connection, name: "test \(role)", role: role).token }
             guard let leader = try scalar("SELECT worker_id FROM grid_posts WHERE role = 'leader' ORDER BY grid_id LIMIT 1", on: connection).flatMap({ Int64($0) }) else {
                 throw StoreError("the demo has no grid leader")
             }

@@ -23,6 +23,9 @@ public struct IntakeRequest: Sendable {
     public var fingerprint = ""
     /// The caller's area: a case that would land outside it is refused (`forbidden`).
     public var area: Area?
+    /// A report from outside (a resident, another system): a place in none of the database's
+    /// counties is refused (`invalid`) instead of waiting in a county centre's queue.
+    public var withinCounties = false
 
     public init(category: Case.Category, channel: Case.Channel, priority: Case.Priority = .normal, description: String,
                 location: Location, parties: [Party] = []) {
@@ -181,6 +184,9 @@ public final class Dispatcher {
             position = c.position
             cameraID = id
             camera = c
+        }
+        if r.withinCounties, !territory.counties.codes.isEmpty, territory.counties.code(at: position) == nil {
+            throw CaseError(.invalid, "the place (\(position.lon), \(position.lat)) is outside the county this centre serves")
         }
         let rules = try rules()
         let rule = try rules.deadline(r.category, r.priority)

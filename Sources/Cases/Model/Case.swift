@@ -6,6 +6,21 @@ import Geo
 public struct Case: Hashable, Sendable {
     public enum Category: String, Sendable, CaseIterable {
         case labour, land, neighbour, family, property, consumer, traffic, debt, other
+
+        /// As residents and the centres' forms say it.
+        public var name: String {
+            switch self {
+            case .labour: "劳动争议"
+            case .land: "土地纠纷"
+            case .neighbour: "邻里纠纷"
+            case .family: "婚姻家庭"
+            case .property: "物业纠纷"
+            case .consumer: "消费纠纷"
+            case .traffic: "交通事故"
+            case .debt: "债务纠纷"
+            case .other: "其他纠纷"
+            }
+        }
     }
     public enum Channel: String, Sendable, CaseIterable {
         case window, qr, patrol, hotline, camera, referral
@@ -36,6 +51,20 @@ public struct Case: Hashable, Sendable {
         /// Still being handled: not resolved, closed or rated (the SQL says `status NOT IN
         /// ('resolved','closed','rated')`).
         public var isOpen: Bool { ![.resolved, .closed, .rated].contains(self) }
+
+        /// As the tracking page and Open311's status notes say it.
+        public var name: String {
+            switch self {
+            case .reported: "已受理"
+            case .assigned: "已分派"
+            case .accepted: "已接单"
+            case .mediating: "调解中"
+            case .resolved: "已化解"
+            case .escalated: "已上报"
+            case .closed: "已办结"
+            case .rated: "已评价"
+            }
+        }
     }
 
     /// Who handles it: a grid (its worker), a village, a town or the county centre, or — "mediation

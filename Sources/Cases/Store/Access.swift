@@ -12,6 +12,9 @@ public enum Role: String, Sendable, CaseIterable {
     case worker
     /// Leaders' screens: every map layer and figure, no personal data.
     case viewer
+    /// Another system reporting over Open311 GeoReport v2 (the province's platform, an app): its
+    /// token is the `api_key` that files service requests; it reads what the public reads.
+    case open311
 }
 
 extension Area {

@@ -132,6 +132,8 @@ public struct CaseQuery: Sendable {
     public var statuses: [Case.Status] = []
     public var gridCodes: [String]?
     public var category: Case.Category?
+    /// Any of these (none: any).
+    public var categories: [Case.Category] = []
     public var channel: Case.Channel?
     public var workerID: Int64?
     public var overdue: Bool?

@@ -186,7 +186,7 @@ struct FieldController {
         let area = who.area
         let view = try await state.readers.read { r -> WorkerPositionsView in
             var grids: [Int64: [String]] = [:]
-            for p in try r.grids.posts() where area.map { p.gridCode.hasPrefix($0.code) } ?? true { grids[p.workerID, default: []].append(p.gridCode) }
+            for p in try r.grids.posts() where area.map({ p.gridCode.hasPrefix($0.code) }) ?? true { grids[p.workerID, default: []].append(p.gridCode) }
             let workers = Dictionary(try r.grids.workers().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
             return WorkerPositionsView(positions: try r.field.positions().filter { grids[$0.workerID] != nil },
                                        workers: workers, grids: grids.mapValues { Array(Set($0)).sorted() }, now: Date())

@@ -29,13 +29,7 @@ struct AuthMiddleware: RouterMiddleware {
             return try await next(request, context)
         }
         try failures.check(context.clientIP)
-        let identity: Identity?
-        if let cached = cache.get(token) { identity = cached }
-        else {
-            let generation = cache.generation
-            identity = try await readers.read { try Tokens.identity(token, in: $0) }
-            cache.put(token, identity, readAt: generation)
-        }
+        let identity = try await Self.identity(of: token, readers: readers, cache: cache)
         guard let identity, identity.session == fromCookie else {
             if fromCookie {
                 // A stale session cookie: answer as to nobody and drop it, so the page asks to sign
@@ -54,6 +48,15 @@ struct AuthMiddleware: RouterMiddleware {
         var context = context
         context.identity = identity
         return try await next(request, context)
+    }
+
+    /// A token's identity, through the cache (nil: unknown or revoked).
+    static func identity(of token: String, readers: ReaderPool, cache: TokenCache) async throws -> Identity? {
+        if let cached = cache.get(token) { return cached }
+        let generation = cache.generation
+        let identity = try await readers.read { try Tokens.identity(token, in: $0) }
+        cache.put(token, identity, readAt: generation)
+        return identity
     }
 
     /// The token of an Authorization header, and whether it came as Basic: `Bearer TOKEN`, or

@@ -66,6 +66,21 @@ final class ResponseCache: Sendable {
     func clear() { entries.withLock { $0.removeAll() } }
 }
 
+/// `a=1&b=x+y` as query strings and `application/x-www-form-urlencoded` bodies carry it: pairs in
+/// order, percent-decoded, `+` a space (a plus is `%2B`).
+enum FormPairs {
+    static func decode(_ text: Substring) -> [(String, String)] {
+        text.split(separator: "&", omittingEmptySubsequences: true).map { pair in
+            func decode(_ s: Substring) -> String {
+                let spaced = s.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            guard let eq = pair.firstIndex(of: "=") else { return (decode(pair), "") }
+            return (decode(pair[..<eq]), decode(pair[pair.index(after: eq)...]))
+        }
+    }
+}
+
 /// JSON responses of the domain API.
 enum JSONResponse {
     static func make(_ value: JSONValue, status: HTTPResponse.Status = .ok, contentType: String = "application/json") -> Response {
@@ -86,14 +101,7 @@ extension Request {
     /// is `%2B`), as in `filter=households+>+450`.
     var queryPairs: [(String, String)] {
         guard let q = uri.query, !q.isEmpty else { return [] }
-        return q.split(separator: "&", omittingEmptySubsequences: true).map { pair in
-            func decode(_ s: Substring) -> String {
-                let spaced = s.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
-            }
-            guard let eq = pair.firstIndex(of: "=") else { return (decode(pair), "") }
-            return (decode(pair[..<eq]), decode(pair[pair.index(after: eq)...]))
-        }
+        return FormPairs.decode(Substring(q))
     }
 
     /// The first value of a query parameter, decoded as `queryPairs` decodes.
