@@ -40,7 +40,7 @@ run: release
 # dispatch and server test a second time, on a throwaway cluster. The test venv holds the oracles
 # and clients from PyPI that Tests/Fixtures/requirements.txt lists (remade when that file changes).
 test:
-	@scripts/setup.sh chromium chromium-driver fonts-wqy-microhei python3-jsonschema python3-qgis python3-venv postgresql-15 postgresql-15-postgis-3
+	@scripts/setup.sh chromium chromium-driver fonts-wqy-microhei python3-jsonschema python3-qgis python3-venv postgresql-15 postgresql-15-postgis-3 zbar-tools
 	@$(MAKE) --no-print-directory .build/venv-test/.installed
 	swift build
 	swift test --disable-xctest

@@ -1,7 +1,8 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Dependencies flow one way: Geo ← Grid ← Cases ← {SpatiaLiteStore, PostGISStore, Server} ← wangge.
+// Dependencies flow one way: Geo ← Grid ← Cases ← {SpatiaLiteStore, PostGISStore, Server} ← wangge;
+// Media (QR codes, images) stands alone, used by Server and wangge.
 // Geo wraps GEOS and PROJ; the two store targets (and StoreSQL, which they share) hold every line of SQL.
 // The server sees the store protocols only; `wangge` picks the backend from --db.
 let package = Package(
@@ -33,6 +34,12 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "Geo", dependencies: ["CGEOS", "CPROJ"]),
+        // Printed and photographed things: QR codes (libqrencode) and images (libvips: SVG to PNG).
+        .systemLibrary(name: "CQREncode", path: "Sources/CQREncode", pkgConfig: "libqrencode",
+                       providers: [.apt(["libqrencode-dev"])]),
+        .systemLibrary(name: "CVips", path: "Sources/CVips", pkgConfig: "vips",
+                       providers: [.apt(["libvips-dev"])]),
+        .target(name: "Media", dependencies: ["CQREncode", "CVips"]),
         .target(name: "Grid", dependencies: ["Geo"]),
         // AES-GCM and HMAC for the parties' numbers.
         .target(name: "Cases", dependencies: ["Grid", .product(name: "Crypto", package: "swift-crypto")]),
@@ -44,7 +51,7 @@ let package = Package(
                        providers: [.apt(["libpq-dev"])]),
         .target(name: "PostGISStore", dependencies: ["CLibPQ", "Geo", "Grid", "Cases", "StoreSQL"]),
         .target(name: "Server", dependencies: [
-            "Cases", "Grid", "Geo",
+            "Cases", "Grid", "Geo", "Media",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -57,7 +64,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], resources: [.copy("Map/Assets")]),
         .executableTarget(name: "wangge", dependencies: [
-            "Geo", "Grid", "Cases", "Server", "SpatiaLiteStore", "PostGISStore",
+            "Geo", "Grid", "Cases", "Server", "SpatiaLiteStore", "PostGISStore", "Media",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

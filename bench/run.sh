@@ -135,3 +135,6 @@ bench/map.sh
 
 # The worker's phone page: interactive under throttling, a step's round trip from the page.
 bench/mobile.sh
+
+# Residents and other systems: Open311 GeoReport v2 read and written.
+bench/residents.sh

@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(pkg-config libgeos-dev libproj-dev proj-data libsqlite3-dev libspatialite-dev
           libsqlite3-mod-spatialite zlib1g-dev gdal-bin sqlite3 curl libpq-dev
-          libjs-leaflet libjs-leaflet.markercluster "$@")
+          libjs-leaflet libjs-leaflet.markercluster libqrencode-dev libvips-dev "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

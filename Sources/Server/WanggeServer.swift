@@ -49,6 +49,7 @@ public enum WanggeServer {
         PlanningController(state: state).register(on: router)
         TilesController(state: state).register(on: router)
         Open311Controller(state: state).register(on: router)
+        ResidentsController(state: state).register(on: router)
         Session(state: state).register(on: router)
         let map = try MapController(state: state)
         if map.leafletMissing {

@@ -10,7 +10,7 @@ struct Wangge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wangge",
         abstract: "GIS server and tools for county social-governance centres (综治中心).",
-        subcommands: [Init.self, Migrate.self, Import.self, Assign.self, Demo.self, Grids.self, CasesCommand.self, AlertsCommand.self, HotSpotsCommand.self, ReportCommand.self, TracksCommand.self, PatrolCommand.self, Serve.self,
+        subcommands: [Init.self, Migrate.self, Import.self, Assign.self, Demo.self, Grids.self, CasesCommand.self, AlertsCommand.self, HotSpotsCommand.self, ReportCommand.self, TracksCommand.self, PatrolCommand.self, QRCommand.self, Serve.self,
                       TokenCommand.self, Bench.self])
 }
 

@@ -142,6 +142,9 @@ enum OpenAPIDocument {
                                          responses: [("201", "A new case", .json("Alert")), ("200", "Merged into the open case", .json("Alert"))]))]),
             ("/api/track/{code}", [("get", op("Public tracking by code: status, timeline, handling unit", "Public",
                                               params: [param("code", "path", "string", "Tracking code")], responses: [("200", "The public view", .json("Track"))], secured: false))]),
+            ("/api/qr/{file}", [("get", op("The report code (扫码反映) of a village, community or grid to print: its QR code (the link to this server's /report?unit=CODE) with the unit's name under it, as CODE.svg or CODE.png (viewer, dispatcher, planner)", "Public",
+                params: [param("file", "path", "string", "A 12- or 15-digit unit code with .svg or .png", required: true)],
+                responses: [("200", "The card", .other("image/svg+xml", also: ["image/png"]))]))]),
             ("/api/stats", [("get", op("Figures by period and grouping (viewer, dispatcher, planner)", "Cases", params: [
                 param("from", "query", "string", "RFC 3339 (default a year before to)", schema: RequestShape.time),
                 param("to", "query", "string", "RFC 3339 (default now), after from", schema: RequestShape.time),

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Residents and other systems (issue: QR self-report, Open311, committees): Open311 GeoReport v2
+# `GET requests` of 1,000 requests in JSON and XML, beside this server's own case list of the same
+# size (`/api/cases?limit=1000`, a viewer's) as the reference; POST requests one after another.
+# curl on loopback, one request at a time, 30 of each. Release build; figures printed, never asserted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh curl sqlite3 >/dev/null
+out=$(pwd)/bench/out/residents
+rm -rf "$out"; mkdir -p "$out"
+swift build -c release --static-swift-stdlib >/dev/null
+w=.build/release/wangge
+
+db=$out/residents.sqlite
+$w demo --db "$db" --seed 1 --no-tracks >/dev/null
+KEY=$($w token create --db "$db" --role open311 --name bench | tail -1)
+VIEWER=$($w token create --db "$db" --role viewer --name bench | tail -1)
+read -r LON LAT < <(sqlite3 -separator ' ' "$db" -cmd ".load mod_spatialite" "SELECT X(geom), Y(geom) FROM households LIMIT 1 OFFSET 500")
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+$w serve --db "$db" --port 18093 --log-level error >/dev/null 2>&1 & pids+=($!)
+for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:18093/healthz && break; sleep 0.2; done
+base=http://127.0.0.1:18093
+
+# Milliseconds of each of 30 requests (after 3 to warm up): median and p95.
+timed() {   # label, curl arguments…
+  local label=$1; shift
+  for _ in 1 2 3; do curl -s -o /dev/null "$@"; done
+  for _ in $(seq 30); do curl -s -o /dev/null -w '%{time_total}\n' "$@"; done | sort -n > "$out/t.txt"
+  printf '%-52s median %6.1f ms  p95 %6.1f ms\n' "$label" \
+    "$(awk 'NR == 15 {print $1 * 1000}' "$out/t.txt")" "$(awk 'NR == 29 {print $1 * 1000}' "$out/t.txt")"
+}
+
+n=$(curl -s "$base/open311/v2/requests.json?page_size=1000" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+echo
+echo "Open311 GeoReport v2 on the demo county ($n requests per answer; curl on loopback, release build)"
+timed "GET /open311/v2/requests.json (page_size=1000)" "$base/open311/v2/requests.json?page_size=1000"
+timed "GET /open311/v2/requests.xml (page_size=1000)" "$base/open311/v2/requests.xml?page_size=1000"
+timed "reference: GET /api/cases?limit=1000 (viewer)" -H "Authorization: Bearer $VIEWER" "$base/api/cases?limit=1000"
+timed "GET /open311/v2/services.xml" "$base/open311/v2/services.xml"
+timed "POST /open311/v2/requests.json (one at a time)" -X POST "$base/open311/v2/requests.json" \
+  --data-urlencode "api_key=$KEY" -d "service_code=neighbour&lat=$LAT&long=$LON" --data-urlencode "description=bench 楼上漏水"
