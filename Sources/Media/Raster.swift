@@ -5,6 +5,7 @@ import Synchronization
 /// libvips, started once per process, behind safe functions that take and give bytes.
 public enum Raster {
     private static let started: Bool = wg_vips_start() == 0
+    static var ready: Bool { started }
 
     /// An SVG drawn as PNG (librsvg through libvips; text in the system's fonts), `scale` times
     /// its own size.
@@ -20,8 +21,11 @@ public enum Raster {
     }
 
     /// libvips keeps its error text per thread: read and cleared where it was set.
-    private static func lastError(_ what: String) -> MediaError {
-        let text = String(cString: wg_vips_error()).trimmingCharacters(in: .whitespacesAndNewlines)
+    static func clearError() { wg_vips_error_clear() }
+
+    static func lastError(_ what: String) -> MediaError {
+        // libvips repeats a decoder's complaint once per attempt: the first line says it.
+        let text = String(cString: wg_vips_error()).split(separator: "\n").first.map(String.init) ?? ""
         wg_vips_error_clear()
         return MediaError(text.isEmpty ? what : "\(what): \(text)")
     }

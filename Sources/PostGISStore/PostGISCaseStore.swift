@@ -192,6 +192,25 @@ final class PostGISCaseStore: CaseStore {
         try db.query("INSERT INTO case_external_ids(external_id, case_id) VALUES ($1, $2)", [.text(externalID), PGValue(caseID)])
     }
 
+    func attach(_ photo: CasePhoto, caseID: Int64, at: Date) throws {
+        try db.query("INSERT INTO case_photos(case_id, content_type, width, height, bytes, created_at) VALUES ($1, $2, $3, $4, $5::bytea, $6::timestamptz)",
+                     [PGValue(caseID), .text(photo.contentType), PGValue(photo.width), PGValue(photo.height), PGValue(bytes: photo.bytes), Self.time(at)])
+    }
+
+    func photos(caseID: Int64) throws -> [CasePhoto] {
+        try db.query("SELECT content_type, width, height, bytes FROM case_photos WHERE case_id = $1 ORDER BY id", [PGValue(caseID)]).map {
+            CasePhoto(contentType: $0.text(0), width: Int($0.int(1) ?? 0), height: Int($0.int(2) ?? 0), bytes: $0.bytes(3) ?? [])
+        }
+    }
+
+    func remember(ratingKeyDigest digest: String, caseID: Int64) throws {
+        try db.query("INSERT INTO case_rating_keys(case_id, digest) VALUES ($1, $2)", [PGValue(caseID), .text(digest)])
+    }
+
+    func ratingKeyDigest(caseID: Int64) throws -> String? {
+        try db.query("SELECT digest FROM case_rating_keys WHERE case_id = $1", [PGValue(caseID)]).first.map { $0.text(0) }
+    }
+
     func partyKeyID() throws -> String? {
         try db.scalar("SELECT id FROM party_key LIMIT 1")
     }

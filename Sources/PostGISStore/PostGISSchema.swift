@@ -271,6 +271,19 @@ enum PostGISSchema {
               external_id text PRIMARY KEY,
               case_id bigint NOT NULL REFERENCES case_codes(case_id));
             """),
+        // A resident's photo of a case (re-encoded, its metadata stripped), and the digest of the
+        // one-time key with which the party rates the closed case.
+        Step(module: "cases", number: 7, sql: """
+            CREATE TABLE case_photos(
+              id bigserial PRIMARY KEY,
+              case_id bigint NOT NULL REFERENCES case_codes(case_id),
+              content_type text NOT NULL, width integer NOT NULL, height integer NOT NULL,
+              bytes bytea NOT NULL, created_at timestamptz NOT NULL);
+            CREATE INDEX case_photos_case ON case_photos(case_id);
+            CREATE TABLE case_rating_keys(
+              case_id bigint PRIMARY KEY REFERENCES case_codes(case_id),
+              digest text NOT NULL);
+            """),
         // Workers' track fixes (field work).
         Step(module: "field", number: 1, sql: """
             CREATE TABLE track_fixes(

@@ -153,6 +153,19 @@ public final class SpatiaLiteCaseStore: CaseStore {
                   case_id INTEGER NOT NULL REFERENCES cases(id));
                 """
         }),
+        // A resident's photo of a case (re-encoded, its metadata stripped), and the digest of the
+        // one-time key with which the party rates the closed case.
+        Migration(module: "cases", number: 12, sql: """
+            CREATE TABLE case_photos(
+              id INTEGER PRIMARY KEY,
+              case_id INTEGER NOT NULL REFERENCES cases(id),
+              content_type TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL,
+              bytes BLOB NOT NULL, created_at TEXT NOT NULL);
+            CREATE INDEX case_photos_case ON case_photos(case_id);
+            CREATE TABLE case_rating_keys(
+              case_id INTEGER PRIMARY KEY REFERENCES cases(id),
+              digest TEXT NOT NULL);
+            """),
     ]
 
     /// Works on an open connection whose schema is up to date (`SpatiaLiteBackend` checks).
@@ -320,6 +333,26 @@ public final class SpatiaLiteCaseStore: CaseStore {
 
     public func remember(externalID: String, caseID: Int64) throws {
         try database.prepare("INSERT INTO case_external_ids(external_id, case_id) VALUES (?, ?)").run([.text(externalID), .integer(caseID)])
+    }
+
+    public func attach(_ photo: CasePhoto, caseID: Int64, at: Date) throws {
+        try database.prepare("INSERT INTO case_photos(case_id, content_type, width, height, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+            .run([.integer(caseID), .text(photo.contentType), .integer(Int64(photo.width)), .integer(Int64(photo.height)),
+                  .blob(photo.bytes), Self.value(at)])
+    }
+
+    public func photos(caseID: Int64) throws -> [CasePhoto] {
+        try database.prepare("SELECT content_type, width, height, bytes FROM case_photos WHERE case_id = ? ORDER BY id").rows([.integer(caseID)]).map {
+            CasePhoto(contentType: $0[0].text ?? "", width: Int($0[1].int ?? 0), height: Int($0[2].int ?? 0), bytes: $0[3].blob ?? [])
+        }
+    }
+
+    public func remember(ratingKeyDigest digest: String, caseID: Int64) throws {
+        try database.prepare("INSERT INTO case_rating_keys(case_id, digest) VALUES (?, ?)").run([.integer(caseID), .text(digest)])
+    }
+
+    public func ratingKeyDigest(caseID: Int64) throws -> String? {
+        try database.prepare("SELECT digest FROM case_rating_keys WHERE case_id = ?").rows([.integer(caseID)]).first?[0].text
     }
 
     public func partyKeyID() throws -> String? {

@@ -25,6 +25,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Datum of the basemap's tiles: wgs84 (OpenStreetMap, Tianditu w) or gcj02 (Amap, Tencent).") var basemapDatum = "wgs84"
     @Option(help: "Attribution shown for the basemap.") var basemapAttribution = ""
     @Option(help: "Where Leaflet is, if not where Debian's libjs-leaflet puts it (/usr/share/javascript/leaflet).") var leafletDir: String?
+    @Option(help: "Residents' reports (/report, no account) one address or phone number may send an hour.") var reportsPerHour = 5
+    @Option(help: "… and a day.") var reportsPerDay = 20
 
     func run() async throws {
         var settings: ServerSettings
@@ -45,6 +47,10 @@ struct Serve: AsyncParsableCommand {
         settings.logLevel = level
         settings.tileCacheDirectory = tileCache == "none" ? nil : tileCache
         if let leafletDir { settings.leafletDirectory = leafletDir }
+        guard (1...1_000_000).contains(reportsPerHour), (1...1_000_000).contains(reportsPerDay) else {
+            throw fail("serve", "--reports-per-hour and --reports-per-day are 1 to 1000000")
+        }
+        (settings.reportsPerHour, settings.reportsPerDay) = (reportsPerHour, reportsPerDay)
         if let basemap {
             guard let datum = Basemap.Datum(rawValue: basemapDatum) else {
                 throw fail("serve", "unknown --basemap-datum \(basemapDatum); use wgs84 or gcj02")
@@ -76,7 +82,7 @@ struct TokenCreate: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "create",
         abstract: "Create a token; it is printed once, alone on the last line, and stored only as a digest.")
     @Option(help: "Database: a SpatiaLite file path, or postgresql://user@host:port/name (PostGIS).") var db: String
-    @Option(help: "planner, dispatcher, worker or viewer.") var role: String
+    @Option(help: "planner, dispatcher, worker, viewer or open311 (another system's api_key).") var role: String
     @Option(help: "Who holds it.") var name: String
     @Option(help: "For a worker token: the worker's id (they see their own grids' cases).") var worker: Int64?
     @Option(help: "A county, town or village code: the token reads and writes only there (a town or village centre's desk). None: the whole database.") var area: String?

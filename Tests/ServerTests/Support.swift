@@ -28,6 +28,7 @@ final class TestServer: @unchecked Sendable {
     private let idleTimeout: Duration
     private var failedAuthPerMinute = 1000
     private var connectionsPerClient = 256
+    private var reportsPerHour = 1000
 
     /// Where the server reads, if not from `db` (a hot standby).
     private var readLocation: String?
@@ -35,7 +36,9 @@ final class TestServer: @unchecked Sendable {
     init(kind: StoreKind = .spatialite, at location: String? = nil, readingFrom standby: String? = nil,
          publicCollections: Set<String> = [], basemap: Basemap? = nil,
          demo: (counties: [Boundary], result: DemoCounty.Result) = ([tinyDemo.county], tinyDemo.result),
-         idleTimeout: Duration = .seconds(60), failedAuthPerMinute: Int = 1000, connectionsPerClient: Int = 256) async throws {
+         idleTimeout: Duration = .seconds(60), failedAuthPerMinute: Int = 1000, connectionsPerClient: Int = 256,
+         reportsPerHour: Int = 1000) async throws {
+        self.reportsPerHour = reportsPerHour
         self.idleTimeout = idleTimeout
         self.failedAuthPerMinute = failedAuthPerMinute
         self.connectionsPerClient = connectionsPerClient
@@ -92,6 +95,8 @@ final class TestServer: @unchecked Sendable {
         settings.headTimeout = idleTimeout
         settings.failedAuthPerMinute = failedAuthPerMinute
         settings.connectionsPerClient = connectionsPerClient
+        settings.reportsPerHour = reportsPerHour
+        settings.reportsPerDay = max(reportsPerHour, 20)
         let started = PortBox()
         let app = try await WanggeServer.application(settings) { port in started.set(port) }
         task = Task { try await app.runService(gracefulShutdownSignals: []) }

@@ -26,6 +26,10 @@ public struct IntakeRequest: Sendable {
     /// A report from outside (a resident, another system): a place in none of the database's
     /// counties is refused (`invalid`) instead of waiting in a county centre's queue.
     public var withinCounties = false
+    /// A resident's photo, re-encoded: stored with the case in its transaction.
+    public var photo: CasePhoto?
+    /// The digest of the resident's one-time rating key (`RatingKey`), stored with the case.
+    public var ratingKeyDigest: String?
 
     public init(category: Case.Category, channel: Case.Channel, priority: Case.Priority = .normal, description: String,
                 location: Location, parties: [Party] = []) {
@@ -140,6 +144,19 @@ public final class Dispatcher {
         return r
     }
 
+    /// The party's rating of a closed case by its tracking code and the one-time key they were
+    /// given (the step to `rated`: once, as the lifecycle allows).
+    public func rate(code: String, key: String, rating: Int, now: Date = Date()) throws -> Case {
+        guard let c = try cases.find(code: TrackingCode.normalise(code)) else { throw CaseError(.notFound, "no case with code \(code)") }
+        guard let stored = try cases.ratingKeyDigest(caseID: c.id), RatingKey.matches(key, stored) else {
+            throw CaseError(.forbidden, "this rating link is not the one given with the case")
+        }
+        guard c.status == .closed else {
+            throw CaseError(.conflict, c.status == .rated ? "the case has been rated already" : "the case can be rated once it is closed (it is \(c.status.name))")
+        }
+        return try transition(caseID: c.id, TransitionRequest(to: .rated, rating: rating), actor: Actor("party", source: "track"), now: now)
+    }
+
     // MARK: intake
 
     public func intake(_ r: IntakeRequest, actor: Actor, now: Date = Date()) throws -> Case {
@@ -244,6 +261,8 @@ public final class Dispatcher {
             c.status = .assigned
         }
         let stored = try insert(c, parties: try r.parties.map(partyKey.seal), events: events)
+        if let p = r.photo { try cases.attach(p, caseID: stored.id, at: now) }
+        if let d = r.ratingKeyDigest { try cases.remember(ratingKeyDigest: d, caseID: stored.id) }
         if r.channel == .patrol, let w = actor.workerID { try store.field.recordReport(caseID: stored.id, worker: w, at: now) }
         openCases?.added(stored)
         return stored

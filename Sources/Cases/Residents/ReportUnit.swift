@@ -1,3 +1,4 @@
+import Geo
 import Grid
 
 /// A place whose residents report by scanning its code (扫码反映): a village or community
@@ -30,6 +31,18 @@ public struct ReportUnit: Sendable, Hashable {
         let grids = territory.layer.grids.map(\.code).sorted()
         let villages = Set(grids.filter { $0.utf8.count == 15 }.map { String($0.prefix(12)) }).sorted()
         return (villages + grids).compactMap { ReportUnit(code: $0, in: territory) }
+    }
+
+    /// Where a report by this code is placed when the phone gives no position: a point inside the
+    /// grid (GEOS's point on surface), or inside the village's first grid.
+    public func place(in territory: Territory) throws -> Position {
+        let grid = code.utf8.count == 15 ? territory.layer.grids.first { $0.code == code }
+            : territory.layer.grids.filter { $0.code.hasPrefix(code) }.min { $0.code < $1.code }
+        guard let grid else { throw CaseError(.notFound, "no grid in unit \(code)") }
+        guard case .point(let p) = try GEOSContext().shape(.polygon(grid.polygon)).pointOnSurface().geometry else {
+            throw CaseError(.invalid, "grid \(grid.code) has no inside")
+        }
+        return p
     }
 
     /// The link the code holds: the report page at `base` with this unit.

@@ -27,6 +27,12 @@ public protocol CaseStore: AnyObject {
     /// Records the external id of an imported case (in the import's transaction).
     func remember(externalID: String, caseID: Int64) throws
     /// The id of the key the parties' numbers are sealed with, once recorded.
+    /// A resident's photo of the case, as re-encoded (no metadata).
+    func attach(_ photo: CasePhoto, caseID: Int64, at: Date) throws
+    func photos(caseID: Int64) throws -> [CasePhoto]
+    /// The digest of the one-time key with which the party rates the case once it is closed.
+    func remember(ratingKeyDigest: String, caseID: Int64) throws
+    func ratingKeyDigest(caseID: Int64) throws -> String?
     func partyKeyID() throws -> String?
     func recordPartyKeyID(_ id: String) throws
     /// Party rows of an older database whose numbers are still plain (at most `limit`).
@@ -128,6 +134,20 @@ public struct OpenCase: Sendable {
 public enum CaseGrouping: String, Sendable, CaseIterable { case county, town, village, grid, category, channel }
 
 /// What to list: every field optional; `gridCodes` nil means any grid (empty means none).
+/// A photo kept with a case: an image re-encoded by the server, never the bytes a phone sent.
+public struct CasePhoto: Sendable, Hashable {
+    public var contentType: String
+    public var width: Int
+    public var height: Int
+    public var bytes: [UInt8]
+    public init(contentType: String, width: Int, height: Int, bytes: [UInt8]) {
+        self.contentType = contentType
+        self.width = width
+        self.height = height
+        self.bytes = bytes
+    }
+}
+
 public struct CaseQuery: Sendable {
     public var statuses: [Case.Status] = []
     public var gridCodes: [String]?

@@ -272,6 +272,8 @@ public struct TrackView: DocumentedShape, Sendable {
     var category: String
     var reported_at: String
     var handling_unit: String
+    /// The party's rating (1–5), once given.
+    var rating: Int?
     var timeline: [Step]
 
     public init(_ c: Case, _ events: [CaseEvent], _ names: UnitNames) {
@@ -280,6 +282,7 @@ public struct TrackView: DocumentedShape, Sendable {
         category = c.category.rawValue
         reported_at = ChinaTime.text(c.reportedAt)
         handling_unit = names.name(c.unit)
+        rating = c.rating
         timeline = events.map { Step(at: ChinaTime.text($0.at), action: $0.action, status: $0.to?.rawValue, unit: $0.unit.map(names.name) ?? "") }
     }
 

@@ -15,6 +15,7 @@ struct CasesController {
         router.post("/api/cases") { request, context in try await intake(request, context) }
         router.get("/api/cases") { request, context in try await list(request, context) }
         router.get("/api/cases/{id}") { request, context in try await show(request, context) }
+        router.get("/api/cases/{id}/photos/{n}") { request, context in try await photo(request, context) }
         router.get("/api/cases/{id}/nearest") { request, context in try await nearest(request, context) }
         router.post("/api/cases/{id}/transitions") { request, context in try await transition(request, context) }
         router.post("/api/alerts") { request, context in try await alert(request, context) }
@@ -114,6 +115,28 @@ struct CasesController {
         }
         guard let view else { throw Problem.notFound("no case \(id)") }
         return try JSONResponse.make(view)
+    }
+
+    /// A photo sent with the case (as the server re-encoded it), 1 the first: those who handle the
+    /// case (a photo may show people); viewers see none.
+    private func photo(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let who = try context.require(.dispatcher, .worker)
+        let id = try caseID(context)
+        let n = try context.parameters.require("n")
+        guard let k = Int(n), (1...100).contains(k) else { throw Problem.notFound("no photo \(n) (photos are numbered from 1)") }
+        let scope = try await state.scope(who)
+        let photo = try await state.readers.read { r -> CasePhoto? in
+            guard let c = try r.cases.find(id: id) else { return nil }
+            guard scope.allows(c) else {
+                if scope.grids != nil { throw notYours(c) }
+                return nil
+            }
+            let photos = try r.cases.photos(caseID: id)
+            return k <= photos.count ? photos[k - 1] : nil
+        }
+        guard let photo else { throw Problem.notFound("case \(id) has no photo \(k)") }
+        return Response(status: .ok, headers: [.contentType: photo.contentType, .cacheControl: "private, max-age=86400"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: photo.bytes)))
     }
 
     /// The on-duty workers of the case's town by distance (their positions: dispatchers only).

@@ -125,6 +125,24 @@ struct RequestShape: Sendable {
         Field(name: "crs", schema: crs, required: false),
     ])
 
+    /// A resident's report as JSON (the /report page sends the same fields as multipart/form-data,
+    /// with `photo`).
+    static let report = RequestShape(fields: [
+        Field(name: "category", schema: oneOf(Case.Category.allCases.map(\.rawValue)), required: true),
+        Field(name: "description", schema: text(max: Limits.note, "what happened; never shown to viewers or the public"), required: true),
+        Field(name: "lon", schema: number(72.004...137.8347, "the phone's or the map's place (in the county)"), required: false),
+        Field(name: "lat", schema: number(0.8293...55.8271), required: false),
+        Field(name: "crs", schema: crs, required: false),
+        Field(name: "unit", schema: text(min: 12, max: 15, "the village, community or grid of the QR code"), required: false),
+        Field(name: "phone", schema: text(min: 0, max: 13, "a mobile number (optional; kept encrypted)"), required: false),
+        Field(name: "website", schema: text(min: 0, max: 200, "leave empty (a field programs fill in)"), required: false),
+    ], oneOf: ["lon", "unit"])
+
+    static let rating = RequestShape(fields: [
+        Field(name: "key", schema: text(max: 64, "the key of the rating link given with the report"), required: true),
+        Field(name: "rating", schema: whole(1...5), required: true),
+    ])
+
     static let publish = RequestShape(fields: [Field(name: "effective_at", schema: time, required: false)])
     static let rollback = RequestShape(fields: [Field(name: "version", schema: whole(1...Int64(Int32.max), "the version to bring back"), required: true)])
     static let signIn = RequestShape(fields: [Field(name: "token", schema: text(max: 256), required: true)])

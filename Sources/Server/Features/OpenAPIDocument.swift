@@ -37,7 +37,7 @@ enum OpenAPIDocument {
 
     /// The schemas of the domain API's answers, inferred from their view types.
     static let schemas: [(String, JSONValue)] = [
-        ("Case", CaseView.schema), ("CaseList", CaseListView.schema), ("Alert", AlertView.schema), ("Track", TrackView.schema),
+        ("Case", CaseView.schema), ("CaseList", CaseListView.schema), ("Alert", AlertView.schema), ("Track", TrackView.schema), ("ReportReceipt", ReportReceiptView.schema),
         ("Stats", StatsView.schema), ("Placement", PlacementView.schema), ("Duty", DutyView.schema), ("Plan", PlanView.schema),
         ("PlanOperation", PlanOperationView.schema), ("Published", PublishedView.schema), ("LayerVersion", LayerVersionView.schema),
         ("Session", SessionView.schema), ("Health", HealthView.schema), ("Problem", ProblemView.schema), ("HotSpots", HotSpotsView.schema),
@@ -142,6 +142,17 @@ enum OpenAPIDocument {
                                          responses: [("201", "A new case", .json("Alert")), ("200", "Merged into the open case", .json("Alert"))]))]),
             ("/api/track/{code}", [("get", op("Public tracking by code: status, timeline, handling unit", "Public",
                                               params: [param("code", "path", "string", "Tracking code")], responses: [("200", "The public view", .json("Track"))], secured: false))]),
+            ("/api/reports", [("post", op("A resident's report without an account (扫码反映; channel qr): category, what happened, where (lon/lat, or the unit of the QR code), an optional phone; the /report page sends it as multipart/form-data with an optional photo (JPEG, PNG or HEIC, at most 10 MB, re-encoded without EXIF). At most 5 an hour and 20 a day per address and per phone number", "Public",
+                body: .report, responses: [("201", "The tracking code, the page to follow it and the one-time rating link", .json("ReportReceipt"))], secured: false,
+                refusals: [("429", "Too many reports from this address or phone number: retry after Retry-After seconds")]))]),
+            ("/api/track/{code}/rating", [("post", op("The party rates a closed case (1–5, once) with the key of the link given at reporting", "Public",
+                params: [param("code", "path", "string", "Tracking code", required: true)], body: .rating,
+                responses: [("200", "The public view, rated", .json("Track"))], secured: false,
+                refusals: [("403", "Not the key given with the case")]))]),
+            ("/api/cases/{id}/photos/{n}", [("get", op("A photo sent with the case, as the server re-encoded it (JPEG, no metadata); 1 the first (dispatcher, or the case's worker)", "Cases",
+                params: [param("id", "path", "integer", "Case id", required: true, schema: RequestShape.whole(1...Int64.max)),
+                         param("n", "path", "integer", "Photo number", required: true, schema: RequestShape.whole(1...100))],
+                responses: [("200", "The photo", .other("image/jpeg"))]))]),
             ("/api/qr/{file}", [("get", op("The report code (扫码反映) of a village, community or grid to print: its QR code (the link to this server's /report?unit=CODE) with the unit's name under it, as CODE.svg or CODE.png (viewer, dispatcher, planner)", "Public",
                 params: [param("file", "path", "string", "A 12- or 15-digit unit code with .svg or .png", required: true)],
                 responses: [("200", "The card", .other("image/svg+xml", also: ["image/png"]))]))]),

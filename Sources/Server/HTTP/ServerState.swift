@@ -36,6 +36,9 @@ public struct ServerSettings: Sendable {
     /// the rest of that minute. Tokens cannot be guessed (256 bits); this bounds the work a
     /// guesser makes and tells an operator's logs who it is.
     public var failedAuthPerMinute = 60
+    /// Residents' reports (no account) an address or a phone number may send an hour and a day.
+    public var reportsPerHour = 5
+    public var reportsPerDay = 20
     /// Connections one client address may hold open at once (a town centre behind one NAT address
     /// has tens of browsers, six connections each); more are closed as they open.
     public var connectionsPerClient = 256
@@ -55,6 +58,7 @@ final class ServerState: Sendable {
     let tiles: TileCache
     let tokenCache = TokenCache()
     let failures: FailureLimiter
+    let reportLimiter: ReportLimiter
     private let follower: any ChangeFollower
     private let territoryBox: Mutex<Territory>
     private let adjacencyBox = Mutex<(grids: [Grid], adjacency: GridAdjacency)?>(nil)
@@ -70,6 +74,7 @@ final class ServerState: Sendable {
         self.settings = settings
         self.logger = logger
         failures = FailureLimiter(perMinute: settings.failedAuthPerMinute)
+        reportLimiter = ReportLimiter(perHour: settings.reportsPerHour, perDay: settings.reportsPerDay)
         let backend = settings.backend
         // The schema is checked here: an old or newer one stops the server with what to run.
         let writer = try backend.connect(.writer)

@@ -43,7 +43,8 @@ struct MapController {
                              ("map.css", "text/css; charset=utf-8"), ("items.js", "text/javascript; charset=utf-8"),
                              ("pages.css", "text/css; charset=utf-8"), ("m.html", "text/html; charset=utf-8"),
                              ("m.js", "text/javascript; charset=utf-8"), ("m.css", "text/css; charset=utf-8"),
-                             ("m-sw.js", "text/javascript; charset=utf-8")] {
+                             ("m-sw.js", "text/javascript; charset=utf-8"), ("report.html", "text/html; charset=utf-8"),
+                             ("report.js", "text/javascript; charset=utf-8"), ("report.css", "text/css; charset=utf-8")] {
             guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Assets"),
                   let data = FileManager.default.contents(atPath: url.path) else {
                 throw ServerSetupError("the map page's file \(name) is missing from the server's resources")
@@ -66,6 +67,9 @@ struct MapController {
         router.get("/map") { request, _ in page("map.html", request) }
         // The grid worker's phone (网格通).
         router.get("/m") { request, _ in page("m.html", request) }
+        router.get("/report") { request, _ in page("report.html", request) }
+        router.get("/report/report.js") { request, _ in assets["report.js"]!.response(to: request) }
+        router.get("/report/report.css") { request, _ in assets["report.css"]!.response(to: request) }
         router.get("/m/m.js") { request, _ in assets["m.js"]!.response(to: request) }
         router.get("/m/m.css") { request, _ in assets["m.css"]!.response(to: request) }
         // At the root, so that its scope can be `/m` itself; always checked for a newer one.
