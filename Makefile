@@ -29,9 +29,11 @@ run: release
 	@printf 'id,lon,lat\nseat,106.97,30.84\nhills,107.15,31.10\nchongqing,106.55,29.56\n' | .build/release/wangge assign --db $(DB)
 	.build/release/wangge report --db $(DB) --month $$(TZ=Asia/Shanghai date -d "$$(TZ=Asia/Shanghai date +%Y-%m-01) -1 day" +%Y-%m) --out var/report.pdf
 	@: > var/tokens.txt; chmod 600 var/tokens.txt
-	@for r in dispatcher planner viewer; do \
+	@for r in dispatcher planner viewer open311; do \
 	  printf '%s=%s\n' $$r "$$(.build/release/wangge token create --db $(DB) --role $$r --name "demo $$r" | tail -1)" >> var/tokens.txt; done
-	@echo "demo tokens (one per role) in var/tokens.txt:"; cat var/tokens.txt
+	@echo "demo tokens (one per role; open311 is the api_key of /open311/v2) in var/tokens.txt:"; cat var/tokens.txt
+	.build/release/wangge qr --db $(DB) --all --out var/codes --base-url http://$(HOST):$(PORT)
+	@echo "residents report at http://$(HOST):$(PORT)/report (the codes in var/codes open it with their unit)"
 	exec .build/release/wangge serve --db $(DB) --host $(HOST) --port $(PORT)
 
 # The map page's tests drive headless Chromium; the CJK font lets its screenshots show Chinese;

@@ -179,6 +179,41 @@ import TestSupport
     }
 }
 
+extension ResidentsTests {
+    /// `POST /api/cases/{id}/photos` as the phone page sends a worker's photo: once per key, only
+    /// to cases the caller handles, only images.
+    @Test(arguments: StoreKind.allCases) func aPhotoFromTheFieldIsAddedOnce(_ kind: StoreKind) async throws {
+        let s = try await SharedServer.instance.get(kind)
+        let dir = TempDir()
+        try await Self.photos(in: dir)
+        let png = try Data(contentsOf: URL(fileURLWithPath: dir.path("clear.png")))
+        let mine = try #require(try s.store().grids.grids(ofWorker: s.workerID).first)
+        let home = try #require(try rows("SELECT id FROM households WHERE grid_id = '\(mine)' ORDER BY id LIMIT 1", on: try s.store()).first?[0])
+        let made = try await s.call("POST", "/api/cases", role: .dispatcher, json: #"{"category":"other","description":"井盖缺失","household_id":\#(home)}"#)
+        let id = try #require(made.object["id"]?.integerValue, "\(made.text)")
+        let other = try #require(try rows("SELECT id FROM cases WHERE grid_id IS NOT NULL AND grid_id <> '\(mine)' ORDER BY id LIMIT 1", on: try s.store()).first?[0].flatMap { Int64($0) })
+        let before = try s.store().cases.photos(caseID: id).count
+        func add(_ case: Int64, _ body: Data, role: Role = .worker, type: String = "image/png", key: String? = "k-\(UUID().uuidString)") async throws -> TestServer.Reply {
+            var h = ["Content-Type": type]
+            if let key { h["Idempotency-Key"] = key }
+            return try await s.call("POST", "/api/cases/\(`case`)/photos", role: role, body: body, headers: h)
+        }
+        let key = "photo-\(UUID().uuidString)"
+        let first = try await add(id, png, key: key), again = try await add(id, png, key: key)
+        #expect(first.status == 201 && again.status == 201 && first.object["photos"] == again.object["photos"], "\(first.text) \(again.text)")
+        #expect(try s.store().cases.photos(caseID: id).count == before + 1)
+        #expect(try await add(id, Data("not a png".utf8), key: key).status == 422)   // another body under the key
+        #expect(try await add(id, Data("not a png".utf8)).status == 422)
+        #expect(try await add(id, png, type: "text/plain").status == 415)
+        #expect(try await add(other, png).status == 403)
+        #expect(try await add(id, png, role: .viewer).status == 403)
+        #expect(try await add(99_999_999, png, role: .dispatcher).status == 404)
+        let events = try await s.call("/api/cases/\(id)", role: .dispatcher).object["events"]?.arrayValue ?? []
+        #expect(events.filter { $0.objectValue?["action"]?.stringValue == "photo" }.count == before + 1)
+        #expect(try s.store().cases.photos(caseID: id).count == before + 1)
+    }
+}
+
 /// The /report page in Chromium with a phone's screen, as a resident who scanned a code uses it.
 @Suite(.serialized) struct ReportPageTests {
     @Test func aResidentReportsFromThePhonesBrowser() async throws {

@@ -397,6 +397,27 @@ public final class Dispatcher {
         return (c, false)
     }
 
+    /// A photo added to a case (a worker's from the field), recorded in its history; with a key,
+    /// a retry whose answer was lost adds nothing. Returns the case's photo count.
+    public func attach(_ photo: CasePhoto, caseID: Int64, actor: Actor, key: String? = nil, fingerprint: String = "", now: Date = Date()) throws -> Int {
+        if let key, let (id, stored) = try cases.idempotentCase(key: key) {
+            guard stored == fingerprint, id == caseID else {
+                throw CaseError(.invalid, "this Idempotency-Key was used for another request; use a new key for a new photo")
+            }
+            return try cases.photos(caseID: caseID).count
+        }
+        return try store.write {
+            guard let c = try cases.find(id: caseID) else { throw CaseError(.notFound, "no case \(caseID)") }
+            let count = try cases.photos(caseID: caseID).count
+            guard count < 20 else { throw CaseError(.conflict, "case \(caseID) has 20 photos already") }
+            try cases.attach(photo, caseID: caseID, at: now)
+            try cases.update(c, events: [CaseEvent(at: now, actor: actor.name, source: actor.source, action: "photo", from: c.status, to: c.status,
+                                                   unit: c.unit, note: "\(photo.width)×\(photo.height)")])
+            if let key { try cases.remember(key: key, fingerprint: fingerprint, caseID: caseID, at: now) }
+            return count + 1
+        }
+    }
+
     // MARK: lifecycle
 
     public func transition(caseID: Int64, _ t: TransitionRequest, actor: Actor, now: Date = Date()) throws -> Case {

@@ -5,6 +5,8 @@ import Geo
 import Grid
 import HTTPTypes
 import Hummingbird
+import Media
+import NIOCore
 
 /// The dispatch API: intake, camera alerts, the lifecycle, lists, figures, public tracking, "who
 /// takes a case here", and the live feed.
@@ -16,6 +18,7 @@ struct CasesController {
         router.get("/api/cases") { request, context in try await list(request, context) }
         router.get("/api/cases/{id}") { request, context in try await show(request, context) }
         router.get("/api/cases/{id}/photos/{n}") { request, context in try await photo(request, context) }
+        router.post("/api/cases/{id}/photos") { request, context in try await addPhoto(request, context) }
         router.get("/api/cases/{id}/nearest") { request, context in try await nearest(request, context) }
         router.post("/api/cases/{id}/transitions") { request, context in try await transition(request, context) }
         router.post("/api/alerts") { request, context in try await alert(request, context) }
@@ -137,6 +140,38 @@ struct CasesController {
         guard let photo else { throw Problem.notFound("case \(id) has no photo \(k)") }
         return Response(status: .ok, headers: [.contentType: photo.contentType, .cacheControl: "private, max-age=86400"],
                         body: .init(byteBuffer: ByteBuffer(bytes: photo.bytes)))
+    }
+
+    /// A photo from the field (`Content-Type: image/jpeg`, PNG or HEIC; at most 10 MB), re-encoded
+    /// without metadata like residents' (dispatcher, or the case's worker); `Idempotency-Key` as on steps.
+    private func addPhoto(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let who = try context.require(.dispatcher, .worker)
+        let id = try caseID(context)
+        let type = request.headers[.contentType]?.lowercased() ?? ""
+        guard ["image/jpeg", "image/png", "image/heic", "image/heif"].contains(where: type.hasPrefix) else {
+            throw Problem(.unsupportedMediaType, "unsupported-media-type", "send the photo itself as image/jpeg, image/png or image/heic (got \(type.isEmpty ? "no Content-Type" : type))")
+        }
+        let body: ByteBuffer
+        do { body = try await request.body.collect(upTo: Photo.maxBytes) } catch is NIOTooManyBytesError {
+            throw Problem(.contentTooLarge, "photo-too-large", "a photo may be at most 10 MB")
+        }
+        let bytes = Array(body.readableBytesView)
+        let scope = try await state.scope(who)
+        let c = try await state.readers.read { try $0.cases.find(id: id) }
+        guard let c, scope.allows(c) || scope.grids != nil else { throw Problem.notFound("no case \(id)") }
+        guard scope.allows(c) else { throw notYours(c) }
+        let photo: CasePhoto
+        do {
+            let p = try Photo(bytes)
+            photo = CasePhoto(contentType: "image/jpeg", width: p.width, height: p.height, bytes: p.jpeg)
+        } catch { throw Fields.invalid(error.description) }
+        let key = try Self.idempotencyKey(request, who, purpose: "photo:")
+        let fingerprint = Self.fingerprint(.array([.integer(id), .string(SHA256.hash(data: Data(bytes)).map { String(format: "%02x", $0) }.joined())]))
+        let a = actor(who, request)
+        let n = try await state.desk.perform { try $0.attach(photo, caseID: id, actor: a, key: key, fingerprint: fingerprint) }
+        var r = try JSONResponse.make(PhotoView(case_id: id, photos: n, width: photo.width, height: photo.height), status: .created)
+        r.headers[.location] = "/api/cases/\(id)/photos/\(n)"
+        return r
     }
 
     /// The on-duty workers of the case's town by distance (their positions: dispatchers only).
@@ -302,4 +337,13 @@ struct CasesController {
             .stream(after: after, scope: try await state.scope(who), positionsOf: positions)
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
     }
+}
+
+/// A photo added: the case's photos now, and this one's size as kept.
+struct PhotoView: DocumentedShape, Sendable {
+    var case_id: Int64
+    var photos: Int
+    var width: Int
+    var height: Int
+    static var examples: [PhotoView] { [PhotoView(case_id: 9162, photos: 1, width: 1600, height: 1200)] }
 }

@@ -102,7 +102,7 @@ extension ResidentsController {
             if let wait = state.reportLimiter.wait(s) {
                 let who = s.hasPrefix("ip:") ? "this address" : "this phone number"
                 var p = Problem(.tooManyRequests, "too-many-reports",
-                                "\(who) has sent \(state.reportLimiter.perHour) reports this hour or \(state.reportLimiter.perDay) today; try again in \(wait / 60 + 1) minutes, or call the centre")
+                                "\(who) has sent \(state.reportLimiter.perHour) reports this hour or \(state.reportLimiter.perDay) today; try again in \((wait + 59) / 60) minutes, or call the centre")
                 p.retryAfter = wait
                 throw p
             }

@@ -37,7 +37,7 @@ enum OpenAPIDocument {
 
     /// The schemas of the domain API's answers, inferred from their view types.
     static let schemas: [(String, JSONValue)] = [
-        ("Case", CaseView.schema), ("CaseList", CaseListView.schema), ("Alert", AlertView.schema), ("Track", TrackView.schema), ("ReportReceipt", ReportReceiptView.schema),
+        ("Case", CaseView.schema), ("CaseList", CaseListView.schema), ("Alert", AlertView.schema), ("Track", TrackView.schema), ("ReportReceipt", ReportReceiptView.schema), ("Photo", PhotoView.schema),
         ("Stats", StatsView.schema), ("Placement", PlacementView.schema), ("Duty", DutyView.schema), ("Plan", PlanView.schema),
         ("PlanOperation", PlanOperationView.schema), ("Published", PublishedView.schema), ("LayerVersion", LayerVersionView.schema),
         ("Session", SessionView.schema), ("Health", HealthView.schema), ("Problem", ProblemView.schema), ("HotSpots", HotSpotsView.schema),
@@ -149,6 +149,10 @@ enum OpenAPIDocument {
                 params: [param("code", "path", "string", "Tracking code", required: true)], body: .rating,
                 responses: [("200", "The public view, rated", .json("Track"))], secured: false,
                 refusals: [("403", "Not the key given with the case")]))]),
+            ("/api/cases/{id}/photos", [("post", op("Adds a photo from the field (the body is the image: JPEG, PNG or HEIC, at most 10 MB), re-encoded without metadata; Idempotency-Key as on steps (dispatcher, or the case's worker)", "Cases",
+                params: [param("id", "path", "integer", "Case id", required: true, schema: RequestShape.whole(1...Int64.max)),
+                         param("Idempotency-Key", "header", "string", "A retry with the same key adds nothing", schema: RequestShape.text(max: 255))],
+                upload: "image/jpeg", responses: [("201", "Added", .json("Photo"))]))]),
             ("/api/cases/{id}/photos/{n}", [("get", op("A photo sent with the case, as the server re-encoded it (JPEG, no metadata); 1 the first (dispatcher, or the case's worker)", "Cases",
                 params: [param("id", "path", "integer", "Case id", required: true, schema: RequestShape.whole(1...Int64.max)),
                          param("n", "path", "integer", "Photo number", required: true, schema: RequestShape.whole(1...100))],

@@ -120,7 +120,7 @@
     q.hidden = n === 0;
     const kinds = {};
     for (const i of outbox.items) kinds[i.kind] = (kinds[i.kind] || 0) + 1;
-    const names = { step: '步骤', report: '上报', position: '位置', track: '轨迹' };
+    const names = { step: '步骤', report: '上报', position: '位置', track: '轨迹', photo: '照片' };
     q.textContent = '待发送 ' + n + ': ' + Object.entries(kinds).map(([k, c]) => (names[k] || k) + ' ' + c).join(', ');
     q.title = n + ' waiting for the network';
   }
@@ -136,6 +136,8 @@
         return api('/api/workers/' + page.who.worker_id + '/position', { method: 'POST', headers: Object.assign(headers, { 'Content-Type': 'application/json' }), body: JSON.stringify(item.body) });
       case 'track':
         return api('/api/workers/' + page.who.worker_id + '/tracks', { method: 'POST', headers: Object.assign(headers, { 'Content-Type': 'application/gpx+xml' }), body: item.gpx });
+      case 'photo':
+        return api('/api/cases/' + item.caseID + '/photos', { method: 'POST', headers: Object.assign(headers, { 'Content-Type': 'image/jpeg' }), body: jpegBytes(item.photo) });
     }
     return Promise.resolve(null);
   }
@@ -153,9 +155,14 @@
       if (failure) { $('report-result').textContent = '上报未成功 Not taken: ' + failure.message; return; }
       $('report-result').textContent = '已上报 Reported: 解纷码 ' + reply.code + ' · ' + (reply.grid_id || '');
       $('report-result').dataset.caseId = reply.id;
+      // The photo follows the case it belongs to, once the case has an id.
+      if (item.photo) outbox.add({ kind: 'photo', caseID: reply.id, photo: item.photo });
       await loadCases();
     } else if (item.kind === 'track' && !failure) {
       loadPatrol();
+    } else if (item.kind === 'photo') {
+      $('report-result').dataset.photos = failure ? 'refused' : String(reply.photos);
+      if (failure) say('照片未能上传 The photo was not taken: ' + failure.message, true);
     }
   }
 
@@ -433,14 +440,43 @@
     $('report-category').replaceChildren(...Object.entries(CATEGORIES).map(([k, v]) => el('option', { value: k, text: v })));
   }
 
-  $('report').addEventListener('submit', (ev) => {
+  // A data: URL's bytes (the page's policy lets it fetch only its own server).
+  function jpegBytes(dataURL) {
+    const text = atob(dataURL.slice(dataURL.indexOf(',') + 1));
+    const bytes = new Uint8Array(text.length);
+    for (let k = 0; k < text.length; k++) bytes[k] = text.charCodeAt(k);
+    return bytes;
+  }
+
+  // A photo made small on the phone (1600 px, JPEG): it waits in the outbox with the report
+  // (the browser's storage holds a few of these, not a camera's 5 MB originals).
+  async function shrunk(file) {
+    const bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
+    const scale = Math.min(1, 1600 / Math.max(bitmap.width, bitmap.height));
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.round(bitmap.width * scale);
+    canvas.height = Math.round(bitmap.height * scale);
+    canvas.getContext('2d').drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    return canvas.toDataURL('image/jpeg', 0.85);
+  }
+
+  $('report').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     if (!page.here) { $('report-result').textContent = '还没有定位 No position yet: allow location and wait a moment'; return; }
     const body = { category: $('report-category').value, channel: 'patrol', description: $('report-description').value.trim(),
       location: { type: 'Point', coordinates: page.here } };
+    const file = $('report-photo').files[0];
+    let photo = null;
+    if (file) {
+      try { photo = await shrunk(file); } catch (e) {
+        $('report-result').textContent = '这张照片无法读取 This photo cannot be read on the phone: ' + e.message;
+        return;
+      }
+    }
     $('report-description').value = '';
+    $('report-photo').value = '';
     $('report-result').textContent = navigator.onLine === false ? '已存，联网后发送 Saved: it goes when the network is back' : '正在上报 Sending…';
-    outbox.add({ kind: 'report', body });
+    outbox.add({ kind: 'report', body, photo });
   });
 
   // ---- patrol ----

@@ -1,0 +1,49 @@
+"""The residents' page /report in headless Chromium with a phone's screen (WebDriver and DevTools):
+time until it is interactive (document.body.dataset.interactiveMs, ms since navigation start),
+opened from a QR code's link with nothing cached, under 4x CPU slowdown and three networks.
+Usage: report_page.py BASE_URL UNIT"""
+import sys, tempfile, time
+from webdriver import call, start
+
+base, unit = sys.argv[1], sys.argv[2]
+PROFILES = [
+    ("4x CPU, loopback network", None),
+    ("4x CPU, DevTools Fast 3G (563 ms, 180 KB/s)", (562.5, 1.6e6 / 8 * 0.9, 750e3 / 8 * 0.9)),
+    ("4x CPU, DevTools Slow 3G (2,000 ms, 50 KB/s)", (2000, 500e3 / 8 * 0.8, 500e3 / 8 * 0.8)),
+]
+driver, D = start(9611)
+
+def session():
+    caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+        "binary": "/usr/bin/chromium",
+        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tempfile.mkdtemp()}"],
+        "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3, "touch": True},
+                            "userAgent": "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36"}}}}}
+    sid = call("POST", D + "/session", caps)["value"]["sessionId"]
+    return f"{D}/session/{sid}"
+
+def cdp(S, cmd, params=None): return call("POST", S + "/goog/cdp/execute", {"cmd": cmd, "params": params or {}})
+def js(S, script): return call("POST", S + "/execute/sync", {"script": script, "args": []})["value"]
+
+try:
+    for label, net in PROFILES:
+        times = []
+        for _ in range(3):
+            S = session()
+            cdp(S, "Network.enable")
+            cdp(S, "Network.clearBrowserCache")
+            cdp(S, "Emulation.setCPUThrottlingRate", {"rate": 4})
+            if net:
+                cdp(S, "Network.emulateNetworkConditions", {"offline": False, "latency": net[0], "downloadThroughput": net[1], "uploadThroughput": net[2]})
+            call("POST", S + "/url", {"url": f"{base}/report?unit={unit}"})
+            v = None
+            for _ in range(1200):
+                v = js(S, "return document.body.dataset.interactiveMs || null")
+                if v is not None: break
+                time.sleep(0.05)
+            times.append(float(v))
+            call("DELETE", S)
+        times.sort()
+        print(f"  {label:<46} interactive {times[1]:6.0f} ms (median of 3, first visit; target: under 1,500 ms)")
+finally:
+    driver.terminate()
