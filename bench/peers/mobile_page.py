@@ -5,8 +5,8 @@ and a network profile, first visit (nothing cached) and repeat visit (the servic
 list last seen); then the round trip of a transition from the page on loopback (click to the new
 state shown, the page's own fetches included).
 Usage: mobile_page.py BASE_URL WORKER_TOKEN CASE_IDS_FILE"""
-import json, statistics, sys, tempfile, time
-from webdriver import call, start
+import json, statistics, sys, time
+from webdriver import call, phone_session, start
 
 base, token, ids_file = sys.argv[1], sys.argv[2], sys.argv[3]
 ids = [int(x) for x in open(ids_file).read().split()]
@@ -19,15 +19,7 @@ PROFILES = [
 
 driver, D = start(9610)
 
-def session():
-    caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
-        "binary": "/usr/bin/chromium",
-        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tempfile.mkdtemp()}"],
-        "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3, "touch": True},
-                            "userAgent": "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36"}}}}}
-    sid = call("POST", D + "/session", caps)["value"]["sessionId"]
-    call("POST", f"{D}/session/{sid}/timeouts", {"script": 300000})
-    return f"{D}/session/{sid}"
+def session(): return phone_session(D)
 
 def cdp(S, cmd, params=None): return call("POST", S + "/goog/cdp/execute", {"cmd": cmd, "params": params or {}})
 def js(S, script): return call("POST", S + "/execute/sync", {"script": script, "args": []})["value"]

@@ -2,8 +2,8 @@
 time until it is interactive (document.body.dataset.interactiveMs, ms since navigation start),
 opened from a QR code's link with nothing cached, under 4x CPU slowdown and three networks.
 Usage: report_page.py BASE_URL UNIT"""
-import sys, tempfile, time
-from webdriver import call, start
+import sys, time
+from webdriver import call, phone_session, start
 
 base, unit = sys.argv[1], sys.argv[2]
 PROFILES = [
@@ -13,14 +13,7 @@ PROFILES = [
 ]
 driver, D = start(9611)
 
-def session():
-    caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
-        "binary": "/usr/bin/chromium",
-        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tempfile.mkdtemp()}"],
-        "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3, "touch": True},
-                            "userAgent": "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36"}}}}}
-    sid = call("POST", D + "/session", caps)["value"]["sessionId"]
-    return f"{D}/session/{sid}"
+def session(): return phone_session(D)
 
 def cdp(S, cmd, params=None): return call("POST", S + "/goog/cdp/execute", {"cmd": cmd, "params": params or {}})
 def js(S, script): return call("POST", S + "/execute/sync", {"script": script, "args": []})["value"]

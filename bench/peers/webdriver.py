@@ -22,3 +22,17 @@ def start(port):
         except Exception:
             time.sleep(0.05)
     return driver, url
+
+
+def phone_session(driver_url):
+    """A new Chromium session with a phone's screen (390 x 844, touch, an Android user agent) and a
+    fresh profile; returns the session's URL."""
+    import tempfile
+    caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+        "binary": "/usr/bin/chromium",
+        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tempfile.mkdtemp()}"],
+        "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3, "touch": True},
+                            "userAgent": "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36"}}}}}
+    sid = call("POST", driver_url + "/session", caps)["value"]["sessionId"]
+    call("POST", f"{driver_url}/session/{sid}/timeouts", {"script": 300000})
+    return f"{driver_url}/session/{sid}"
