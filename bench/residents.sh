@@ -62,4 +62,5 @@ errors=$(grep -c "Non-2xx" "$out/wrk.txt" || true)
 stored=$(( $(sqlite3 "$db" "SELECT count(*) FROM case_photos") - before ))
 printf '  %-46s %6.1f reports/s  p99 %s  (%s stored with their photo%s; target: 100/s)\n' "POST /api/reports with the photo (wrk, 8 conns)" \
   "$rps" "$p99" "$stored" "$( [ "$errors" = 0 ] || echo ", some refused: see $out/wrk.txt")"
+printf '  %-46s %s\n' "wangge, the photo work alone (one core)" "$($w bench photos --file "$out/photo.jpg" --count 30 | sed 's/^photos: //')"
 bench/.venv/bin/python bench/peers/photo_peer.py "$out/photo.jpg" 30

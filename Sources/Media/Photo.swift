@@ -35,7 +35,10 @@ public struct Photo: Sendable, Hashable {
         }
         var out: UnsafeMutableRawPointer?, length = 0
         var ow: Int32 = 0, oh: Int32 = 0
-        let status = upload.withUnsafeBytes { wg_photo_jpeg($0.baseAddress, $0.count, Int32(Self.maxSide), 82, &out, &length, &ow, &oh) }
+        let status = upload.withUnsafeBytes { b in
+            kind == "JPEG" ? wg_jpeg_photo(b.baseAddress, b.count, Int32(Self.maxSide), 82, &out, &length, &ow, &oh)
+                : wg_photo_jpeg(b.baseAddress, b.count, Int32(Self.maxSide), 82, &out, &length, &ow, &oh)
+        }
         guard status == 0, let out else { throw Raster.lastError("the \(kind) image cannot be decoded") }
         defer { wg_free(out) }
         jpeg = Array(UnsafeRawBufferPointer(start: out, count: length))

@@ -1,3 +1,4 @@
+import Media
 import ArgumentParser
 import Foundation
 import Geo
@@ -6,7 +7,7 @@ import Grid
 
 /// Benchmark helpers, used by `make bench`; figures go to stdout, never into pass/fail tests.
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmark helpers.", subcommands: [BenchPoints.self, BenchKernel.self, BenchNumbers.self, BenchViews.self, BenchGrids.self, BenchCases.self, BenchField.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmark helpers.", subcommands: [BenchPoints.self, BenchKernel.self, BenchNumbers.self, BenchViews.self, BenchGrids.self, BenchCases.self, BenchField.self, BenchPhotos.self])
 }
 
 struct BenchPoints: ParsableCommand {
@@ -375,6 +376,25 @@ struct BenchField: ParsableCommand {
             ]))
             try json(spec).write(toFile: name + ".json", atomically: true, encoding: .utf8)
             try json(answer).write(toFile: name + ".wangge.json", atomically: true, encoding: .utf8)
+        }
+    }
+}
+
+struct BenchPhotos: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "photos",
+        abstract: "Time the photo work of a report (decode, upright, fit in 1600 px, JPEG without metadata) on one core.")
+    @Option(help: "A photo (JPEG, PNG or HEIC).") var file: String
+    @Option var count = 20
+
+    func run() throws {
+        try reporting("bench photos") {
+            let bytes = try readFile(file)
+            _ = try Photo(bytes)   // libvips started, caches warm
+            let t0 = Date()
+            var out = 0
+            for _ in 0..<count { out = try Photo(bytes).jpeg.count }
+            let dt = Date().timeIntervalSince(t0)
+            printOut(String(format: "photos: %.1f photos/s (%.1f ms each, %d bytes in, %d out)", Double(count) / dt, dt * 1000 / Double(count), bytes.count, out))
         }
     }
 }

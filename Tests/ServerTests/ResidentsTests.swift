@@ -24,6 +24,7 @@ import TestSupport
             exif[0x8825] = {1: "N", 2: (30.0, 50.0, 24.0), 3: "E", 4: (106.0, 58.0, 12.0)}
             noisy(4000, 3000).save(os.path.join(d, "gps.jpg"), quality=90, exif=exif.tobytes())
             Image.new("RGBA", (800, 600), (200, 0, 0, 0)).save(os.path.join(d, "clear.png"))
+            Image.new("CMYK", (640, 480), (0, 128, 255, 0)).save(os.path.join(d, "print.jpg"))
             pillow_heif.register_heif_opener()
             noisy(1200, 900).save(os.path.join(d, "phone.heic"), quality=70)
             open(os.path.join(d, "fake.jpg"), "wb").write(b"\\xff\\xd8\\xff\\xe0" + b"not a picture" * 100)
@@ -41,7 +42,7 @@ import TestSupport
             from PIL import Image
             im = Image.open(sys.argv[1]); im.load()
             e = im.getexif()
-            print(json.dumps({"format": im.format, "w": im.width, "h": im.height, "exif": len(e), "gps": len(e.get_ifd(0x8825)),
+            print(json.dumps({"format": im.format, "mode": im.mode, "w": im.width, "h": im.height, "exif": len(e), "gps": len(e.get_ifd(0x8825)),
                               "xmp": "xmp" in im.info or b"http://ns.adobe.com/xap" in open(sys.argv[1], "rb").read()}))
             """, file])
         return try #require(try JSONParser.parse(r.out).objectValue, "\(r.err)")
@@ -98,15 +99,15 @@ import TestSupport
         #expect(try await s.call("/api/cases/\(c.id)/photos/1", role: .viewer).status == 403)
         #expect(try await s.call("/api/cases/\(c.id)/photos/2", role: .dispatcher).status == 404)
 
-        // PNG with transparency and HEIC from a phone: both kept as JPEG.
-        for (file, w, h) in [("clear.png", 800, 600), ("phone.heic", 1200, 900)] {
+        // PNG with transparency, HEIC from a phone, a CMYK JPEG (a scan): each kept as a JPEG.
+        for (file, w, h) in [("clear.png", 800, 600), ("phone.heic", 1200, 900), ("print.jpg", 640, 480)] {
             let r = try await Self.post(s, ["category": "property", "description": "电梯坏了", "unit": grid], photo: dir.path(file))
             #expect(r.status == 201, "\(file): \(r.body)")
             let other = try #require(try store.cases.find(code: r.body["code"]?.stringValue ?? ""))
             #expect(other.gridCode == grid, "the QR code's grid")
             let p = try #require(try store.cases.photos(caseID: other.id).first)
             let o = try await Self.inspect(p.bytes, dir)
-            #expect(o["format"]?.stringValue == "JPEG" && o["w"]?.integerValue == Int64(w) && o["h"]?.integerValue == Int64(h), "\(file): \(o)")
+            #expect(o["format"]?.stringValue == "JPEG" && o["mode"]?.stringValue == "RGB" && o["w"]?.integerValue == Int64(w) && o["h"]?.integerValue == Int64(h), "\(file): \(o)")
         }
 
         // The tracking page: the public view, no personal data; no rating before the case is closed.

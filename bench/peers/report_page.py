@@ -9,6 +9,7 @@ base, unit = sys.argv[1], sys.argv[2]
 PROFILES = [
     ("4x CPU, loopback network", None),
     ("4x CPU, DevTools Fast 3G (563 ms, 180 KB/s)", (562.5, 1.6e6 / 8 * 0.9, 750e3 / 8 * 0.9)),
+    ("4x CPU, WebPageTest 3G Slow (400 ms, 50 KB/s)", (400, 400e3 / 8, 400e3 / 8)),
     ("4x CPU, DevTools Slow 3G (2,000 ms, 50 KB/s)", (2000, 500e3 / 8 * 0.8, 500e3 / 8 * 0.8)),
 ]
 driver, D = start(9611)
