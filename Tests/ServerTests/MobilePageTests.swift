@@ -76,19 +76,19 @@ import Testing
             // A report at the phone's position lands in the grid the point is in.
             try await b.click("nav#tabs button[data-tab=report]")
             try await b.type("#report-description", "路灯不亮 street light out")
-            // With a phone camera's photo (4000 × 3000, EXIF rotation and GPS): shrunk on the phone,
-            // sent after the case, kept upright and without metadata.
+            // With two photos, one a phone camera's (4000 × 3000, EXIF rotation and GPS): shrunk on
+            // the phone, sent after the case in order, kept upright and without metadata.
             let photos = TempDir()
             try await ResidentsTests.photos(in: photos)
-            try await b.type("#report-photo", photos.path("gps.jpg"))
+            try await b.type("#report-photo", photos.path("gps.jpg") + "\n" + photos.path("clear.png"))
             try await b.click("#report button[type=submit]")
             let reported = try await b.wait(for: "return document.getElementById('report-result').dataset.caseId || null", "the report's answer")
             let rid = try #require(Int64(reported.stringValue ?? ""))
             let r = try await s.call("/api/cases/\(rid)", role: .dispatcher).object
             #expect(r["grid_id"]?.stringValue == grid.code && r["channel"]?.stringValue == "patrol", "\(r)")
-            try await b.wait(for: "return document.getElementById('report-result').dataset.photos || null", "the photo's answer")
+            try await b.wait(for: "return document.getElementById('report-result').dataset.photos === '2'", "the photos' answers")
             let kept = try s.store().cases.photos(caseID: rid)
-            #expect(kept.count == 1 && kept.first?.width == 1200 && kept.first?.height == 1600, "\(kept.map { ($0.width, $0.height) })")
+            #expect(kept.map { [$0.width, $0.height] } == [[1200, 1600], [800, 600]], "\(kept.map { ($0.width, $0.height) })")
             let stripped = try await ResidentsTests.inspect(kept.first?.bytes ?? [], photos)
             #expect(stripped["exif"]?.integerValue == 0 && stripped["gps"]?.integerValue == 0, "\(stripped)")
 

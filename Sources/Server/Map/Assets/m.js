@@ -156,7 +156,7 @@
       $('report-result').textContent = '已上报 Reported: 解纷码 ' + reply.code + ' · ' + (reply.grid_id || '');
       $('report-result').dataset.caseId = reply.id;
       // The photo follows the case it belongs to, once the case has an id.
-      if (item.photo) outbox.add({ kind: 'photo', caseID: reply.id, photo: item.photo });
+      for (const photo of item.photos || []) outbox.add({ kind: 'photo', caseID: reply.id, photo });
       await loadCases();
     } else if (item.kind === 'track' && !failure) {
       loadPatrol();
@@ -448,8 +448,8 @@
     return bytes;
   }
 
-  // A photo made small on the phone (1600 px, JPEG): it waits in the outbox with the report
-  // (the browser's storage holds a few of these, not a camera's 5 MB originals).
+  // A photo made small on the phone (1600 px, JPEG): up to three wait in the outbox with the
+  // report (the browser's storage holds a few of these, not a camera's 5 MB originals).
   async function shrunk(file) {
     const bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
     const scale = Math.min(1, 1600 / Math.max(bitmap.width, bitmap.height));
@@ -465,18 +465,19 @@
     if (!page.here) { $('report-result').textContent = '还没有定位 No position yet: allow location and wait a moment'; return; }
     const body = { category: $('report-category').value, channel: 'patrol', description: $('report-description').value.trim(),
       location: { type: 'Point', coordinates: page.here } };
-    const file = $('report-photo').files[0];
-    let photo = null;
-    if (file) {
-      try { photo = await shrunk(file); } catch (e) {
-        $('report-result').textContent = '这张照片无法读取 This photo cannot be read on the phone: ' + e.message;
+    const files = Array.from($('report-photo').files);
+    if (files.length > 3) { $('report-result').textContent = '至多 3 张照片 At most 3 photos'; return; }
+    const photos = [];
+    for (const file of files) {
+      try { photos.push(await shrunk(file)); } catch (e) {
+        $('report-result').textContent = '这张照片无法读取 This photo cannot be read on the phone: ' + file.name;
         return;
       }
     }
     $('report-description').value = '';
     $('report-photo').value = '';
     $('report-result').textContent = navigator.onLine === false ? '已存，联网后发送 Saved: it goes when the network is back' : '正在上报 Sending…';
-    outbox.add({ kind: 'report', body, photo });
+    outbox.add({ kind: 'report', body, photos });
   });
 
   // ---- patrol ----
