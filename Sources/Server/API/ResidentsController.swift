@@ -159,8 +159,9 @@ extension ResidentsController {
     func trackPage(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let code = try context.parameters.require("code")
         let names = state.unitNames
-        let found = try? await state.readers.read { try $0.cases.track(code: code) }
-        guard let (c, events) = found else {
+        let c: Case, events: [CaseEvent]
+        do { (c, events) = try await state.readers.read { try $0.cases.track(code: code) } } catch let e as CaseError where e.kind == .notFound {
+            // Only an unknown code is the resident's mistake; a failing database stays a 503.
             return ResidentPage.response(title: "没有这个解纷码", status: .notFound,
                                          body: "<p>没有找到解纷码 \(HTMLText.escape(code)) 的案件。请核对后再试。 No case has this code.</p>")
         }
@@ -217,7 +218,10 @@ extension ResidentsController {
         guard (1...5).contains(rating) else { throw Fields.invalid("rating is 1 to 5, not \(rating)") }
         guard !key.isEmpty, key.utf8.count <= 64 else { throw Problem.forbidden("the rating needs the key of the link given with the report") }
         let score = Int(rating)
-        let c = try await state.desk.perform { try $0.rate(code: code, key: key, rating: score) }
+        let c: Case
+        do { c = try await state.desk.perform { try $0.rate(code: code, key: key, rating: score) } } catch let e as CaseError where e.kind == .forbidden {
+            throw Problem(.forbidden, "wrong-rating-key", e.reason)
+        }
         if form {
             return Response(status: .seeOther, headers: [.location: "/track/\(c.code)"])
         }
