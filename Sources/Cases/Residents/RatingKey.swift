@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// The one-time key a resident gets with their tracking code (解纷码) to rate the case once it is
@@ -10,9 +9,7 @@ public enum RatingKey {
         return (key, digest(key))
     }
 
-    public static func digest(_ key: String) -> String {
-        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
+    public static func digest(_ key: String) -> String { Digest.sha256Hex(Data(key.utf8)) }
 
     /// Whether `key` is the one whose digest was kept; compared in constant time.
     public static func matches(_ key: String, _ stored: String) -> Bool {

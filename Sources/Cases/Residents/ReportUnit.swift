@@ -11,26 +11,38 @@ public struct ReportUnit: Sendable, Hashable {
     public let subtitle: String
 
     public init?(code: String, in territory: Territory) {
-        let names = territory.unitNames
         switch code.utf8.count {
         case 12:
-            guard let village = names[code: code] else { return nil }
-            title = [names[code: String(code.prefix(9))], village].compactMap { $0 }.joined(separator: " ")
+            guard territory.unitNames[code: code] != nil else { return nil }
+            self.init(village: code, territory.unitNames)
         case 15:
             guard let grid = territory.layer.grids.first(where: { $0.code == code }) else { return nil }
-            // A grid's name already says its village (琅兴社区第1网格): the town before it.
-            title = [names[code: String(code.prefix(9))], grid.name].compactMap { $0 }.joined(separator: " ")
+            self.init(grid: grid, territory.unitNames)
         default: return nil
         }
-        self.code = code
-        subtitle = "扫码反映矛盾纠纷 · 单位码 \(code)"
     }
 
-    /// Every village and community with grids, then every grid, by code.
+    private init(village code: String, _ names: UnitNames) {
+        self.code = code
+        title = [names[code: String(code.prefix(9))], names[code: code]].compactMap { $0 }.joined(separator: " ")
+        subtitle = Self.subtitle(code)
+    }
+
+    /// A grid's name already says its village (琅兴社区第1网格): the town before it.
+    private init(grid: Grid, _ names: UnitNames) {
+        code = grid.code
+        title = [names[code: String(grid.code.prefix(9))], grid.name].compactMap { $0 }.joined(separator: " ")
+        subtitle = Self.subtitle(grid.code)
+    }
+
+    private static func subtitle(_ code: String) -> String { "扫码反映矛盾纠纷 · 单位码 \(code)" }
+
+    /// Every village and community with grids (and a name), then every grid, by code: one pass.
     public static func all(in territory: Territory) -> [ReportUnit] {
-        let grids = territory.layer.grids.map(\.code).sorted()
-        let villages = Set(grids.filter { $0.utf8.count == 15 }.map { String($0.prefix(12)) }).sorted()
-        return (villages + grids).compactMap { ReportUnit(code: $0, in: territory) }
+        let names = territory.unitNames
+        let grids = territory.layer.grids.filter { $0.code.utf8.count == 15 }.sorted { $0.code < $1.code }
+        let villages = Set(grids.compactMap(\.villageCode)).sorted().filter { names[code: $0] != nil }
+        return villages.map { ReportUnit(village: $0, names) } + grids.map { ReportUnit(grid: $0, names) }
     }
 
     /// Where a report by this code is placed when the phone gives no position: a point inside the

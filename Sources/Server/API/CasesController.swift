@@ -85,7 +85,18 @@ struct CasesController {
     static func fingerprint(_ body: JSONValue) -> String {
         var w = JSONWriter()
         w.value(body)
-        return SHA256.hash(data: Data(w.bytes)).map { String(format: "%02x", $0) }.joined()
+        return Digest.sha256Hex(w.bytes)
+    }
+
+    /// The case if the caller's scope holds it; nil (a 404: the case is not theirs to know of) for
+    /// an area's desk; 403 `not-your-grid` for a worker, as the phone's page shows it.
+    private func visible(_ c: Case?, to scope: Scope) throws(Problem) -> Case? {
+        guard let c else { return nil }
+        guard scope.allows(c) else {
+            if scope.grids != nil { throw notYours(c) }
+            return nil
+        }
+        return c
     }
 
     /// A worker asking for a case of another grid: told so (403), as the phone's page shows it.
@@ -107,11 +118,7 @@ struct CasesController {
         let names = state.unitNames
         let key = state.partyKey
         let view = try await state.readers.read { r -> CaseView? in
-            guard let c = try r.cases.find(id: id) else { return nil }
-            guard scope.allows(c) else {
-                if scope.grids != nil { throw notYours(c) }
-                return nil
-            }
+            guard let c = try visible(try r.cases.find(id: id), to: scope) else { return nil }
             guard personal else { return CaseView(c, names, personal: false, events: try r.cases.events(caseID: id)) }
             let (parties, links) = try key.parties(of: c, in: r.cases)
             return CaseView(c, names, parties: parties, links: links, events: try r.cases.events(caseID: id))
@@ -129,11 +136,7 @@ struct CasesController {
         guard let k = Int(n), (1...100).contains(k) else { throw Problem.notFound("no photo \(n) (photos are numbered from 1)") }
         let scope = try await state.scope(who)
         let photo = try await state.readers.read { r -> CasePhoto? in
-            guard let c = try r.cases.find(id: id) else { return nil }
-            guard scope.allows(c) else {
-                if scope.grids != nil { throw notYours(c) }
-                return nil
-            }
+            guard try visible(try r.cases.find(id: id), to: scope) != nil else { return nil }
             let photos = try r.cases.photos(caseID: id)
             return k <= photos.count ? photos[k - 1] : nil
         }
@@ -157,16 +160,12 @@ struct CasesController {
         }
         let bytes = Array(body.readableBytesView)
         let scope = try await state.scope(who)
-        let c = try await state.readers.read { try $0.cases.find(id: id) }
-        guard let c, scope.allows(c) || scope.grids != nil else { throw Problem.notFound("no case \(id)") }
-        guard scope.allows(c) else { throw notYours(c) }
-        let photo: CasePhoto
-        do {
-            let p = try Photo(bytes)
-            photo = CasePhoto(contentType: "image/jpeg", width: p.width, height: p.height, bytes: p.jpeg)
-        } catch { throw Fields.invalid(error.description) }
+        guard try visible(try await state.readers.read { try $0.cases.find(id: id) }, to: scope) != nil else {
+            throw Problem.notFound("no case \(id)")
+        }
+        let photo = try CasePhoto(upload: bytes)
         let key = try Self.idempotencyKey(request, who, purpose: "photo:")
-        let fingerprint = Self.fingerprint(.array([.integer(id), .string(SHA256.hash(data: Data(bytes)).map { String(format: "%02x", $0) }.joined())]))
+        let fingerprint = Self.fingerprint(.array([.integer(id), .string(Digest.sha256Hex(bytes))]))
         let a = actor(who, request)
         let n = try await state.desk.perform { try $0.attach(photo, caseID: id, actor: a, key: key, fingerprint: fingerprint) }
         var r = try JSONResponse.make(PhotoView(case_id: id, photos: n, width: photo.width, height: photo.height), status: .created)

@@ -127,14 +127,7 @@ extension ResidentsController {
             throw Fields.invalid("where is required: the phone's location (lon, lat), a place on the map, or the unit code from the QR code")
         }
         // Decoded and encoded again before anything is stored: a photo that is not one stops here.
-        let photo = try upload.map { bytes throws(Problem) -> CasePhoto in
-            do {
-                let p = try Photo(bytes)
-                return CasePhoto(contentType: "image/jpeg", width: p.width, height: p.height, bytes: p.jpeg)
-            } catch let error as MediaError {
-                throw bytes.count > Photo.maxBytes ? Problem(.contentTooLarge, "photo-too-large", error.description) : Fields.invalid(error.description)
-            } catch { throw Fields.invalid("the photo cannot be read") }
-        }
+        let photo = try upload.map { bytes throws(Problem) in try CasePhoto(upload: bytes) }
         var r = IntakeRequest(category: category, channel: .qr, description: description, location: location,
                               parties: phone.map { [Party(name: "(扫码反映人)", phone: $0)] } ?? [])
         r.withinCounties = true

@@ -7,7 +7,7 @@ import Grid
 /// creation and never readable from the database.
 public enum Tokens {
     static func digest(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Digest.sha256Hex(Data(token.utf8))
     }
 
     /// Creates a token and returns it with its row id; the clear text is never stored. `area`, a

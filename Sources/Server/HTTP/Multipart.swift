@@ -59,8 +59,6 @@ struct Multipart {
         self.parts = parts
     }
 
-    subscript(name: String) -> Part? { parts.first { $0.name == name } }
-
     /// `name="x"` in a Content-Disposition value.
     private static func parameter(_ key: String, in value: String) -> String? {
         for item in value.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespaces) }) where item.hasPrefix("\(key)=") {

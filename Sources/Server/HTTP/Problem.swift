@@ -84,7 +84,7 @@ extension Problem {
             case .internal: return nil
             }
         case is NIOTooManyBytesError:
-            return Problem(.contentTooLarge, "body-too-large", "the request body is larger than this resource takes (1 MiB; 4 KiB for sign-in)")
+            return Problem(.contentTooLarge, "body-too-large", "the request body is larger than this resource takes (1 MiB for most, 4 KiB for sign-in; the API document says each)")
         case let e as HTTPParserError:
             // Malformed framing (a chunk size that is not hex, …) is the client's, not a 500.
             return Problem(.badRequest, "malformed-http", "the request is not well-formed HTTP/1.1: \(e)")

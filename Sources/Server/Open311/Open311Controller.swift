@@ -145,7 +145,7 @@ struct Open311Controller {
         if let ids {
             // The spec: ids override every other parameter.
             guard ids.count <= Self.maxPageSize else { throw Problem.badRequest("at most \(Self.maxPageSize) service_request_ids at once") }
-            let found = try await state.readers.read { r in try ids.compactMap { try r.cases.find(id: $0) } }
+            let found = try await state.readers.read { try $0.cases.find(ids: ids) }
             return try format.list(found.map { Open311Request($0, names) }, root: "service_requests", item: "request")
         }
         let to = end ?? Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 1).rounded(.down))
@@ -172,8 +172,7 @@ struct Open311Controller {
 
     private func tokenRequest(_ request: Request, _ token: String, _ format: Open311Format) async throws -> Response {
         _ = try jurisdiction(request)
-        let code = TrackingCode.normalise(token)
-        let c = try await state.readers.read { try $0.cases.track(code: code).0 }
+        let c = try await state.readers.read { try $0.cases.track(code: token).0 }
         return try format.list([Open311Token(service_request_id: String(c.id), token: c.code)], root: "service_requests", item: "request")
     }
 
