@@ -211,6 +211,37 @@ final class PostGISCaseStore: CaseStore {
         try db.query("SELECT digest FROM case_rating_keys WHERE case_id = $1", [PGValue(caseID)]).first.map { $0.text(0) }
     }
 
+    func units() throws -> [HandlingUnit] {
+        try db.query("SELECT kind, area, key, name, categories, routes FROM units ORDER BY code COLLATE \"C\"").compactMap { r in
+            guard let kind = HandlingUnit.Kind(rawValue: r.text(0)) else { return nil }
+            return HandlingUnit(kind: kind, area: r.text(1), key: r.text(2), name: r.text(3),
+                        categories: HandlingUnit.categories(column: r[4]), routes: HandlingUnit.categories(column: r[5]))
+        }
+    }
+
+    func save(units: [HandlingUnit]) throws {
+        try db.transaction {
+            for u in units {
+                try db.query("""
+                    INSERT INTO units(code, kind, area, key, name, categories, routes) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    ON CONFLICT(code) DO UPDATE SET name = excluded.name, categories = excluded.categories, routes = excluded.routes
+                    """, [.text(u.code), .text(u.kind.rawValue), .text(u.area), .text(u.key), .text(u.name),
+                          .text(HandlingUnit.column(u.categories)), .text(HandlingUnit.column(u.routes))])
+            }
+        }
+    }
+
+    func assists(caseID: Int64) throws -> [CaseAssist] {
+        try db.query("SELECT unit, \(Self.epoch("at")) FROM case_assists WHERE case_id = $1 ORDER BY at, unit", [PGValue(caseID)]).map {
+            CaseAssist(unit: $0.text(0), at: $0.date(1) ?? Date(timeIntervalSince1970: 0))
+        }
+    }
+
+    func add(_ assist: CaseAssist, caseID: Int64) throws {
+        try db.query("INSERT INTO case_assists(case_id, unit, at) VALUES ($1, $2, $3::timestamptz) ON CONFLICT DO NOTHING",
+                     [PGValue(caseID), .text(assist.unit), Self.time(assist.at)])
+    }
+
     func partyKeyID() throws -> String? {
         try db.scalar("SELECT id FROM party_key LIMIT 1")
     }
@@ -283,6 +314,10 @@ final class PostGISCaseStore: CaseStore {
         if let w = q.workerID { sql += " AND worker_id = \(p(PGValue(w)))" }
         if let o = q.overdue { sql += " AND overdue = \(p(PGValue(o)))" }
         if let c = q.county { sql += " AND county = \(p(.text(c)))" }
+        if let u = q.unit {
+            let v = p(.text(u))
+            sql += " AND (unit = \(v) OR id IN (SELECT case_id FROM case_assists WHERE unit = \(v)))"
+        }
         if let a = q.area { sql += " AND " + Self.inArea(a, p) }
         if let f = q.reportedFrom { sql += " AND reported_at >= \(p(Self.time(f)))::timestamptz" }
         if let t = q.reportedTo { sql += " AND reported_at <= \(p(Self.time(t)))::timestamptz" }
@@ -388,6 +423,7 @@ final class PostGISCaseStore: CaseStore {
         case .grid: "coalesce(grid_id, 'no grid')"
         case .category: "category"
         case .channel: "channel"
+        case .unit: "unit"
         }
         var range: [PGValue] = [Self.time(from), Self.time(to)]
         let within = area.map { a in " AND " + Self.inArea(a) { range.append($0); return "$\(range.count)" } } ?? ""

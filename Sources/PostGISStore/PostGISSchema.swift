@@ -284,6 +284,21 @@ enum PostGISSchema {
               case_id bigint PRIMARY KEY REFERENCES case_codes(case_id),
               digest text NOT NULL);
             """),
+        // Mediation committees and departments' windows (`Unit`) with the categories they take and
+        // route; the units called in to assist with a case (the one leading is the case's `unit`).
+        Step(module: "cases", number: 8, sql: """
+            CREATE TABLE units(
+              code text PRIMARY KEY,
+              kind text NOT NULL CHECK(kind IN ('committee','department')),
+              area text NOT NULL, key text NOT NULL, name text NOT NULL,
+              categories text NOT NULL, routes text NOT NULL DEFAULT '');
+            CREATE TABLE case_assists(
+              case_id bigint NOT NULL REFERENCES case_codes(case_id),
+              unit text NOT NULL REFERENCES units(code),
+              at timestamptz NOT NULL,
+              PRIMARY KEY(case_id, unit));
+            CREATE INDEX case_assists_unit ON case_assists(unit);
+            """),
         // Workers' track fixes (field work).
         Step(module: "field", number: 1, sql: """
             CREATE TABLE track_fixes(
@@ -359,6 +374,12 @@ enum PostGISSchema {
             ALTER TABLE api_tokens DROP CONSTRAINT api_tokens_role_check,
               ADD CONSTRAINT api_tokens_role_check CHECK(role IN ('planner','dispatcher','worker','viewer','open311'));
             """),
+        // Committees' and departments' desks: a token of the `unit` role names its unit.
+        Step(module: "auth", number: 4, sql: """
+            ALTER TABLE api_tokens DROP CONSTRAINT api_tokens_role_check,
+              ADD CONSTRAINT api_tokens_role_check CHECK(role IN ('planner','dispatcher','worker','viewer','open311','unit')),
+              ADD COLUMN unit text;
+            """),
         // The change feed: a counter per kind besides case events and layer versions, bumped in the
         // transaction of the change whoever writes it, and a notification on channel `wangge`
         // (delivered at commit) so that every server's follower reads at once.
@@ -383,6 +404,11 @@ enum PostGISSchema {
         Step(module: "feed", number: 2, sql: """
             CREATE TRIGGER worker_positions_notify AFTER INSERT OR UPDATE ON worker_positions FOR EACH STATEMENT EXECUTE FUNCTION wangge_notify('position');
             """),
+        // Units changed (an import): every server reads them again (names, routing rules).
+        Step(module: "feed", number: 3, sql: """
+            INSERT INTO change_marks VALUES ('units', 0);
+            CREATE TRIGGER units_mark AFTER INSERT OR UPDATE OR DELETE ON units FOR EACH STATEMENT EXECUTE FUNCTION wangge_mark('units');
+            """),
     ]
 
     static var names: [String] { steps.map { "\($0.module) \($0.number)" } }
@@ -392,9 +418,10 @@ enum PostGISSchema {
         guard let r = try db.query("""
             SELECT (SELECT coalesce(max(id), 0) FROM case_events), (SELECT coalesce(max(version), 0) FROM grid_versions),
                    (SELECT mark FROM change_marks WHERE kind = 'plans'), (SELECT mark FROM change_marks WHERE kind = 'tokens'),
-                   (SELECT coalesce(max(mark), 0) FROM worker_positions)
+                   (SELECT coalesce(max(mark), 0) FROM worker_positions), (SELECT mark FROM change_marks WHERE kind = 'units')
             """).first else { return FeedPosition() }
-        return FeedPosition(caseEvent: r.int(0) ?? 0, layerVersion: Int(r.int(1) ?? 0), plans: r.int(2) ?? 0, tokens: r.int(3) ?? 0, positions: r.int(4) ?? 0)
+        return FeedPosition(caseEvent: r.int(0) ?? 0, layerVersion: Int(r.int(1) ?? 0), plans: r.int(2) ?? 0, tokens: r.int(3) ?? 0, positions: r.int(4) ?? 0,
+                            units: r.int(5) ?? 0)
     }
 
     static func applied(_ db: PGConnection) throws -> Set<String> {

@@ -23,6 +23,13 @@ enum Schema {
                     """
                 }
             }.joined(separator: "\n")),
+        // Units changed (an import): every server reads them again (names, routing rules).
+        Migration(module: "feed", number: 2, sql: "INSERT INTO change_marks VALUES ('units', 0);\n" + ["INSERT", "UPDATE", "DELETE"].map { op in
+            """
+            CREATE TRIGGER units_\(op.lowercased())_mark AFTER \(op) ON units
+            BEGIN UPDATE change_marks SET mark = mark + 1 WHERE kind = 'units'; END;
+            """
+        }.joined(separator: "\n")),
     ]
 
     /// Where the feed stands in this file.
@@ -30,10 +37,11 @@ enum Schema {
         let r = try db.prepare("""
             SELECT (SELECT coalesce(max(id), 0) FROM case_events), (SELECT coalesce(max(version), 0) FROM grid_versions),
                    (SELECT mark FROM change_marks WHERE kind = 'plans'), (SELECT mark FROM change_marks WHERE kind = 'tokens'),
-                   (SELECT coalesce(max(mark), 0) FROM worker_positions)
+                   (SELECT coalesce(max(mark), 0) FROM worker_positions), (SELECT mark FROM change_marks WHERE kind = 'units')
             """).rows()
         guard let row = r.first else { return FeedPosition() }
-        return FeedPosition(caseEvent: row[0].int ?? 0, layerVersion: Int(row[1].int ?? 0), plans: row[2].int ?? 0, tokens: row[3].int ?? 0, positions: row[4].int ?? 0)
+        return FeedPosition(caseEvent: row[0].int ?? 0, layerVersion: Int(row[1].int ?? 0), plans: row[2].int ?? 0, tokens: row[3].int ?? 0, positions: row[4].int ?? 0,
+                            units: row[5].int ?? 0)
     }
 
     static let steps = migrations.map { "\($0.module) \($0.number)" }

@@ -166,6 +166,21 @@ public final class SpatiaLiteCaseStore: CaseStore {
               case_id INTEGER PRIMARY KEY REFERENCES cases(id),
               digest TEXT NOT NULL);
             """),
+        // Mediation committees and departments' windows (`Unit`) with the categories they take and
+        // route; the units called in to assist with a case (the one leading is the case's `unit`).
+        Migration(module: "cases", number: 13, sql: """
+            CREATE TABLE units(
+              code TEXT PRIMARY KEY,
+              kind TEXT NOT NULL CHECK(kind IN ('committee','department')),
+              area TEXT NOT NULL, key TEXT NOT NULL, name TEXT NOT NULL,
+              categories TEXT NOT NULL, routes TEXT NOT NULL DEFAULT '');
+            CREATE TABLE case_assists(
+              case_id INTEGER NOT NULL REFERENCES cases(id),
+              unit TEXT NOT NULL REFERENCES units(code),
+              at TEXT NOT NULL,
+              PRIMARY KEY(case_id, unit));
+            CREATE INDEX case_assists_unit ON case_assists(unit);
+            """),
     ]
 
     /// Works on an open connection whose schema is up to date (`SpatiaLiteBackend` checks).
@@ -355,6 +370,38 @@ public final class SpatiaLiteCaseStore: CaseStore {
         try database.prepare("SELECT digest FROM case_rating_keys WHERE case_id = ?").rows([.integer(caseID)]).first?[0].text
     }
 
+    public func units() throws -> [HandlingUnit] {
+        try database.prepare("SELECT kind, area, key, name, categories, routes FROM units ORDER BY code").rows().compactMap { r in
+            guard let kind = HandlingUnit.Kind(rawValue: r[0].text ?? "") else { return nil }
+            return HandlingUnit(kind: kind, area: r[1].text ?? "", key: r[2].text ?? "", name: r[3].text ?? "",
+                        categories: HandlingUnit.categories(column: r[4].text), routes: HandlingUnit.categories(column: r[5].text))
+        }
+    }
+
+    public func save(units: [HandlingUnit]) throws {
+        try database.transaction {
+            for u in units {
+                try database.prepare("""
+                    INSERT INTO units(code, kind, area, key, name, categories, routes) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(code) DO UPDATE SET name = excluded.name, categories = excluded.categories, routes = excluded.routes
+                    """)
+                    .run([.text(u.code), .text(u.kind.rawValue), .text(u.area), .text(u.key), .text(u.name),
+                          .text(HandlingUnit.column(u.categories)), .text(HandlingUnit.column(u.routes))])
+            }
+        }
+    }
+
+    public func assists(caseID: Int64) throws -> [CaseAssist] {
+        try database.prepare("SELECT unit, at FROM case_assists WHERE case_id = ? ORDER BY at, unit").rows([.integer(caseID)]).map {
+            CaseAssist(unit: $0[0].text ?? "", at: Self.date($0[1]) ?? Date(timeIntervalSince1970: 0))
+        }
+    }
+
+    public func add(_ assist: CaseAssist, caseID: Int64) throws {
+        try database.prepare("INSERT OR IGNORE INTO case_assists(case_id, unit, at) VALUES (?, ?, ?)")
+            .run([.integer(caseID), .text(assist.unit), Self.value(assist.at)])
+    }
+
     public func partyKeyID() throws -> String? {
         try database.scalar("SELECT id FROM party_key LIMIT 1").text
     }
@@ -440,6 +487,10 @@ public final class SpatiaLiteCaseStore: CaseStore {
         if let w = q.workerID { sql += " AND worker_id = ?"; args.append(.integer(w)) }
         if let o = q.overdue { sql += " AND overdue = ?"; args.append(.integer(o ? 1 : 0)) }
         if let c = q.county { sql += " AND county = ?"; args.append(.text(c)) }
+        if let u = q.unit {
+            sql += " AND (unit = ? OR id IN (SELECT case_id FROM case_assists WHERE unit = ?))"
+            args += [.text(u), .text(u)]
+        }
         if let f = q.reportedFrom { sql += " AND reported_at >= ?"; args.append(Self.value(f)) }
         if let t = q.reportedTo { sql += " AND reported_at <= ?"; args.append(Self.value(t)) }
         if let f = q.filter { sql += " AND " + (try Self.filterCondition(SpatiaLiteFilters.cases, f, &args)) }
@@ -599,6 +650,7 @@ extension SpatiaLiteCaseStore {
         case .grid: "coalesce(grid_id, 'no grid')"
         case .category: "category"
         case .channel: "channel"
+        case .unit: "unit"
         }
         let inArea = area.map(Self.inArea)
         let within = inArea.map { " AND " + $0.0 } ?? ""

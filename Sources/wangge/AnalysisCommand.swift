@@ -30,7 +30,7 @@ struct HotSpotsCommand: ParsableCommand {
             }
             let r = HotSpotRequest(from: try day(from, "--from"), to: try day(to, "--to"), bin: b, category: c)
             let connection = try database.connection()
-            let grids = try Territory.load(connection.grids).layer.grids
+            let grids = try Territory.load(connection).layer.grids
             let analysis = try EmergingHotSpots.read(r, grids: grids, adjacency: try GridAdjacency(grids), gridPrefix: area, from: connection.cases)
             let text = String(decoding: try HotSpotsView(analysis, request: r).geoJSON(), as: UTF8.self)
             if let out {
@@ -59,7 +59,7 @@ struct ReportCommand: ParsableCommand {
             let pdf = out.hasSuffix(".pdf")
             guard pdf || out.hasSuffix(".html") else { throw ValidationError("--out must end in .pdf or .html, not \(out)") }
             let connection = try database.connection()
-            let grids = try Territory.load(connection.grids).layer.grids
+            let grids = try Territory.load(connection).layer.grids
             let report = try MonthlyReport.read(m, county: county, grids: grids, adjacency: try GridAdjacency(grids),
                                                 boundaries: try connection.grids.boundaries(), from: connection.cases)
             let html = try ReportHTML(report).html()

@@ -167,8 +167,8 @@ struct CasesTrack: ParsableCommand {
     func run() throws {
         try reporting("cases track") {
             let d = try database.dispatcher()
-            let (c, events) = try d.cases.track(code: code)
-            printOut(try json(TrackView(c, events, d.unitNames)))
+            let (c, events, assists) = try d.cases.track(code: code)
+            printOut(try json(TrackView(c, events, d.unitNames, assists: assists)))
         }
     }
 }

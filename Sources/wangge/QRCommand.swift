@@ -19,7 +19,7 @@ struct QRCommand: ParsableCommand {
             guard unit == nil || !all else { throw ValidationError("give --unit CODE or --all, not both") }
             guard baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://") else { throw ValidationError("--base-url must start with http:// or https://") }
             let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-            let territory = try Territory.load(try database.connection().grids)
+            let territory = try Territory.load(try database.connection())
             if let unit {
                 guard let u = ReportUnit(code: unit, in: territory) else {
                     throw ValidationError("--unit \(unit): no such village, community or grid in the database")

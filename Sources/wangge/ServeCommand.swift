@@ -82,18 +82,19 @@ struct TokenCreate: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "create",
         abstract: "Create a token; it is printed once, alone on the last line, and stored only as a digest.")
     @Option(help: "Database: a SpatiaLite file path, or postgresql://user@host:port/name (PostGIS).") var db: String
-    @Option(help: "planner, dispatcher, worker, viewer or open311 (another system's api_key).") var role: String
+    @Option(help: "planner, dispatcher, worker, viewer, open311 (another system's api_key) or unit (a committee's or department's desk).") var role: String
     @Option(help: "Who holds it.") var name: String
     @Option(help: "For a worker token: the worker's id (they see their own grids' cases).") var worker: Int64?
     @Option(help: "A county, town or village code: the token reads and writes only there (a town or village centre's desk). None: the whole database.") var area: String?
+    @Option(help: "For a unit token: the committee's or department's code, e.g. committee:511725:labour (wangge units list).") var unit: String?
 
     func run() throws {
         try reporting("token create") {
             guard let r = Role(rawValue: role) else {
                 throw ValidationError("unknown role \(role); one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let (id, token) = try Tokens.create(in: try connect(db), name: name, role: r, workerID: worker, area: area)
-            printOut("token \(id) for \(name) (\(r.rawValue)\(area.map { ", area \($0)" } ?? "")); keep it, it is not shown again:")
+            let (id, token) = try Tokens.create(in: try connect(db), name: name, role: r, workerID: worker, area: area, unit: unit)
+            printOut("token \(id) for \(name) (\(r.rawValue)\(area.map { ", area \($0)" } ?? "")\(unit.map { " \($0)" } ?? "")); keep it, it is not shown again:")
             printOut(token)
         }
     }
@@ -106,7 +107,7 @@ struct TokenList: ParsableCommand {
     func run() throws {
         try reporting("token list") {
             for t in try connect(db).tokens.list() {
-                printOut("\(t.id)\t\(t.role.rawValue)\t\(t.name)\(t.workerID.map { "\tworker \($0)" } ?? "")\(t.area.map { "\tarea \($0)" } ?? "")\tcreated \(t.createdAt)\(t.revokedAt.map { "\trevoked \($0)" } ?? "")")
+                printOut("\(t.id)\t\(t.role.rawValue)\t\(t.name)\(t.workerID.map { "\tworker \($0)" } ?? "")\(t.area.map { "\tarea \($0)" } ?? "")\(t.unit.map { "\tunit \($0)" } ?? "")\tcreated \(t.createdAt)\(t.revokedAt.map { "\trevoked \($0)" } ?? "")")
             }
         }
     }

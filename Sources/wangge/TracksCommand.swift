@@ -75,7 +75,7 @@ struct PatrolCommand: ParsableCommand {
             guard let start = ChinaTime.day(date ?? ChinaTime.dayText(Date())) else { throw ValidationError("--date \(date ?? "") is not a day like 2026-11-23") }
             let day = ChinaTime.dayText(start)   // as stored, however it was written
             let store = try database.connection()
-            let territory = try Territory.load(store.grids)
+            let territory = try Territory.load(store)
             let (input, week) = try PatrolFigures.read(day: day, from: store, grids: territory.layer.grids)
             let figures = PatrolFigures(day: day, week: week, input: input, scope: { code in area.map { code.hasPrefix($0) } ?? true })
             printOut(try json(PatrolView(figures, by: by, detail: true, names: territory.unitNames).json()))

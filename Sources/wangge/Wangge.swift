@@ -10,7 +10,7 @@ struct Wangge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wangge",
         abstract: "GIS server and tools for county social-governance centres (综治中心).",
-        subcommands: [Init.self, Migrate.self, Import.self, Assign.self, Demo.self, Grids.self, CasesCommand.self, AlertsCommand.self, HotSpotsCommand.self, ReportCommand.self, TracksCommand.self, PatrolCommand.self, QRCommand.self, Serve.self,
+        subcommands: [Init.self, Migrate.self, Import.self, Assign.self, Demo.self, Grids.self, CasesCommand.self, AlertsCommand.self, HotSpotsCommand.self, ReportCommand.self, TracksCommand.self, PatrolCommand.self, QRCommand.self, UnitsCommand.self, Serve.self,
                       TokenCommand.self, Bench.self])
 }
 
@@ -181,6 +181,7 @@ struct Demo: ParsableCommand {
             let all = DemoCounty.Result.merged(built.map(\.result))
             let version = try planning.install(all, counties: built.map(\.boundary),
                                                note: counties == 1 ? "demo county, seed \(seed)" : "demo prefecture, \(counties) counties, seed \(seed)")
+            try connection.cases.save(units: built.flatMap { DemoUnits.units(county: $0.boundary.code, name: $0.boundary.name) })
             let dispatcher = try Dispatcher(store: connection)
             for c in built {
                 var year = DemoCases()
@@ -192,7 +193,8 @@ struct Demo: ParsableCommand {
                 let households = r.households.reduce(0) { $0 + $1.households }
                 print("demo county \(c.boundary.name) (\(c.boundary.code)) in \(backend.location), version \(version): \(r.towns.count) towns, "
                       + "\(r.villages.count) villages, \(r.grids.count) grids, \(households) households, "
-                      + "\(r.cameras.count) cameras, \(r.workers.count) workers, \(disputes) disputes over the past year")
+                      + "\(r.cameras.count) cameras, \(r.workers.count) workers, \(DemoUnits.committees.count) mediation committees, "
+                      + "\(DemoUnits.departments.count) departments, \(disputes) disputes over the past year")
             }
             // Field work: key households, and yesterday's and today's (until now) patrol tracks.
             guard tracks else { return }

@@ -72,6 +72,8 @@ public struct TransitionRequest: Sendable {
     /// The caller's area: a case outside it cannot be moved, nor moved out of it except upwards
     /// (escalation).
     public var area: Area?
+    /// The caller's unit (a committee's or department's desk): it moves only the cases it leads.
+    public var unit: String?
     /// A client's key for this step (`Idempotency-Key`, scoped by the caller): a phone that lost
     /// the answer and sends the step again gets the case as it stands, not a second step.
     public var idempotencyKey: String?
@@ -82,6 +84,26 @@ public struct TransitionRequest: Sendable {
         self.note = note
         self.target = target
         self.rating = rating
+    }
+}
+
+/// A committee or department given a part in a case.
+public struct HandRequest: Sendable {
+    public enum Part: String, Sendable, CaseIterable {
+        /// It has the case from now on (the case's `unit`).
+        case lead
+        /// Called in beside the unit that leads.
+        case assist
+    }
+    public var unit: String
+    public var part: Part
+    public var note: String?
+    /// The caller's area: the case must be in it.
+    public var area: Area?
+    public init(unit: String, part: Part, note: String? = nil) {
+        self.unit = unit
+        self.part = part
+        self.note = note
     }
 }
 
@@ -124,7 +146,7 @@ public final class Dispatcher {
     public init(store: any StoreConnection, territory: Territory? = nil, feed: ChangeFeed? = nil, partyKey: PartyKey? = nil) throws {
         self.store = store
         self.partyKey = try partyKey ?? PartyKey.forDatabase(store)
-        self.territory = try territory ?? Territory.load(store.grids)
+        self.territory = try territory ?? Territory.load(store)
         updates = feed.map { OpenCaseIndex.Updates(feed: $0) }
     }
 
@@ -251,6 +273,11 @@ public final class Dispatcher {
                 c.groupDispute = true
                 if let up = c.level.up { try territory.route(&c, to: up, now: now) }
             }
+        }
+        // The centre's rule for the category (a committee takes every new labour dispute, say);
+        // urgent cases stay with whoever is near, group disputes a level up.
+        if c.priority == .normal, !c.groupDispute, let u = territory.routeByRule(&c) {
+            urgent = "\(c.category.name): new cases go to \(u.name) (routing rule)"
         }
         if c.unlocated {
             events.append(CaseEvent(at: now, actor: "system", source: "dispatch", action: "queued", from: .reported, to: .reported,
@@ -418,6 +445,49 @@ public final class Dispatcher {
         }
     }
 
+    // MARK: units
+
+    /// Hands a case to a committee or department (`lead`: it has the case from now on, as a
+    /// reassignment) or calls one in beside the unit that leads (`assist`, 部门协办), recorded in
+    /// the case's events. Calling in a unit already assisting changes nothing.
+    public func hand(caseID: Int64, _ h: HandRequest, actor: Actor, now: Date = Date()) throws -> Case {
+        try h.note.map { try Limits.check($0, "note", max: Limits.note) }
+        guard let u = territory.units[h.unit] else { throw CaseError(.notFound, "unknown unit \(h.unit) (GET /api/units lists them)") }
+        return try store.write {
+            guard var c = try cases.find(id: caseID) else { throw CaseError(.notFound, "unknown case \(caseID)") }
+            if let area = h.area, !area.holds(c) {
+                throw CaseError(.forbidden, "case \(caseID) is with \(territory.unitNames.name(c.unit)), outside your area \(area)")
+            }
+            let county = territory.county(of: c)
+            guard u.serves(gridCode: c.gridCode, county: county) else {
+                throw CaseError(.invalid, "\(u.name) serves \(u.area); case \(caseID) is in \(c.gridCode.map { "grid \($0)" } ?? county ?? "no county")")
+            }
+            switch h.part {
+            case .lead:
+                guard u.categories.contains(c.category) else {
+                    throw CaseError(.invalid, "\(u.name) takes \(u.categories.map(\.rawValue).joined(separator: ", ")), not \(c.category.rawValue): call it in to assist, or hand the case to a unit that takes \(c.category.rawValue)")
+                }
+                guard c.unit != u.code else { return c }
+                guard c.status.next.contains(.assigned) else {
+                    throw CaseError(.conflict, "case \(caseID) is \(c.status.rawValue) and cannot be handed on (a case is handed on when reported, assigned or escalated)")
+                }
+                let from = c.status
+                territory.hand(&c, to: u)
+                c.status = .assigned
+                try cases.update(c, events: [CaseEvent(at: now, actor: actor.name, source: actor.source, action: "transition", from: from, to: .assigned,
+                                                       unit: u.code, note: h.note ?? "handed to \(u.name)")])
+            case .assist:
+                guard c.status.isOpen else { throw CaseError(.conflict, "case \(caseID) is \(c.status.rawValue): units are called in while it is open") }
+                guard c.unit != u.code else { throw CaseError(.invalid, "\(u.name) leads case \(caseID) already") }
+                guard try !cases.assists(caseID: caseID).contains(where: { $0.unit == u.code }) else { return c }
+                try cases.add(CaseAssist(unit: u.code, at: now), caseID: caseID)
+                try cases.update(c, events: [CaseEvent(at: now, actor: actor.name, source: actor.source, action: "assist", from: c.status, to: c.status,
+                                                       unit: u.code, note: h.note ?? "\(u.name) called in")])
+            }
+            return c
+        }
+    }
+
     // MARK: lifecycle
 
     public func transition(caseID: Int64, _ t: TransitionRequest, actor: Actor, now: Date = Date()) throws -> Case {
@@ -440,6 +510,14 @@ public final class Dispatcher {
         try t.note.map { try Limits.check($0, "note", max: Limits.note) }
         if t.rating != nil, t.to != .rated { throw CaseError(.invalid, "a rating is given with the step to rated, not to \(t.to.rawValue)") }
         guard var c = try cases.find(id: caseID) else { throw CaseError(.notFound, "unknown case \(caseID)") }
+        if let u = t.unit {
+            guard c.unit == u else {
+                throw CaseError(.forbidden, "case \(caseID) is led by \(territory.unitNames.name(c.unit)): a unit moves the cases it leads")
+            }
+            guard t.to != .assigned else {
+                throw CaseError(.forbidden, "a unit hands a case on by escalating it (to the county centre, arbitration or court)")
+            }
+        }
         if let area = t.area, !area.holds(c) {
             throw CaseError(.forbidden, "case \(caseID) is with \(territory.unitNames.name(c.unit)), outside your area \(area)")
         }
@@ -525,10 +603,11 @@ public final class Dispatcher {
 }
 
 extension CaseStore {
-    /// The public view by tracking code: status, timeline and handling unit; never names, phones or IDs.
-    public func track(code: String) throws -> (Case, [CaseEvent]) {
+    /// The public view by tracking code: status, timeline, the unit that handles it and those
+    /// called in; never names, phones or IDs.
+    public func track(code: String) throws -> (Case, [CaseEvent], assists: [CaseAssist]) {
         guard let c = try find(code: TrackingCode.normalise(code)) else { throw CaseError(.notFound, "no case with code \(code)") }
-        return (c, try events(caseID: c.id))
+        return (c, try events(caseID: c.id), try assists(caseID: c.id))
     }
 }
 

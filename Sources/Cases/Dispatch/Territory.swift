@@ -15,11 +15,14 @@ public struct Territory: Sendable {
     public let counties: Counties
     /// Residents per unit code, for the figures' 万人 rates (summed once per layer, not per request).
     public let residents: Residents
+    /// The committees and departments, and their routing rules.
+    public let units: HandlingUnits
 
-    public init(layer: GridLayer, rosters: [String: DutyRoster], boundaries: [Boundary]) {
+    public init(layer: GridLayer, rosters: [String: DutyRoster], boundaries: [Boundary], units: [HandlingUnit] = []) {
         self.layer = layer
         self.rosters = rosters
-        unitNames = UnitNames(boundaries: boundaries)
+        self.units = HandlingUnits(units)
+        unitNames = UnitNames(boundaries: boundaries, units: units)
         counties = Counties(boundaries: boundaries)
         residents = Residents(layer.grids)
         countyCode = counties.codes.first ?? layer.grids.first.map { String($0.code.prefix(6)) } ?? "county"
@@ -30,9 +33,30 @@ public struct Territory: Sendable {
         "county:\(counties.code(grid: gridCode, at: p) ?? countyCode)"
     }
 
-    /// Reads the live layer, rosters and boundaries from a store.
-    public static func load(_ grids: any GridStore) throws -> Territory {
-        Territory(layer: GridLayer(grids: try grids.grids()), rosters: try grids.rosters(), boundaries: try grids.boundaries())
+    /// Reads the live layer, rosters, boundaries and units from a store.
+    public static func load(_ store: any StoreConnection) throws -> Territory {
+        let grids = store.grids
+        return Territory(layer: GridLayer(grids: try grids.grids()), rosters: try grids.rosters(), boundaries: try grids.boundaries(),
+                         units: try store.cases.units())
+    }
+
+    /// The county of a case (its grid's, else the one it is in).
+    public func county(of c: Case) -> String? { counties.code(grid: c.gridCode, at: c.position) }
+
+    /// Sends a new case of a category that a unit's rule routes to that unit (a committee leads it).
+    /// Returns the unit, for the case's events.
+    func routeByRule(_ c: inout Case) -> HandlingUnit? {
+        guard let u = units.route(c.category, gridCode: c.gridCode, county: county(of: c)) else { return nil }
+        hand(&c, to: u)
+        return u
+    }
+
+    /// Makes a unit the one that leads a case (no worker: the unit's desk takes it).
+    func hand(_ c: inout Case, to u: HandlingUnit) {
+        c.level = u.level
+        c.unit = u.code
+        c.workerID = nil
+        c.unlocated = false
     }
 
     /// The grid at a WGS84 place, its worker on duty (else its leader), and the unit a case there
@@ -109,9 +133,12 @@ public struct Territory: Sendable {
 /// The names people use for handling units, from the county's boundaries. A value, shared freely.
 public struct UnitNames: Sendable {
     private let names: [String: String]
+    /// Committees' and departments' names by their unit codes.
+    private let units: [String: String]
 
-    public init(boundaries: [Boundary]) {
+    public init(boundaries: [Boundary], units: [HandlingUnit] = []) {
         names = Dictionary(boundaries.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
+        self.units = Dictionary(units.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// The plain name of a county, town or village code.
@@ -119,6 +146,7 @@ public struct UnitNames: Sendable {
 
     /// `grid:511725001001004` → "渠江街道 网格 511725001001004"; `town:511725001` → "渠江街道 综治中心".
     public func name(_ unit: String) -> String {
+        if let n = units[unit] { return n }
         let parts = unit.split(separator: ":", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { return unit == "court" ? "人民法院 (court)" : unit == "arbitration" ? "仲裁委员会 (arbitration)" : unit }
         let code = parts[1]

@@ -71,7 +71,7 @@ public struct Residents: Sendable {
     public func of(_ key: String, by grouping: CaseGrouping) -> Int? {
         switch grouping {
         case .county, .town, .village, .grid: byCode[key]
-        case .category, .channel: nil
+        case .category, .channel, .unit: nil
         }
     }
 }

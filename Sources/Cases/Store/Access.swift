@@ -15,6 +15,9 @@ public enum Role: String, Sendable, CaseIterable {
     /// Another system reporting over Open311 GeoReport v2 (the province's platform, an app): its
     /// token is the `api_key` that files service requests; it reads what the public reads.
     case open311
+    /// A mediation committee's or a department's desk (`HandlingUnit`): the cases it leads or
+    /// assists with, with the parties it must meet; it moves those it leads.
+    case unit
 }
 
 extension Area {
@@ -37,9 +40,12 @@ public struct Identity: Sendable, Hashable {
     public var workerID: Int64?
     /// The area the token is limited to; nil for the whole database.
     public var area: Area?
+    /// For `unit` tokens: the committee's or department's code.
+    public var unit: String?
     /// Whether this came from a sign-in session (the page's cookie) rather than the token itself.
     public var session: Bool
-    public init(tokenID: Int64, name: String, role: Role, workerID: Int64?, area: Area? = nil, session: Bool = false) {
+    public init(tokenID: Int64, name: String, role: Role, workerID: Int64?, area: Area? = nil, unit: String? = nil, session: Bool = false) {
+        self.unit = unit
         self.tokenID = tokenID
         self.name = name
         self.role = role
@@ -54,15 +60,20 @@ public struct Scope: Sendable {
     /// A worker's grids; nil for any.
     public var grids: Set<String>?
     public var area: Area?
-    public init(grids: Set<String>? = nil, area: Area? = nil) {
+    /// A committee's or department's: the cases it leads, and those it was called in to assist.
+    public var unit: String?
+    public init(grids: Set<String>? = nil, area: Area? = nil, unit: String? = nil) {
         self.grids = grids
         self.area = area
+        self.unit = unit
     }
     public static let everything = Scope()
-    public var isEverything: Bool { grids == nil && area == nil }
+    public var isEverything: Bool { grids == nil && area == nil && unit == nil }
 
-    public func allows(_ c: Case) -> Bool {
+    /// `assists`: the units called in to the case (a unit's scope holds those cases too).
+    public func allows(_ c: Case, assists: [CaseAssist] = []) -> Bool {
         (grids.map { g in c.gridCode.map(g.contains) ?? false } ?? true) && (area?.holds(c) ?? true)
+            && (unit.map { u in c.unit == u || assists.contains { $0.unit == u } } ?? true)
     }
 
     /// Whether a code-bearing thing (a grid, boundary, household's or camera's grid) is in scope.
@@ -76,14 +87,16 @@ public struct Scope: Sendable {
         var q = q
         if let g = grids { q.gridCodes = (q.gridCodes ?? Array(g)).filter(g.contains).sorted() }
         if let area { q.area = area }
+        if let unit { q.unit = unit }
         return q
     }
 }
 
 /// A token as listed (never its clear text, which is not stored).
 public struct TokenRecord: Sendable {
-    public var id: Int64, name: String, role: Role, workerID: Int64?, area: Area?, createdAt: String, revokedAt: String?
-    public init(id: Int64, name: String, role: Role, workerID: Int64?, area: Area? = nil, createdAt: String, revokedAt: String?) {
+    public var id: Int64, name: String, role: Role, workerID: Int64?, area: Area?, unit: String?, createdAt: String, revokedAt: String?
+    public init(id: Int64, name: String, role: Role, workerID: Int64?, area: Area? = nil, unit: String? = nil, createdAt: String, revokedAt: String?) {
+        self.unit = unit
         self.id = id
         self.name = name
         self.role = role
@@ -96,7 +109,8 @@ public struct TokenRecord: Sendable {
 
 /// Bearer tokens by their digest (the caller hashes; a store never sees a token in clear).
 public protocol TokenStore: AnyObject {
-    func insert(name: String, role: Role, workerID: Int64?, area: Area?, digest: String) throws -> Int64
+    /// `unit`: a `unit` token's committee or department.
+    func insert(name: String, role: Role, workerID: Int64?, area: Area?, unit: String?, digest: String) throws -> Int64
     /// A sign-in session made from a live token: the same role, worker and area, until `expires`.
     func insertSession(of token: Int64, digest: String, expires: Date) throws -> Int64
     /// The identity behind a digest (a token's or a session's: a session answers as its token),

@@ -33,6 +33,14 @@ public protocol CaseStore: AnyObject {
     /// The digest of the one-time key with which the party rates the case once it is closed.
     func remember(ratingKeyDigest: String, caseID: Int64) throws
     func ratingKeyDigest(caseID: Int64) throws -> String?
+    /// The committees and departments (`Unit`), and the routing rules they carry.
+    func units() throws -> [HandlingUnit]
+    /// Stores units (a unit already there by code is replaced), in one transaction.
+    func save(units: [HandlingUnit]) throws
+    /// The units called in to assist with a case, in the order they were.
+    func assists(caseID: Int64) throws -> [CaseAssist]
+    /// Records a unit called in (in the step's transaction); one already assisting is kept as it was.
+    func add(_ assist: CaseAssist, caseID: Int64) throws
     func partyKeyID() throws -> String?
     func recordPartyKeyID(_ id: String) throws
     /// Party rows of an older database whose numbers are still plain (at most `limit`).
@@ -131,7 +139,8 @@ public struct OpenCase: Sendable {
     public init(_ c: Case) { self.init(id: c.id, category: c.category, relatedTo: c.relatedTo, position: c.position, reportedAt: c.reportedAt) }
 }
 
-public enum CaseGrouping: String, Sendable, CaseIterable { case county, town, village, grid, category, channel }
+/// `unit`: the unit that has the case now (a grid, a centre, a committee or department).
+public enum CaseGrouping: String, Sendable, CaseIterable { case county, town, village, grid, category, channel, unit }
 
 /// What to list: every field optional; `gridCodes` nil means any grid (empty means none).
 /// A photo kept with a case: an image re-encoded by the server, never the bytes a phone sent.
@@ -164,6 +173,8 @@ public struct CaseQuery: Sendable {
     public var county: String?
     /// Cases the units of an area have (`Area.holds`).
     public var area: Area?
+    /// Cases a unit leads or assists with (a committee's or department's token).
+    public var unit: String?
     /// A checked CQL2 filter on the case features' properties (the cases collection's queryables) and `geometry`.
     public var filter: Filter?
     /// Newest first (lists for people); oldest first pages stably while cases arrive (map clients).

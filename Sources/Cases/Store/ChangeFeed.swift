@@ -12,6 +12,8 @@ public enum Change: Sendable {
     case plans
     /// Tokens were created or revoked.
     case tokens
+    /// Committees and departments (their names, categories and routing rules) were imported.
+    case units
     /// Workers' phones reported where they are (the newest of each, in the order they were kept).
     case positions([WorkerPosition])
 }
@@ -25,7 +27,9 @@ public struct FeedPosition: Sendable, Hashable {
     public var plans: Int64
     public var tokens: Int64
     public var positions: Int64
-    public init(caseEvent: Int64 = 0, layerVersion: Int = 0, plans: Int64 = 0, tokens: Int64 = 0, positions: Int64 = 0) {
+    public var units: Int64
+    public init(caseEvent: Int64 = 0, layerVersion: Int = 0, plans: Int64 = 0, tokens: Int64 = 0, positions: Int64 = 0, units: Int64 = 0) {
+        self.units = units
         self.caseEvent = caseEvent
         self.layerVersion = layerVersion
         self.plans = plans
@@ -126,6 +130,7 @@ extension ChangeFeed {
         if now.layerVersion != position.layerVersion { changes.append(.layer(version: now.layerVersion)) }
         if now.plans != position.plans { changes.append(.plans) }
         if now.tokens != position.tokens { changes.append(.tokens) }
+        if now.units != position.units { changes.append(.units) }
         if now.positions > position.positions {
             let moved = try field.positions(after: position.positions)
             if !moved.isEmpty { changes.append(.positions(moved.map(\.position))) }
@@ -134,6 +139,7 @@ extension ChangeFeed {
         reached.layerVersion = now.layerVersion
         reached.plans = now.plans
         reached.tokens = now.tokens
+        reached.units = now.units
         return (changes, reached)
     }
 }

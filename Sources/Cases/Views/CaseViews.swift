@@ -24,6 +24,8 @@ public struct CaseView: DocumentedShape, Sendable {
     var grid_id: String?
     var level: String
     var assignee: Assignee
+    /// Units called in beside the assignee (departments, committees), in a case's own view.
+    @OmitIfNil var assisting: [Assignee]?
     var location: [Double]
     var reported_at: String
     var due_at: String?
@@ -41,7 +43,9 @@ public struct CaseView: DocumentedShape, Sendable {
     @OmitIfNil var linked_cases: [LinkedCaseView]?
     @OmitIfNil var events: [EventView]?
 
-    public init(_ c: Case, _ names: UnitNames, personal: Bool = true, parties: [Party]? = nil, links: PartyLinks? = nil, events: [CaseEvent]? = nil) {
+    public init(_ c: Case, _ names: UnitNames, personal: Bool = true, parties: [Party]? = nil, links: PartyLinks? = nil, events: [CaseEvent]? = nil,
+                assists: [CaseAssist]? = nil) {
+        assisting = assists.map { $0.map { Assignee(unit: $0.unit, unit_name: names.name($0.unit), worker_id: nil) } }
         id = c.id
         code = c.code
         category = c.category.rawValue
@@ -78,7 +82,8 @@ public struct CaseView: DocumentedShape, Sendable {
         other.id = 4
         let links = PartyLinks(of: .example, parties: 2, matches: [PartyMatch(party: 0, caseID: 4)], found: [other])
         return [CaseView(.example, names, parties: [Party(name: "王伟", phone: "13900000000", idNumber: "510000199001011234"), Party(name: "李娜")],
-                         links: links, events: [event, CaseEvent(at: event.at, actor: "system", source: "dispatch", action: "reported")]),
+                         links: links, events: [event, CaseEvent(at: event.at, actor: "system", source: "dispatch", action: "reported")],
+                         assists: [CaseAssist(unit: "department:511725:hrss", at: event.at)]),
                 CaseView(.unlocatedExample, names, personal: false, events: [event]),
                 CaseView(.example, names)]   // as lists show it: no parties, no events
     }
@@ -182,6 +187,8 @@ public struct AlertView: DocumentedShape, Sendable {
 /// The centre's figures for one group, rates to three decimals.
 public struct FiguresView: DocumentedShape, Sendable {
     var key: String
+    /// The unit's name, when grouped by unit.
+    var name: String?
     var received: Int
     var resolved: Int
     var closed: Int
@@ -208,9 +215,10 @@ public struct FiguresView: DocumentedShape, Sendable {
     /// 万人信访率: petitions per 10,000 residents.
     var petitions_per_10k: Double?
 
-    public init(_ f: CaseFigures, residents: Int? = nil) {
+    public init(_ f: CaseFigures, residents: Int? = nil, name: String? = nil) {
         func rate(_ x: Double?) -> Double? { x.map { ($0 * 1000).rounded() / 1000 } }
         key = f.key
+        self.name = name
         received = f.received
         resolved = f.resolved
         closed = f.closed
@@ -237,7 +245,7 @@ public struct FiguresView: DocumentedShape, Sendable {
     public static var examples: [FiguresView] {
         [FiguresView(CaseFigures(key: "511725", received: 4, resolved: 2, closed: 3, finished: 3, onTime: 3, open: 1, workersWithOpenCases: 1,
                                  medianHoursToClose: 3.25, satisfaction: 4.5), residents: 1000),
-         FiguresView(CaseFigures(key: "none"))]
+         FiguresView(CaseFigures(key: "committee:511725:labour", received: 2), name: "渠县劳动争议人民调解委员会")]
     }
 }
 
@@ -247,11 +255,11 @@ public struct StatsView: DocumentedShape, Sendable {
     var to: String
     var by: String
     var figures: [FiguresView]
-    public init(from: Date, to: Date, by: CaseGrouping, figures: [CaseFigures], residents: Residents? = nil) {
+    public init(from: Date, to: Date, by: CaseGrouping, figures: [CaseFigures], residents: Residents? = nil, names: UnitNames? = nil) {
         self.from = ChinaTime.text(from)
         self.to = ChinaTime.text(to)
         self.by = by.rawValue
-        self.figures = figures.map { FiguresView($0, residents: residents?.of($0.key, by: by)) }
+        self.figures = figures.map { FiguresView($0, residents: residents?.of($0.key, by: by), name: by == .unit ? names?.name($0.key) : nil) }
     }
     public static var examples: [StatsView] {
         [StatsView(from: Date(timeIntervalSince1970: 0), to: Date(timeIntervalSince1970: 86400), by: .county,
@@ -272,16 +280,19 @@ public struct TrackView: DocumentedShape, Sendable {
     var category: String
     var reported_at: String
     var handling_unit: String
+    /// Units called in beside the one that handles it (departments, committees).
+    var assisting_units: [String]
     /// The party's rating (1–5), once given.
     var rating: Int?
     var timeline: [Step]
 
-    public init(_ c: Case, _ events: [CaseEvent], _ names: UnitNames) {
+    public init(_ c: Case, _ events: [CaseEvent], _ names: UnitNames, assists: [CaseAssist] = []) {
         code = c.code
         status = c.status.rawValue
         category = c.category.rawValue
         reported_at = ChinaTime.text(c.reportedAt)
         handling_unit = names.name(c.unit)
+        assisting_units = assists.map { names.name($0.unit) }
         rating = c.rating
         timeline = events.map { Step(at: ChinaTime.text($0.at), action: $0.action, status: $0.to?.rawValue, unit: $0.unit.map(names.name) ?? "") }
     }
@@ -291,4 +302,33 @@ public struct TrackView: DocumentedShape, Sendable {
                  CaseEvent(at: Date(timeIntervalSince1970: 0), actor: "a", source: "s", action: "alert merged")]
         return [TrackView(.unlocatedExample, e, UnitNames(boundaries: []))]
     }
+}
+
+/// A committee or department as listed: what it takes, and what new cases go to it by rule.
+public struct UnitView: DocumentedShape, Sendable {
+    var code: String
+    var kind: String
+    var area: String
+    var name: String
+    var level: String
+    var categories: [String]
+    var routes: [String]
+    public init(_ u: HandlingUnit) {
+        code = u.code
+        kind = u.kind.rawValue
+        area = u.area
+        name = u.name
+        level = u.level.rawValue
+        categories = u.categories.map(\.rawValue)
+        routes = u.routes.map(\.rawValue)
+    }
+    public static var examples: [UnitView] {
+        [UnitView(HandlingUnit(kind: .committee, area: "511725", key: "labour", name: "渠县劳动争议人民调解委员会", categories: [.labour], routes: [.labour]))]
+    }
+}
+
+public struct UnitListView: DocumentedShape, Sendable {
+    var units: [UnitView]
+    public init(_ units: [HandlingUnit]) { self.units = units.map(UnitView.init) }
+    public static var examples: [UnitListView] { [UnitListView([])] + [UnitListView([HandlingUnit(kind: .department, area: "511725", key: "hrss", name: "渠县人力资源和社会保障局", categories: [.labour])])] }
 }

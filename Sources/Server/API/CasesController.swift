@@ -21,6 +21,8 @@ struct CasesController {
         router.post("/api/cases/{id}/photos") { request, context in try await addPhoto(request, context) }
         router.get("/api/cases/{id}/nearest") { request, context in try await nearest(request, context) }
         router.post("/api/cases/{id}/transitions") { request, context in try await transition(request, context) }
+        router.post("/api/cases/{id}/units") { request, context in try await hand(request, context) }
+        router.get("/api/units") { request, context in try await units(request, context) }
         router.post("/api/alerts") { request, context in try await alert(request, context) }
         router.get("/api/track/{code}") { request, context in try await track(request, context) }
         router.get("/api/stats") { request, context in try await stats(request, context) }
@@ -90,9 +92,10 @@ struct CasesController {
 
     /// The case if the caller's scope holds it; nil (a 404: the case is not theirs to know of) for
     /// an area's desk; 403 `not-your-grid` for a worker, as the phone's page shows it.
-    private func visible(_ c: Case?, to scope: Scope) throws(Problem) -> Case? {
+    /// A unit's scope holds the cases it was called in to as well (read through `r`).
+    private func visible(_ c: Case?, to scope: Scope, in r: any StoreConnection) throws -> Case? {
         guard let c else { return nil }
-        guard scope.allows(c) else {
+        guard scope.allows(c, assists: scope.unit == nil ? [] : try r.cases.assists(caseID: c.id)) else {
             if scope.grids != nil { throw notYours(c) }
             return nil
         }
@@ -111,17 +114,18 @@ struct CasesController {
     }
 
     private func show(_ request: Request, _ context: WanggeContext) async throws -> Response {
-        let who = try context.require(.dispatcher, .worker, .viewer)
+        let who = try context.require(.dispatcher, .worker, .viewer, .unit)
         let id = try caseID(context)
         let scope = try await state.scope(who)
         let personal = who.role != .viewer
         let names = state.unitNames
         let key = state.partyKey
         let view = try await state.readers.read { r -> CaseView? in
-            guard let c = try visible(try r.cases.find(id: id), to: scope) else { return nil }
-            guard personal else { return CaseView(c, names, personal: false, events: try r.cases.events(caseID: id)) }
+            guard let c = try visible(try r.cases.find(id: id), to: scope, in: r) else { return nil }
+            let assists = try r.cases.assists(caseID: id)
+            guard personal else { return CaseView(c, names, personal: false, events: try r.cases.events(caseID: id), assists: assists) }
             let (parties, links) = try key.parties(of: c, in: r.cases)
-            return CaseView(c, names, parties: parties, links: links, events: try r.cases.events(caseID: id))
+            return CaseView(c, names, parties: parties, links: links, events: try r.cases.events(caseID: id), assists: assists)
         }
         guard let view else { throw Problem.notFound("no case \(id)") }
         return try JSONResponse.make(view)
@@ -130,13 +134,13 @@ struct CasesController {
     /// A photo sent with the case (as the server re-encoded it), 1 the first: those who handle the
     /// case (a photo may show people); viewers see none.
     private func photo(_ request: Request, _ context: WanggeContext) async throws -> Response {
-        let who = try context.require(.dispatcher, .worker)
+        let who = try context.require(.dispatcher, .worker, .unit)
         let id = try caseID(context)
         let n = try context.parameters.require("n")
         guard let k = Int(n), (1...100).contains(k) else { throw Problem.notFound("no photo \(n) (photos are numbered from 1)") }
         let scope = try await state.scope(who)
         let photo = try await state.readers.read { r -> CasePhoto? in
-            guard try visible(try r.cases.find(id: id), to: scope) != nil else { return nil }
+            guard try visible(try r.cases.find(id: id), to: scope, in: r) != nil else { return nil }
             let photos = try r.cases.photos(caseID: id)
             return k <= photos.count ? photos[k - 1] : nil
         }
@@ -148,7 +152,7 @@ struct CasesController {
     /// A photo from the field (`Content-Type: image/jpeg`, PNG or HEIC; at most 10 MB), re-encoded
     /// without metadata like residents' (dispatcher, or the case's worker); `Idempotency-Key` as on steps.
     private func addPhoto(_ request: Request, _ context: WanggeContext) async throws -> Response {
-        let who = try context.require(.dispatcher, .worker)
+        let who = try context.require(.dispatcher, .worker, .unit)
         let id = try caseID(context)
         let type = request.headers[.contentType]?.lowercased() ?? ""
         guard ["image/jpeg", "image/png", "image/heic", "image/heif"].contains(where: type.hasPrefix) else {
@@ -160,7 +164,7 @@ struct CasesController {
         }
         let bytes = Array(body.readableBytesView)
         let scope = try await state.scope(who)
-        guard try visible(try await state.readers.read { try $0.cases.find(id: id) }, to: scope) != nil else {
+        guard try await state.readers.read({ r in try visible(try r.cases.find(id: id), to: scope, in: r) }) != nil else {
             throw Problem.notFound("no case \(id)")
         }
         let photo = try CasePhoto(upload: bytes)
@@ -190,13 +194,14 @@ struct CasesController {
     }
 
     private func transition(_ request: Request, _ context: WanggeContext) async throws -> Response {
-        let who = try context.require(.dispatcher, .worker)
+        let who = try context.require(.dispatcher, .worker, .unit)
         let id = try caseID(context)
         let body = try await request.jsonBody(context: context)
         let f = try Fields(body, .transition)
         var t = TransitionRequest(to: try f.enumValue("to", Case.Status.self), note: try f.optionalString("note"),
                                   target: try f.optionalString("target"), rating: try f.optionalInt("rating").map { Int($0) })
         t.area = who.area
+        t.unit = who.role == .unit ? who.unit : nil
         if let key = try Self.idempotencyKey(request, who, purpose: "step:") {
             t.idempotencyKey = key
             t.fingerprint = Self.fingerprint(.array([.integer(id), .object(body)]))
@@ -207,13 +212,19 @@ struct CasesController {
             guard let c else { throw Problem.notFound("no case \(id)") }
             guard scope.allows(c) else { throw notYours(c) }
         }
+        if scope.unit != nil {
+            // Another unit's case is not this desk's to know of; one it assists, it is told it cannot move.
+            guard try await state.readers.read({ r in try visible(try r.cases.find(id: id), to: scope, in: r) }) != nil else {
+                throw Problem.notFound("no case \(id)")
+            }
+        }
         let a = actor(who, request), step = t
         let c = try await state.desk.perform { try $0.transition(caseID: id, step, actor: a) }
         return try caseResponse(c, status: .ok)
     }
 
     private func list(_ request: Request, _ context: WanggeContext) async throws -> Response {
-        let who = try context.require(.dispatcher, .worker, .viewer)
+        let who = try context.require(.dispatcher, .worker, .viewer, .unit)
         var q = CaseQuery()
         for (key, value) in request.queryPairs {
             switch key {
@@ -246,6 +257,28 @@ struct CasesController {
         return try JSONResponse.make(view)
     }
 
+    /// Hands the case to a committee or department, or calls one in to assist (dispatchers).
+    private func hand(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        let who = try context.require(.dispatcher)
+        let id = try caseID(context)
+        let f = try Fields(try await request.jsonBody(context: context), .hand)
+        var h = HandRequest(unit: try f.string("unit"), part: try f.enumValue("role", HandRequest.Part.self, default: .lead),
+                            note: try f.optionalString("note"))
+        h.area = who.area
+        let a = actor(who, request), step = h
+        let c = try await state.desk.perform { try $0.hand(caseID: id, step, actor: a) }
+        let names = state.unitNames
+        let view = try await state.readers.read { r in CaseView(c, names, assists: try r.cases.assists(caseID: id)) }
+        return try JSONResponse.make(view)
+    }
+
+    /// The committees and departments, with the categories they take and route (any token).
+    private func units(_ request: Request, _ context: WanggeContext) async throws -> Response {
+        _ = try context.require(.dispatcher, .viewer, .planner, .worker, .unit)
+        for (key, _) in request.queryPairs { throw Problem.badRequest("unknown parameter \(key); /api/units takes none", type: "bad-parameter") }
+        return try JSONResponse.make(UnitListView(state.territory.units.all))
+    }
+
     private func alert(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let who = try context.require(.dispatcher)
         let f = try Fields(try await request.jsonBody(context: context), .alert)
@@ -264,8 +297,8 @@ struct CasesController {
         let code = try context.parameters.require("code")
         let names = state.unitNames
         let view = try await state.readers.read { r -> TrackView in
-            let (c, events) = try r.cases.track(code: code)
-            return TrackView(c, events, names)
+            let (c, events, assists) = try r.cases.track(code: code)
+            return TrackView(c, events, names, assists: assists)
         }
         return try JSONResponse.make(view)
     }
@@ -292,7 +325,8 @@ struct CasesController {
         guard start < to else { throw Problem.badRequest("from must be before to", type: "bad-parameter") }
         let end = to, grouping = by, area = who.area
         let figures = try await state.readers.read { try $0.cases.figures(from: start, to: end, by: grouping, area: area) }
-        return try JSONResponse.make(StatsView(from: start, to: end, by: grouping, figures: figures, residents: state.territory.residents))
+        return try JSONResponse.make(StatsView(from: start, to: end, by: grouping, figures: figures, residents: state.territory.residents,
+                                               names: state.unitNames))
     }
 
     private func assign(_ request: Request, _ context: WanggeContext) async throws -> Response {

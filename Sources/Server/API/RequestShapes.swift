@@ -93,6 +93,13 @@ struct RequestShape: Sendable {
         Field(name: "rating", schema: whole(1...5, "with the step to rated"), required: false),
     ])
 
+    static let hand = RequestShape(fields: [
+        Field(name: "unit", schema: text(max: 80, "a committee's or department's code (GET /api/units), e.g. committee:511725:labour"), required: true),
+        Field(name: "role", schema: oneOf(HandRequest.Part.allCases.map(\.rawValue), "lead: the unit has the case from now on; assist: called in beside it (default lead)"),
+              required: false),
+        Field(name: "note", schema: text(min: 0, max: Limits.note), required: false),
+    ])
+
     static let alert = RequestShape(fields: [
         Field(name: "camera_id", schema: text(max: 64), required: true),
         Field(name: "type", schema: oneOf(AlertRequest.types), required: true),

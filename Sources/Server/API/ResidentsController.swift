@@ -152,8 +152,8 @@ extension ResidentsController {
     func trackPage(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let code = try context.parameters.require("code")
         let names = state.unitNames
-        let c: Case, events: [CaseEvent]
-        do { (c, events) = try await state.readers.read { try $0.cases.track(code: code) } } catch let e as CaseError where e.kind == .notFound {
+        let c: Case, events: [CaseEvent], assists: [CaseAssist]
+        do { (c, events, assists) = try await state.readers.read { try $0.cases.track(code: code) } } catch let e as CaseError where e.kind == .notFound {
             // Only an unknown code is the resident's mistake; a failing database stays a 503.
             return ResidentPage.response(title: "没有这个解纷码", status: .notFound,
                                          body: "<p>没有找到解纷码 \(HTMLText.escape(code)) 的案件。请核对后再试。 No case has this code.</p>")
@@ -164,11 +164,17 @@ extension ResidentsController {
             <dl><dt>状态 Status</dt><dd id="status">\(c.status.name)</dd>
             <dt>类别 Kind</dt><dd>\(c.category.name)</dd>
             <dt>受理时间 Reported</dt><dd>\(ChinaTime.text(c.reportedAt).prefix(16).replacingOccurrences(of: "T", with: " "))</dd>
-            <dt>办理单位 Handled by</dt><dd id="unit">\(HTMLText.escape(names.name(c.unit)))</dd></dl>
+            <dt>办理单位 Handled by</dt><dd id="unit">\(HTMLText.escape(names.name(c.unit)))</dd>
+            """
+        if !assists.isEmpty {
+            body += "<dt>协办单位 With</dt><dd id=\"assisting\">\(assists.map { HTMLText.escape(names.name($0.unit)) }.joined(separator: "、"))</dd>"
+        }
+        body += """
+            </dl>
             <h2>办理进程 Timeline</h2><ol id="timeline">
             """
         for e in events {
-            let what = e.to.map { $0.name } ?? e.action
+            let what = e.action == "assist" ? "协办" : e.to.map { $0.name } ?? e.action
             body += "<li><time>\(ChinaTime.text(e.at).prefix(16).replacingOccurrences(of: "T", with: " "))</time> \(HTMLText.escape(what))"
                 + (e.unit.map { " · " + HTMLText.escape(names.name($0)) } ?? "") + "</li>"
         }

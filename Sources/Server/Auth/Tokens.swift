@@ -13,7 +13,7 @@ public enum Tokens {
     /// Creates a token and returns it with its row id; the clear text is never stored. `area`, a
     /// county, town or village code of the database's boundaries, limits what it reads and writes.
     public static func create(in store: any StoreConnection, name: String, role: Role, workerID: Int64? = nil,
-                              area code: String? = nil) throws -> (id: Int64, token: String) {
+                              area code: String? = nil, unit: String? = nil) throws -> (id: Int64, token: String) {
         guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw StoreError("a token needs a name (who holds it)") }
         if role == .worker {
             guard let w = workerID else { throw StoreError("a worker token needs --worker ID") }
@@ -29,8 +29,15 @@ public enum Tokens {
             }
             area = a
         }
+        if role == .unit {
+            guard let unit else { throw StoreError("a unit token needs --unit CODE (wangge units list shows them)") }
+            guard try store.cases.units().contains(where: { $0.code == unit }) else { throw StoreError.notFound("--unit \(unit): no such committee or department in the database") }
+            guard area == nil else { throw StoreError("a unit token sees its unit's cases: --area does not apply") }
+        } else if unit != nil {
+            throw StoreError("--unit applies to unit tokens only")
+        }
         let token = secret()
-        let id = try store.tokens.insert(name: name, role: role, workerID: workerID, area: area, digest: digest(token))
+        let id = try store.tokens.insert(name: name, role: role, workerID: workerID, area: area, unit: unit, digest: digest(token))
         return (id, token)
     }
 

@@ -37,7 +37,7 @@ enum OpenAPIDocument {
 
     /// The schemas of the domain API's answers, inferred from their view types.
     static let schemas: [(String, JSONValue)] = [
-        ("Case", CaseView.schema), ("CaseList", CaseListView.schema), ("Alert", AlertView.schema), ("Track", TrackView.schema), ("ReportReceipt", ReportReceiptView.schema), ("Photo", PhotoView.schema),
+        ("Case", CaseView.schema), ("CaseList", CaseListView.schema), ("Alert", AlertView.schema), ("Track", TrackView.schema), ("UnitList", UnitListView.schema), ("ReportReceipt", ReportReceiptView.schema), ("Photo", PhotoView.schema),
         ("Stats", StatsView.schema), ("Placement", PlacementView.schema), ("Duty", DutyView.schema), ("Plan", PlanView.schema),
         ("PlanOperation", PlanOperationView.schema), ("Published", PublishedView.schema), ("LayerVersion", LayerVersionView.schema),
         ("Session", SessionView.schema), ("Health", HealthView.schema), ("Problem", ProblemView.schema), ("HotSpots", HotSpotsView.schema),
@@ -122,7 +122,7 @@ enum OpenAPIDocument {
                     param("Idempotency-Key", "header", "string", "1 to 255 visible ASCII characters: a retry with the same key (and the same body) answers the case the first attempt made; the same key with another body is 422",
                           schema: .object(JSONObject([("type", "string"), ("pattern", "^[!-~]{1,255}$")])))],
                             body: .intake, responses: [("201", "The case: id, code, grid_id, assignee, status, due_at", .json("Case"))])),
-                ("get", op("List cases (dispatcher, viewer, worker: own grids)", "Cases", params: [
+                ("get", op("List cases (dispatcher, viewer, worker: own grids, unit: those it leads or assists)", "Cases", params: [
                     param("status", "query", "string", "Comma-separated states", style: "form",
                           schema: .object(JSONObject([("type", "array"), ("items", RequestShape.oneOf(Case.Status.allCases.map(\.rawValue)))]))),
                     param("grid_id", "query", "string", "A grid's 15-digit code", schema: .object(JSONObject([("type", "string"), ("pattern", "^[0-9]{15}$")]))),
@@ -138,6 +138,11 @@ enum OpenAPIDocument {
                     param("Idempotency-Key", "header", "string", "1 to 255 visible ASCII characters: a retry with the same key (and the same body) answers the case as it stands, without a second step; the same key with another body is 422",
                           schema: .object(JSONObject([("type", "string"), ("pattern", "^[!-~]{1,255}$")])))], body: .transition,
                                                          responses: [("200", "The case after the change", .json("Case"))]))]),
+            ("/api/cases/{id}/units", [("post", op("Hand a case to a committee or department (role lead: it has the case from now on) or call one in to assist (role assist); recorded in the case's events (dispatcher)", "Cases",
+                params: [param("id", "path", "integer", "Case id", required: true, schema: RequestShape.whole(1...Int64.max))], body: .hand,
+                responses: [("200", "The case, with the units assisting", .json("Case"))]))]),
+            ("/api/units", [("get", op("The committees and departments: the categories each takes and routes (any token)", "Cases",
+                responses: [("200", "The units", .json("UnitList"))]))]),
             ("/api/alerts", [("post", op("A camera alert: camera_id, type, at, snapshot_url, bearing (a PTZ camera's direction, degrees; dispatcher)", "Cases", body: .alert,
                                          responses: [("201", "A new case", .json("Alert")), ("200", "Merged into the open case", .json("Alert"))]))]),
             ("/api/track/{code}", [("get", op("Public tracking by code: status, timeline, handling unit", "Public",

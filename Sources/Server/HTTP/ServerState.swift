@@ -82,7 +82,7 @@ final class ServerState: Sendable {
         let feed = ChangeFeed(position: position)
         self.feed = feed
         follower = try backend.follow(into: feed, from: position)
-        let territory = try Territory.load(writer.grids)
+        let territory = try Territory.load(writer)
         territoryBox = Mutex(territory)
         let dispatcher = try Dispatcher(store: writer, territory: territory, feed: feed)
         partyKey = dispatcher.partyKey
@@ -101,6 +101,9 @@ final class ServerState: Sendable {
                 switch change {
                 case .layer(let v): layerInput.yield(v)
                 case .tokens: tokenCache.clear()
+                // New committees or departments: their names and rules come with the territory,
+                // read again with the layer.
+                case .units: layerInput.yield(0)
                 case .caseEvent, .plans, .positions: break
                 }
             }
@@ -153,7 +156,7 @@ final class ServerState: Sendable {
             // Everything read first, then swapped together: no request sees the locator of one
             // layer and the collections of another for longer than the swap.
             let next = catalog.generation + 1
-            let (territory, fresh) = try await readers.read { r in (try Territory.load(r.grids), try MapCatalog.load(r, generation: next)) }
+            let (territory, fresh) = try await readers.read { r in (try Territory.load(r), try MapCatalog.load(r, generation: next)) }
             try await desk.perform { $0.use(territory) }
             territoryBox.withLock { $0 = territory }
             catalogBox.withLock { $0 = fresh }
@@ -220,7 +223,7 @@ final class ServerState: Sendable {
     /// What a caller sees: a worker the cases of the grids they are posted to, a token with an
     /// area what is in it; others everything.
     func scope(_ who: Identity) async throws -> Scope {
-        var scope = Scope(area: who.area)
+        var scope = Scope(area: who.area, unit: who.role == .unit ? who.unit ?? "" : nil)
         if who.role == .worker, let w = who.workerID {
             scope.grids = Set(try await readers.read { try $0.grids.grids(ofWorker: w) })
         }

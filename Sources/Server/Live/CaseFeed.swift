@@ -73,7 +73,7 @@ struct CaseFeed: Sendable {
                         case .positions(let ps):
                             guard let positionsOf else { continue }
                             for p in ps where positionsOf.contains(p.workerID) { text += Self.frame(p) }
-                        case .plans, .tokens: break
+                        case .plans, .tokens, .units: break
                         }
                     }
                 }
