@@ -118,6 +118,76 @@ public struct PlanEditor {
         recount(&grids)
     }
 
+    // MARK: a client's own geometry (OGC API – Features Part 4)
+
+    /// Puts a grid as a client wrote it, adding it or replacing the one with its code: its boundary
+    /// as given, the neighbours left as they are (an overlap or gap is the plan's problem to show,
+    /// not a refusal: a draft may hold problems while it is edited). Refused when the polygon is not
+    /// valid, the code is not a grid code of a village of the boundaries, or the polygon reaches
+    /// outside that village. Its households are counted again.
+    public mutating func put(_ grid: Grid) throws -> [String] {
+        var grid = grid
+        grid.polygon = snapped(grid.polygon)
+        guard grid.code.utf8.count == 15, grid.code.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+            throw PlanError("grid_id \(grid.code) is not a 15-digit grid code (village code + 3 digits)")
+        }
+        guard let village = boundaries.first(where: { $0.code == grid.villageCode && $0.level == .village }) else {
+            throw PlanError("grid_id \(grid.code) names village \(grid.villageCode ?? ""), which is not in the boundaries")
+        }
+        let shape = try ctx.shape(.polygon(grid.polygon))
+        if case .invalid(let reason, let at) = shape.validity {
+            throw PlanError("the polygon is not valid: \(reason)\(at.map { " at \($0.lon) \($0.lat)" } ?? "")")
+        }
+        let size = Geodesy.localArea(of: .polygon(grid.polygon))
+        guard size > 1 else { throw PlanError("the polygon has no area") }
+        let villageShape = try ctx.shape(.multiPolygon(village.area))
+        let beyond = Geodesy.localArea(of: try shape.difference(villageShape).geometry)
+        // Village lines and grid edges are drawn apart and never meet to the centimetre: what the
+        // grid already had outside, and slivers under 0.1% of it, are not a crossing.
+        let old = try grids.first(where: { $0.code == grid.code }).map { g in
+            Geodesy.localArea(of: try ctx.shape(.polygon(g.polygon)).difference(villageShape).geometry)
+        } ?? 0
+        if beyond > max(10, size * 0.001, old + 1) {
+            throw PlanError(String(format: "the polygon reaches %.0f m² outside village %@ (%@): a grid never crosses its village", beyond, village.code, village.name))
+        }
+        var g = grid
+        if let k = grids.firstIndex(where: { $0.code == grid.code }) { grids[k] = g } else {
+            g.households = 0
+            grids.append(g)
+        }
+        recount(&grids)
+        return [grid.code]
+    }
+
+    /// The polygon with each vertex within 2 × 10⁻⁷° (about 2 cm) of a vertex of the plan's grids
+    /// moved onto it: what a client read and sends back has passed through decimal text, and a
+    /// shared edge must stay shared to the bit, or validation finds slivers along it.
+    func snapped(_ p: Polygon) -> Polygon {
+        let cell = 1e-7
+        func key(_ x: Double, _ y: Double) -> SIMD2<Int64> { SIMD2(Int64((x / cell).rounded()), Int64((y / cell).rounded())) }
+        var known: [SIMD2<Int64>: Position] = [:]
+        for g in grids { for ring in g.polygon.rings { for v in ring { known[key(v.lon, v.lat)] = v } } }
+        func snap(_ v: Position) -> Position {
+            let k = key(v.lon, v.lat)
+            var best: (Double, Position)?
+            for dx in -2...2 { for dy in -2...2 {
+                guard let c = known[k &+ SIMD2(Int64(dx), Int64(dy))] else { continue }
+                let d = max(abs(c.lon - v.lon), abs(c.lat - v.lat))
+                if d <= 2 * cell, d < (best?.0 ?? .infinity) { best = (d, c) }
+            } }
+            return best?.1 ?? v
+        }
+        return Polygon(p.rings.map { $0.map(snap) })
+    }
+
+    /// Takes a grid out of the plan (its place is a gap until another grid covers it).
+    public mutating func remove(_ code: String) throws {
+        grids.remove(at: try index(code))
+    }
+
+    /// A code for a new grid in a village: its highest grid number in the plan, plus one.
+    public func newCode(inVillage village: String) -> String { newCode(like: village + "000", taken: Set(grids.map(\.code))) }
+
     // MARK: reshape
 
     /// Gives a grid a new boundary. Neighbours give up what the new boundary takes, and take what it

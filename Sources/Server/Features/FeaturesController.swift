@@ -27,7 +27,7 @@ struct FeaturesController {
         "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
         "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
         "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
-    ]
+    ] + PlanCollections.conformance
     static let geojson = "application/geo+json"
 
     func register(on router: Router<WanggeContext>) {
@@ -36,19 +36,69 @@ struct FeaturesController {
         router.get("/api") { request, _ in
             JSONResponse.make(OpenAPIDocument.make(baseURL: request.baseURL), contentType: "application/vnd.oai.openapi+json;version=3.0")
         }
-        router.get("/collections") { request, _ in HTMLPage.wanted(request) ? HTMLPage.collections(infos) : collections(request) }
+        router.get("/collections") { request, context in
+            let plans = try await plans.drafts(context).map(PlanCollections.info)
+            return HTMLPage.wanted(request) ? HTMLPage.collections(infos + plans) : try await collections(request, plans: plans)
+        }
         router.get("/collections/{collectionId}") { request, context in
             let id = try context.parameters.require("collectionId")
-            guard let info = state.catalog.info(id) else { throw Self.unknownCollection(id) }
+            let info = try await self.info(id, context)
             return HTMLPage.wanted(request) ? HTMLPage.collection(info) : JSONResponse.make(collectionJSON(info, request.baseURL))
         }
         router.get("/collections/{collectionId}/queryables") { request, context in
             let id = try context.parameters.require("collectionId")
-            guard let info = state.catalog.info(id) else { throw Self.unknownCollection(id) }
+            let info = try await self.info(id, context)
             return JSONResponse.make(queryables(info, request.baseURL), contentType: "application/schema+json")
         }
         router.get("/collections/{collectionId}/items") { request, context in try await items(request, context) }
         router.get("/collections/{collectionId}/items/{featureId}") { request, context in try await item(request, context) }
+        // Part 4: draft plans take writes; every other collection is read-only (405).
+        router.post("/collections/{collectionId}/items") { request, context in
+            try await plans.create(try writable(context), request, context)
+        }
+        router.put("/collections/{collectionId}/items/{featureId}") { request, context in
+            try await plans.replace(try writable(context), try context.parameters.require("featureId"), request, context)
+        }
+        router.patch("/collections/{collectionId}/items/{featureId}") { request, context in
+            try await plans.update(try writable(context), try context.parameters.require("featureId"), request, context)
+        }
+        router.delete("/collections/{collectionId}/items/{featureId}") { request, context in
+            try await plans.delete(try writable(context), try context.parameters.require("featureId"), request, context)
+        }
+        router.on("/collections/{collectionId}/items", method: .options) { _, context in
+            try options(context, PlanCollections.itemsMethods)
+        }
+        router.on("/collections/{collectionId}/items/{featureId}", method: .options) { _, context in
+            try options(context, PlanCollections.itemMethods)
+        }
+    }
+
+    private var plans: PlanCollections { PlanCollections(state: state) }
+
+    /// A collection's description: the catalog's, or a plan's (for planners and viewers).
+    private func info(_ id: String, _ context: WanggeContext) async throws -> CollectionInfo {
+        if let plan = PlanCollections.planID(id) { return PlanCollections.info(try await plans.plan(plan, context)) }
+        guard let info = state.catalog.info(id) else { throw Self.unknownCollection(id) }
+        return info
+    }
+
+    /// The plan a write goes to; the map's collections take none.
+    private func writable(_ context: WanggeContext) throws -> Int64 {
+        let id = try context.parameters.require("collectionId")
+        if let plan = PlanCollections.planID(id) { return plan }
+        guard state.catalog.info(id) != nil else { throw Self.unknownCollection(id) }
+        var p = Problem(.methodNotAllowed, "read-only-collection",
+                        "\(id) is read-only: grids change in a draft plan (collection plan-{id}, POST /api/plans) and reach the live layer when it is published")
+        p.allow = "GET, HEAD, OPTIONS"
+        throw p
+    }
+
+    /// `OPTIONS`: the methods the path takes (the API document's); a collection other than a
+    /// draft plan's answers a write with 405 and its own `Allow`.
+    private func options(_ context: WanggeContext, _ methods: String) throws -> Response {
+        let id = try context.parameters.require("collectionId")
+        guard PlanCollections.planID(id) != nil || state.catalog.info(id) != nil else { throw Self.unknownCollection(id) }
+        return Response(status: .noContent, headers: [.allow: methods])
     }
 
     /// What a CQL2 `filter` may name, as a JSON Schema (OGC API – Features Part 3's queryables),
@@ -98,12 +148,12 @@ struct FeaturesController {
         ])))
     }
 
-    private func collections(_ request: Request) -> Response {
+    private func collections(_ request: Request, plans: [CollectionInfo]) async throws -> Response {
         let base = request.baseURL
         let catalog = state.catalog
         return JSONResponse.make(.object(JSONObject([
             ("links", .array([Link(href: "\(base)/collections", rel: "self", type: "application/json").json])),
-            ("collections", .array(MapCatalog.ids.compactMap { catalog.info($0) }.map { collectionJSON($0, base) })),
+            ("collections", .array((MapCatalog.ids.compactMap { catalog.info($0) } + plans).map { collectionJSON($0, base) })),
         ])))
     }
 
@@ -134,6 +184,7 @@ struct FeaturesController {
     private func items(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let id = try context.parameters.require("collectionId")
         let catalog = state.catalog
+        if let plan = PlanCollections.planID(id) { return try await planItems(plan, request, context) }
         guard let info = catalog.info(id) else { throw Self.unknownCollection(id) }
         let scope = try await state.access(id, context)
         let types = catalog.filterTypes(id)
@@ -243,9 +294,25 @@ struct FeaturesController {
         return FeaturePage(features: cases.map(\.mapFeature), matched: matched)
     }
 
+    /// A plan's grids, queried as the live grids are (bbox, filters, CQL2, paging, crs).
+    private func planItems(_ id: Int64, _ request: Request, _ context: WanggeContext) async throws -> Response {
+        let plan = try await plans.plan(id, context)
+        let memory = try await plans.collection(plan)
+        let types = state.catalog.filterTypes("grids")
+        var query = try ItemsQuery(request.queryPairs, queryables: memory.info.queryables, filterTypes: types, temporal: false)
+        query.area = context.identity?.area
+        let page: FeaturePage
+        do { page = try memory.page(query, types: types) } catch { throw Problem.badRequest("filter: \(error.reason)", type: "bad-filter") }
+        if HTMLPage.wanted(request) { return itemsPage(memory.info, page, query, request) }
+        var r = try body(page, query, base: "\(request.baseURL)/collections/plan-\(id)/items", request: request).response(to: request)
+        r.headers[.allow] = PlanCollections.itemsMethods
+        return r
+    }
+
     private func item(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let id = try context.parameters.require("collectionId")
         let fid = try context.parameters.require("featureId")
+        if let plan = PlanCollections.planID(id) { return try await plans.item(try await plans.plan(plan, context), fid, request, context) }
         let catalog = state.catalog
         guard let info = catalog.info(id) else { throw Self.unknownCollection(id) }
         let scope = try await state.access(id, context)

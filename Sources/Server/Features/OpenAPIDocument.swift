@@ -50,13 +50,22 @@ enum OpenAPIDocument {
             ("type", .object(JSONObject([("type", "string"), ("enum", .array(["Feature"]))]))),
             ("geometry", .object(JSONObject([("type", "object"), ("nullable", true)]))),
             ("properties", .object(JSONObject([("type", "object"), ("nullable", true)])))])))]))),
+        // RFC 7396 over a Feature: any of its members, null to remove one.
+        ("FeaturePatch", .object(JSONObject([("type", "object"), ("properties", .object(JSONObject([
+            ("geometry", .object(JSONObject([("type", "object")]))),
+            ("properties", .object(JSONObject([("type", "object")])))])))]))),
     ]
 
     /// - Parameter refusals: problems this operation has beyond the common ones (400, 404, 503; 401,
     ///   403 and 429 when secured; 409, 413, 415 and 422 with a body).
     private static func op(_ summary: String, _ tag: String, params: [JSONValue] = [], body: RequestShape? = nil, upload: String? = nil,
-                           responses: [(String, String, Body)], secured: Bool = true, refusals: [(String, String)] = []) -> JSONValue {
+                           feature: String? = nil, responses: [(String, String, Body)], secured: Bool = true, refusals: [(String, String)] = []) -> JSONValue {
         var o = JSONObject([("summary", .string(summary)), ("tags", .array([.string(tag)])), ("parameters", .array(params))])
+        // A GeoJSON feature written (OGC API – Features Part 4), or a merge patch of one.
+        if let feature {
+            o["requestBody"] = .object(JSONObject([("required", true), ("content", .object(JSONObject([
+                (feature, .object(JSONObject([("schema", Body.ref(feature == "application/merge-patch+json" ? "FeaturePatch" : "Feature"))])))])))]))
+        }
         if let body {
             o["requestBody"] = .object(JSONObject([("required", true), ("content", .object(JSONObject([
                 ("application/json", .object(JSONObject([("schema", body.schema)])))])))]))
@@ -73,7 +82,7 @@ enum OpenAPIDocument {
                 : .object(JSONObject([("description", .string(description)),
                                       ("content", .object(JSONObject(([body.type] + body.also).map { ($0, .object(JSONObject([("schema", body.schema)]))) })))]))
         }
-        let writes = body != nil || upload != nil ? [("409", "Conflict: an illegal change of state, or it exists already"), ("413", "Body too large"),
+        let writes = body != nil || upload != nil || feature != nil ? [("409", "Conflict: an illegal change of state, or it exists already"), ("413", "Body too large"),
                              ("415", "Not sent as JSON"), ("422", "Refused: well-formed, but not acceptable")] : []
         for (code, description) in [("400", "Bad request"), ("404", "Not found"), ("503", "The database is busy or unavailable: retry after Retry-After seconds")]
             + (secured ? [("401", "No or a bad token"), ("403", "Role not allowed, or outside the token's area"),
@@ -87,7 +96,9 @@ enum OpenAPIDocument {
     }
 
     static let paths: [(String, [(String, JSONValue)])] = {
-        let collectionId = param("collectionId", "path", "string", "boundaries, grids, cameras, cases or households")
+        let collectionId = param("collectionId", "path", "string", "boundaries, grids, cameras, camera_views, cases, households, or a draft plan's plan-{id} (planners)")
+        let ifMatch = param("If-Match", "header", "string", "The item's ETag as read: the write is refused (412) when the item changed since")
+        let writeRefusals = [("405", "A read-only collection (every one but a draft plan's)"), ("412", "The item changed since the If-Match ETag")]
         let itemsParams = [
             collectionId,
             .object(JSONObject([("name", "limit"), ("in", "query"), ("description", "Features per page, 1 to 10,000 (default 100)."),
@@ -113,10 +124,28 @@ enum OpenAPIDocument {
             ("/collections/{collectionId}/queryables", [("get", op("The properties items filter on, as JSON Schema (OGC API – Features Part 3)", "OGC API – Features",
                 params: [collectionId], responses: [("200", "JSON Schema", .jsonSchema)], secured: false))]),
             ("/collections/{collectionId}/items", [("get", op("Features (a token unless the collection is public)", "OGC API – Features", params: itemsParams,
-                                                              responses: [("200", "A FeatureCollection with numberMatched, numberReturned and links", .featureCollection)]))]),
+                                                              responses: [("200", "A FeatureCollection with numberMatched, numberReturned and links", .featureCollection)])),
+                ("post", op("Add a grid to a draft plan (collection plan-{id}; planner): its grid_id from the feature's id or properties, else the next of the village its polygon is in (OGC API – Features Part 4); the other collections are read-only (405)", "OGC API – Features",
+                    params: [collectionId], feature: "application/geo+json",
+                    responses: [("201", "Created (Location, ETag): the plan's problems", .featureCollection)], refusals: writeRefusals)),
+                ("options", op("The methods the collection's items take", "OGC API – Features", params: [collectionId],
+                    responses: [("204", "Allow lists them", .document)], secured: false)),
+            ]),
             ("/collections/{collectionId}/items/{featureId}", [("get", op("One feature", "OGC API – Features",
                 params: [collectionId, param("featureId", "path", "string", "The feature's id"), param("crs", "query", "string", "Output CRS"),
-                         param("zoom", "query", "integer", "Simplify for a zoom")], responses: [("200", "A Feature", .feature)]))]),
+                         param("zoom", "query", "integer", "Simplify for a zoom")], responses: [("200", "A Feature", .feature)])),
+                ("put", op("Replace a grid of a draft plan (collection plan-{id}; planner): the polygon as sent, in CRS84, inside its village; the plan's validation in the answer (OGC API – Features Part 4)", "OGC API – Features",
+                    params: [collectionId, param("featureId", "path", "string", "The grid_id"), ifMatch], feature: "application/geo+json",
+                    responses: [("200", "Replaced: the plan's problems, the item's new ETag", .featureCollection)], refusals: writeRefusals)),
+                ("patch", op("Update a grid of a draft plan by a JSON merge patch (RFC 7396) of its feature (planner)", "OGC API – Features",
+                    params: [collectionId, param("featureId", "path", "string", "The grid_id"), ifMatch], feature: "application/merge-patch+json",
+                    responses: [("200", "Updated: the plan's problems, the item's new ETag", .featureCollection)], refusals: writeRefusals)),
+                ("delete", op("Take a grid out of a draft plan (planner)", "OGC API – Features",
+                    params: [collectionId, param("featureId", "path", "string", "The grid_id"), ifMatch],
+                    responses: [("200", "Deleted: the plan's problems", .featureCollection)], refusals: writeRefusals)),
+                ("options", op("The methods the item takes", "OGC API – Features", params: [collectionId, param("featureId", "path", "string", "The feature's id")],
+                    responses: [("204", "Allow lists them", .document)], secured: false)),
+            ]),
             ("/api/cases", [
                 ("post", op("Take a dispute: located, coded, assigned (dispatcher, worker)", "Cases", params: [
                     param("Idempotency-Key", "header", "string", "1 to 255 visible ASCII characters: a retry with the same key (and the same body) answers the case the first attempt made; the same key with another body is 422",

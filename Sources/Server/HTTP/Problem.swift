@@ -15,6 +15,8 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     public var detail: String
     /// Seconds after which to try again (503 from a busy or failing database).
     public var retryAfter: Int?
+    /// The methods the resource takes (a 405's `Allow`).
+    public var allow: String?
 
     public init(_ status: HTTPResponse.Status, _ type: String, _ detail: String) {
         self.status = status
@@ -46,6 +48,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         // Linux never returns from one.
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"wangge\"" }
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        if let allow { headers[.allow] = allow }
         var w = JSONWriter()
         w.value(try JSONValueEncoder().encode(view))
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
