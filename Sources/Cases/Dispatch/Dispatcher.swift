@@ -253,11 +253,12 @@ public final class Dispatcher {
             throw CaseError(.forbidden, "this place is handled by \(territory.unitNames.name(c.unit)), outside your area \(area)")
         }
         // An urgent case goes to whoever on duty is near (3必到), the reason kept with the assignment.
-        var urgent: String?
+        /// Why the case went where it did (nearest on duty, a routing rule), kept with the assignment.
+        var why: String?
         if c.priority == .urgent, !c.unlocated, let g = c.gridCode {
             let near = NearestOnDuty(gridCode: g, at: c.position, territory: territory, positions: try store.field.positions(), now: now)
             let (pick, reason) = near.choice()
-            urgent = reason
+            why = reason
             if let pick {
                 c.level = .grid
                 c.unit = "grid:\(g)"
@@ -277,14 +278,14 @@ public final class Dispatcher {
         // The centre's rule for the category (a committee takes every new labour dispute, say);
         // urgent cases stay with whoever is near, group disputes a level up.
         if c.priority == .normal, !c.groupDispute, let u = territory.routeByRule(&c) {
-            urgent = "\(c.category.name): new cases go to \(u.name) (routing rule)"
+            why = "\(c.category.name): new cases go to \(u.name) (routing rule)"
         }
         if c.unlocated {
             events.append(CaseEvent(at: now, actor: "system", source: "dispatch", action: "queued", from: .reported, to: .reported,
                                     unit: c.unit, note: "location in no grid: county centre queue"))
         } else {
             events.append(CaseEvent(at: now, actor: "system", source: "dispatch", action: "assigned", from: .reported, to: .assigned,
-                                    unit: c.unit, note: c.groupDispute ? "group dispute (群体性): one level up" : urgent))
+                                    unit: c.unit, note: c.groupDispute ? "group dispute (群体性): one level up" : why))
             c.status = .assigned
         }
         let stored = try insert(c, parties: try r.parties.map(partyKey.seal), events: events)
@@ -450,7 +451,8 @@ public final class Dispatcher {
     /// Hands a case to a committee or department (`lead`: it has the case from now on, as a
     /// reassignment) or calls one in beside the unit that leads (`assist`, 部门协办), recorded in
     /// the case's events. Calling in a unit already assisting changes nothing.
-    public func hand(caseID: Int64, _ h: HandRequest, actor: Actor, now: Date = Date()) throws -> Case {
+    /// Returns the case and the units assisting with it now.
+    public func hand(caseID: Int64, _ h: HandRequest, actor: Actor, now: Date = Date()) throws -> (Case, assists: [CaseAssist]) {
         try h.note.map { try Limits.check($0, "note", max: Limits.note) }
         guard let u = territory.units[h.unit] else { throw CaseError(.notFound, "unknown unit \(h.unit) (GET /api/units lists them)") }
         return try store.write {
@@ -467,7 +469,7 @@ public final class Dispatcher {
                 guard u.categories.contains(c.category) else {
                     throw CaseError(.invalid, "\(u.name) takes \(u.categories.map(\.rawValue).joined(separator: ", ")), not \(c.category.rawValue): call it in to assist, or hand the case to a unit that takes \(c.category.rawValue)")
                 }
-                guard c.unit != u.code else { return c }
+                guard c.unit != u.code else { return (c, try cases.assists(caseID: caseID)) }
                 guard c.status.next.contains(.assigned) else {
                     throw CaseError(.conflict, "case \(caseID) is \(c.status.rawValue) and cannot be handed on (a case is handed on when reported, assigned or escalated)")
                 }
@@ -479,12 +481,12 @@ public final class Dispatcher {
             case .assist:
                 guard c.status.isOpen else { throw CaseError(.conflict, "case \(caseID) is \(c.status.rawValue): units are called in while it is open") }
                 guard c.unit != u.code else { throw CaseError(.invalid, "\(u.name) leads case \(caseID) already") }
-                guard try !cases.assists(caseID: caseID).contains(where: { $0.unit == u.code }) else { return c }
+                guard try !cases.assists(caseID: caseID).contains(where: { $0.unit == u.code }) else { return (c, try cases.assists(caseID: caseID)) }
                 try cases.add(CaseAssist(unit: u.code, at: now), caseID: caseID)
                 try cases.update(c, events: [CaseEvent(at: now, actor: actor.name, source: actor.source, action: "assist", from: c.status, to: c.status,
                                                        unit: u.code, note: h.note ?? "\(u.name) called in")])
             }
-            return c
+            return (c, try cases.assists(caseID: caseID))
         }
     }
 

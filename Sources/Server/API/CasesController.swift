@@ -266,10 +266,8 @@ struct CasesController {
                             note: try f.optionalString("note"))
         h.area = who.area
         let a = actor(who, request), step = h
-        let c = try await state.desk.perform { try $0.hand(caseID: id, step, actor: a) }
-        let names = state.unitNames
-        let view = try await state.readers.read { r in CaseView(c, names, assists: try r.cases.assists(caseID: id)) }
-        return try JSONResponse.make(view)
+        let (c, assists) = try await state.desk.perform { try $0.hand(caseID: id, step, actor: a) }
+        return try JSONResponse.make(CaseView(c, state.unitNames, assists: assists))
     }
 
     /// The committees and departments, with the categories they take and route (any token).
