@@ -138,3 +138,6 @@ bench/mobile.sh
 
 # Residents and other systems: Open311 GeoReport v2 read and written.
 bench/residents.sh
+
+# Planners: the plan editor's round trip in Chromium, a Part 4 PUT.
+bench/planning.sh

@@ -396,6 +396,15 @@ final class PostGISGridStore: GridStore {
         }
     }
 
+    func savePlanGrids(id: Int64, changed: [Grid], removed: [String]) throws {
+        let p = try plan(id: id)
+        guard p.status == .draft else { throw StoreError.conflict("plan \(id) is \(p.status.rawValue); only a draft can change") }
+        try db.transaction {
+            try db.query("DELETE FROM plan_grids WHERE plan_id = $1 AND grid_id = ANY($2::text[])", [PGValue(id), PGArray.texts(changed.map(\.code) + removed)])
+            try insertPlanGrids(id, changed)
+        }
+    }
+
     private func insertPlanGrids(_ id: Int64, _ grids: [Grid]) throws {
         for g in grids {
             do {

@@ -534,6 +534,16 @@ public final class SpatiaLiteGridStore: GridStore {
         }
     }
 
+    public func savePlanGrids(id: Int64, changed: [Grid], removed: [String]) throws {
+        let p = try plan(id: id)
+        guard p.status == .draft else { throw StoreError.conflict("plan \(id) is \(p.status.rawValue); only a draft can change") }
+        try database.transaction {
+            let delete = try database.prepare("DELETE FROM plan_grids WHERE plan_id = ? AND grid_id = ?")
+            for code in changed.map(\.code) + removed { try delete.run([.integer(id), .text(code)]) }
+            try insertPlanGrids(id, changed)
+        }
+    }
+
     private func insertPlanGrids(_ id: Int64, _ grids: [Grid]) throws {
         let ins = try database.prepare("INSERT INTO plan_grids(plan_id, \(Self.gridInsertColumns)) VALUES (?, \(Self.gridPlaceholders))")
         for g in grids {

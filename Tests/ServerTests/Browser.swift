@@ -164,6 +164,22 @@ final class Browser: @unchecked Sendable {
         try await command("POST", "/element/\(try await element(css))/value", .object(JSONObject([("text", .string(text))])))
     }
 
+    /// A mouse press at (x, y) of the viewport, moved in `steps` to (x + dx, y + dy), released: a
+    /// person's drag, through WebDriver's pointer actions. With dx = dy = 0, a click at a point.
+    func drag(x: Double, y: Double, dx: Double = 0, dy: Double = 0, steps: Int = 8) async throws {
+        func move(_ x: Double, _ y: Double, _ ms: Int) -> JSONValue {
+            .object(JSONObject([("type", "pointerMove"), ("duration", .integer(Int64(ms))), ("origin", "viewport"), ("x", .integer(Int64(x.rounded()))), ("y", .integer(Int64(y.rounded())))]))
+        }
+        var actions: [JSONValue] = [move(x, y, 0), .object(JSONObject([("type", "pointerDown"), ("button", 0)]))]
+        if dx != 0 || dy != 0 {
+            for k in 1...steps { actions.append(move(x + dx * Double(k) / Double(steps), y + dy * Double(k) / Double(steps), 30)) }
+        }
+        actions.append(.object(JSONObject([("type", "pointerUp"), ("button", 0)])))
+        let pointer = JSONObject([("type", "pointer"), ("id", "mouse"), ("parameters", .object(JSONObject([("pointerType", "mouse")]))), ("actions", .array(actions))])
+        try await command("POST", "/actions", .object(JSONObject([("actions", .array([.object(pointer)]))])))
+        try await command("DELETE", "/actions")
+    }
+
     /// The browser console since the last call (chromedriver's log endpoint).
     func console() async throws -> [(level: String, message: String)] {
         let v = try await command("POST", "/se/log", .object(JSONObject([("type", "browser")])))

@@ -78,8 +78,9 @@ import Geo
         let homes = try store.grids.households().filter { $0.gridCode.map(mine.contains) ?? false }.prefix(3)
         #expect(homes.count == 3)
         try store.field.save(keyHouseholds: Dictionary(uniqueKeysWithValues: homes.map { ($0.id, KeyHousehold.keyFamily) }))
-        // A visit of the first household: 4 minutes within a few metres of it, this morning.
-        let start = Date() - 3600
+        // A visit of the first household: 4 minutes within a few metres of it, ending a minute ago.
+        try await ChinaDay.room(for: 300)
+        let start = Date() - 300
         let visit = try await s.call("POST", "/api/workers/\(me)/tracks", role: .worker, body: Data(Self.gpx(25, from: start, at: homes.first!.position, step: 0).utf8),
                                      headers: ["Content-Type": "application/gpx+xml"])
         #expect(visit.status == 201, "\(visit.text)")

@@ -217,6 +217,7 @@ import Geo
     /// Field work on the map: every role colours grids by today's patrol coverage; dispatchers see
     /// workers' last positions and, on a click, the worker's track of today.
     @Test(arguments: StoreKind.allCases) func dispatchersSeeWorkersAndTheirTracks(_ kind: StoreKind) async throws {
+        try await ChinaDay.room(for: 1200)
         let s = try await TestServer(kind: kind)
         defer { s.stop() }
         let me = s.workerID

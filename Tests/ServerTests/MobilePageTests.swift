@@ -38,6 +38,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func aWorkerHandlesCasesReportsAndPatrolsFromThePhone(_ kind: StoreKind) async throws {
+        try await ChinaDay.room(for: 17 * 60)
         let s = try await TestServer(kind: kind)
         defer { s.stop() }
         let me = s.workerID

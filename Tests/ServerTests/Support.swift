@@ -268,3 +268,16 @@ extension TestServer {
         return pair.trimmingCharacters(in: .whitespaces)
     }
 }
+
+/// Field figures (passes, coverage, visits, the day's track) are per China day. A test that sends
+/// the last `span` of a worker's fixes needs all of them in today: just after China midnight
+/// (16:00 UTC) it waits until the day is that old, rather than fail on the boundary.
+enum ChinaDay {
+    static func room(for span: TimeInterval) async throws {
+        let age = Date().timeIntervalSince(ChinaTime.startOfDay(Date()))
+        let wait = span + 60 - age
+        guard wait > 0 else { return }
+        print("waiting \(Int(wait)) s: the China day is \(Int(age)) s old, the test's fixes span \(Int(span)) s")
+        try await Task.sleep(for: .seconds(wait))
+    }
+}

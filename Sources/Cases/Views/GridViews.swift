@@ -128,22 +128,33 @@ public struct PublishedView: DocumentedShape, Sendable {
 }
 
 /// A plan operation's answer: the grids it changed and the plan's problems now (GeoJSON).
+/// What a plan operation did: the grids it names (`changed`), those it took out, the changed and
+/// added grids as they now are (in the operation's CRS), the plan's problems, and the operations
+/// that undo and redo it (`restore` bodies in WGS84, to be posted back as they are).
 public struct PlanOperationView: DocumentedShape, Sendable {
     var plan_id: Int64
     var changed: [String]
+    var removed: [String]
+    var grids: JSONValue
     var problems: JSONValue
-    public init(plan: Int64, changed: [String], problems: JSONValue) {
+    var undo: JSONValue
+    var redo: JSONValue
+    public init(plan: Int64, changed: [String], removed: [String], grids: JSONValue, problems: JSONValue, undo: JSONValue, redo: JSONValue) {
         plan_id = plan
         self.changed = changed
+        self.removed = removed
+        self.grids = grids
         self.problems = problems
+        self.undo = undo
+        self.redo = redo
     }
     public static var examples: [PlanOperationView] {
-        [PlanOperationView(plan: 1, changed: ["511725001001001"], problems: .object(JSONObject([("type", "FeatureCollection"), ("features", .array([]))])))]
+        let none = JSONValue.object(JSONObject([("type", "FeatureCollection"), ("features", .array([]))]))
+        let restore = JSONValue.object(JSONObject([("op", "restore"), ("grids", .array([])), ("remove", .array([.string("511725001001009")]))]))
+        return [PlanOperationView(plan: 1, changed: ["511725001001001"], removed: ["511725001001002"], grids: none, problems: none, undo: restore, redo: restore)]
     }
 }
 
-/// A grid's properties, as the `grids` collection, its tiles and `wangge grids export` write them
-/// (the export imports again: `households_override` is kept as the planner set it).
 public struct GridView: DocumentedShape, Sendable {
     var grid_id: String
     var name: String

@@ -13,20 +13,52 @@ public struct GridPlanning {
         try store.createPlan(name: name, fromVersion: fromVersion)
     }
 
+    /// What one edit of a plan did: the grids it names, and the grids that differ, as they were and
+    /// as they are, so that a client can draw the change and undo or redo it exactly.
+    public struct Change: Sendable {
+        public var touched: [String]
+        /// Changed and removed grids, as they were.
+        public var before: [Grid]
+        /// Changed and added grids, as they are now.
+        public var after: [Grid]
+        public var removed: [String] { Self.codes(before, without: after) }
+        public var added: [String] { Self.codes(after, without: before) }
+        static func codes(_ a: [Grid], without b: [Grid]) -> [String] {
+            let keep = Set(b.map(\.code))
+            return a.map(\.code).filter { !keep.contains($0) }
+        }
+    }
+
     /// Runs one operation on a draft plan and saves the result; nothing is saved if it throws.
-    @discardableResult
     /// `area`: the caller's; an edit that adds, removes or changes a grid outside it is refused
     /// (`OutsideArea`) and nothing is saved.
+    @discardableResult
     public func edit(plan id: Int64, within area: Area? = nil, _ operation: (inout PlanEditor) throws -> [String]) throws -> [String] {
+        try change(plan: id, within: area, operation).touched
+    }
+
+    /// `edit`, answering what changed.
+    public func change(plan id: Int64, within area: Area? = nil, _ operation: (inout PlanEditor) throws -> [String]) throws -> Change {
         let plan = try store.plan(id: id)
         guard plan.status == .draft else { throw PlanError("plan \(id) is \(plan.status.rawValue); only a draft can change") }
         let before = try store.planGrids(id: id)
-        var editor = PlanEditor(grids: before, boundaries: try store.boundaries(), households: try store.households())
+        // The address points of the grids an edit draws anew, not the county's.
+        let store = store
+        let layer = try !store.households(PointQuery(limit: 1, count: false)).rows.isEmpty
+        var editor = PlanEditor(grids: before, boundaries: try store.boundaries(), householdsIn: { box in
+            guard layer else { return nil }
+            var q = PointQuery(limit: Int(Int32.max), count: false)
+            q.bbox = box
+            return try store.households(q).rows.map(\.household)
+        })
         let touched = try operation(&editor)
-        let (old, new) = (Set(before.map(\.code)), Set(editor.grids.map(\.code)))
-        try OutsideArea.check(touched + old.symmetricDifference(new), in: area, "this edit")
-        try store.savePlanGrids(id: id, editor.grids)
-        return touched
+        let old = Dictionary(before.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
+        let new = Dictionary(editor.grids.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
+        let was = before.filter { new[$0.code] != $0 }, now = editor.grids.filter { old[$0.code] != $0 }
+        try OutsideArea.check(touched + was.map(\.code) + now.map(\.code), in: area, "this edit")
+        let change = Change(touched: touched, before: was, after: now)
+        if !was.isEmpty || !now.isEmpty { try store.savePlanGrids(id: id, changed: now, removed: change.removed) }
+        return change
     }
 
     /// Problems of a plan, or of the live layer when `plan` is nil.

@@ -14,14 +14,24 @@ public struct PlanError: Error, CustomStringConvertible, Sendable {
 public struct PlanEditor {
     public var grids: [Grid]
     public let boundaries: [Boundary]
-    public let households: [Household]
+    /// The address points inside a box, or nil when the county has no household layer (grids
+    /// then keep the figures they were imported with). Read per edit, for the grids it draws anew.
+    public typealias HouseholdSource = (BoundingBox) throws -> [Household]?
+    let householdsIn: HouseholdSource
     public var band: ClosedRange<Int> = Grid.householdBand
     let ctx = GEOSContext()
+    /// The boundaries the plan had when the editor was made: only grids drawn anew are counted again.
+    let original: [String: Polygon]
 
     public init(grids: [Grid], boundaries: [Boundary], households: [Household]) {
+        self.init(grids: grids, boundaries: boundaries, householdsIn: { box in households.isEmpty ? nil : households.filter { box.contains($0.position) } })
+    }
+
+    public init(grids: [Grid], boundaries: [Boundary], householdsIn: @escaping HouseholdSource) {
         self.grids = grids
+        original = Dictionary(grids.map { ($0.code, $0.polygon) }, uniquingKeysWith: { a, _ in a })
         self.boundaries = boundaries
-        self.households = households
+        self.householdsIn = householdsIn
     }
 
     private func index(_ code: String) throws -> Int {
@@ -46,9 +56,21 @@ public struct PlanEditor {
         return village + String(format: "%03d", (used.max() ?? 0) + 1)
     }
 
-    /// Households and population inside each polygon (the same rule as `assign`).
-    private func recount(_ gs: inout [Grid]) {
-        gs = GridLayer(grids: gs).counted(from: households)
+    /// Households and population inside each polygon (the same rule as `assign`), for the grids
+    /// whose boundary the edit drew anew or added; the others keep their figures (an edit of one
+    /// grid must not change the count of a grid across the county).
+    func recount(_ gs: inout [Grid]) throws {
+        let drawn = gs.indices.filter { original[gs[$0].code] != gs[$0].polygon }
+        var box: BoundingBox?
+        for k in drawn {
+            for p in gs[k].polygon.exterior { if box == nil { box = BoundingBox(minLon: p.lon, minLat: p.lat, maxLon: p.lon, maxLat: p.lat) } else { box!.extend(p) } }
+        }
+        guard let box, let points = try householdsIn(box) else { return }
+        let counted = GridLayer(grids: gs).counted(from: points)
+        for k in drawn {
+            gs[k].households = points.isEmpty ? 0 : counted[k].households
+            gs[k].population = points.isEmpty ? 0 : counted[k].population
+        }
     }
 
     // MARK: household override
@@ -97,7 +119,7 @@ public struct PlanEditor {
             made.append(c)
             grids.append(Grid(code: c, name: "\(grids[k].name) (\(made.count))", households: 0, polygon: p, kind: grids[k].kind))
         }
-        recount(&grids)
+        try recount(&grids)
         return made
     }
 
@@ -115,7 +137,7 @@ public struct PlanEditor {
         grids[i].polygon = try single(try sa.union(sb), "the merged grid")
         grids[i].householdsOverride = nil
         grids.remove(at: j)
-        recount(&grids)
+        try recount(&grids)
     }
 
     // MARK: a client's own geometry (OGC API – Features Part 4)
@@ -155,7 +177,7 @@ public struct PlanEditor {
             g.households = 0
             grids.append(g)
         }
-        recount(&grids)
+        try recount(&grids)
         return [grid.code]
     }
 
@@ -247,7 +269,7 @@ public struct PlanEditor {
         grids[k].polygon = try single(new, "grid \(code)")
         grids[k].householdsOverride = nil
         for n in touched { grids[n].polygon = try single(shapes[n], "grid \(grids[n].code)"); grids[n].householdsOverride = nil }
-        recount(&grids)
+        try recount(&grids)
         return [code] + touched.sorted().map { grids[$0].code }
     }
 
@@ -319,7 +341,9 @@ public struct PlanEditor {
         var partOf: [Int] = []
         for (k, v) in villages.enumerated() { partOf += Array(repeating: k, count: v.area.count) }
         var points = [[(position: Position, households: Int)]](repeating: [], count: villages.count)
-        for h in households {
+        var around = BoundingBox(minLon: .infinity, minLat: .infinity, maxLon: -.infinity, maxLat: -.infinity)
+        for v in villages { for poly in v.area { for p in poly.exterior { around.extend(p) } } }
+        for h in try householdsIn(around) ?? [] {
             if let p = villageLocator.locate(h.position.lon, h.position.lat) { points[partOf[p]].append((h.position, h.households)) }
         }
         var made: [Grid] = []
@@ -340,7 +364,7 @@ public struct PlanEditor {
         grids.removeAll { g in prefixes.contains { g.code.hasPrefix($0) } }
         grids += made
         grids.sort { $0.code < $1.code }
-        recount(&grids)
+        try recount(&grids)
         return made.map(\.code)
     }
 }

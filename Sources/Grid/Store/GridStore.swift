@@ -53,6 +53,9 @@ public protocol GridStore: AnyObject {
     func planGrids(id: Int64) throws -> [Grid]
     /// Replaces a draft plan's layer, all or nothing.
     func savePlanGrids(id: Int64, _ grids: [Grid]) throws
+    /// One edit of a draft: `changed` grids replace (or join) those with their codes, `removed`
+    /// go; the plan's other rows are left as they are. One transaction.
+    func savePlanGrids(id: Int64, changed: [Grid], removed: [String]) throws
 }
 
 /// Which rows of a point layer (address points, cameras) to read: optionally one, those in a box,

@@ -14,7 +14,7 @@ struct PlanningController {
         router.get("/api/plans") { _, context in try await plans(context) }
         router.post("/api/plans") { request, context in try await newPlan(request, context) }
         router.get("/api/plans/{id}") { _, context in try await plan(context) }
-        router.get("/api/plans/{id}/grids") { _, context in try await planGrids(context) }
+        router.get("/api/plans/{id}/grids") { request, context in try await planGrids(request, context) }
         router.post("/api/plans/{id}/operations") { request, context in try await operate(request, context) }
         router.get("/api/plans/{id}/validation") { request, context in try await validate(request, context) }
         router.get("/api/plans/{id}/diff") { _, context in try await diff(context) }
@@ -60,36 +60,103 @@ struct PlanningController {
         return r
     }
 
-    private func planGrids(_ context: WanggeContext) async throws -> Response {
+    private func planGrids(_ request: Request, _ context: WanggeContext) async throws -> Response {
         _ = try context.require(.planner, .viewer)
         let id = try planID(context)
+        let crs = try Self.outputCRS(request)
         let grids = try await state.readers.read { r -> [Grid] in
             guard try r.grids.plans().contains(where: { $0.id == id }) else { throw Problem.notFound("no plan \(id)") }
             return try r.grids.planGrids(id: id)
         }
-        let features = grids.map { g in
-            Feature(id: .string(g.code), geometry: .polygon(g.polygon), properties: JSONObject([
-                ("grid_id", .string(g.code)), ("name", .string(g.name)), ("households", .integer(Int64(g.effectiveHouseholds)))]))
-        }
+        return try geoJSON(try features(grids, crs: crs))
+    }
+
+    /// A plan's grids as GeoJSON features (the grid's figures and names as the live layer shows
+    /// them), in WGS84 or, for a map over a Chinese basemap, GCJ-02.
+    /// `exact`: every bit of each coordinate (what `restore` must put back), not 7 decimals.
+    private func features(_ grids: [Grid], crs: CRS = .crs84, exact: Bool = false) throws -> JSONValue {
+        let converter = crs == .gcj02 ? try CoordinateConverter(from: .crs84, to: .gcj02) : nil
+        let names = state.catalog.names
         var w = JSONWriter()
-        GeoJSONWriter().write(FeatureCollection(features), into: &w)
-        return Response(status: .ok, headers: [.contentType: "application/geo+json"], body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
+        GeoJSONWriter(precision: exact ? nil : 7).write(FeatureCollection(try grids.map { g in
+            Feature(id: .string(g.code), geometry: try converter?.convert(.polygon(g.polygon)) ?? .polygon(g.polygon),
+                    properties: GridView(g, names: names).properties)
+        }), into: &w)
+        return try JSONParser.parse(w.bytes)
+    }
+
+    private func geoJSON(_ v: JSONValue) throws -> Response {
+        var r = JSONResponse.make(v)
+        r.headers[.contentType] = "application/geo+json"
+        return r
+    }
+
+    /// `crs` as the only query parameter: CRS84 (EPSG:4326) or GCJ-02.
+    static func outputCRS(_ request: Request) throws -> CRS {
+        var crs = CRS.crs84
+        for (key, value) in request.queryPairs {
+            guard key == "crs", let c = CRS(value), c.isWGS84LonLat || c == .gcj02 else {
+                throw Problem.badRequest("this takes only crs (CRS84, EPSG:4326 or GCJ-02), not \(key)=\(value)", type: "bad-parameter")
+            }
+            crs = c
+        }
+        return crs
+    }
+
+    /// Grids a client hands back to `restore` (an undo or redo it was given): features as
+    /// `features` writes them; `grid_id`, `name`, `kind`, `households_counted`, `population` and
+    /// `households_override` are read.
+    private static func restored(_ v: JSONValue?, _ convert: (Geometry) throws -> Geometry) throws -> [Grid] {
+        guard let list = v?.arrayValue else { throw Fields.invalid("grids must be an array of grid features") }
+        guard list.count <= 10_000 else { throw Fields.invalid("grids holds \(list.count) features; at most 10,000") }
+        return try list.enumerated().map { k, item in
+            let f = try GeoJSONReader().feature(item, "grids[\(k)]")
+            guard case .polygon(let p) = try convert(f.geometry ?? .point(Position(0, 0))) else { throw Fields.invalid("grids[\(k)]: the geometry must be a Polygon") }
+            let props = f.properties ?? JSONObject()
+            guard let code = props["grid_id"]?.stringValue else { throw Fields.invalid("grids[\(k)]: grid_id is required") }
+            let kind = try props["kind"]?.stringValue.map { text in
+                guard let kind = Grid.Kind(rawValue: text) else { throw Fields.invalid("grids[\(k)]: kind \(text) is not urban, rural or dedicated") }
+                return kind
+            } ?? .rural
+            var override: Int?
+            if let o = props["households_override"], o != .null {
+                guard let n = o.integerValue, (0...100_000).contains(n) else { throw Fields.invalid("grids[\(k)]: households_override is 0 to 100,000") }
+                override = Int(n)
+            }
+            func figure(_ key: String) throws -> Int {
+                guard let v = props[key], v != .null else { return 0 }
+                guard let n = v.integerValue, (0...10_000_000).contains(n) else { throw Fields.invalid("grids[\(k)]: \(key) is 0 to 10,000,000") }
+                return Int(n)
+            }
+            return Grid(code: code, name: props["name"]?.stringValue ?? code, households: try figure("households_counted"), polygon: p, kind: kind,
+                        population: try figure("population"), householdsOverride: override)
+        }
     }
 
     /// `{"op": "split", "grid_id", "line": LineString}`, `{"op": "merge", "grid_id", "into"}`,
     /// `{"op": "reshape", "grid_id", "polygon": Polygon}`, `{"op": "override", "grid_id", "households"}`,
-    /// `{"op": "partition", "parent": code}`. Coordinates in WGS84, or GCJ-02 with `"crs": "GCJ-02"`.
+    /// `{"op": "partition", "parent": code}`; topological vertex edits (every grid holding the
+    /// vertex follows): `{"op": "move_vertex", "from": Point, "to": Point}`,
+    /// `{"op": "insert_vertex", "edge": LineString (2 positions), "at": Point}`,
+    /// `{"op": "remove_vertex", "at": Point}`; and `{"op": "restore", "grids": [Feature], "remove": [code]}`,
+    /// which the answer's `undo` and `redo` are. Coordinates in WGS84, or GCJ-02 with `"crs": "GCJ-02"`.
     private func operate(_ request: Request, _ context: WanggeContext) async throws -> Response {
         let who = try context.require(.planner)
         let id = try planID(context)
         let f = try Fields(try await request.jsonBody(context: context), .operation)
         let op = try f.string("op")
         let crs = try Parameters.inputCRS(try f.optionalString("crs"))
+        let inbound = crs == .gcj02 ? try CoordinateConverter(from: .gcj02, to: .crs84) : nil
+        let convert: (Geometry) throws -> Geometry = { g in try inbound?.convert(g) ?? g }
         func geometry(_ key: String) throws -> Geometry {
             guard let v = f.object[key] else { throw Fields.invalid("\(key) is required") }
-            let g = try GeoJSONReader().geometry(v, key)
-            return crs == .gcj02 ? try CoordinateConverter(from: .gcj02, to: .crs84).convert(g) : g
+            return try convert(try GeoJSONReader().geometry(v, key))
         }
+        func point(_ key: String) throws -> Position {
+            guard case .point(let p) = try geometry(key) else { throw Fields.invalid("\(key) must be a Point") }
+            return p
+        }
+        var named = try ["grid_id", "into", "parent"].compactMap { try f.optionalString($0) }
         let edit: @Sendable (inout PlanEditor) throws -> [String]
         switch op {
         case "split":
@@ -109,17 +176,43 @@ struct PlanningController {
         case "partition":
             let parent = try f.string("parent")
             edit = { try $0.partition(parent) }
-        default: throw Fields.invalid("op \(op) is not one of split, merge, reshape, override, partition")
+        case "move_vertex":
+            let from = try point("from"), to = try point("to")
+            edit = { try $0.moveVertex(from: from, to: to) }
+        case "insert_vertex":
+            guard case .lineString(let e) = try geometry("edge"), e.count == 2 else { throw Fields.invalid("edge must be a LineString of 2 positions") }
+            let at = try point("at")
+            edit = { try $0.insertVertex(at: at, edge: e[0], e[1]) }
+        case "remove_vertex":
+            let at = try point("at")
+            edit = { try $0.removeVertex(at: at) }
+        case "restore":
+            let grids = try Self.restored(f.object["grids"], convert)
+            guard let remove = f.object["remove"].map({ $0.arrayValue?.compactMap(\.stringValue) }) ?? [] else {
+                throw Fields.invalid("remove must be an array of grid codes")
+            }
+            named += grids.map(\.code) + remove
+            edit = { try $0.restore(grids, removing: remove) }
+        default: throw Fields.invalid("op \(op) is not one of split, merge, reshape, override, partition, move_vertex, insert_vertex, remove_vertex, restore")
         }
         // The grids named must be in the caller's area, and so must all the edit changes.
-        try OutsideArea.check(try ["grid_id", "into", "parent"].compactMap { try f.optionalString($0) }, in: who.area, "this edit")
+        try OutsideArea.check(named, in: who.area, "this edit")
         let area = who.area
-        let changed = try await planning { g, _ in
+        let change = try await planning { g, _ in
             guard try g.store.plan(id: id).status == .draft else { throw PlanError("plan \(id) is not a draft") }
-            return try g.edit(plan: id, within: area, edit)
+            return try g.change(plan: id, within: area, edit)
         }
         let problems = try await planning { g, _ in try g.validate(plan: id) }
-        return try JSONResponse.make(PlanOperationView(plan: id, changed: changed, problems: try Self.problems(problems)))
+        let outbound = crs == .gcj02 ? try CoordinateConverter(from: .crs84, to: .gcj02) : nil
+        func restore(_ grids: [Grid], removing: [String]) throws -> JSONValue {
+            .object(JSONObject([("op", "restore"), ("grids", try features(grids, exact: true).objectValue?["features"] ?? .array([])),
+                                ("remove", .array(removing.map { .string($0) }))]))
+        }
+        return try JSONResponse.make(PlanOperationView(
+            plan: id, changed: change.touched, removed: change.removed,
+            grids: try features(change.after, crs: crs == .gcj02 ? .gcj02 : .crs84),
+            problems: try Self.problems(problems, converter: outbound),
+            undo: try restore(change.before, removing: change.added), redo: try restore(change.after, removing: change.removed)))
     }
 
     /// Problems as a GeoJSON FeatureCollection: each one located, for the planner's map; in another
@@ -138,19 +231,11 @@ struct PlanningController {
     /// Problems as GeoJSON; `crs=GCJ-02` for a map drawn over a Chinese basemap.
     private func validate(_ request: Request, _ context: WanggeContext, live: Bool = false) async throws -> Response {
         _ = try context.require(.planner, .viewer)
-        var crs = CRS.crs84
-        for (key, value) in request.queryPairs {
-            guard key == "crs", let c = CRS(value), c.isWGS84LonLat || c == .gcj02 else {
-                throw Problem.badRequest("validation takes only crs (CRS84, EPSG:4326 or GCJ-02), not \(key)=\(value)", type: "bad-parameter")
-            }
-            crs = c
-        }
+        let crs = try Self.outputCRS(request)
         let id: Int64? = live ? nil : try planID(context)
         let problems = try await state.readers.read { r in try GridPlanning(store: r.grids).validate(plan: id) }
         let converter = crs == .gcj02 ? try CoordinateConverter(from: .crs84, to: .gcj02) : nil
-        var r = JSONResponse.make(try Self.problems(problems, converter: converter))
-        r.headers[.contentType] = "application/geo+json"
-        return r
+        return try geoJSON(try Self.problems(problems, converter: converter))
     }
 
     private func diff(_ context: WanggeContext) async throws -> Response {

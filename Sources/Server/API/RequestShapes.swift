@@ -114,13 +114,21 @@ struct RequestShape: Sendable {
     ])
 
     static let operation = RequestShape(fields: [
-        Field(name: "op", schema: oneOf(["split", "merge", "reshape", "override", "partition"]), required: true),
+        Field(name: "op", schema: oneOf(["split", "merge", "reshape", "override", "partition", "move_vertex", "insert_vertex", "remove_vertex", "restore"]), required: true),
         Field(name: "grid_id", schema: text(max: 15), required: false),
         Field(name: "into", schema: text(max: 15, "merge: the grid that stays"), required: false),
         Field(name: "line", schema: geometry("LineString", "split: the cutting line"), required: false),
         Field(name: "polygon", schema: geometry("Polygon", "reshape: the new outline"), required: false),
         Field(name: "households", schema: whole(0...1_000_000, "override: the figure to use"), required: false),
         Field(name: "parent", schema: text(max: 12, "partition: the village or town to cut into grids"), required: false),
+        Field(name: "from", schema: geometry("Point", "move_vertex: the vertex (every grid holding it follows)"), required: false),
+        Field(name: "to", schema: geometry("Point", "move_vertex: where it goes"), required: false),
+        Field(name: "edge", schema: geometry("LineString", "insert_vertex: the edge, its two vertices"), required: false),
+        Field(name: "at", schema: geometry("Point", "insert_vertex: the new vertex (put on the edge); remove_vertex: the vertex"), required: false),
+        Field(name: "grids", schema: .object(JSONObject([("type", "array"), ("maxItems", 10_000), ("items", .object(JSONObject([("type", "object")]))),
+                                                         ("description", "restore: grid features to put back as they are (an answer's undo or redo)")])), required: false),
+        Field(name: "remove", schema: .object(JSONObject([("type", "array"), ("items", .object(JSONObject([("type", "string"), ("maxLength", 15)]))),
+                                                          ("description", "restore: grid codes to take out")])), required: false),
         Field(name: "crs", schema: crs, required: false),
     ])
 

@@ -44,7 +44,8 @@ struct MapController {
                              ("pages.css", "text/css; charset=utf-8"), ("m.html", "text/html; charset=utf-8"),
                              ("m.js", "text/javascript; charset=utf-8"), ("m.css", "text/css; charset=utf-8"),
                              ("m-sw.js", "text/javascript; charset=utf-8"), ("report.html", "text/html; charset=utf-8"),
-                             ("report.js", "text/javascript; charset=utf-8"), ("report.css", "text/css; charset=utf-8")] {
+                             ("report.js", "text/javascript; charset=utf-8"), ("report.css", "text/css; charset=utf-8"),
+                             ("plan-editor.js", "text/javascript; charset=utf-8")] {
             guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Assets"),
                   let data = FileManager.default.contents(atPath: url.path) else {
                 throw ServerSetupError("the map page's file \(name) is missing from the server's resources")
@@ -79,6 +80,7 @@ struct MapController {
             return r
         }
         router.get("/map/map.js") { request, _ in assets["map.js"]!.response(to: request) }
+        router.get("/map/plan-editor.js") { request, _ in assets["plan-editor.js"]!.response(to: request) }
         router.get("/map/map.css") { request, _ in assets["map.css"]!.response(to: request) }
         // The OGC API pages' script and styles (`HTMLPage`).
         router.get("/map/items.js") { request, _ in assets["items.js"]!.response(to: request) }

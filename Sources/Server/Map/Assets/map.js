@@ -523,19 +523,26 @@
     const select = document.getElementById('plan-select');
     for (const p of list.filter((p) => p.status === 'draft')) select.append(el('option', { value: p.id, text: '#' + p.id + ' ' + p.name }));
     section.hidden = false;
-    select.addEventListener('change', () => showProblems(select.value).catch((e) => notice(e.message)));
+    const show = async (id) => {
+      await showProblems(id);
+      if (page.editor) await page.editor.open(id || null);
+    };
+    select.addEventListener('change', () => show(select.value).catch((e) => notice(e.message)));
     const wanted = new URLSearchParams(location.search).get('plan');
-    if (wanted) { select.value = wanted; await showProblems(wanted); }
+    if (wanted) { select.value = wanted; await show(wanted); }
   }
 
   async function showProblems(planID) {
+    drawProblems(await api(inCRS(planID ? '/api/plans/' + planID + '/validation' : '/api/grids/validation')));
+  }
+
+  // The problems the server found (a validation, or the answer to an edit), drawn and listed.
+  function drawProblems(fc) {
     if (page.planLayer) page.map.removeLayer(page.planLayer);
-    const fc = await api(inCRS(planID ? '/api/plans/' + planID + '/validation' : '/api/grids/validation'));
     page.planLayer = L.geoJSON(fc, {
-      pane: 'problems',
+      pane: 'problems', interactive: false,   // clicks go through to the plan's grids and vertices
       style: () => ({ color: '#b3261e', weight: 3, fillColor: '#b3261e', fillOpacity: 0.35, className: 'wg-problem' }),
-      pointToLayer: (f, latlng) => L.circleMarker(latlng, { pane: 'problems', radius: 7, color: '#b3261e', className: 'wg-problem' }),
-      onEachFeature: (f, layer) => layer.bindTooltip(f.properties.problem + ': ' + f.properties.detail),
+      pointToLayer: (f, latlng) => L.circleMarker(latlng, { pane: 'problems', radius: 7, color: '#b3261e', className: 'wg-problem', interactive: false }),
     }).addTo(page.map);
     const kinds = {};
     for (const f of fc.features) kinds[f.properties.problem] = (kinds[f.properties.problem] || 0) + 1;
@@ -544,6 +551,9 @@
     document.getElementById('plan-problems').replaceChildren(...fc.features.slice(0, 200).map((f) =>
       el('li', { text: f.properties.problem + ' ' + f.properties.grid_ids.join(', ') + ': ' + f.properties.detail })));
   }
+
+  // What the plan editor (plan-editor.js) uses of this page.
+  page.lib = { api, postJSON, inCRS, el, notice, drawProblems, BAND_COLOURS };
 
   // ---- wiring ----
 
