@@ -21,6 +21,8 @@ public struct GridPlanning {
         public var before: [Grid]
         /// Changed and added grids, as they are now.
         public var after: [Grid]
+        /// The plan's problems after the edit, found on the layer the editor holds (not read again).
+        public var problems: [LayerProblem]
         public var removed: [String] { Self.codes(before, without: after) }
         public var added: [String] { Self.codes(after, without: before) }
         static func codes(_ a: [Grid], without b: [Grid]) -> [String] {
@@ -34,11 +36,12 @@ public struct GridPlanning {
     /// (`OutsideArea`) and nothing is saved.
     @discardableResult
     public func edit(plan id: Int64, within area: Area? = nil, _ operation: (inout PlanEditor) throws -> [String]) throws -> [String] {
-        try change(plan: id, within: area, operation).touched
+        try change(plan: id, within: area, validated: false, operation).touched
     }
 
-    /// `edit`, answering what changed.
-    public func change(plan id: Int64, within area: Area? = nil, _ operation: (inout PlanEditor) throws -> [String]) throws -> Change {
+    /// `edit`, answering what changed and (`validated`) the plan's problems after it.
+    public func change(plan id: Int64, within area: Area? = nil, validated: Bool = true,
+                       _ operation: (inout PlanEditor) throws -> [String]) throws -> Change {
         let plan = try store.plan(id: id)
         guard plan.status == .draft else { throw PlanError("plan \(id) is \(plan.status.rawValue); only a draft can change") }
         let before = try store.planGrids(id: id)
@@ -56,7 +59,9 @@ public struct GridPlanning {
         let new = Dictionary(editor.grids.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
         let was = before.filter { new[$0.code] != $0 }, now = editor.grids.filter { old[$0.code] != $0 }
         try OutsideArea.check(touched + was.map(\.code) + now.map(\.code), in: area, "this edit")
-        let change = Change(touched: touched, before: was, after: now)
+        // In the store's order (by code), so the problems come as `validate(plan:)` lists them.
+        let problems = validated ? try LayerValidator().validate(editor.grids.sorted { $0.code < $1.code }, boundaries: editor.boundaries) : []
+        let change = Change(touched: touched, before: was, after: now, problems: problems)
         if !was.isEmpty || !now.isEmpty { try store.savePlanGrids(id: id, changed: now, removed: change.removed) }
         return change
     }

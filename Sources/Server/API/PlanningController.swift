@@ -188,9 +188,9 @@ struct PlanningController {
             edit = { try $0.removeVertex(at: at) }
         case "restore":
             let grids = try Self.restored(f.object["grids"], convert)
-            guard let remove = f.object["remove"].map({ $0.arrayValue?.compactMap(\.stringValue) }) ?? [] else {
-                throw Fields.invalid("remove must be an array of grid codes")
-            }
+            let list = f.object["remove"].map { $0.arrayValue ?? [.null] } ?? []
+            let remove = list.compactMap(\.stringValue)
+            guard remove.count == list.count else { throw Fields.invalid("remove must be an array of grid codes") }
             named += grids.map(\.code) + remove
             edit = { try $0.restore(grids, removing: remove) }
         default: throw Fields.invalid("op \(op) is not one of split, merge, reshape, override, partition, move_vertex, insert_vertex, remove_vertex, restore")
@@ -198,11 +198,7 @@ struct PlanningController {
         // The grids named must be in the caller's area, and so must all the edit changes.
         try OutsideArea.check(named, in: who.area, "this edit")
         let area = who.area
-        let change = try await planning { g, _ in
-            guard try g.store.plan(id: id).status == .draft else { throw PlanError("plan \(id) is not a draft") }
-            return try g.change(plan: id, within: area, edit)
-        }
-        let problems = try await planning { g, _ in try g.validate(plan: id) }
+        let change = try await planning { g, _ in try g.change(plan: id, within: area, edit) }
         let outbound = crs == .gcj02 ? try CoordinateConverter(from: .crs84, to: .gcj02) : nil
         func restore(_ grids: [Grid], removing: [String]) throws -> JSONValue {
             .object(JSONObject([("op", "restore"), ("grids", try features(grids, exact: true).objectValue?["features"] ?? .array([])),
@@ -210,8 +206,8 @@ struct PlanningController {
         }
         return try JSONResponse.make(PlanOperationView(
             plan: id, changed: change.touched, removed: change.removed,
-            grids: try features(change.after, crs: crs == .gcj02 ? .gcj02 : .crs84),
-            problems: try Self.problems(problems, converter: outbound),
+            grids: try features(change.after, crs: crs),
+            problems: try Self.problems(change.problems, converter: outbound),
             undo: try restore(change.before, removing: change.added), redo: try restore(change.after, removing: change.removed)))
     }
 

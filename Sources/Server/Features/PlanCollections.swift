@@ -200,14 +200,15 @@ struct PlanCollections {
                 throw Problem(.conflict, "plan-not-draft", "plan \(id) is \(plan.status.rawValue): only a draft changes (the live layer changes by publishing a plan)")
             }
             var code = ""
-            try planning.edit(plan: id, within: area) { editor in
+            let change = try planning.change(plan: id, within: area) { editor in
                 let (c, touched) = try edit(&editor)
                 code = c
                 return touched
             }
-            let grids = try d.grids.planGrids(id: id)
-            let feature = grids.first { $0.code == code }.map { MapCatalog.gridFeatures([$0], names: names)[0] }
-            return Written(code: code, feature: feature, problems: try PlanningController.problems(try planning.validate(plan: id)))
+            // The grid as saved: changed by this write, or (written back unchanged) as it was.
+            let written = try change.after.first { $0.code == code } ?? d.grids.planGrids(id: id).first { $0.code == code }
+            let feature = written.map { MapCatalog.gridFeatures([$0], names: names)[0] }
+            return Written(code: code, feature: feature, problems: try PlanningController.problems(change.problems))
         }
     }
 
