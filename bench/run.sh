@@ -89,11 +89,17 @@ echo "Grid layer: validate, re-partition the whole county, publish (release buil
 gdb=$out/grids.sqlite
 rm -f "$gdb" "$gdb"-wal "$gdb"-shm
 $w demo --db "$gdb" --seed 1 --no-tracks >/dev/null
-$w bench grids --db "$gdb"
-# Peers validate the same hand-drawn layer (version 2) against the same villages.
-$w grids export --db "$gdb" --version 2 --precision 17 > "$out/drawn.geojson"
+# The peer validates the demo layer with its micro-grids (exported before the bench drops them).
+for layer in grids microgrids; do
+  rm -f "$out/$layer.geojson"
+  ogr2ogr -f GeoJSON -lco COORDINATE_PRECISION=17 "$out/$layer.geojson" "$gdb" "$layer"
+done
 rm -f "$out/villages.geojson"
 ogr2ogr -f GeoJSON -lco COORDINATE_PRECISION=17 "$out/villages.geojson" "$gdb" -sql "SELECT code, geom FROM boundaries WHERE level = 'village'"
+$w bench grids --db "$gdb"
+bench/.venv/bin/python bench/peers/shapely_microgrids.py "$out/grids.geojson" "$out/microgrids.geojson" "$out/villages.geojson"
+# Peers validate the same hand-drawn layer (version 2) against the same villages.
+$w grids export --db "$gdb" --version 2 --precision 17 > "$out/drawn.geojson"
 bench/.venv/bin/python bench/peers/shapely_validate.py "$out/drawn.geojson" "$out/villages.geojson"
 secs=$(sqlite3 "$gdb" <<SQL | grep -o 'real [0-9.]*' | awk '{s += $2} END {print s}'
 .load mod_spatialite

@@ -44,7 +44,7 @@ final class PostGISCaseStore: CaseStore {
         id, code, category, channel, priority, description, household_id, camera_id, alert_type, alert_count, snapshot_url,
         grid_id, level, unit, worker_id, status, unlocated, overdue, group_dispute, related_to,
         \(["reported_at", "accept_by", "arrive_by", "due_at", "accepted_at", "resolved_at", "closed_at"].map(epoch).joined(separator: ", ")),
-        rating, ST_X(geom), ST_Y(geom), pole_grid_id
+        rating, ST_X(geom), ST_Y(geom), pole_grid_id, microgrid_id
         """
 
     static func row(_ r: PGRow) -> Case {
@@ -56,36 +56,37 @@ final class PostGISCaseStore: CaseStore {
              status: Case.Status(rawValue: r.text(15)) ?? .reported, unlocated: r.bool(16), overdue: r.bool(17),
              groupDispute: r.bool(18), relatedTo: r.int(19), reportedAt: r.date(20) ?? Date(timeIntervalSince1970: 0),
              acceptBy: r.date(21), arriveBy: r.date(22), dueAt: r.date(23), acceptedAt: r.date(24), resolvedAt: r.date(25),
-             closedAt: r.date(26), rating: r.int(27).map { Int($0) }, poleGridCode: r[30])
+             closedAt: r.date(26), rating: r.int(27).map { Int($0) }, poleGridCode: r[30], microgridCode: r[31])
     }
 
-    /// Parameters $1…$30 for `id` (given separately) and the rest.
+    /// Parameters $2…$32 (`$1`, the id, is given separately).
     static func values(_ c: Case) -> [PGValue] {
         [.text(c.code), .text(c.category.rawValue), .text(c.channel.rawValue), .text(c.priority.rawValue), .text(c.description),
          PGValue(c.householdID), PGValue(c.cameraID), PGValue(c.alertType), PGValue(c.alertCount), PGValue(c.snapshotURL),
          PGValue(c.gridCode), .text(c.level.rawValue), .text(c.unit), PGValue(c.workerID), .text(c.status.rawValue),
          PGValue(c.unlocated), PGValue(c.overdue), PGValue(c.groupDispute), PGValue(c.relatedTo),
          time(c.reportedAt), time(c.acceptBy), time(c.arriveBy), time(c.dueAt), time(c.acceptedAt), time(c.resolvedAt), time(c.closedAt),
-         PGValue(c.rating.map { Int64($0) }), PGValue(c.position.lon), PGValue(c.position.lat), PGValue(c.poleGridCode)]
+         PGValue(c.rating.map { Int64($0) }), PGValue(c.position.lon), PGValue(c.position.lat), PGValue(c.poleGridCode),
+         PGValue(c.microgridCode)]
     }
 
     static let fields = """
         code, category, channel, priority, description, household_id, camera_id, alert_type, alert_count, snapshot_url,
         grid_id, level, unit, worker_id, status, unlocated, overdue, group_dispute, related_to,
-        reported_at, accept_by, arrive_by, due_at, accepted_at, resolved_at, closed_at, rating, geom, pole_grid_id
+        reported_at, accept_by, arrive_by, due_at, accepted_at, resolved_at, closed_at, rating, geom, pole_grid_id, microgrid_id
         """
     /// The same parameters as an insert's, `$1` the id; made once (every transition sends it).
     static let updateSQL: String = {
         let set = fields.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-            .enumerated().map { k, f in f == "geom" ? "geom = ST_SetSRID(ST_MakePoint($29, $30), 4326)" : "\(f) = $\(k < 28 ? k + 2 : 31)" }
+            .enumerated().map { k, f in f == "geom" ? "geom = ST_SetSRID(ST_MakePoint($29, $30), 4326)" : "\(f) = $\(k < 28 ? k + 2 : k + 3)" }
         // With the month of report in the key, PostgreSQL plans the update on one partition
         // instead of all of them (planning it across 13 months cost more than running it).
         let reported = fields.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.firstIndex(of: "reported_at")! + 2
         return "UPDATE cases SET \(set.joined(separator: ", ")) WHERE id = $1 AND reported_at = $\(reported) RETURNING 1"
     }()
 
-    /// `$2 … $31` in the order of `fields`, the point made from two of them.
-    static let placeholders = (2...28).map { "$\($0)" }.joined(separator: ", ") + ", ST_SetSRID(ST_MakePoint($29, $30), 4326), $31"
+    /// `$2 … $32` in the order of `fields`, the point made from two of them.
+    static let placeholders = (2...28).map { "$\($0)" }.joined(separator: ", ") + ", ST_SetSRID(ST_MakePoint($29, $30), 4326), $31, $32"
 
     private func insertEvents(_ id: Int64, _ events: [CaseEvent]) throws -> ClosedRange<Int64> {
         try db.advisoryTransactionLock(Self.commitOrderLock)

@@ -91,7 +91,7 @@ final class PostGISGridStore: GridStore {
         }
     }
 
-    func publish(_ grids: [Grid], note: String, planID: Int64?, effectiveAt: Date) throws -> PublishReport {
+    func publish(_ grids: [Grid], note: String, planID: Int64?, effectiveAt: Date, microgrids: MicroGridReplacement?) throws -> PublishReport {
         let changes = PublishChanges(grids: grids, households: try households(), cameras: try cameras(), previous: try self.grids())
         var moves: [Move] = []
         return try db.transaction {
@@ -127,6 +127,7 @@ final class PostGISGridStore: GridStore {
             if let planID {
                 try db.query("UPDATE plans SET status = 'published', published_version = $1 WHERE id = $2", [PGValue(version), PGValue(planID)])
             }
+            if let m = microgrids { try replaceMicrogrids(ofGrids: m.grids, with: m.microgrids, leaders: []) }
             return PublishReport(version: version, moves: moves, grids: changes.grids)
         }
     }
@@ -263,6 +264,42 @@ final class PostGISGridStore: GridStore {
     }
 
     // MARK: staff and duty
+
+    // MARK: micro-grids
+
+    func microgrids() throws -> [MicroGrid] {
+        try db.query("SELECT microgrid_id, name, households, leader_id, ST_AsBinary(geom) FROM microgrids ORDER BY microgrid_id").map { r in
+            guard case .polygon(let p) = try Self.geometry(r, 4, "micro-grid \(r.text(0))") else {
+                throw StoreError(.internal, "micro-grid \(r.text(0)) has no polygon")
+            }
+            return MicroGrid(code: r.text(0), name: r.text(1), households: Int(r.int(2) ?? 0), leaderID: r.int(3), polygon: p)
+        }
+    }
+
+    func replaceMicrogrids(ofGrids grids: Set<String>, with microgrids: [MicroGrid], leaders: [Worker]) throws {
+        try db.transaction {
+            for x in leaders {
+                try db.query("""
+                    INSERT INTO workers(id, name, role, phone) VALUES ($1, $2, $3, $4)
+                    ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, role = EXCLUDED.role, phone = EXCLUDED.phone
+                    """, [PGValue(x.id), .text(x.name), .text(x.role.rawValue), .text(x.phone)])
+            }
+            if !grids.isEmpty {
+                try db.query("DELETE FROM microgrids WHERE grid_id = ANY(string_to_array($1, ','))", [.text(grids.sorted().joined(separator: ","))])
+            }
+            for m in microgrids {
+                do {
+                    try db.query("""
+                        INSERT INTO microgrids(microgrid_id, grid_id, name, households, leader_id, geom)
+                        VALUES ($1, $2, $3, $4, $5, ST_GeomFromWKB($6::bytea, 4326))
+                        """, [.text(m.code), .text(m.gridCode), .text(m.name), PGValue(m.households), PGValue(m.leaderID),
+                              PGValue(bytes: WKB.encode(.polygon(m.polygon)))])
+                } catch let e as StoreError { throw e.about("micro-grid \(m.code)") }
+            }
+            // A leader's county: that of the micro-grid they lead (they hold no grid post).
+            try db.query("UPDATE workers w SET county = m.county FROM microgrids m WHERE m.leader_id = w.id AND w.county IS NULL")
+        }
+    }
 
     func save(workers: [Worker], posts: [GridPost], shifts: [DutyShift]) throws {
         try db.transaction {

@@ -409,6 +409,29 @@ enum PostGISSchema {
             INSERT INTO change_marks VALUES ('units', 0);
             CREATE TRIGGER units_mark AFTER INSERT OR UPDATE OR DELETE ON units FOR EACH STATEMENT EXECUTE FUNCTION wangge_mark('units');
             """),
+        // Micro-grids (微网格), each in one grid, with its leader (微网格长) among the staff.
+        Step(module: "grid", number: 2, sql: """
+            ALTER TABLE workers DROP CONSTRAINT workers_role_check;
+            ALTER TABLE workers ADD CONSTRAINT workers_role_check CHECK(role IN ('leader','full_time','part_time','police','microgrid_leader'));
+            CREATE TABLE microgrids(
+              id bigserial PRIMARY KEY,
+              microgrid_id text NOT NULL UNIQUE,
+              grid_id text NOT NULL CHECK(microgrid_id = grid_id || right(microgrid_id, 3)),
+              county text NOT NULL GENERATED ALWAYS AS (left(microgrid_id, 6)) STORED,
+              name text NOT NULL,
+              households integer NOT NULL DEFAULT 0 CHECK(households >= 0),
+              leader_id bigint REFERENCES workers(id),
+              geom geometry(Polygon, 4326) NOT NULL);
+            CREATE INDEX microgrids_geom ON microgrids USING gist(geom);
+            CREATE INDEX microgrids_grid ON microgrids(grid_id);
+            CREATE INDEX microgrids_county ON microgrids(county);
+            """),
+        // The micro-grid a case lies in (its leader is the first to it).
+        Step(module: "cases", number: 9, sql: "ALTER TABLE cases ADD COLUMN microgrid_id text;"),
+        // Micro-grids changed (an import): every server reads its territory again, as for units.
+        Step(module: "feed", number: 4, sql: """
+            CREATE TRIGGER microgrids_mark AFTER INSERT OR UPDATE OR DELETE ON microgrids FOR EACH STATEMENT EXECUTE FUNCTION wangge_mark('units');
+            """),
     ]
 
     static var names: [String] { steps.map { "\($0.module) \($0.number)" } }

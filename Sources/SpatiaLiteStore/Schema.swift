@@ -30,6 +30,13 @@ enum Schema {
             BEGIN UPDATE change_marks SET mark = mark + 1 WHERE kind = 'units'; END;
             """
         }.joined(separator: "\n")),
+        // Micro-grids changed (an import): every server reads its territory again, as for units.
+        Migration(module: "feed", number: 3, sql: ["INSERT", "UPDATE", "DELETE"].map { op in
+            """
+            CREATE TRIGGER microgrids_\(op.lowercased())_mark AFTER \(op) ON microgrids
+            BEGIN UPDATE change_marks SET mark = mark + 1 WHERE kind = 'units'; END;
+            """
+        }.joined(separator: "\n")),
     ]
 
     /// Where the feed stands in this file.

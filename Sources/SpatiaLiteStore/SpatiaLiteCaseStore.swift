@@ -181,6 +181,8 @@ public final class SpatiaLiteCaseStore: CaseStore {
               PRIMARY KEY(case_id, unit));
             CREATE INDEX case_assists_unit ON case_assists(unit);
             """),
+        // The micro-grid a case lies in (its leader is the first to it).
+        Migration(module: "cases", number: 14, sql: "ALTER TABLE cases ADD COLUMN microgrid_id TEXT;"),
     ]
 
     /// Works on an open connection whose schema is up to date (`SpatiaLiteBackend` checks).
@@ -210,7 +212,7 @@ public final class SpatiaLiteCaseStore: CaseStore {
     static let columns = """
         id, code, category, channel, priority, description, household_id, camera_id, alert_type, alert_count, snapshot_url,
         grid_id, level, unit, worker_id, status, unlocated, overdue, group_dispute, related_to,
-        reported_at, accept_by, arrive_by, due_at, accepted_at, resolved_at, closed_at, rating, X(geom), Y(geom), pole_grid_id
+        reported_at, accept_by, arrive_by, due_at, accepted_at, resolved_at, closed_at, rating, X(geom), Y(geom), pole_grid_id, microgrid_id
         """
 
     static func row(_ r: [SQLValue]) -> Case {
@@ -222,7 +224,7 @@ public final class SpatiaLiteCaseStore: CaseStore {
              status: Case.Status(rawValue: r[15].text ?? "") ?? .reported, unlocated: r[16].int == 1, overdue: r[17].int == 1,
              groupDispute: r[18].int == 1, relatedTo: r[19].int, reportedAt: date(r[20]) ?? Date(timeIntervalSince1970: 0),
              acceptBy: date(r[21]), arriveBy: date(r[22]), dueAt: date(r[23]), acceptedAt: date(r[24]), resolvedAt: date(r[25]),
-             closedAt: date(r[26]), rating: r[27].int.map { Int($0) }, poleGridCode: r[30].text)
+             closedAt: date(r[26]), rating: r[27].int.map { Int($0) }, poleGridCode: r[30].text, microgridCode: r[31].text)
     }
 
     static func values(_ c: Case) -> [SQLValue] {
@@ -233,20 +235,21 @@ public final class SpatiaLiteCaseStore: CaseStore {
          .integer(c.unlocated ? 1 : 0), .integer(c.overdue ? 1 : 0), .integer(c.groupDispute ? 1 : 0),
          c.relatedTo.map { .integer($0) } ?? .null, value(c.reportedAt), value(c.acceptBy), value(c.arriveBy), value(c.dueAt),
          value(c.acceptedAt), value(c.resolvedAt), value(c.closedAt), c.rating.map { .integer(Int64($0)) } ?? .null,
-         .real(c.position.lon), .real(c.position.lat), .integer(CellKey.key(c.position)), c.poleGridCode.map { .text($0) } ?? .null]
+         .real(c.position.lon), .real(c.position.lat), .integer(CellKey.key(c.position)), c.poleGridCode.map { .text($0) } ?? .null,
+         c.microgridCode.map { .text($0) } ?? .null]
     }
 
     static let insertSQL = """
         INSERT INTO cases(code, category, channel, priority, description, household_id, camera_id, alert_type, alert_count, snapshot_url,
           grid_id, level, unit, worker_id, status, unlocated, overdue, group_dispute, related_to,
-          reported_at, accept_by, arrive_by, due_at, accepted_at, resolved_at, closed_at, rating, geom, cell, pole_grid_id)
-        VALUES (\(Array(repeating: "?", count: 27).joined(separator: ", ")), MakePoint(?, ?, 4326), ?, ?)
+          reported_at, accept_by, arrive_by, due_at, accepted_at, resolved_at, closed_at, rating, geom, cell, pole_grid_id, microgrid_id)
+        VALUES (\(Array(repeating: "?", count: 27).joined(separator: ", ")), MakePoint(?, ?, 4326), ?, ?, ?)
         """
     static let updateSQL = """
         UPDATE cases SET code = ?, category = ?, channel = ?, priority = ?, description = ?, household_id = ?, camera_id = ?,
           alert_type = ?, alert_count = ?, snapshot_url = ?, grid_id = ?, level = ?, unit = ?, worker_id = ?, status = ?,
           unlocated = ?, overdue = ?, group_dispute = ?, related_to = ?, reported_at = ?, accept_by = ?, arrive_by = ?, due_at = ?,
-          accepted_at = ?, resolved_at = ?, closed_at = ?, rating = ?, geom = MakePoint(?, ?, 4326), cell = ?, pole_grid_id = ?
+          accepted_at = ?, resolved_at = ?, closed_at = ?, rating = ?, geom = MakePoint(?, ?, 4326), cell = ?, pole_grid_id = ?, microgrid_id = ?
         WHERE id = ?
         """
     /// One INSERT for all of a change's events (an intake has two): a statement per row was a

@@ -131,6 +131,23 @@ public final class SpatiaLiteGridStore: GridStore {
             """),
         // A prefecture in one file: each household's county (collections filter by it).
         Migration(module: "grid", number: 5, sql: Migration.countyColumn("households") + Migration.countyColumn("cameras")),
+        // Micro-grids (微网格), each in one grid, with its leader (微网格长) among the staff.
+        Migration(module: "grid", number: 6, build: { db throws(StoreError) in
+            try Migration.loosenCheck("workers", from: "'part_time','police')", to: "'part_time','police','microgrid_leader')")(db) + """
+                CREATE TABLE microgrids(
+                  id INTEGER PRIMARY KEY,
+                  microgrid_id TEXT NOT NULL UNIQUE,
+                  grid_id TEXT NOT NULL CHECK(microgrid_id = grid_id || substr(microgrid_id, -3)),
+                  county TEXT NOT NULL,
+                  name TEXT NOT NULL,
+                  households INTEGER NOT NULL DEFAULT 0 CHECK(households >= 0),
+                  leader_id INTEGER REFERENCES workers(id));
+                SELECT AddGeometryColumn('microgrids', 'geom', 4326, 'POLYGON', 'XY', 1);
+                SELECT CreateSpatialIndex('microgrids', 'geom');
+                CREATE INDEX microgrids_grid ON microgrids(grid_id);
+                CREATE INDEX microgrids_county ON microgrids(county);
+                """
+        }),
     ]
 
     /// Works on an open connection whose schema is up to date (`SpatiaLiteBackend` checks).
@@ -231,7 +248,7 @@ public final class SpatiaLiteGridStore: GridStore {
         }
     }
 
-    public func publish(_ grids: [Grid], note: String, planID: Int64?, effectiveAt: Date) throws -> PublishReport {
+    public func publish(_ grids: [Grid], note: String, planID: Int64?, effectiveAt: Date, microgrids: MicroGridReplacement?) throws -> PublishReport {
         let changes = PublishChanges(grids: grids, households: try households(), cameras: try cameras(), previous: try self.grids())
         var moves: [Move] = []
         return try database.transaction {
@@ -268,6 +285,7 @@ public final class SpatiaLiteGridStore: GridStore {
                 try database.prepare("UPDATE plans SET status = 'published', published_version = ? WHERE id = ?")
                     .run([.integer(Int64(version)), .integer(planID)])
             }
+            if let m = microgrids { try replaceMicrogrids(ofGrids: m.grids, with: m.microgrids, leaders: []) }
             return PublishReport(version: version, moves: moves, grids: changes.grids)
         }
     }
@@ -393,6 +411,36 @@ public final class SpatiaLiteGridStore: GridStore {
                                  c.view.map { .real($0.azimuth) } ?? .null, c.view.map { .real($0.fov) } ?? .null,
                                  c.view.map { .real($0.rangeM) } ?? .null, (c.viewGridCode ?? c.gridCode).map { .text($0) } ?? .null])
                 } catch let e as StoreError { throw e.about("camera \(c.id)") }
+            }
+        }
+    }
+
+    // MARK: micro-grids
+
+    public func microgrids() throws -> [MicroGrid] {
+        try database.prepare("SELECT microgrid_id, name, households, leader_id, geom FROM microgrids ORDER BY microgrid_id").rows().map { r in
+            let blob = r[4].blob ?? []
+            let wkb = try GeometryBlob.wkb(blob) ?? database.scalar("SELECT AsBinary(?)", [.blob(blob)]).blob ?? []
+            guard case .polygon(let p) = try WKB.decode(wkb) else { throw StoreError(.internal, "micro-grid \(r[0].text ?? "?") has no polygon") }
+            return MicroGrid(code: r[0].text ?? "", name: r[1].text ?? "", households: Int(r[2].int ?? 0), leaderID: r[3].int, polygon: p)
+        }
+    }
+
+    public func replaceMicrogrids(ofGrids grids: Set<String>, with microgrids: [MicroGrid], leaders: [Worker]) throws {
+        try database.transaction {
+            let w = try database.prepare("INSERT OR REPLACE INTO workers(id, name, role, phone) VALUES (?, ?, ?, ?)")
+            for x in leaders { try w.run([.integer(x.id), .text(x.name), .text(x.role.rawValue), .text(x.phone)]) }
+            let del = try database.prepare("DELETE FROM microgrids WHERE grid_id = ?")
+            for g in grids.sorted() { try del.run([.text(g)]) }
+            let ins = try database.prepare("""
+                INSERT INTO microgrids(microgrid_id, grid_id, county, name, households, leader_id, geom)
+                VALUES (?, ?, ?, ?, ?, ?, GeomFromWKB(?, 4326))
+                """)
+            for m in microgrids {
+                do {
+                    try ins.run([.text(m.code), .text(m.gridCode), .text(String(m.code.prefix(6))), .text(m.name), .integer(Int64(m.households)),
+                                 m.leaderID.map { .integer($0) } ?? .null, .blob(WKB.encode(.polygon(m.polygon)))])
+                } catch let e as StoreError { throw e.about("micro-grid \(m.code)") }
             }
         }
     }

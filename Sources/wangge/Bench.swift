@@ -190,6 +190,20 @@ struct BenchGrids: ParsableCommand {
         // households unbalanced), as a county's layer is before a redraw; publishing the
         // re-partition then moves households and cameras for real.
         guard let county = try planning.store.boundaries().first(where: { $0.level == .county }) else { throw ValidationError("no county boundary") }
+        // The demo's layer with its micro-grids, validated whole (best of 3); then the micro-grids
+        // go, so that the hand-drawn layer below is compared with the peers on grids alone.
+        let micro = try planning.store.microgrids()
+        if !micro.isEmpty {
+            var best = Double.infinity, found = 0
+            for _ in 0..<3 {
+                let (p, t) = try time { try planning.validate(plan: nil) }
+                best = min(best, t)
+                found = p.count
+            }
+            print(String(format: "%-44@ %.3f s (%d grids and %d micro-grids, %d problems)", "validate the layer with micro-grids" as NSString,
+                         best, try planning.store.grids().count, micro.count, found))
+            try planning.store.replaceMicrogrids(ofGrids: Set(micro.map(\.gridCode)), with: [], leaders: [])
+        }
         let ctx = GEOSContext()
         var rng = SeededRandom(seed: 99)
         var drawn: [Grid] = []

@@ -40,7 +40,7 @@ struct Serve: AsyncParsableCommand {
         settings.host = host
         settings.port = port
         settings.publicCollections = Set(publicCollections.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        for c in settings.publicCollections where !["boundaries", "grids", "cameras", "cases", "households"].contains(c) {
+        for c in settings.publicCollections where !["boundaries", "grids", "microgrids", "cameras", "cases", "households"].contains(c) {
             throw fail("serve", "unknown collection \(c) in --public-collections")
         }
         guard let level = Logger.Level(rawValue: logLevel) else { throw fail("serve", "unknown log level \(logLevel)") }

@@ -45,7 +45,7 @@ struct Migrate: ParsableCommand {
 }
 
 struct Import: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Import GeoJSON layers.", subcommands: [ImportBoundary.self, ImportGrids.self, ImportCameras.self])
+    static let configuration = CommandConfiguration(abstract: "Import GeoJSON layers.", subcommands: [ImportBoundary.self, ImportGrids.self, ImportCameras.self, ImportMicroGrids.self])
 }
 
 /// What every import takes (the database, the file and the CRS of its coordinates), and how it
@@ -96,6 +96,30 @@ struct ImportCameras: ParsableCommand {
     }
 }
 
+struct ImportMicroGrids: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "microgrids",
+        abstract: "Import micro-grids (微网格): one polygon each, properties microgrid_id (the grid's code and three digits), name, and optionally leader_name and leader_phone (the 微网格长).",
+        discussion: """
+            The file's micro-grids replace those of the grids they belong to; other grids keep theirs. All or nothing: an id \
+            that does not start with a grid of the live layer, a duplicate, an invalid polygon, a micro-grid reaching outside \
+            its grid or overlapping another refuses the whole file, each bad feature named. Gaps are allowed and listed.
+            """)
+    @OptionGroup var source: ImportSource
+
+    func run() throws {
+        try source.run("import microgrids") { store, bytes, crs in
+            let current = try store.microgrids()
+            let r = try MicroGridImporter(crs: crs).microgrids(from: bytes, grids: try store.grids(), current: current,
+                                                               households: try store.households(),
+                                                               nextWorkerID: (try store.workers().map(\.id).max() ?? 0) + 1)
+            try store.replaceMicrogrids(ofGrids: r.grids, with: r.microgrids, leaders: r.leaders)
+            var lines = ["imported \(r.microgrids.count) micro-grids of \(r.grids.count) grids from \(source.file) (\(r.leaders.count) leaders)"]
+            lines += r.problems.map { "  \($0)" }
+            return lines.joined(separator: "\n")
+        }
+    }
+}
+
 struct ImportGrids: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "grids",
         abstract: "Import grids (properties grid_id, name, households); refuses invalid or overlapping ones.",
@@ -107,7 +131,7 @@ struct ImportGrids: ParsableCommand {
         try source.run("import grids") { store, bytes, crs in
             let existing = try store.grids()
             let grids = try GridImporter(crs: crs).grids(from: bytes, existing: replace ? [] : existing)
-            let report = try store.publish(replace ? grids : existing + grids, note: "import \(source.file)", planID: nil, effectiveAt: Date())
+            let report = try GridPlanning(store: store).publishLayer(replace ? grids : existing + grids, note: "import \(source.file)", replacing: existing)
             return "imported \(grids.count) grids from \(source.file) as version \(report.version)"
         }
     }

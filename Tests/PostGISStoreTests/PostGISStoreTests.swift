@@ -59,7 +59,7 @@ import PostGISStore
             WHERE i.inhparent = 'cases'::regclass ORDER BY c.relname
             """, on: d.store).map { "\($0[0]!)=\($0[1]!)" }
         #expect(parts == ["cases_2026_09=1", "cases_2026_10=1", "cases_2026_11=1"], "\(parts)")
-        for table in ["grids", "households", "cameras", "cases", "workers"] {
+        for table in ["grids", "microgrids", "households", "cameras", "cases", "workers"] {
             let counties = try rows("SELECT DISTINCT county FROM \(table)", on: d.store).map { $0[0] }
             #expect(counties == [tiny.county.code], "\(table): \(counties)")
         }

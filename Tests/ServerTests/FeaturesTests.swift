@@ -18,7 +18,7 @@ import Geo
         #expect(conf.contains("http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter"))
         #expect(conf.contains("http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions"))
         let ids = try await s.call("/collections").object["collections"]?.arrayValue?.compactMap { $0.objectValue?["id"]?.stringValue }
-        #expect(ids == ["boundaries", "grids", "cameras", "camera_views", "cases", "households"])
+        #expect(ids == ["boundaries", "grids", "microgrids", "cameras", "camera_views", "cases", "households"])
         let grids = try await s.call("/collections/grids").object
         #expect(grids["crs"]?.arrayValue?.count == 5)
         #expect(grids["extent"]?.objectValue?["spatial"] != nil)

@@ -1,6 +1,7 @@
 import Cases
 import Foundation
 import Grid
+import Geo
 import PostGISStore
 import SpatiaLiteStore
 
@@ -152,3 +153,25 @@ public let wanggePath: String = {
     }
     return repoRoot.appendingPathComponent(".build/debug/wangge").path
 }()
+
+/// shapely's problems of these micro-grids in these grids (`Tests/Fixtures/microgrid_oracle.py`):
+/// (kind, ids…), a gap named by its grid.
+public func microgridOracle(_ grids: [Grid], _ microgrids: [MicroGrid]) throws -> Set<[String]> {
+    func geoJSON(_ features: [(String, String, Polygon)]) -> Data {
+        let fc = FeatureCollection(features.map { key, code, p in Feature(geometry: .polygon(p), properties: JSONObject([(key, .string(code))])) })
+        return Data(GeoJSONWriter(precision: nil).string(.featureCollection(fc)).utf8)
+    }
+    let dir = TempDir()
+    try geoJSON(grids.map { ("grid_id", $0.code, $0.polygon) }).write(to: URL(fileURLWithPath: dir.path("g.json")))
+    try geoJSON(microgrids.map { ("microgrid_id", $0.code, $0.polygon) }).write(to: URL(fileURLWithPath: dir.path("m.json")))
+    let python = repoRoot.appendingPathComponent(".build/venv-test/bin/python").path
+    let r = try sh(python, [repoRoot.appendingPathComponent("Tests/Fixtures/microgrid_oracle.py").path, dir.path("g.json"), dir.path("m.json")])
+    guard r.status == 0, let list = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[Any]] else {
+        throw OracleFailure(description: "microgrid_oracle.py: \(r.err)")
+    }
+    return Set(list.map { [$0[0] as? String ?? ""] + ($0[1] as? [String] ?? []) })
+}
+
+public struct OracleFailure: Error, CustomStringConvertible {
+    public let description: String
+}

@@ -249,6 +249,8 @@ public final class Dispatcher {
         } else {
             try territory.place(&c, now: now)
         }
+        // The micro-grid of the case's grid where it happened: its leader is the first to it.
+        c.microgridCode = territory.microgrids.microgrid(at: c.position, in: c.gridCode)?.code
         if let area = r.area, !area.holds(c) {
             throw CaseError(.forbidden, "this place is handled by \(territory.unitNames.name(c.unit)), outside your area \(area)")
         }

@@ -17,9 +17,13 @@ public struct Territory: Sendable {
     public let residents: Residents
     /// The committees and departments, and their routing rules.
     public let units: HandlingUnits
+    /// The micro-grids (微网格) and their leaders: the first responder to a case.
+    public let microgrids: MicroGridLayer
 
-    public init(layer: GridLayer, rosters: [String: DutyRoster], boundaries: [Boundary], units: [HandlingUnit] = []) {
+    public init(layer: GridLayer, rosters: [String: DutyRoster], boundaries: [Boundary], units: [HandlingUnit] = [],
+                microgrids: MicroGridLayer = .empty) {
         self.layer = layer
+        self.microgrids = microgrids
         self.rosters = rosters
         self.units = HandlingUnits(units)
         unitNames = UnitNames(boundaries: boundaries, units: units)
@@ -37,7 +41,9 @@ public struct Territory: Sendable {
     public static func load(_ store: any StoreConnection) throws -> Territory {
         let grids = store.grids
         return Territory(layer: GridLayer(grids: try grids.grids()), rosters: try grids.rosters(), boundaries: try grids.boundaries(),
-                         units: try store.cases.units())
+                         units: try store.cases.units(),
+                         microgrids: MicroGridLayer(microgrids: try grids.microgrids(),
+                                                    leaders: try grids.workers().filter { $0.role == .microgridLeader }))
     }
 
     /// The county of a case (its grid's, else the one it is in).

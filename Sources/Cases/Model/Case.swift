@@ -100,6 +100,8 @@ public struct Case: Hashable, Sendable {
     public var gridCode: String?
     /// A camera alert's case: the grid of the camera's pole (`gridCode` is the grid it looks at).
     public var poleGridCode: String?
+    /// The micro-grid (微网格) of the grid where it happened, whose leader is the first to it.
+    public var microgridCode: String?
     public var level: Level
     /// The unit that has the case: `grid:CODE`, `village:CODE`, `town:CODE`, `county:CODE`,
     /// `arbitration`, `court`.
@@ -121,8 +123,9 @@ public struct Case: Hashable, Sendable {
     public var resolvedAt: Date?
     public var closedAt: Date?
     public var rating: Int?
-    public init(id: Int64, code: String, category: Category, channel: Channel, priority: Priority, description: String, position: Position, householdID: Int64? = nil, cameraID: String? = nil, alertType: String? = nil, alertCount: Int, snapshotURL: String? = nil, gridCode: String? = nil, level: Level, unit: String, workerID: Int64? = nil, status: Status, unlocated: Bool, overdue: Bool, groupDispute: Bool, relatedTo: Int64? = nil, reportedAt: Date, acceptBy: Date? = nil, arriveBy: Date? = nil, dueAt: Date? = nil, acceptedAt: Date? = nil, resolvedAt: Date? = nil, closedAt: Date? = nil, rating: Int? = nil, poleGridCode: String? = nil) {
+    public init(id: Int64, code: String, category: Category, channel: Channel, priority: Priority, description: String, position: Position, householdID: Int64? = nil, cameraID: String? = nil, alertType: String? = nil, alertCount: Int, snapshotURL: String? = nil, gridCode: String? = nil, level: Level, unit: String, workerID: Int64? = nil, status: Status, unlocated: Bool, overdue: Bool, groupDispute: Bool, relatedTo: Int64? = nil, reportedAt: Date, acceptBy: Date? = nil, arriveBy: Date? = nil, dueAt: Date? = nil, acceptedAt: Date? = nil, resolvedAt: Date? = nil, closedAt: Date? = nil, rating: Int? = nil, poleGridCode: String? = nil, microgridCode: String? = nil) {
         self.poleGridCode = poleGridCode
+        self.microgridCode = microgridCode
         self.id = id
         self.code = code
         self.category = category

@@ -36,6 +36,11 @@ public struct CaseView: DocumentedShape, Sendable {
     @OmitIfNil var camera_id: String?
     /// A camera's case: the grid of its pole (`grid_id` is the grid it looks at).
     @OmitIfNil var pole_grid_id: String?
+    /// The micro-grid (微网格) of its grid where it happened.
+    @OmitIfNil var microgrid_id: String?
+    /// An intake's answer: the micro-grid leader (微网格长), the first to the place; the assignee
+    /// stays the grid worker on duty. No phone: the answer may go to a resident.
+    @OmitIfNil var first_responder: Responder?
     @OmitIfNil var rating: Int?
     @OmitIfNil var description: String?
     @OmitIfNil var parties: [PartyView]?
@@ -43,8 +48,16 @@ public struct CaseView: DocumentedShape, Sendable {
     @OmitIfNil var linked_cases: [LinkedCaseView]?
     @OmitIfNil var events: [EventView]?
 
+    public struct Responder: Encodable, Sendable {
+        var worker_id: Int64
+        var name: String
+        var role: String
+    }
+
     public init(_ c: Case, _ names: UnitNames, personal: Bool = true, parties: [Party]? = nil, links: PartyLinks? = nil, events: [CaseEvent]? = nil,
-                assists: [CaseAssist]? = nil) {
+                assists: [CaseAssist]? = nil, firstResponder: Worker? = nil) {
+        microgrid_id = c.microgridCode
+        first_responder = firstResponder.map { Responder(worker_id: $0.id, name: $0.name, role: $0.role.rawValue) }
         assisting = assists.map { $0.map { Assignee(unit: $0.unit, unit_name: names.name($0.unit), worker_id: nil) } }
         id = c.id
         code = c.code
@@ -83,7 +96,8 @@ public struct CaseView: DocumentedShape, Sendable {
         let links = PartyLinks(of: .example, parties: 2, matches: [PartyMatch(party: 0, caseID: 4)], found: [other])
         return [CaseView(.example, names, parties: [Party(name: "王伟", phone: "13900000000", idNumber: "510000199001011234"), Party(name: "李娜")],
                          links: links, events: [event, CaseEvent(at: event.at, actor: "system", source: "dispatch", action: "reported")],
-                         assists: [CaseAssist(unit: "department:511725:hrss", at: event.at)]),
+                         assists: [CaseAssist(unit: "department:511725:hrss", at: event.at)],
+                         firstResponder: Worker(id: 9, name: "张敏", role: .microgridLeader, phone: "")),
                 CaseView(.unlocatedExample, names, personal: false, events: [event]),
                 CaseView(.example, names)]   // as lists show it: no parties, no events
     }
@@ -96,11 +110,12 @@ extension Case {
         position: Position(106.97, 30.84), householdID: 3, cameraID: "C1", alertType: "fight", alertCount: 2, snapshotURL: nil,
         gridCode: "511725001001001", level: .grid, unit: "grid:511725001001001", workerID: 17, status: .rated, unlocated: false,
         overdue: true, groupDispute: true, relatedTo: 5, reportedAt: Date(timeIntervalSince1970: 0), acceptBy: nil, arriveBy: nil,
-        dueAt: Date(timeIntervalSince1970: 86400), acceptedAt: nil, resolvedAt: nil, closedAt: nil, rating: 5, poleGridCode: "511725001001002")
+        dueAt: Date(timeIntervalSince1970: 86400), acceptedAt: nil, resolvedAt: nil, closedAt: nil, rating: 5, poleGridCode: "511725001001002",
+        microgridCode: "511725001001001003")
     /// And one with none: in no grid, in the county's queue.
     static let unlocatedExample: Case = {
         var c = example
-        c.gridCode = nil; c.workerID = nil; c.dueAt = nil; c.relatedTo = nil; c.alertType = nil; c.cameraID = nil; c.rating = nil
+        c.gridCode = nil; c.workerID = nil; c.dueAt = nil; c.relatedTo = nil; c.alertType = nil; c.cameraID = nil; c.rating = nil; c.microgridCode = nil
         c.unlocated = true; c.level = .county; c.unit = "county:511725"; c.status = .reported
         return c
     }()

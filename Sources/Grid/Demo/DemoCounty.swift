@@ -93,6 +93,8 @@ public struct DemoCounty {
         public var workers: [Worker]
         public var posts: [GridPost]
         public var shifts: [DutyShift]
+        /// 微网格 of every grid; their leaders are among `workers`.
+        public var microgrids: [MicroGrid] = []
     }
 
     public func build() throws -> Result {
@@ -294,7 +296,9 @@ public struct DemoCounty {
             for day in 1...5 { shifts.append(DutyShift(gridCode: code, workerID: w, weekday: day, start: 18 * 60, end: 21 * 60)) }
             shifts.append(DutyShift(gridCode: code, workerID: w, weekday: 7, start: 9 * 60, end: 17 * 60))
         }
+        let micro = DemoMicroGrids(grids: grids, households: households, names: &names,
+                                   firstWorkerID: firstWorkerID + Int64(workers.count), context: ctx)
         return Result(towns: towns, villages: villages, grids: grids, households: households, cameras: cameras,
-                      workers: workers, posts: posts, shifts: shifts)
+                      workers: workers + micro.leaders, posts: posts, shifts: shifts, microgrids: micro.microgrids)
     }
 }

@@ -80,6 +80,6 @@ extension DemoCounty.Result {
     public static func merged(_ parts: [DemoCounty.Result]) -> DemoCounty.Result {
         DemoCounty.Result(towns: parts.flatMap(\.towns), villages: parts.flatMap(\.villages), grids: parts.flatMap(\.grids),
                           households: parts.flatMap(\.households), cameras: parts.flatMap(\.cameras), workers: parts.flatMap(\.workers),
-                          posts: parts.flatMap(\.posts), shifts: parts.flatMap(\.shifts))
+                          posts: parts.flatMap(\.posts), shifts: parts.flatMap(\.shifts), microgrids: parts.flatMap(\.microgrids))
     }
 }

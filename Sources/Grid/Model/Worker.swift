@@ -8,6 +8,8 @@ public struct Worker: Hashable, Sendable {
         case fullTime = "full_time"
         case partTime = "part_time"
         case police
+        /// 微网格长: leads a micro-grid, the first to a dispute there.
+        case microgridLeader = "microgrid_leader"
     }
 
     public var id: Int64

@@ -60,15 +60,21 @@ public struct GridPlanning {
         let was = before.filter { new[$0.code] != $0 }, now = editor.grids.filter { old[$0.code] != $0 }
         try OutsideArea.check(touched + was.map(\.code) + now.map(\.code), in: area, "this edit")
         // In the store's order (by code), so the problems come as `validate(plan:)` lists them.
-        let problems = validated ? try LayerValidator().validate(editor.grids.sorted { $0.code < $1.code }, boundaries: editor.boundaries) : []
+        let sorted = editor.grids.sorted { $0.code < $1.code }
+        let problems = validated ? try LayerValidator().validate(sorted, boundaries: editor.boundaries)
+            + MicroGridValidator().validate(try store.microgrids(), grids: sorted) : []
         let change = Change(touched: touched, before: was, after: now, problems: problems)
         if !was.isEmpty || !now.isEmpty { try store.savePlanGrids(id: id, changed: now, removed: change.removed) }
         return change
     }
 
     /// Problems of a plan, or of the live layer when `plan` is nil.
+    /// With the micro-grids against the layer's grids: a plan's say which ones its new boundaries
+    /// cross (publishing derives them anew).
     public func validate(plan id: Int64?) throws -> [LayerProblem] {
-        try LayerValidator().validate(try id.map { try store.planGrids(id: $0) } ?? store.grids(), boundaries: try store.boundaries())
+        let grids = try id.map { try store.planGrids(id: $0) } ?? store.grids()
+        return try LayerValidator().validate(grids, boundaries: try store.boundaries())
+            + MicroGridValidator().validate(try store.microgrids(), grids: grids)
     }
 
     /// What publishing the plan would change.
@@ -104,9 +110,17 @@ public struct GridPlanning {
                             + (problems.count > 20 ? "\n  … and \(problems.count - 20) more" : ""))
         }
         let before = try store.grids()
-        let report = try store.publish(grids, note: "plan \(id): \(plan.name)", planID: id, effectiveAt: effectiveAt)
+        let report = try publishLayer(grids, note: "plan \(id): \(plan.name)", planID: id, effectiveAt: effectiveAt, replacing: before)
         let diff = try LayerDiff(from: before, to: report.grids, moves: report.moves, households: try store.households())
         return Published(version: report.version, diff: diff, moves: report.moves.count)
+    }
+
+    /// Publishes `grids` as the live layer (`before`: the layer it replaces), their micro-grids
+    /// derived anew where grids changed, in the same transaction.
+    public func publishLayer(_ grids: [Grid], note: String, planID: Int64? = nil, effectiveAt: Date = Date(), replacing before: [Grid]) throws -> PublishReport {
+        let store = store
+        let micro = try MicroGridReplacement.derive(current: try store.microgrids(), before: before, after: grids, households: { try store.households() })
+        return try store.publish(grids, note: note, planID: planID, effectiveAt: effectiveAt, microgrids: micro)
     }
 
     /// Roll back: publish an earlier version again, as a new version (history is never rewritten).
@@ -136,6 +150,9 @@ public struct GridPlanning {
         try store.save(cameras: demo.cameras)
         let report = try store.publish(demo.grids, note: note, planID: nil, effectiveAt: Date())
         try store.save(workers: demo.workers, posts: demo.posts, shifts: demo.shifts)
+        if !demo.microgrids.isEmpty {
+            try store.replaceMicrogrids(ofGrids: Set(demo.microgrids.map(\.gridCode)), with: demo.microgrids, leaders: [])
+        }
         return report.version
     }
 }

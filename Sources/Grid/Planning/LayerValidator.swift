@@ -11,6 +11,18 @@ public struct LayerProblem: Hashable, Sendable, CustomStringConvertible {
         case crossesParent = "crosses_parent"
         case outsideBand = "outside_band"
         case empty
+        // Micro-grids (微网格) against their grid: `gridCodes` holds micro-grid codes.
+        case microgridInvalid = "microgrid_invalid"
+        case microgridOverlap = "microgrid_overlap"
+        /// Part of a grid in none of its micro-grids.
+        case microgridGap = "microgrid_gap"
+        /// A micro-grid reaching outside its grid (a plan that moved the grid's boundary).
+        case microgridCrossesGrid = "microgrid_crosses_grid"
+        /// A micro-grid whose grid is not in the layer (a plan that merged or removed it).
+        case microgridOrphan = "microgrid_orphan"
+
+        /// About micro-grids, which publishing a plan derives anew for the grids it changes.
+        public var isMicrogrid: Bool { rawValue.hasPrefix("microgrid_") }
     }
     public var kind: Kind
     public var gridCodes: [String]

@@ -19,8 +19,9 @@ public protocol GridStore: AnyObject {
     func versions() throws -> [LayerVersion]
     /// Makes `grids` the live layer as a new version, in one transaction: households, cameras and
     /// open cases move to their new grids (each moved case gets a `moved` event), grids recount
-    /// their households, every move is recorded, and the plan (if any) is marked published.
-    func publish(_ grids: [Grid], note: String, planID: Int64?, effectiveAt: Date) throws -> PublishReport
+    /// their households, every move is recorded, the plan (if any) is marked published, and the
+    /// micro-grids of the changed grids are replaced as `microgrids` says.
+    func publish(_ grids: [Grid], note: String, planID: Int64?, effectiveAt: Date, microgrids: MicroGridReplacement?) throws -> PublishReport
     func moves(version: Int) throws -> [Move]
 
     func households() throws -> [Household]
@@ -34,6 +35,12 @@ public protocol GridStore: AnyObject {
     func save(cameras: [Camera]) throws
     /// A page of cameras, by id, with their counties (the map reads them per request).
     func cameras(_ query: PointQuery) throws -> CameraPage
+
+    /// The live micro-grids (微网格), by code.
+    func microgrids() throws -> [MicroGrid]
+    /// The micro-grids of `grids` replaced by `microgrids`, their leaders saved with them: one
+    /// transaction.
+    func replaceMicrogrids(ofGrids grids: Set<String>, with microgrids: [MicroGrid], leaders: [Worker]) throws
 
     func save(workers: [Worker], posts: [GridPost], shifts: [DutyShift]) throws
     func worker(id: Int64) throws -> Worker?
@@ -111,5 +118,12 @@ public struct PublishReport: Sendable {
         self.version = version
         self.moves = moves
         self.grids = grids
+    }
+}
+
+extension GridStore {
+    /// A publish that leaves the micro-grids as they are.
+    public func publish(_ grids: [Grid], note: String, planID: Int64?, effectiveAt: Date) throws -> PublishReport {
+        try publish(grids, note: note, planID: planID, effectiveAt: effectiveAt, microgrids: nil)
     }
 }

@@ -108,7 +108,9 @@ struct CasesController {
     }
 
     private func caseResponse(_ c: Case, status: HTTPResponse.Status) throws -> Response {
-        var response = try JSONResponse.make(CaseView(c, state.unitNames), status: status)
+        // A new case names the micro-grid leader, the first to the place.
+        let first = status == .created ? state.territory.microgrids.leader(of: c.microgridCode) : nil
+        var response = try JSONResponse.make(CaseView(c, state.unitNames, firstResponder: first), status: status)
         if status == .created { response.headers[.location] = "/api/cases/\(c.id)" }
         return response
     }

@@ -34,7 +34,7 @@ final class ViewAreaCache: Sendable {
 /// `households` (46,000 address points a county), `cameras` and `camera_views` (8,800 a county) are
 /// read from the database per request, so that a province's server does not hold them.
 struct MapCatalog: Sendable {
-    static let ids = ["boundaries", "grids", "cameras", "camera_views", "cases", "households"]
+    static let ids = ["boundaries", "grids", "microgrids", "cameras", "camera_views", "cases", "households"]
 
     static let casesInfo = CollectionInfo(
         id: "cases", title: "Disputes and camera alerts (矛盾纠纷)",
@@ -131,6 +131,11 @@ struct MapCatalog: Sendable {
                 id: "grids", title: "Grids (网格)",
                 description: "The published grid layer: grid_id (15-digit code), households (with overrides), band against 300–500, village and town. datetime gives the layer in force then.",
                 queryables: ["grid_id", "kind", "band", "village_code", "town_code", "county"], temporal: true, coverage: true), features: grids),
+            MemoryCollection(info: CollectionInfo(
+                id: "microgrids", title: "Micro-grids (微网格)",
+                description: "A building or a few neighbouring households inside a grid: microgrid_id (the grid's code and three digits), its grid, households, and whether it has a leader (微网格长; who, only to dispatch).",
+                queryables: ["microgrid_id", "grid_id", "village_code", "town_code", "county"], temporal: false, coverage: true),
+                features: microgridFeatures(try r.grids.microgrids())),
         ]
         return MapCatalog(generation: generation, layerVersion: try r.grids.currentVersion(),
                           memory: Dictionary(uniqueKeysWithValues: memory.map { ($0.info.id, $0) }), names: names, countyAreas: countyAreas)
@@ -141,6 +146,17 @@ struct MapCatalog: Sendable {
             var p = GridView(g, names: names).properties
             p["county"] = .string(String(g.code.prefix(6)))
             return MapFeature(id: g.code, geometry: .polygon(g.polygon), properties: p)
+        }
+    }
+
+    /// Micro-grids as map features: no leader's name or phone (viewers read this collection).
+    static func microgridFeatures(_ microgrids: [MicroGrid]) -> [MapFeature] {
+        microgrids.map { m in
+            MapFeature(id: m.code, geometry: .polygon(m.polygon), properties: JSONObject([
+                ("microgrid_id", .string(m.code)), ("name", .string(m.name)), ("grid_id", .string(m.gridCode)),
+                ("households", .integer(Int64(m.households))), ("has_leader", .bool(m.leaderID != nil)),
+                ("village_code", .string(String(m.code.prefix(12)))), ("town_code", .string(String(m.code.prefix(9)))),
+                ("county", .string(String(m.code.prefix(6))))]))
         }
     }
 

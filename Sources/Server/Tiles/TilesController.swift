@@ -16,7 +16,7 @@ struct TilesController {
 
     /// Zooms each layer is served at: households (46,000 points in the demo county) only close up.
     static let zooms: [String: ClosedRange<Int>] = [
-        "boundaries": 0...18, "grids": 0...18, "cameras": 0...18, "camera_views": 14...18, "cases": 0...18, "households": 12...18,
+        "boundaries": 0...18, "grids": 0...18, "microgrids": 13...18, "cameras": 0...18, "camera_views": 14...18, "cases": 0...18, "households": 12...18,
     ]
 
     func register(on router: Router<WanggeContext>) {
